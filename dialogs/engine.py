@@ -1,0 +1,361 @@
+"""The dialog engine: ``(tree, state, input, context) → Step(new state, screen, effects)``.
+
+Pure: it reads the tree, the state and the context and returns new values; it stores nothing
+and talks to nothing. The state is a small JSON-serialisable dict (node id, answers, page,
+counters) that the webhook keeps per session; it never holds the phone number.
+
+Rules every screen follows:
+- ``0`` exits to the tree's ``exit`` node (a harmless closing text). On an optional free-text
+  screen ``0`` skips the question instead (DESIGN §4 "Tell us more (optional text, 0 to skip)");
+  the next screen is a menu, where ``0`` exits again.
+- An invalid answer shows the same screen with a short error line; ``tree.max_invalid`` invalid
+  answers in a row, or more than ``tree.max_steps`` hops, end the session at ``tree.give_up``.
+- Options that do not fit the screen budget in the caller's language are split into pages
+  with "More" (98) and "Back" (99).
+- Effects are data for the webhook. Changes (``open_case``, ``add_note``, ``request_callback``,
+  ``set_language``) sit on end nodes only, so each is emitted at most once per session;
+  ``lookup_case`` is a read, emitted each time its screen is shown, and the webhook answers it
+  with render parameters (``status``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+from dialogs.encoding import USSD_BUDGET, ussd_fits
+from dialogs.normalise import clean_free_text, normalise_input
+from dialogs.paging import Item, measure_params, paginate
+from dialogs.reference import format_reference, parse_reference
+from dialogs.render import load_translations, render
+from dialogs.screen import Choice, Line, Message, Screen, Text
+from dialogs.tree import CHOICE_KINDS, Node, Tree, placeholders
+
+__all__ = [
+    "Area",
+    "Context",
+    "Effect",
+    "Screen",
+    "Step",
+    "advance",
+    "show",
+    "start",
+]
+
+EXIT_KEY: Final = "0"
+MORE_KEY: Final = "98"
+BACK_KEY: Final = "99"
+DEFAULT_LANGUAGES: Final = ("en", "sw", "fr", "ar", "pt")
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the webhook knows about this caller and deployment, passed in on every hop.
+
+    ``emergency_numbers`` are the numbers for the caller's area, keyed by service
+    (``child_helpline``, ``police``, …; labels for known keys come from the tree).
+    ``budget`` is the USSD screen budget in GSM-7 septets (UCS-2 screens hold half, at most 80).
+    """
+
+    areas: tuple[Area, ...]
+    emergency_numbers: Mapping[str, str] | None = None
+    language: str = "en"
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    budget: int = USSD_BUDGET
+
+
+@dataclass(frozen=True)
+class Effect:
+    kind: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    state: dict[str, Any]
+    screen: Screen
+    effects: tuple[Effect, ...] = ()
+
+
+def start(tree: Tree, context: Context) -> Step:
+    """The first screen of a new session."""
+    state = {"node": tree.start, "answers": {}, "page": 0, "invalid": 0, "steps": 0}
+    return _enter(tree, state, tree.start, context)
+
+
+def show(tree: Tree, state: Mapping[str, Any], context: Context) -> Screen:
+    """The current screen again, without effects (a repeated request, a resumed session)."""
+    clean = _checked_state(tree, state)
+    if clean is None:
+        return start(tree, context).screen
+    return _screen(tree, clean, context)
+
+
+def advance(tree: Tree, state: Mapping[str, Any], user_input: str, context: Context) -> Step:
+    """One hop: ``user_input`` is the new answer only (not Africa's Talking's whole ``text``)."""
+    current = _checked_state(tree, state)
+    if current is None:
+        return start(tree, context)
+    node = tree.nodes[current["node"]]
+    if node.kind == "end":
+        return Step(current, _screen(tree, current, context))
+    current["steps"] += 1
+    if current["steps"] > tree.max_steps:
+        return _enter(tree, current, tree.give_up, context)
+    if node.kind == "input":
+        return _answer_input(tree, current, node, user_input, context)
+    return _answer_choice(tree, current, node, normalise_input(user_input), context)
+
+
+def _answer_choice(
+    tree: Tree, state: dict[str, Any], node: Node, choice: str, context: Context
+) -> Step:
+    items = _items(tree, node, context)
+    pages = _pages(tree, node, state, items, context)
+    page = min(state["page"], len(pages) - 1)
+    first, last = pages[page]
+    if choice == EXIT_KEY:
+        return _enter(tree, state, tree.exit, context)
+    if choice == MORE_KEY and page < len(pages) - 1:
+        return _stay(tree, state, context, page=page + 1)
+    if choice == BACK_KEY and page > 0:
+        return _stay(tree, state, context, page=page - 1)
+    if choice.isdigit() and 1 <= int(choice) <= last - first:
+        item = items[first + int(choice) - 1]
+        if item.clear:
+            state["answers"] = {}
+        if node.answer is not None and item.value is not None:
+            state["answers"][node.answer] = item.value
+        return _enter(tree, state, item.next, context)
+    return _invalid(tree, state, "invalid_choice", context)
+
+
+def _answer_input(
+    tree: Tree, state: dict[str, Any], node: Node, raw: str, context: Context
+) -> Step:
+    assert node.answer is not None and node.next is not None
+    if normalise_input(raw) == EXIT_KEY:
+        if not node.optional:
+            return _enter(tree, state, tree.exit, context)
+        state["answers"].pop(node.answer, None)
+        return _enter(tree, state, node.next, context)
+    value = clean_free_text(raw)
+    if not value:
+        return _invalid(tree, state, "required", context)
+    if node.max_length is not None and len(value) > node.max_length:
+        return _invalid(tree, state, "too_long", context)
+    if node.check == "digits":
+        value = normalise_input(value).replace(" ", "")
+        if not (value.isascii() and value.isdigit()):
+            return _invalid(tree, state, "digits", context)
+    elif node.check == "reference":
+        reference = parse_reference(value)
+        if reference is None:
+            return _invalid(tree, state, "reference", context)
+        value = reference
+    state["answers"][node.answer] = value
+    return _enter(tree, state, node.next, context)
+
+
+def _invalid(tree: Tree, state: dict[str, Any], error: str, context: Context) -> Step:
+    state["invalid"] += 1
+    if state["invalid"] >= tree.max_invalid:
+        return _enter(tree, state, tree.give_up, context)
+    node = tree.nodes[state["node"]]
+    screen = with_error(_screen(tree, state, context), Message(tree.ui[error]), context)
+    return Step(state, screen, _effects(node, state))
+
+
+def with_error(screen: Screen, error: Message, context: Context) -> Screen:
+    """The re-prompt: the error line above the question, or instead of it if both overflow."""
+    both = replace(screen, error=error)
+    return both if screen_fits(both, context) else replace(screen, text=error, error=None)
+
+
+def screen_fits(screen: Screen, context: Context) -> bool:
+    """Whether ``screen`` fits the budget in the caller's language (worst-case parameters)."""
+    text = render(
+        screen, load_translations(context.language), measure_params(screen, context.language)
+    )
+    return ussd_fits(text, context.budget)
+
+
+def _stay(tree: Tree, state: dict[str, Any], context: Context, page: int) -> Step:
+    state["page"] = page
+    state["invalid"] = 0
+    return Step(state, _screen(tree, state, context))
+
+
+def _enter(tree: Tree, state: dict[str, Any], node_id: str, context: Context) -> Step:
+    node = tree.nodes[node_id]
+    for _hop in range(len(tree.nodes)):
+        if node.kind != "router":
+            break
+        value = state["answers"].get(node.answer)
+        node = tree.nodes[dict(node.routes).get(str(value), node.default or tree.give_up)]
+    state["node"] = node.id
+    state["page"] = 0
+    state["invalid"] = 0
+    return Step(state, _screen(tree, state, context), _effects(node, state))
+
+
+def _effects(node: Node, state: Mapping[str, Any]) -> tuple[Effect, ...]:
+    spec = node.effect
+    if spec is None:
+        return ()
+    answers: Mapping[str, str] = state["answers"]
+    data: dict[str, Any] = {}
+    if spec.answers:
+        data["answers"] = {name: answers[name] for name in spec.answers if name in answers}
+    data.update((key, answers[name]) for key, name in spec.fields if name in answers)
+    return (Effect(spec.kind, data),)
+
+
+def _screen(
+    tree: Tree, state: Mapping[str, Any], context: Context, error: Message | None = None
+) -> Screen:
+    node = tree.nodes[state["node"]]
+    if node.kind in CHOICE_KINDS or node.kind == "list":
+        items = _items(tree, node, context)
+        pages = _pages(tree, node, state, items, context)
+        page = min(state["page"], len(pages) - 1)
+        return choice_screen(tree, node, state, items, pages, page, context, error)
+    return _base_screen(tree, node, state, context, (), error)
+
+
+def choice_screen(
+    tree: Tree,
+    node: Node,
+    state: Mapping[str, Any],
+    items: list[Item],
+    pages: list[tuple[int, int]],
+    page: int,
+    context: Context,
+    error: Message | None,
+) -> Screen:
+    first, last = pages[page]
+    options = [Choice(str(n), item.label) for n, item in enumerate(items[first:last], start=1)]
+    if page < len(pages) - 1:
+        options.append(Choice(MORE_KEY, Message(tree.ui["more"])))
+    if page > 0:
+        options.append(Choice(BACK_KEY, Message(tree.ui["back"])))
+    return _base_screen(tree, node, state, context, tuple(options), error)
+
+
+def _base_screen(
+    tree: Tree,
+    node: Node,
+    state: Mapping[str, Any],
+    context: Context,
+    options: tuple[Choice, ...],
+    error: Message | None,
+) -> Screen:
+    assert node.text is not None
+    end = node.kind == "end"
+    if not end:
+        zero = "skip" if node.kind == "input" and node.optional else "exit"
+        options = (*options, Choice(EXIT_KEY, Message(tree.ui[zero])))
+    names = placeholders(node.text)
+    return Screen(
+        node=node.id,
+        end=end,
+        text=Message(node.text, _params(tree, names, state["answers"], context)),
+        options=options,
+        lines=_emergency_lines(tree, context) if node.emergency_lines else (),
+        error=error,
+        choices={name: tree.choices[name] for name in names if name in tree.choices},
+    )
+
+
+def _params(
+    tree: Tree, names: list[str], answers: Mapping[str, str], context: Context
+) -> dict[str, Text]:
+    params: dict[str, Text] = {}
+    for name in names:
+        if name == "helpline":
+            params[name] = _helpline(tree, context)
+        elif name in answers:
+            params[name] = _display(tree, name, answers[name], context)
+    return params
+
+
+def _display(tree: Tree, name: str, value: str, context: Context) -> Text:
+    """How an earlier answer reads on a later screen (a summary, a confirmation)."""
+    for node in tree.nodes.values():
+        if node.answer != name or node.kind == "router":
+            continue
+        if node.kind in CHOICE_KINDS:
+            for option in node.options:
+                if option.value == value:
+                    return Message(option.short or option.label)
+        if node.kind == "list":
+            for item in _items(tree, node, context):
+                if item.value == value:
+                    return item.label
+        if node.kind == "input" and node.check == "reference":
+            return format_reference(value)
+    return value
+
+
+def _items(tree: Tree, node: Node, context: Context) -> list[Item]:
+    if node.kind != "list":
+        return [
+            Item(Message(option.label), option.value, option.next, option.clear)
+            for option in node.options
+        ]
+    assert node.next is not None
+    if node.source == "areas":
+        return [Item(area.name, area.code, node.next) for area in context.areas]
+    return [
+        Item(tree.language_names.get(code, code), code, node.next) for code in context.languages
+    ]
+
+
+def _pages(
+    tree: Tree, node: Node, state: Mapping[str, Any], items: list[Item], context: Context
+) -> list[tuple[int, int]]:
+    return paginate(
+        tree,
+        items,
+        lambda pages, page: choice_screen(tree, node, state, items, pages, page, context, None),
+        context.language,
+        context.budget,
+        Message(tree.ui["invalid_choice"]),
+    )
+
+
+def _helpline(tree: Tree, context: Context) -> str:
+    numbers = context.emergency_numbers or {}
+    return numbers.get(tree.helpline_key) or tree.helpline_default
+
+
+def _emergency_lines(tree: Tree, context: Context) -> tuple[Line, ...]:
+    numbers = dict(context.emergency_numbers or {tree.helpline_key: tree.helpline_default})
+    return tuple(
+        Line(Message(tree.emergency_labels[key]) if key in tree.emergency_labels else key, number)
+        for key, number in numbers.items()
+    )
+
+
+def _checked_state(tree: Tree, state: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A fresh copy of a stored state, or None if it does not fit this tree any more."""
+    if not isinstance(state, Mapping) or state.get("node") not in tree.nodes:
+        return None
+    answers = state.get("answers")
+    if not isinstance(answers, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in answers.items()
+    ):
+        return None
+    counters = {name: state.get(name, 0) for name in ("page", "invalid", "steps")}
+    if not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters.values()
+    ):
+        return None
+    return {"node": state["node"], "answers": dict(answers), **counters}

@@ -1,0 +1,119 @@
+"""Screens to text, in the caller's language.
+
+``render`` returns the text without the ``CON``/``END`` prefix. Catalogs come from
+``locales/<lang>/LC_MESSAGES/messages.po``; the compiled ``.mo`` (build output, ``make``) is
+used when it is at least as new as the ``.po``, otherwise the ``.po`` is compiled in memory, so
+a fresh checkout renders every language without a build step. The fallback chain for
+``ar_EG`` is ``ar_EG → ar → English`` (English text is the message id itself).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from dialogs.screen import Line, Message, Screen, Text
+
+LOCALES_DIR: Final = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN: Final = "messages"
+_NO_PARAMS: Final[Mapping[str, str]] = MappingProxyType({})
+
+
+class RenderError(KeyError):
+    """A placeholder had no value: a bug in the caller, never the reporter's fault."""
+
+
+def language_chain(language: str) -> list[str]:
+    """``pt-BR`` → ``["pt_BR", "pt"]``: the catalogs to try, most specific first."""
+    code = language.replace("-", "_").strip()
+    chain = [code]
+    if "_" in code:
+        chain.append(code.split("_", 1)[0])
+    return [item for item in chain if item]
+
+
+@functools.lru_cache(maxsize=64)
+def load_translations(language: str, locales_dir: Path = LOCALES_DIR) -> Translations:
+    """The catalog for ``language`` with its fallbacks; unknown languages render English."""
+    result: Translations | None = None
+    for code in language_chain(language):
+        catalog = _load_catalog(Path(locales_dir) / code / "LC_MESSAGES")
+        if catalog is None:
+            continue
+        if result is None:
+            result = catalog
+        else:
+            result.add_fallback(catalog)
+    return result if result is not None else Translations()
+
+
+def _load_catalog(folder: Path) -> Translations | None:
+    po_path = folder / f"{DOMAIN}.po"
+    mo_path = folder / f"{DOMAIN}.mo"
+    if mo_path.exists() and (
+        not po_path.exists() or mo_path.stat().st_mtime >= po_path.stat().st_mtime
+    ):
+        with mo_path.open("rb") as handle:
+            return Translations(handle, domain=DOMAIN)
+    if not po_path.exists():
+        return None
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=folder.parent.name)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+def render(
+    screen: Screen, translations: Translations, params: Mapping[str, str] = _NO_PARAMS
+) -> str:
+    """The screen's text in the catalog's language, without the ``CON``/``END`` prefix.
+
+    ``params`` carries what only the webhook knows, e.g. ``{"reference": "482-177-305"}`` after
+    it applied ``open_case``, or ``{"status": "received"}`` after ``lookup_case``.
+    """
+    outer = dict(params)
+    for name, texts in screen.choices.items():
+        code = outer.get(name)
+        if code is not None and code in texts:
+            outer[name] = translations.gettext(texts[code])
+    parts: list[str] = []
+    if screen.error is not None:
+        parts.append(_message(screen.error, translations, outer))
+    parts.append(_message(screen.text, translations, outer))
+    parts.extend(_line(line, translations, outer) for line in screen.lines)
+    parts.extend(
+        f"{choice.key}. {_text(choice.label, translations, outer)}" for choice in screen.options
+    )
+    return "\n".join(part for part in parts if part)
+
+
+def _line(line: Line, translations: Translations, outer: Mapping[str, str]) -> str:
+    return f"{_text(line.label, translations, outer)}: {line.value}"
+
+
+def _text(text: Text, translations: Translations, outer: Mapping[str, str]) -> str:
+    return text if isinstance(text, str) else _message(text, translations, outer)
+
+
+def _message(message: Message, translations: Translations, outer: Mapping[str, str]) -> str:
+    values = dict(outer)
+    values.update(
+        (name, _text(value, translations, outer)) for name, value in message.params.items()
+    )
+    translated = translations.gettext(message.msgid)
+    try:
+        return translated.format_map(values)
+    except KeyError as error:
+        raise RenderError(
+            f"no value for placeholder {error.args[0]!r} in {message.msgid!r}"
+        ) from error

@@ -1,0 +1,132 @@
+"""The ``kinga`` command: a Flask CLI group, so ``flask --app gateway …`` works too.
+
+Commands that need the configured app use ``with_appcontext`` (the app is built only then);
+``run``, ``serve`` and ``translate`` start no app in the calling process.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from gateway import create_app
+from gateway.devserver import run_command, serve_command
+from gateway.runtime import runtime
+from workers.settings import PROJECT_ROOT
+
+LOCALES = PROJECT_ROOT / "locales"
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database migrations."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply Alembic migrations up to REVISION."""
+    from case_store import migrate
+
+    migrate.upgrade(runtime().settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Undo Alembic migrations down to REVISION (``base`` removes every table)."""
+    from case_store import migrate
+
+    migrate.downgrade(runtime().settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run one RQ worker with its scheduler."""
+    from workers.queues import run_worker
+
+    run_worker(runtime().redis, burst=burst)
+
+
+@click.group("translate")
+def translate_group() -> None:
+    """Message catalogs under locales/ (wraps pybabel)."""
+
+
+def _pybabel(*args: str) -> None:
+    from babel.messages.frontend import CommandLineInterface
+
+    CommandLineInterface().run(["pybabel", "-q", *args])
+
+
+@translate_group.command("extract")
+def translate_extract() -> None:
+    """Extract message ids from the dialog trees and the code into locales/messages.pot."""
+    _pybabel(
+        "extract", "-F", str(PROJECT_ROOT / "babel.cfg"), "-o", str(LOCALES / "messages.pot"),
+        "--sort-by-file", "--project", "kinga", str(PROJECT_ROOT),
+    )
+
+
+@translate_group.command("update")
+def translate_update() -> None:
+    """Merge locales/messages.pot into every language's messages.po."""
+    _pybabel("update", "-i", str(LOCALES / "messages.pot"), "-d", str(LOCALES))
+
+
+@translate_group.command("init")
+@click.argument("language")
+def translate_init(language: str) -> None:
+    """Start a catalog for a new LANGUAGE (then add it to the profile's languages)."""
+    _pybabel("init", "-i", str(LOCALES / "messages.pot"), "-d", str(LOCALES), "-l", language)
+
+
+@translate_group.command("compile")
+def translate_compile() -> None:
+    """Compile every messages.po into the messages.mo the app loads."""
+    _pybabel("compile", "-d", str(LOCALES), "--statistics")
+
+
+COMMANDS: tuple[click.Command, ...] = (
+    run_command,
+    serve_command,
+    worker_command,
+    db_group,
+    translate_group,
+)
+
+
+def register_commands(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+cli = FlaskGroup(
+    name="kinga",
+    create_app=create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+)
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """The console script: a bad setting or profile is one line on stderr, not a traceback."""
+    from workers.profile import ProfileError
+    from workers.settings import SettingsError
+
+    try:
+        cli.main(prog_name="kinga")
+    except (SettingsError, ProfileError) as exc:
+        click.echo(f"kinga: {exc}", err=True)
+        raise SystemExit(2) from None

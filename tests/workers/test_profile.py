@@ -1,0 +1,56 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workers.profile import ProfileError, load_profile
+from workers.settings import DEFAULT_DEPLOYMENT
+
+
+def test_example_profile_ships_kenyas_47_counties():
+    profile = load_profile(DEFAULT_DEPLOYMENT)
+    codes = [loc.code for loc in profile.locations]
+    assert codes == [f"{n:03d}" for n in range(1, 48)]
+    assert profile.location("001").name == "Mombasa"
+    assert profile.location("047").name == "Nairobi"
+    assert profile.emergency_numbers_for("047")["child_helpline"] == "116"
+    assert profile.service_code == "*384*116#"
+    assert profile.language_for("+254700000001") in profile.languages
+
+
+def _write(folder: Path, profile: dict, locations: dict) -> Path:
+    (folder / "profile.yaml").write_text(yaml.safe_dump(profile))
+    (folder / "locations.yaml").write_text(yaml.safe_dump(locations))
+    return folder
+
+
+def test_every_problem_is_reported_together(tmp_path):
+    folder = _write(
+        tmp_path,
+        {
+            "time_zone": "Mars/Olympus",
+            "languages": {"enabled": ["en"], "default": "sw"},
+            "ussd": {"service_code": "384", "screen_budget": 500},
+            "emergency_numbers": {"default": {}, "by_area": {"999": {"police": "112"}}},
+        },
+        {"locations": [{"code": "001", "name": "A"}, {"code": "001", "name": "B"}, {"name": "C"}]},
+    )
+    with pytest.raises(ProfileError) as error:
+        load_profile(folder)
+    problems = " | ".join(error.value.problems)
+    for expected in (
+        "time_zone",
+        "'sw' is used but not in languages.enabled",
+        "service_code",
+        "screen_budget",
+        "'001' appears twice",
+        "locations[2]",
+        "unknown location '999'",
+        "emergency_numbers.default",
+    ):
+        assert expected in problems
+
+
+def test_missing_profile_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ProfileError, match="profile.yaml is missing"):
+        load_profile(tmp_path / "nowhere")

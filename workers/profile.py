@@ -1,0 +1,155 @@
+"""The deployment profile: what differs between countries and agencies, as validated data.
+
+A profile is a folder (``KINGA_DEPLOYMENT``, default ``deployments/example/``) holding
+``profile.yaml`` and ``locations.yaml``. Loading checks everything and raises one
+``ProfileError`` that lists every problem, so a bad profile stops start-up with a clear message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+USSD_MAX_BUDGET = 182
+
+
+class ProfileError(ValueError):
+    """The deployment profile is invalid; ``problems`` lists every issue found."""
+
+    def __init__(self, folder: Path, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"invalid deployment profile {folder}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Location:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    time_zone: ZoneInfo
+    languages: tuple[str, ...]
+    default_language: str
+    language_by_country_code: Mapping[str, str]
+    service_code: str
+    screen_budget: int
+    locations: tuple[Location, ...]
+    emergency_numbers: Mapping[str, str]
+    emergency_numbers_by_area: Mapping[str, Mapping[str, str]]
+    triage: Mapping[str, Any] = field(default_factory=dict)
+
+    def location(self, code: str) -> Location | None:
+        return next((loc for loc in self.locations if loc.code == code), None)
+
+    def emergency_numbers_for(self, area_code: str | None) -> Mapping[str, str]:
+        return {**self.emergency_numbers, **self.emergency_numbers_by_area.get(area_code or "", {})}
+
+    def language_for(self, phone_e164: str) -> str:
+        digits = phone_e164.lstrip("+")
+        for prefix in sorted(self.language_by_country_code, key=len, reverse=True):
+            if digits.startswith(prefix):
+                return self.language_by_country_code[prefix]
+        return self.default_language
+
+
+def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.append(f"{path.name} is missing")
+        return {}
+    except yaml.YAMLError as exc:
+        problems.append(f"{path.name} is not valid YAML: {exc}")
+        return {}
+    if not isinstance(data, dict):
+        problems.append(f"{path.name} must be a mapping")
+        return {}
+    return data
+
+
+def _str_map(value: Any, where: str, problems: list[str]) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        problems.append(f"{where} must map names to quoted strings")
+        return {}
+    return dict(value)
+
+
+def load_profile(folder: Path) -> Profile:
+    problems: list[str] = []
+    data = _read_yaml(folder / "profile.yaml", problems)
+    places = _read_yaml(folder / "locations.yaml", problems)
+
+    tz = ZoneInfo("UTC")
+    try:
+        tz = ZoneInfo(str(data.get("time_zone", "UTC")))
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"time_zone {data.get('time_zone')!r} is not a known time zone")
+
+    langs = data.get("languages") or {}
+    enabled = tuple(langs.get("enabled") or ("en",))
+    default = str(langs.get("default", enabled[0]))
+    by_cc = _str_map(langs.get("by_country_code"), "languages.by_country_code", problems)
+    for lang in (default, *by_cc.values()):
+        if lang not in enabled:
+            problems.append(f"language {lang!r} is used but not in languages.enabled")
+
+    ussd = data.get("ussd") or {}
+    service_code = str(ussd.get("service_code", ""))
+    if not (service_code.startswith("*") and service_code.endswith("#")):
+        problems.append("ussd.service_code must look like *384*116#")
+    budget = ussd.get("screen_budget", 160)
+    if not isinstance(budget, int) or not 40 <= budget <= USSD_MAX_BUDGET:
+        problems.append(f"ussd.screen_budget must be a whole number from 40 to {USSD_MAX_BUDGET}")
+        budget = 160
+
+    locations: list[Location] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(places.get("locations") or []):
+        code, name = (entry or {}).get("code"), (entry or {}).get("name")
+        if not isinstance(code, str) or not code or not isinstance(name, str) or not name:
+            problems.append(f"locations[{i}] needs a quoted code and a name")
+            continue
+        if code in seen:
+            problems.append(f"location code {code!r} appears twice")
+        seen.add(code)
+        locations.append(Location(code, name))
+    if not locations and not problems:
+        problems.append("locations.yaml lists no locations")
+
+    numbers = data.get("emergency_numbers") or {}
+    default_numbers = _str_map(numbers.get("default"), "emergency_numbers.default", problems)
+    by_area: dict[str, dict[str, str]] = {}
+    for code, entry in (numbers.get("by_area") or {}).items():
+        if code not in seen:
+            problems.append(f"emergency_numbers.by_area names unknown location {code!r}")
+        by_area[str(code)] = _str_map(entry, f"emergency_numbers.by_area.{code}", problems)
+    if not default_numbers:
+        problems.append("emergency_numbers.default must give at least one number")
+
+    if problems:
+        raise ProfileError(folder, problems)
+    return Profile(
+        name=str(data.get("name", folder.name)),
+        time_zone=tz,
+        languages=enabled,
+        default_language=default,
+        language_by_country_code=by_cc,
+        service_code=service_code,
+        screen_budget=budget,
+        locations=tuple(locations),
+        emergency_numbers=default_numbers,
+        emergency_numbers_by_area=by_area,
+        triage=data.get("triage") or {},
+    )
