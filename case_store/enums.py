@@ -15,6 +15,11 @@ class Channel(StrEnum):
     VOICE = "voice"
 
 
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
 class Disposition(StrEnum):
     """How a contact ended; helplines count every contact, not only the ones that became cases."""
 
@@ -150,3 +155,4 @@ class EventKind(StrEnum):
     STATUS_CHANGED = "status_changed"
     CLOSED = "closed"
     REOPENED = "reopened"
+    LEVEL_CHANGED = "level_changed"

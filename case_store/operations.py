@@ -15,20 +15,54 @@ from sqlalchemy.orm import Session
 
 from case_store.columns import as_utc
 from case_store.crypto import Vault
-from case_store.enums import CaseStatus, Channel, Disposition, EventKind
-from case_store.models import Case, CaseEvent, Contact, Reporter
+from case_store.enums import (
+    CaseStatus,
+    Channel,
+    ClosureReason,
+    Disposition,
+    EventKind,
+    RiskLevel,
+    WorkflowStage,
+)
+from case_store.models import Case, CaseEvent, Contact, Note, Reporter, User
+from case_store.permissions import Action, PermissionDenied, can_be_assigned, check
 from case_store.references import new_reference
 from case_store.reports import Answers, InvalidReport, Report, validate_report
 from case_store.triage import TriagePolicy, triage
 
 REFERENCE_ATTEMPTS = 20
+MAX_NOTE = 4000
 ACTOR_REPORTER = "reporter"
+ACTOR_USER = "user"
 
-__all__ = ["InvalidReport", "ReferenceExhausted", "Report", "open_case"]
+__all__ = [
+    "InvalidNote",
+    "InvalidReport",
+    "InvalidTransition",
+    "PermissionDenied",
+    "ReferenceExhausted",
+    "Report",
+    "acknowledge",
+    "add_note",
+    "assign",
+    "change_risk_level",
+    "change_status",
+    "close",
+    "open_case",
+    "reopen",
+]
 
 
 class ReferenceExhausted(RuntimeError):
     """No unused reference was found; with 10^8 references this means a broken generator."""
+
+
+class InvalidTransition(ValueError):
+    """The case is not in a state that allows this operation; nothing was written."""
+
+
+class InvalidNote(ValueError):
+    """A note that is empty or too long; nothing was written."""
 
 
 def open_case(
@@ -59,7 +93,7 @@ def open_case(
         return contact.case
 
     level, assign_by, first_contact_by = triage(answers, policy, now=now)
-    reporter = _reporter_for(session, vault, report, answers, now)
+    reporter, known_before = _reporter_for(session, vault, report, answers, now)
     if contact is None:
         contact = Contact(
             channel=Channel(report.channel),
@@ -70,6 +104,7 @@ def open_case(
         )
         session.add(contact)
     contact.reporter = reporter
+    contact.repeat_caller = known_before
     contact.ended_at = now
     contact.disposition = Disposition.CASE_OPENED
 
@@ -108,6 +143,143 @@ def open_case(
     return case
 
 
+def assign(
+    session: Session, case: Case, assignee: User, *, actor: User, now: datetime
+) -> CaseEvent:
+    """Give ``case`` to ``assignee``, who must then acknowledge it."""
+    check(actor, Action.ASSIGN, case)
+    _refuse_if_closed(case, "assign")
+    if not can_be_assigned(assignee, case):
+        raise InvalidTransition(f"user {assignee.id} cannot hold case {case.id}")
+    if case.assigned_to_id == assignee.id:
+        raise InvalidTransition(f"case {case.id} is already assigned to user {assignee.id}")
+    now = as_utc(now, "now")
+    before = _assignment(case)
+    case.assigned_to = assignee
+    case.assigned_to_id = assignee.id
+    case.assigned_at = now
+    case.acknowledged_at = None
+    return _record(session, case, EventKind.ASSIGNED, actor, now, before, _assignment(case))
+
+
+def acknowledge(session: Session, case: Case, *, actor: User, now: datetime) -> CaseEvent | None:
+    """The assignee confirms they have the case; repeating it (an SMS sent twice) is a no-op."""
+    check(actor, Action.ACKNOWLEDGE, case)
+    _refuse_if_closed(case, "acknowledge")
+    if case.assigned_to_id is None:
+        raise InvalidTransition(f"case {case.id} is not assigned")
+    if case.acknowledged_at is not None:
+        return None
+    now = as_utc(now, "now")
+    before = _assignment(case) | {"workflow_stage": case.workflow_stage.value}
+    case.acknowledged_at = now
+    if case.workflow_stage is WorkflowStage.NEW:
+        case.workflow_stage = WorkflowStage.ASSESSMENT
+    after = _assignment(case) | {"workflow_stage": case.workflow_stage.value}
+    return _record(session, case, EventKind.ACKNOWLEDGED, actor, now, before, after)
+
+
+def add_note(
+    session: Session, vault: Vault, case: Case, text: str, *, actor: User, now: datetime
+) -> Note:
+    """A note on ``case``, stored encrypted; the audit event records that it exists, not what
+    it says."""
+    check(actor, Action.ADD_NOTE, case)
+    body = text.strip()
+    if not body or len(body) > MAX_NOTE:
+        raise InvalidNote(f"a note has 1 to {MAX_NOTE} characters")
+    now = as_utc(now, "now")
+    note = Note(case=case, author=actor, created_at=now, body_encrypted=vault.encrypt(body))
+    session.add(note)
+    session.flush()
+    _record(session, case, EventKind.NOTE_ADDED, actor, now, None, {"note_id": note.id})
+    return note
+
+
+def change_status(
+    session: Session, case: Case, status: CaseStatus, *, actor: User, now: datetime
+) -> CaseEvent:
+    """Move an open case between open, pending and escalated (``close``/``reopen`` for the rest)."""
+    check(actor, Action.CHANGE_STATUS, case)
+    _refuse_if_closed(case, "change the status of")
+    if status is CaseStatus.CLOSED:
+        raise InvalidTransition("use close() to close a case, with a reason")
+    if status is case.status:
+        raise InvalidTransition(f"case {case.id} is already {status.value}")
+    now = as_utc(now, "now")
+    before = {"status": case.status.value}
+    case.status = status
+    return _record(
+        session, case, EventKind.STATUS_CHANGED, actor, now, before, {"status": status.value}
+    )
+
+
+def close(
+    session: Session, case: Case, reason: ClosureReason, *, actor: User, now: datetime
+) -> CaseEvent:
+    check(actor, Action.CLOSE, case)
+    _refuse_if_closed(case, "close")
+    now = as_utc(now, "now")
+    before = _closure(case)
+    case.status = CaseStatus.CLOSED
+    case.workflow_stage = WorkflowStage.CLOSED
+    case.closure_reason = reason
+    case.closed_at = now
+    return _record(session, case, EventKind.CLOSED, actor, now, before, _closure(case))
+
+
+def reopen(session: Session, case: Case, *, actor: User, now: datetime) -> CaseEvent:
+    """Open a closed case again, back in assessment; the closure stays in the audit trail."""
+    check(actor, Action.REOPEN, case)
+    if case.status is not CaseStatus.CLOSED:
+        raise InvalidTransition(f"case {case.id} is not closed")
+    now = as_utc(now, "now")
+    before = _closure(case)
+    case.status = CaseStatus.OPEN
+    case.workflow_stage = WorkflowStage.ASSESSMENT
+    case.closure_reason = None
+    case.closed_at = None
+    return _record(session, case, EventKind.REOPENED, actor, now, before, _closure(case))
+
+
+def change_risk_level(
+    session: Session,
+    vault: Vault,
+    case: Case,
+    level: RiskLevel,
+    *,
+    actor: User,
+    now: datetime,
+    reason: str | None = None,
+    policy: TriagePolicy | None = None,
+) -> CaseEvent:
+    """A person re-triages ``case``; deadlines follow the new level from the time it opened.
+
+    Lowering a level needs a reason. The reason may name people, so it is kept as an encrypted
+    note and the audit event points at that note.
+    """
+    check(actor, Action.CHANGE_LEVEL, case)
+    _refuse_if_closed(case, "re-triage")
+    if level is case.risk_level:
+        raise InvalidTransition(f"case {case.id} is already {level.value}")
+    lowering = level.severity < case.risk_level.severity
+    if lowering and not (reason and reason.strip()):
+        raise InvalidTransition("lowering a risk level needs a reason")
+    now = as_utc(now, "now")
+    deadlines = (policy or TriagePolicy.default()).deadlines[level]
+    before = _level(case)
+    reason_note = (
+        add_note(session, vault, case, reason, actor=actor, now=now)
+        if reason and reason.strip()
+        else None
+    )
+    case.risk_level = level
+    case.assign_by = case.created_at + deadlines.assign_within
+    case.first_contact_by = case.created_at + deadlines.first_contact_within
+    after = _level(case) | {"reason_note_id": reason_note.id if reason_note else None}
+    return _record(session, case, EventKind.LEVEL_CHANGED, actor, now, before, after)
+
+
 def case_snapshot(case: Case) -> dict[str, Any]:
     """The audited, non-personal state of a case (free text is never copied into events)."""
     return {
@@ -129,6 +301,61 @@ def case_snapshot(case: Case) -> dict[str, Any]:
     }
 
 
+def _record(
+    session: Session,
+    case: Case,
+    kind: EventKind,
+    actor: User,
+    now: datetime,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> CaseEvent:
+    case_event = CaseEvent(
+        case=case,
+        kind=kind,
+        actor=ACTOR_USER,
+        actor_user_id=actor.id,
+        at=now,
+        data={"before": before, "after": after},
+    )
+    session.add(case_event)
+    session.flush()
+    return case_event
+
+
+def _refuse_if_closed(case: Case, verb: str) -> None:
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidTransition(f"cannot {verb} closed case {case.id}; reopen it first")
+
+
+def _assignment(case: Case) -> dict[str, Any]:
+    return {
+        "assigned_to_id": case.assigned_to_id,
+        "acknowledged_at": _iso(case.acknowledged_at),
+    }
+
+
+def _level(case: Case) -> dict[str, Any]:
+    return {
+        "risk_level": case.risk_level.value,
+        "assign_by": _iso(case.assign_by),
+        "first_contact_by": _iso(case.first_contact_by),
+    }
+
+
+def _closure(case: Case) -> dict[str, Any]:
+    return {
+        "status": case.status.value,
+        "workflow_stage": case.workflow_stage.value,
+        "closure_reason": case.closure_reason.value if case.closure_reason else None,
+        "closed_at": _iso(case.closed_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else as_utc(value).isoformat()
+
+
 def _find_contact(session: Session, provider: str, external_id: str) -> Contact | None:
     return session.scalars(
         select(Contact).where(Contact.provider == provider, Contact.external_id == external_id)
@@ -137,11 +364,13 @@ def _find_contact(session: Session, provider: str, external_id: str) -> Contact 
 
 def _reporter_for(
     session: Session, vault: Vault, report: Report, answers: Answers, now: datetime
-) -> Reporter:
+) -> tuple[Reporter, bool]:
+    """The reporter for the report's phone, and whether they had reported before."""
     phone_hash = vault.phone_hash(report.phone)
     reporter = session.scalars(
         select(Reporter).where(Reporter.phone_hash == phone_hash)
     ).one_or_none()
+    known_before = reporter is not None
     if reporter is None:
         reporter = Reporter(phone_hash=phone_hash, opted_out=False, created_at=now)
         session.add(reporter)
@@ -149,7 +378,7 @@ def _reporter_for(
     if answers.callback:
         # The number is kept (encrypted) only because the reporter agreed to be called back.
         reporter.phone_encrypted = vault.encrypt(report.phone)
-    return reporter
+    return reporter, known_before
 
 
 def _unused_reference(session: Session, factory: Callable[[], str]) -> str:

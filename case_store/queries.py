@@ -1,12 +1,20 @@
-"""Read-only queries the rest of the system needs."""
+"""Read-only queries the rest of the system needs, each served by an index."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from case_store.models import Case
+from case_store.columns import as_utc
+from case_store.enums import CaseStatus, RiskLevel
+from case_store.models import Case, Reporter
 from case_store.references import parse_reference
+
+ACTIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.PENDING, CaseStatus.ESCALATED)
+DEFAULT_LIMIT = 500
 
 
 def find_case_by_reference(session: Session, reference: str) -> Case | None:
@@ -18,3 +26,65 @@ def find_case_by_reference(session: Session, reference: str) -> Case | None:
     if digits is None:
         return None
     return session.scalars(select(Case).where(Case.reference == digits)).one_or_none()
+
+
+def open_cases(
+    session: Session,
+    *,
+    location_codes: Iterable[str] | None = None,
+    levels: Iterable[RiskLevel] | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> list[Case]:
+    """Cases not closed, optionally in some areas and at some levels, soonest deadline first."""
+    query = select(Case).where(Case.status.in_(ACTIVE_STATUSES))
+    if location_codes is not None:
+        query = query.where(Case.location_code.in_(list(location_codes)))
+    if levels is not None:
+        query = query.where(Case.risk_level.in_(list(levels)))
+    return list(session.scalars(query.order_by(Case.assign_by, Case.id).limit(limit)))
+
+
+def overdue_for_assignment(
+    session: Session, *, now: datetime, limit: int = DEFAULT_LIMIT
+) -> list[Case]:
+    """Active cases still unassigned after their assign-by deadline, most overdue first."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(
+                Case.status.in_(ACTIVE_STATUSES),
+                Case.assign_by < as_utc(now, "now"),
+                Case.assigned_to_id.is_(None),
+            )
+            .order_by(Case.assign_by, Case.id)
+            .limit(limit)
+        )
+    )
+
+
+def unacknowledged(session: Session, *, assigned_before: datetime) -> list[Case]:
+    """Active cases assigned before ``assigned_before`` and not yet acknowledged (escalation)."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(
+                Case.status.in_(ACTIVE_STATUSES),
+                Case.assigned_to_id.is_not(None),
+                Case.acknowledged_at.is_(None),
+                Case.assigned_at < as_utc(assigned_before, "assigned_before"),
+            )
+            .order_by(Case.assigned_at, Case.id)
+        )
+    )
+
+
+def cases_for_reporter(session: Session, phone_hash: str) -> list[Case]:
+    """Every case reported from the phone with this hash (``Vault.phone_hash``), newest first."""
+    return list(
+        session.scalars(
+            select(Case)
+            .join(Reporter, Case.reporter_id == Reporter.id)
+            .where(Reporter.phone_hash == phone_hash)
+            .order_by(Case.created_at.desc(), Case.id.desc())
+        )
+    )

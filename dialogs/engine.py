@@ -8,7 +8,8 @@ Rules every screen follows:
 - ``0`` exits to the tree's ``exit`` node (a harmless closing text). On an optional free-text
   screen ``0`` skips the question instead (DESIGN §4 "Tell us more (optional text, 0 to skip)");
   the next screen is a menu, where ``0`` exits again.
-- An invalid answer shows the same screen with a short error line; ``tree.max_invalid`` invalid
+- An invalid answer shows the same screen with a short error line (in place of the question
+  when both do not fit); ``tree.max_invalid`` invalid
   answers in a row, or more than ``tree.max_steps`` hops, end the session at ``tree.give_up``.
 - Options that do not fit the screen budget in the caller's language are split into pages
   with "More" (98) and "Back" (99).
@@ -30,7 +31,7 @@ from dialogs.paging import Item, measure_params, paginate
 from dialogs.reference import format_reference, parse_reference
 from dialogs.render import load_translations, render
 from dialogs.screen import Choice, Line, Message, Screen, Text
-from dialogs.tree import CHOICE_KINDS, Node, Tree, placeholders
+from dialogs.tree import CHOICE_KINDS, CONTEXT_PLACEHOLDERS, Node, Tree, placeholders
 
 __all__ = [
     "Area",
@@ -174,9 +175,12 @@ def _invalid(tree: Tree, state: dict[str, Any], error: str, context: Context) ->
 
 
 def with_error(screen: Screen, error: Message, context: Context) -> Screen:
-    """The re-prompt: the error line above the question, or instead of it if both overflow."""
-    both = replace(screen, error=error)
-    return both if screen_fits(both, context) else replace(screen, text=error, error=None)
+    """The re-prompt: the error line above the question; if that overflows, the error in place
+    of the question (pages are cut so that this fits); failing both, the screen unchanged."""
+    for candidate in (replace(screen, error=error), replace(screen, text=error, error=None)):
+        if screen_fits(candidate, context):
+            return candidate
+    return screen
 
 
 def screen_fits(screen: Screen, context: Context) -> bool:
@@ -283,6 +287,8 @@ def _params(
             params[name] = _helpline(tree, context)
         elif name in answers:
             params[name] = _display(tree, name, answers[name], context)
+        elif name not in CONTEXT_PLACEHOLDERS:
+            params[name] = "-"  # a state from before a tree change: show a gap, never fail
     return params
 
 

@@ -16,7 +16,7 @@ import yaml
 
 from dialogs.tree import placeholders
 
-NODE_KEYS: Final = frozenset({"text", "label", "short"})
+NODE_PATHS: Final = frozenset({("text",), ("options", "label"), ("options", "short")})
 TEXT_SECTIONS: Final = frozenset({"ui", "choices"})
 
 Extracted = tuple[int, str | None, str, list[str]]
@@ -47,7 +47,7 @@ def extract_dialogs(
 
 def _node_texts(node_id: str, node: yaml.Node) -> Iterator[Extracted]:
     for path, scalar in _scalars(node, ()):
-        if path and path[-1] in NODE_KEYS:
+        if path in NODE_PATHS:
             where = f"node {node_id}, {path[-1]}"
             if path[-1] == "short":
                 where += " (restates an answer in the summary: keep it very short)"

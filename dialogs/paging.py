@@ -1,8 +1,8 @@
 """Splitting a menu or list into pages that fit one USSD screen in the caller's language.
 
 Pages are measured on the real rendered text, in the real encoding (one non-GSM-7 character
-makes the whole screen UCS-2, half the room), with the error line a re-prompt would add, so a
-page never overflows when the caller mistypes. The result depends only on the tree, the items,
+makes the whole screen UCS-2, half the room), and must still fit when a re-prompt shows the
+error in place of the question. The result depends only on the tree, the items,
 the language and the budget, and is cached on the tree.
 """
 
@@ -55,8 +55,8 @@ def paginate(
 ) -> Pages:
     """Ranges ``(first, last)`` of ``items`` per page; every item is on exactly one page.
 
-    With ``error``, a page must also fit when the error replaces the question (what the engine
-    shows on a re-prompt when question and error together do not fit).
+    With ``error``, a page must also fit when the error replaces the question, so a re-prompt
+    on that page can always say what went wrong (see ``engine.with_error``).
     """
     total = len(items)
     if total == 0:
@@ -72,7 +72,7 @@ def paginate(
     def fits(pages: Pages, page: int) -> bool:
         screen = build(pages, page)
         variants = [screen] if error is None else [screen, replace(screen, text=error)]
-        return all(ussd_fits(render(variant, translations, params), budget) for variant in variants)
+        return all(ussd_fits(render(v, translations, params), budget) for v in variants)
 
     pages: Pages = []
     first = 0

@@ -15,8 +15,8 @@ MAX_CONTENT_LENGTH = 64 * 1024
 def create_app(settings: Settings | None = None) -> Flask:
     from gateway import health, ussd
     from gateway.cli import register_commands
-    from workers.logs import install_log_masking
     from gateway.runtime import EXTENSION, Runtime
+    from workers.logs import install_log_masking
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _plain_error(error: HTTPException) -> tuple[str, int, dict[str, str]]:
     """Every refusal is a short plain-text reason: no HTML page, no traceback."""
     reason = error.description or error.name
-    return f"{error.code} {error.name}: {reason}\n", error.code or 500, {
-        "Content-Type": "text/plain; charset=utf-8"
-    }
+    return (
+        f"{error.code} {error.name}: {reason}\n",
+        error.code or 500,
+        {"Content-Type": "text/plain; charset=utf-8"},
+    )

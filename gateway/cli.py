@@ -63,15 +63,22 @@ def translate_group() -> None:
 def _pybabel(*args: str) -> None:
     from babel.messages.frontend import CommandLineInterface
 
-    CommandLineInterface().run(["pybabel", "-q", *args])
+    CommandLineInterface().run(["pybabel", "-q", *args])  # type: ignore[no-untyped-call]
 
 
 @translate_group.command("extract")
 def translate_extract() -> None:
     """Extract message ids from the dialog trees and the code into locales/messages.pot."""
     _pybabel(
-        "extract", "-F", str(PROJECT_ROOT / "babel.cfg"), "-o", str(LOCALES / "messages.pot"),
-        "--sort-by-file", "--project", "kinga", str(PROJECT_ROOT),
+        "extract",
+        "-F",
+        str(PROJECT_ROOT / "babel.cfg"),
+        "-o",
+        str(LOCALES / "messages.pot"),
+        "--sort-by-file",
+        "--project",
+        "kinga",
+        str(PROJECT_ROOT),
     )
 
 
@@ -94,12 +101,42 @@ def translate_compile() -> None:
     _pybabel("compile", "-d", str(LOCALES), "--statistics")
 
 
+@click.group("sms")
+def sms_group() -> None:
+    """SMS helpers."""
+
+
+@sms_group.command("count")
+@click.argument("text")
+def sms_count(text: str) -> None:
+    """Print the encoding, characters and segments TEXT takes when sent (JSON).
+
+    Look-alikes (curly quotes, dashes, odd spaces) are replaced first, as they are on sending.
+    """
+    import json
+
+    from dialogs.encoding import analyse, normalise
+
+    result = analyse(normalise(text))
+    click.echo(
+        json.dumps(
+            {
+                "encoding": result.encoding,
+                "characters": result.characters,
+                "segments": result.segments,
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
 COMMANDS: tuple[click.Command, ...] = (
     run_command,
     serve_command,
     worker_command,
     db_group,
     translate_group,
+    sms_group,
 )
 
 

@@ -32,10 +32,20 @@ def serve_command(bind: str, workers: int) -> None:
         Settings.from_env()  # refuse here, in one line, rather than in every gunicorn worker
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
-    os.execv(
+    os.execv(  # noqa: S606 (replaces this process with gunicorn, no shell)
         sys.executable,
-        [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-         "--timeout", "30", "gateway:create_app()"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--timeout",
+            "30",
+            "gateway:create_app()",
+        ],
     )
 
 
@@ -59,9 +69,10 @@ def run_command(port: int) -> None:
         env["KINGA_REDIS_URL"] = f"unix://{embedded.socket_file}"
     migrate.upgrade(settings.database_url)
     bind = f"127.0.0.1:{port}"
+    commands = (["serve", "--bind", bind], ["worker"])
     children = [
-        subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--bind", bind], env=env),
-        subprocess.Popen([sys.executable, "-m", "gateway", "worker"], env=env),
+        subprocess.Popen([sys.executable, "-m", "gateway", *args], env=env)  # noqa: S603
+        for args in commands
     ]
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -125,10 +136,10 @@ Kinga is running (Ctrl-C stops everything).
   USSD webhook {webhook}
   database     {database}
   redis        {redis}
-  secrets      {Path(settings.var_dir) / 'secrets.json'} (development only)
+  secrets      {Path(settings.var_dir) / "secrets.json"} (development only)
 
 Dial the USSD service by hand: each call sends the whole path so far in `text`.
-  ussd() {{ curl -s -d sessionId=demo-$$ -d phoneNumber=+254700000001 \\
+  ussd() {{ curl -s -d sessionId=demo-$$ --data-urlencode phoneNumber=+254700000001 \\
     -d serviceCode='*384*116#' --data-urlencode "text=$1" '{webhook}'; echo; }}
   ussd ''        # main menu
   ussd '1'       # report a concern; README.md has the whole session

@@ -50,9 +50,7 @@ def ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime | None 
         return Reply(rt.translations(language).gettext(UNAVAILABLE), end=True)
 
 
-def _ussd_hop(
-    rt: Runtime, provider: str, req: UssdRequest, language: str, now: datetime
-) -> Reply:
+def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, language: str, now: datetime) -> Reply:
     saved = rt.ussd_sessions.load(provider, req.session_id)
     context = rt.context(language)
     if saved is None:
@@ -67,7 +65,9 @@ def _ussd_hop(
     state = {**step.state, "_started": started}
     params = _apply_effects(rt, provider, req, step, language, started, now)
     text = render(step.screen, rt.translations(language), params)
-    rt.ussd_sessions.save(provider, req.session_id, UssdSession(req.text, state, text, step.screen.end))
+    rt.ussd_sessions.save(
+        provider, req.session_id, UssdSession(req.text, state, text, step.screen.end)
+    )
     return Reply(text, step.screen.end)
 
 

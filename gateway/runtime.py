@@ -7,7 +7,7 @@ process needs: sessions live in Redis, records in the database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 
 import redis
 from babel.support import Translations
@@ -58,7 +58,7 @@ class Runtime:
         )
 
     @cached_property
-    def redis(self) -> redis.Redis:
+    def redis(self) -> redis.Redis[bytes]:
         """Connected on first use, so commands that need no Redis start none."""
         url = self.settings.redis_url or embedded_redis_url(self.settings.var_dir)
         return redis_from_url(url)
@@ -67,26 +67,23 @@ class Runtime:
     def ussd_sessions(self) -> UssdSessionStore:
         return UssdSessionStore(self.redis, self.settings.ussd_session_ttl)
 
+    @cached_property
+    def areas(self) -> tuple[Area, ...]:
+        return tuple(Area(loc.code, loc.name) for loc in self.profile.locations)
+
     def context(self, language: str) -> Context:
-        return _context(self.profile, language)
+        return Context(
+            areas=self.areas,
+            emergency_numbers=self.profile.emergency_numbers,
+            language=language,
+            languages=self.profile.languages,
+            budget=self.profile.screen_budget,
+        )
 
     def translations(self, language: str) -> Translations:
         if language not in self._translations:
             self._translations[language] = load_translations(language)
         return self._translations[language]
-
-
-@cache
-def _context_areas(profile: Profile) -> tuple[Area, ...]:
-    return tuple(Area(loc.code, loc.name) for loc in profile.locations)
-
-
-def _context(profile: Profile, language: str) -> Context:
-    return Context(
-        areas=_context_areas(profile),
-        emergency_numbers=profile.emergency_numbers,
-        language=language,
-    )
 
 
 def runtime() -> Runtime:

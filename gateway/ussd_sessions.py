@@ -25,7 +25,7 @@ class UssdSession:
 
 
 class UssdSessionStore:
-    def __init__(self, client: redis.Redis, ttl_seconds: int) -> None:
+    def __init__(self, client: redis.Redis[bytes], ttl_seconds: int) -> None:
         self.client = client
         self.ttl = ttl_seconds
 

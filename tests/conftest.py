@@ -64,9 +64,7 @@ def db(db_engine: Engine) -> Iterator[sessionmaker[Session]]:
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return os.environ.get("KINGA_REDIS_URL") or embedded_redis_url(
-        tmp_path_factory.mktemp("redis")
-    )
+    return os.environ.get("KINGA_REDIS_URL") or embedded_redis_url(tmp_path_factory.mktemp("redis"))
 
 
 @pytest.fixture
@@ -79,9 +77,7 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def settings(
-    tmp_path: Path, database_url: str, redis_url: str, db_engine: Engine
-) -> Settings:
+def settings(tmp_path: Path, database_url: str, redis_url: str, db_engine: Engine) -> Settings:
     return Settings.from_env(
         {
             "KINGA_ENV": "test",

@@ -25,6 +25,6 @@ def embedded_redis_url(var_dir: Path) -> str:
     return f"unix://{_embedded[key].socket_file}"
 
 
-def redis_from_url(url: str) -> redis.Redis:
+def redis_from_url(url: str) -> redis.Redis[bytes]:
     """A client with short timeouts: a USSD hop must fail fast, not hang, when Redis is down."""
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)

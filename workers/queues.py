@@ -12,11 +12,11 @@ SLOW = "slow"  # sync, retention, batch work
 QUEUE_NAMES = (URGENT, DEFAULT, SLOW)
 
 
-def queue(name: str, connection: redis.Redis) -> Queue:
+def queue(name: str, connection: redis.Redis[bytes]) -> Queue:
     return Queue(name, connection=connection, serializer=JSONSerializer)
 
 
-def run_worker(connection: redis.Redis, *, burst: bool = False) -> bool:
+def run_worker(connection: redis.Redis[bytes], *, burst: bool = False) -> bool:
     """Serve every queue, most urgent first, until stopped (or until empty with ``burst``)."""
     queues = [queue(name, connection) for name in QUEUE_NAMES]
     worker = Worker(queues, connection=connection, serializer=JSONSerializer)

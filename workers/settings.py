@@ -90,7 +90,9 @@ class Settings:
             try:
                 Fernet(key)
             except ValueError as exc:
-                raise SettingsError("KINGA_ENCRYPTION_KEYS holds a key that is not a Fernet key") from exc
+                raise SettingsError(
+                    "KINGA_ENCRYPTION_KEYS holds a key that is not a Fernet key"
+                ) from exc
         try:
             ttl = int(env.get("KINGA_USSD_SESSION_TTL", DEFAULT_USSD_SESSION_TTL))
         except ValueError as exc:
@@ -131,7 +133,9 @@ def _development_secrets(var_dir: Path) -> dict[str, str]:
     missing = {name: kind for name, kind in GENERATED_SECRETS.items() if name not in stored}
     if missing:
         for name, kind in missing.items():
-            stored[name] = Fernet.generate_key().decode() if kind == "fernet" else secrets.token_urlsafe(32)
+            stored[name] = (
+                Fernet.generate_key().decode() if kind == "fernet" else secrets.token_urlsafe(32)
+            )
         var_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -3,6 +3,9 @@
 from case_store.models.cases import Case
 from case_store.models.contacts import Contact
 from case_store.models.events import AuditError, CaseEvent
+from case_store.models.notes import Note
+from case_store.models.outbox import OutboxRow
 from case_store.models.reporters import Reporter
+from case_store.models.users import User
 
-__all__ = ["AuditError", "Case", "CaseEvent", "Contact", "Reporter"]
+__all__ = ["AuditError", "Case", "CaseEvent", "Contact", "Note", "OutboxRow", "Reporter", "User"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from case_store.base import Base
@@ -16,26 +16,46 @@ from case_store.enums import (
     CaseStatus,
     Category,
     ChildSex,
+    ClosureReason,
+    PerpetratorRelationship,
     ReporterRelationship,
     RiskLevel,
+    SyncState,
+    WorkflowStage,
 )
 
 if TYPE_CHECKING:
     from case_store.models.contacts import Contact
     from case_store.models.events import CaseEvent
+    from case_store.models.notes import Note
     from case_store.models.reporters import Reporter
+    from case_store.models.users import User
 
 
 class Case(Base):
     __tablename__ = "case"
+    __table_args__ = (
+        # Open cases by area and level (console, alerts) and overdue sweeps by deadline.
+        Index("ix_case_status_location_level", "status", "location_code", "risk_level"),
+        Index("ix_case_status_assign_by", "status", "assign_by"),
+        Index("ix_case_status_first_contact_by", "status", "first_contact_by"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(9), unique=True)
     status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus))
+    closure_reason: Mapped[ClosureReason | None] = mapped_column(enum_column(ClosureReason))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    workflow_stage: Mapped[WorkflowStage] = mapped_column(
+        enum_column(WorkflowStage), default=WorkflowStage.NEW, server_default="new"
+    )
     risk_level: Mapped[RiskLevel] = mapped_column(enum_column(RiskLevel))
     immediate_danger: Mapped[bool]
     category: Mapped[Category] = mapped_column(enum_column(Category))
     child_age_band: Mapped[AgeBand] = mapped_column(enum_column(AgeBand))
+    # Exact or estimated age in years, when a person has asked; the band comes from the dialog.
+    child_age_years: Mapped[int | None]
+    child_age_estimated: Mapped[bool] = mapped_column(default=False, server_default=false())
     child_sex: Mapped[ChildSex] = mapped_column(enum_column(ChildSex))
     location_code: Mapped[str] = mapped_column(String(32))
     # Free text is stored only as Fernet ciphertext (see case_store.crypto.Vault).
@@ -44,16 +64,32 @@ class Case(Base):
         enum_column(ReporterRelationship)
     )
     narrative_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    perpetrator_relationship: Mapped[PerpetratorRelationship | None] = mapped_column(
+        enum_column(PerpetratorRelationship)
+    )
+    perpetrator_lives_with_child: Mapped[bool | None]
+    # None until asked: consent to receive services and to share with other agencies.
+    consent_services: Mapped[bool | None]
+    consent_share: Mapped[bool | None]
     callback_consent: Mapped[bool]
     callback_time: Mapped[CallbackTime | None] = mapped_column(enum_column(CallbackTime))
     assign_by: Mapped[datetime] = mapped_column(UTCDateTime)
     first_contact_by: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    primero_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    primero_sync_state: Mapped[SyncState] = mapped_column(
+        enum_column(SyncState), default=SyncState.NOT_SYNCED, server_default="not_synced"
+    )
     # The structured dialog answers as given; free-text answers are never copied here.
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporter.id"), index=True)
 
     reporter: Mapped[Reporter | None] = relationship()
+    assigned_to: Mapped[User | None] = relationship()
+    notes: Mapped[list[Note]] = relationship(back_populates="case", order_by="Note.id")
     contacts: Mapped[list[Contact]] = relationship(back_populates="case")
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
 

@@ -14,6 +14,7 @@ from case_store.enums import EventKind
 
 if TYPE_CHECKING:
     from case_store.models.cases import Case
+    from case_store.models.users import User
 
 
 class AuditError(RuntimeError):
@@ -26,13 +27,15 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
-    # Who acted: "reporter", "system", or a staff user (see actor_user_id once users exist).
+    # Who acted: "reporter", "system", or "user" with actor_user_id naming the staff member.
     actor: Mapped[str] = mapped_column(String(64))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     # {"before": {...} | None, "after": {...}} with non-personal fields only.
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     case: Mapped[Case] = relationship(back_populates="events")
+    actor_user: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<CaseEvent id={self.id} {self.kind} by {self.actor}>"

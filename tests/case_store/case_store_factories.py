@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from case_store.base import Base
+from case_store.enums import Role
+from case_store.models import User
 from case_store.reports import Report
 
 TEST_FERNET_KEY = "x3hWgUZUQ3Ws0yh7kJhZyb7bI2PgsX7qZmCQJQ7xX9s="
@@ -64,3 +66,19 @@ def row_counts(session: Session) -> dict[str, int]:
         table.name: session.scalar(select(func.count()).select_from(table)) or 0
         for table in Base.metadata.sorted_tables
     }
+
+
+def add_user(session: Session, role: str, **fields: Any) -> User:
+    """A staff user, flushed so it has an id."""
+    values: dict[str, Any] = {
+        "username": f"{role}-{next(_counter)}",
+        "role": Role(role),
+        "areas": [],
+        "languages": ["en"],
+        "created_at": NOW,
+    }
+    values.update(fields)
+    user = User(**values)
+    session.add(user)
+    session.flush()
+    return user

@@ -12,18 +12,27 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from case_store_factories import NOW, answers, build_report
+from case_store_factories import NOW, add_user, answers, build_report
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
-from case_store.operations import open_case
+from case_store.operations import add_note, open_case
 
 PHONE = "+254798765432"
 NAME = "Wanjiku Achieng"
 PLACE = "Mathare, the green gate after Wanjiku's shop"
 NARRATIVE = "Wanjiku Achieng, 7, is locked inside every day; the neighbour Otieno Kamau hits her."
-SECRETS = ("798765432", NAME, "Otieno Kamau", "green gate", "locked inside every day")
+NOTE = "Spoke to Grace Muthoni (aunt) on +254711222333; she will take Wanjiku in."
+SECRETS = (
+    "798765432",
+    NAME,
+    "Otieno Kamau",
+    "green gate",
+    "locked inside every day",
+    "Grace Muthoni",
+    "711222333",
+)
 
 
 def _forms(secret: str) -> list[bytes]:
@@ -58,8 +67,9 @@ def test_no_personal_text_reaches_the_database(
         answers=answers(place=PLACE, narrative=NARRATIVE, callback="yes", callback_time="any"),
     )
     with db.begin() as session:
-        reference = open_case(session, vault, report, now=NOW).reference
-        phone_hash = vault.phone_hash(PHONE)
+        case = open_case(session, vault, report, now=NOW)
+        add_note(session, vault, case, NOTE, actor=add_user(session, "supervisor"), now=NOW)
+        reference, phone_hash = case.reference, vault.phone_hash(PHONE)
 
     stored = _stored_bytes(database_url, db_engine)
 

@@ -52,5 +52,5 @@ def test_every_problem_is_reported_together(tmp_path):
 
 
 def test_missing_profile_folder_is_a_clear_error(tmp_path):
-    with pytest.raises(ProfileError, match="profile.yaml is missing"):
+    with pytest.raises(ProfileError, match=r"profile\.yaml is missing"):
         load_profile(tmp_path / "nowhere")

@@ -19,13 +19,19 @@ def test_development_generates_missing_secrets_once_with_mode_0600(tmp_path):
 
 def test_environment_wins_over_generated_secrets(tmp_path):
     settings = Settings.from_env(
-        {"KINGA_VAR_DIR": str(tmp_path), "KINGA_SECRET_KEY": "given", "KINGA_SMS_PROVIDERS": "twilio, log"}
+        {
+            "KINGA_VAR_DIR": str(tmp_path),
+            "KINGA_SECRET_KEY": "given",
+            "KINGA_SMS_PROVIDERS": "twilio, log",
+        }
     )
     assert settings.secret_key == "given"
     assert settings.sms_providers == ("twilio", "log")
 
 
-@pytest.mark.parametrize("missing", ["KINGA_DATABASE_URL", "KINGA_PHONE_HASH_KEY", "KINGA_ENCRYPTION_KEYS"])
+@pytest.mark.parametrize(
+    "missing", ["KINGA_DATABASE_URL", "KINGA_PHONE_HASH_KEY", "KINGA_ENCRYPTION_KEYS"]
+)
 def test_production_refuses_to_start_and_names_the_missing_variable(tmp_path, missing):
     env = {
         "KINGA_ENV": "production",

@@ -1,0 +1,81 @@
+"""Who may do what to which case: the one place access is decided.
+
+Every staff operation calls ``check`` before it writes. Roles grant actions; a caseworker's
+case actions are limited to cases assigned to them; a user with areas acts only on cases in
+those areas (no areas means every area); an inactive user may do nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+from case_store.enums import Role
+from case_store.models import Case, User
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    ASSIGN = "assign"
+    ACKNOWLEDGE = "acknowledge"
+    ADD_NOTE = "add_note"
+    CHANGE_STATUS = "change_status"
+    CHANGE_LEVEL = "change_level"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+class PermissionDenied(PermissionError):
+    """The actor may not do this; the message names the user id, action and case id only."""
+
+
+_CASE_WORK = frozenset(
+    {
+        Action.VIEW,
+        Action.ACKNOWLEDGE,
+        Action.ADD_NOTE,
+        Action.CHANGE_STATUS,
+        Action.CHANGE_LEVEL,
+        Action.CLOSE,
+    }
+)
+
+ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
+    {
+        Role.HOTLINE_AGENT: frozenset({Action.VIEW, Action.ADD_NOTE}),
+        Role.CASEWORKER: _CASE_WORK,
+        Role.SUPERVISOR: frozenset(Action),
+        Role.ADMIN: frozenset(Action),
+    }
+)
+
+# Actions a caseworker may take only on a case assigned to them.
+_ASSIGNEE_ONLY = _CASE_WORK - {Action.VIEW}
+
+
+def allowed(actor: User, action: Action, case: Case) -> bool:
+    if not actor.active or action not in ROLE_ACTIONS[actor.role]:
+        return False
+    if actor.role is Role.ADMIN:
+        return True
+    if actor.areas and case.location_code not in actor.areas:
+        return False
+    if actor.role is Role.CASEWORKER and action in _ASSIGNEE_ONLY:
+        return case.assigned_to_id is not None and case.assigned_to_id == actor.id
+    return True
+
+
+def check(actor: User, action: Action, case: Case) -> None:
+    """Raise ``PermissionDenied`` unless ``actor`` may take ``action`` on ``case``."""
+    if not allowed(actor, action, case):
+        raise PermissionDenied(f"user {actor.id} may not {action.value} case {case.id}")
+
+
+def can_be_assigned(user: User, case: Case) -> bool:
+    """Whether ``user`` can hold ``case``: an active caseworker or supervisor for its area."""
+    return (
+        user.active
+        and user.role in (Role.CASEWORKER, Role.SUPERVISOR)
+        and (not user.areas or case.location_code in user.areas)
+    )

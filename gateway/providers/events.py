@@ -1,0 +1,55 @@
+"""The canonical inbound events every SMS adapter parses its webhooks into.
+
+``MessageStatus`` is defined in ``workers.sending`` (send jobs record it too, and workers may
+not import the gateway) and re-exported here so adapters and views have one place to look.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from workers.logs import mask_phone
+from workers.sending import MessageStatus
+
+__all__ = ["MAX_BODY", "MAX_ID", "InboundSms", "InvalidPayload", "MessageStatus", "StatusUpdate"]
+
+MAX_BODY = 1600  # characters; Twilio's documented maximum, and plenty for any concatenated SMS
+MAX_ID = 128  # provider ids, codes and short fields
+
+
+class InvalidPayload(ValueError):
+    """A webhook payload we cannot accept. The reason is short and never echoes a phone
+    number or a message body, so it is safe to return as a 400 and to log."""
+
+
+@dataclass(frozen=True, repr=False)
+class InboundSms:
+    provider: str
+    provider_id: str  # with ``provider``, the key that makes a replayed webhook a duplicate
+    sender: str  # E.164
+    recipient: str  # our number or short code, as the provider gave it
+    text: str
+    received_at: datetime  # UTC
+    link_id: str | None = None  # Africa's Talking premium messages: needed to reply
+    network_code: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"InboundSms(provider={self.provider!r}, provider_id={self.provider_id!r}, "
+            f"sender={mask_phone(self.sender)!r}, text=<{len(self.text)} characters>, "
+            f"received_at={self.received_at.isoformat()!r})"
+        )
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    provider: str
+    provider_id: str
+    our_id: str | None  # the message log id when the provider echoes it (Twilio's callback URL)
+    status: MessageStatus
+    error_code: str | None = None
+    failure_reason: str | None = None
+    cost: str | None = None
+    opted_out: bool = False  # the carrier says the recipient asked to stop (Twilio 21610)
+    provider_status: str = ""  # the provider's own word, for the log when it maps to unknown

@@ -1,0 +1,276 @@
+"""Engine rules: re-prompts, three strikes, 0 on every screen, paging, limits, state."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import COUNTIES, kenya
+
+from dialogs.encoding import ussd_fits
+from dialogs.engine import BACK_KEY, MORE_KEY, Context, Effect, advance, show, start
+from dialogs.reference import damm_digit, format_reference
+from dialogs.render import load_translations, render
+from dialogs.tree import Tree
+
+EN = load_translations("en")
+
+
+def at(node: str, **answers: str) -> dict[str, Any]:
+    return {"node": node, "answers": answers, "page": 0, "invalid": 0, "steps": 0}
+
+
+def text(screen: Any, **params: str) -> str:
+    return render(screen, EN, {"reference": "482-177-305", "status": "received", **params})
+
+
+def test_invalid_answer_reprompts_with_error_above_question(
+    tree: Tree, context: Context
+) -> None:
+    step = advance(tree, at("report_danger"), "7", context)
+
+    assert step.state["node"] == "report_danger"
+    assert text(step.screen) == (
+        "Try again.\nIs a child in danger right now?\n1. Yes\n2. No\n0. Exit"
+    )
+    assert not step.screen.end
+
+
+def test_three_invalid_answers_in_a_row_end_politely(tree: Tree, context: Context) -> None:
+    state = at("report_age")
+    for _attempt in range(2):
+        step = advance(tree, state, "9", context)
+        assert not step.screen.end
+        state = step.state
+    step = advance(tree, state, "hello", context)
+
+    assert step.screen.end
+    assert text(step.screen) == (
+        "Sorry, we could not continue. Please dial again when you are ready."
+    )
+    assert step.effects == ()
+
+
+def test_a_valid_answer_resets_the_strikes(tree: Tree, context: Context) -> None:
+    state = at("report_danger")
+    for user_input in ["5", "5", "2", "9", "9"]:
+        state = advance(tree, state, user_input, context).state
+
+    assert state["node"] == "report_category"
+    assert state["invalid"] == 2
+
+
+def test_input_errors_are_specific(tree: Tree, context: Context) -> None:
+    too_long = advance(tree, at("report_place"), "x" * 61, context)
+    empty = advance(tree, at("follow_note", reference="482177305"), "   ", context)
+
+    assert text(too_long.screen).startswith("Too long. Please write less.\n")
+    assert too_long.state["node"] == "report_place"
+    assert text(empty.screen).startswith("Please type an answer.\n")
+
+
+def test_zero_exits_from_every_menu_list_and_required_input(
+    tree: Tree, context: Context
+) -> None:
+    exits = [
+        node
+        for node in tree.nodes.values()
+        if node.kind not in {"end", "router"} and not node.optional
+    ]
+    assert len(exits) > 10
+    for node in exits:
+        step = advance(tree, at(node.id, reference="482177305"), "0", context)
+        assert step.screen.end, node.id
+        assert text(step.screen) == "Thank you. Goodbye.", node.id
+        assert step.effects == (), node.id
+        assert text(show(tree, at(node.id, reference="482177305"), context)).endswith(
+            "\n0. Exit"
+        ), node.id
+
+
+def test_zero_skips_optional_text(tree: Tree, context: Context) -> None:
+    state = at("report_narrative", narrative="typed before going back")
+    step = advance(tree, state, "0", context)
+
+    assert text(show(tree, at("report_narrative"), context)).endswith("\n0. Skip")
+    assert step.state["node"] == "report_callback"
+    assert "narrative" not in step.state["answers"]
+
+
+def test_the_47_counties_page_cleanly(tree: Tree, context: Context) -> None:
+    state = at("report_area")
+    seen: list[str] = []
+    screens = []
+    while True:
+        screen = show(tree, state, context)
+        screens.append(text(screen))
+        keys = [choice.key for choice in screen.options]
+        numbered = [c.label for c in screen.options if c.key not in {"0", MORE_KEY, BACK_KEY}]
+        assert keys[: len(numbered)] == [str(n) for n in range(1, len(numbered) + 1)]
+        seen.extend(str(label) for label in numbered)
+        if MORE_KEY not in keys:
+            break
+        state = advance(tree, state, MORE_KEY, context).state
+
+    assert seen == [area.name for area in COUNTIES]
+    assert 4 <= len(screens) <= 6
+    assert all(ussd_fits(screen) for screen in screens)
+    assert "99. Back" not in screens[0] and all("99. Back" in s for s in screens[1:])
+    assert "98. More" not in screens[-1]
+
+
+def test_choosing_on_a_later_page_and_going_back(tree: Tree, context: Context) -> None:
+    state = advance(tree, at("report_area"), MORE_KEY, context).state
+    second_page = show(tree, state, context)
+    third = second_page.options[2]
+    chosen = advance(tree, state, third.key, context)
+
+    assert chosen.state["answers"]["area"] == next(
+        area.code for area in COUNTIES if area.name == third.label
+    )
+    back = advance(tree, state, BACK_KEY, context)
+    assert back.state["page"] == 0
+    assert str(show(tree, back.state, context).options[0].label) == "Mombasa"
+    first_page_back = advance(tree, back.state, BACK_KEY, context)
+    assert text(first_page_back.screen).startswith("Try again.")
+
+
+def test_session_is_bounded_in_steps(tree: Tree, context: Context) -> None:
+    state = at("report_area")
+    for hop in range(tree.max_steps):
+        step = advance(tree, state, MORE_KEY if hop % 2 == 0 else BACK_KEY, context)
+        assert not step.screen.end
+        state = step.state
+    step = advance(tree, state, MORE_KEY, context)
+
+    assert step.screen.end
+    assert step.state["node"] == tree.give_up
+
+
+def test_state_is_small_json_without_the_phone(tree: Tree) -> None:
+    context = kenya("ar")
+    answers = {
+        "danger": "yes",
+        "category": "labour_trafficking",
+        "age_band": "unknown",
+        "sex": "unknown",
+        "area": "028",
+        "place": "ق" * 60,
+        "relationship": "professional",
+        "narrative": "ع" * 160,
+        "callback": "yes",
+        "callback_time": "afternoon",
+    }
+    step = advance(tree, at("report_callback_time", **answers), "2", context)
+    encoded = json.dumps(step.state, ensure_ascii=False).encode()
+
+    assert json.loads(encoded) == step.state
+    assert len(encoded) < 1024
+    assert step.state["node"] == "report_summary"
+
+
+def test_stale_or_foreign_state_starts_over(tree: Tree, context: Context) -> None:
+    for state in [{}, {"node": "removed_node", "answers": {}}, at("main") | {"page": -1}]:
+        step = advance(tree, state, "1", context)
+        assert step.state["node"] == "main"
+        assert step.state["steps"] == 0
+
+
+def test_an_ended_session_emits_nothing_again(tree: Tree, context: Context) -> None:
+    state = at("report_sent", danger="no")
+    step = advance(tree, state, "1", context)
+
+    assert step.screen.end
+    assert step.effects == ()
+
+
+def test_get_help_now_lists_the_callers_emergency_numbers(tree: Tree, context: Context) -> None:
+    step = advance(tree, at("main"), "3", context)
+    default = advance(tree, at("main"), "3", kenya(emergency_numbers=None))
+
+    assert step.screen.end
+    assert text(step.screen) == "If a child is in danger now, call:\nChild helpline: 116\nPolice: 999"
+    assert text(default.screen) == "If a child is in danger now, call:\nChild helpline: 116"
+
+
+def test_danger_screen_uses_the_areas_helpline(tree: Tree) -> None:
+    context = kenya(emergency_numbers={"child_helpline": "1195", "police": "999"})
+    step = advance(tree, at("report_danger"), "1", context)
+
+    assert text(step.screen).startswith("If you can, call 1195 now.")
+
+
+def test_language_choice_emits_set_language(tree: Tree, context: Context) -> None:
+    menu = advance(tree, at("main"), "4", context)
+    step = advance(tree, menu.state, "2", context)
+
+    assert text(menu.screen) == (
+        "Language\n1. English\n2. Kiswahili\n3. Français\n4. العربية\n"
+        "5. Português\n0. Exit"
+    )
+    assert step.screen.end
+    assert step.effects == (Effect("set_language", {"language": "sw"}),)
+
+
+VALID = "12345678" + damm_digit("12345678")
+
+
+def test_follow_up_checks_the_reference_before_any_lookup(tree: Tree, context: Context) -> None:
+    menu = advance(tree, at("main"), "2", context)
+    typo = VALID[:3] + str((int(VALID[3]) + 1) % 10) + VALID[4:]
+    swapped = VALID[:4] + VALID[5] + VALID[4] + VALID[6:]
+    assert VALID[4] != VALID[5]
+
+    for wrong in [typo, swapped, "12345", "abc"]:
+        step = advance(tree, menu.state, wrong, context)
+        assert step.state["node"] == "follow_reference"
+        assert step.effects == ()
+        assert text(step.screen).startswith("That reference is not right.")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [VALID, format_reference(VALID), f" {VALID[:3]} {VALID[3:6]} {VALID[6:]} ", "\u200f" + VALID],
+)
+def test_follow_up_accepts_a_reference_typed_any_usual_way(
+    tree: Tree, context: Context, typed: str
+) -> None:
+    step = advance(tree, at("follow_reference"), typed, context)
+
+    assert step.effects == (Effect("lookup_case", {"reference": VALID}),)
+    assert text(step.screen, status="in_progress") == (
+        f"Report {format_reference(VALID)}. It is being handled.\n1. Add information\n"
+        "2. Ask for a call back\n0. Exit"
+    )
+
+
+def test_follow_up_add_information_and_call_back(tree: Tree, context: Context) -> None:
+    status = advance(tree, at("follow_reference"), VALID, context).state
+    note = advance(tree, advance(tree, status, "1", context).state, "He came back", context)
+    times = advance(tree, status, "2", context)
+    callback = advance(tree, times.state, "4", context)
+
+    assert note.effects == (Effect("add_note", {"reference": VALID, "text": "He came back"}),)
+    assert text(note.screen) == (
+        f"Thank you. We have your message for report {format_reference(VALID)}."
+    )
+    assert callback.effects == (
+        Effect("request_callback", {"reference": VALID, "callback_time": "any"}),
+    )
+
+
+def test_reprompt_on_lookup_screen_asks_for_the_status_again(
+    tree: Tree, context: Context
+) -> None:
+    status = advance(tree, at("follow_reference"), VALID, context).state
+    step = advance(tree, status, "7", context)
+
+    assert step.effects == (Effect("lookup_case", {"reference": VALID}),)
+
+
+@pytest.mark.parametrize("typed", ["٢", "۲", "２", " 2 ", "\u200f2\u200e"])
+def test_digits_in_any_script_choose_options(tree: Tree, context: Context, typed: str) -> None:
+    step = advance(tree, at("report_danger"), typed, context)
+
+    assert step.state["answers"] == {"danger": "no"}
