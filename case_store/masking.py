@@ -1,19 +1,21 @@
-"""Phone numbers in logs: ``+254712345321`` becomes ``+2547•••••321``.
+"""Phone numbers and URL secrets in logs: ``+254712345321`` becomes ``+2547•••••321``.
 
-``PhoneMaskingFilter`` rewrites every log record that passes through it, including the
-formatted traceback. Attach it to handlers (``mask_handlers``), not loggers: a logger's
-filters do not see records propagated from its children.
+``install_log_masking`` (called by the app factory and the worker) masks every record's
+message, arguments and traceback when the record is created.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 MASK = "•"
 # "+" or its URL encoding, then 7 to 15 digits that may be grouped by single spaces, dots or
 # dashes. No look-around: masking a neighbouring digit too is the safe error.
 PHONE_PATTERN = re.compile(r"(?:\+|%2[Bb])[1-9](?:[ .\-]?\d){6,14}")
+# Secrets that travel in URLs: the Africa's Talking webhook ``key`` and the like.
+SECRET_PARAMETER = re.compile(r"(?i)\b(key|token|api_?key|password)=[^&\s\"']+")
 
 
 def mask_phone(phone: str) -> str:
@@ -37,29 +39,44 @@ def contains_phone(text: str) -> bool:
     return PHONE_PATTERN.search(text) is not None
 
 
-class PhoneMaskingFilter(logging.Filter):
-    """Masks phone numbers in the message, its arguments and any traceback; drops nothing."""
+def mask_secrets(text: str) -> str:
+    """Phone numbers masked, and the values of secret URL parameters (``key=…``) hidden."""
+    masked = SECRET_PARAMETER.sub(lambda match: f"{match.group(1)}={MASK * 3}", text)
+    return mask_phones(masked)
 
-    def filter(self, record: logging.LogRecord) -> bool:
+
+def _mask_record(record: logging.LogRecord) -> None:
+    try:
         message = record.getMessage()
-        masked = mask_phones(message)
-        if masked != message:
-            record.msg = masked
-            record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = mask_phones(record.exc_text)
-        if record.stack_info:
-            record.stack_info = mask_phones(record.stack_info)
-        return True
+    except (TypeError, ValueError):
+        return
+    masked = mask_secrets(message)
+    if masked != message:
+        record.msg, record.args = masked, None
+    if record.exc_info:
+        record.exc_text = mask_secrets(logging.Formatter().formatException(record.exc_info))
+    if record.stack_info:
+        record.stack_info = mask_secrets(record.stack_info)
 
 
-def mask_handlers(logger: logging.Logger | None = None) -> PhoneMaskingFilter:
-    """Add one masking filter to every handler of ``logger`` (the root logger by default)."""
-    target = logger or logging.getLogger()
-    masking = PhoneMaskingFilter()
-    for handler in target.handlers:
-        if not any(isinstance(f, PhoneMaskingFilter) for f in handler.filters):
-            handler.addFilter(masking)
-    return masking
+_installed = False
+
+
+def install_log_masking() -> None:
+    """Mask every log record of this process as it is created, whatever logger or handler.
+
+    Wrapping the record factory (rather than filtering handlers) also covers handlers added
+    later, records propagated from child loggers, and test capture.
+    """
+    global _installed
+    if _installed:
+        return
+    make_record = logging.getLogRecordFactory()
+
+    def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        _mask_record(record)
+        return record
+
+    logging.setLogRecordFactory(masked_record)
+    _installed = True

@@ -8,7 +8,7 @@ the webhook may fill in, and with each error a re-prompt can show.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +32,23 @@ def check_tree(
     languages: Sequence[str],
     areas: Sequence[Area],
     budget: int,
+    fold_languages: Collection[str] = (),
     locales_dir: Path = LOCALES_DIR,
 ) -> list[str]:
-    """Every problem found, as ``file: node …, language …: what`` lines."""
+    """Every problem found, as ``file: node …, language …: what`` lines.
+
+    ``fold_languages`` are those the deployment renders with accents folded to GSM-7.
+    """
     problems: list[str] = []
     for language in languages:
         if language != SOURCE_LANGUAGE:
             problems.extend(_translation_problems(tree, language, locales_dir))
         context = Context(
-            areas=tuple(areas), language=language, languages=tuple(languages), budget=budget
+            areas=tuple(areas),
+            language=language,
+            languages=tuple(languages),
+            budget=budget,
+            fold_accents=language in fold_languages,
         )
         problems.extend(_budget_problems(tree, context))
     return problems
@@ -67,32 +75,38 @@ def _translation_problems(tree: Tree, language: str, locales_dir: Path) -> Itera
 
 
 def _budget_problems(tree: Tree, context: Context) -> Iterator[str]:
-    answers = _longest_answers(tree, context)
+    answer_sets = _worst_answers(tree, context)
     for node in tree.nodes.values():
         if node.kind == "router":
             continue
-        state: dict[str, Any] = {
-            "node": node.id,
-            "answers": answers,
-            "page": 0,
-            "invalid": 0,
-            "steps": 0,
-        }
         errors = ["invalid_choice"] if node.kind in CHOICE_KINDS | {"list"} else []
         if node.kind == "input":
             errors = [e for e in _INPUT_ERRORS if _can_fail(node, e)]
-        for page in range(100):
-            state["page"] = page
-            screen = show(tree, state, context)
-            variants = [("", screen)]
-            variants.extend(
-                (f" (error {e})", with_error(screen, Message(tree.ui[e]), context)) for e in errors
-            )
-            for label, variant in variants:
-                if not screen_fits(variant, context):
-                    yield _overflow(tree, node.id, page, label, variant, context)
-            if not any(choice.key == MORE_KEY for choice in screen.options):
+        shows_answers = any(name in answer_sets[0] for name in placeholders(node.text or ""))
+        for answers in answer_sets if shows_answers else answer_sets[:1]:
+            problem = _first_overflow(tree, node.id, answers, errors, context)
+            if problem is not None:
+                yield problem
                 break
+
+
+def _first_overflow(
+    tree: Tree, node_id: str, answers: dict[str, str], errors: list[str], context: Context
+) -> str | None:
+    state: dict[str, Any] = {"node": node_id, "answers": answers, "page": 0, "invalid": 0}
+    for page in range(100):
+        state["page"] = page
+        screen = show(tree, state, context)
+        variants = [("", screen)]
+        variants.extend(
+            (f" (error {e})", with_error(screen, Message(tree.ui[e]), context)) for e in errors
+        )
+        for label, variant in variants:
+            if not screen_fits(variant, context):
+                return _overflow(tree, node_id, page, label, variant, context)
+        if not any(choice.key == MORE_KEY for choice in screen.options):
+            break
+    return None
 
 
 def _can_fail(node: Node, error: str) -> bool:
@@ -107,7 +121,8 @@ def _overflow(
     tree: Tree, node_id: str, page: int, label: str, screen: Screen, context: Context
 ) -> str:
     translations = load_translations(context.language)
-    text = render(screen, translations, measure_params(screen, context.language))
+    params = measure_params(screen, context.language)
+    text = render(screen, translations, params, context.fold_accents)
     capacity = ussd_capacity(text, context.budget)
     why = ""
     if capacity.encoding == "UCS-2":
@@ -118,28 +133,36 @@ def _overflow(
     )
 
 
-def _longest_answers(tree: Tree, context: Context) -> dict[str, str]:
-    """For each answer, the value whose wording is longest in this language."""
+def _worst_answers(tree: Tree, context: Context) -> list[dict[str, str]]:
+    """Answer sets that make screens longest in this language: first the longest wording of
+    every answer, then the same with one answer swapped for its longest non-GSM-7 wording
+    (which turns the whole screen into UCS-2)."""
     translations = load_translations(context.language)
-    candidates: dict[str, dict[str, str]] = {}
+    shown: dict[str, dict[str, str]] = {}
     for node in tree.nodes.values():
         if not node.answer or node.kind == "router":
             continue
-        shown = candidates.setdefault(node.answer, {})
+        values = shown.setdefault(node.answer, {})
         if node.kind in CHOICE_KINDS:
             for option in node.options:
                 if option.value is not None:
-                    shown[option.value] = translations.gettext(option.short or option.label)
+                    values[option.value] = translations.gettext(option.short or option.label)
         elif node.kind == "list" and node.source == "areas":
-            shown.update((area.code, area.name) for area in context.areas)
+            values.update((area.code, area.name) for area in context.areas)
         elif node.kind == "list":
-            shown.update((code, tree.language_names.get(code, code)) for code in context.languages)
+            values.update((code, tree.language_names.get(code, code)) for code in context.languages)
         elif node.check == "reference":
-            shown[SAMPLE_REFERENCE] = SAMPLE_REFERENCE
+            values[SAMPLE_REFERENCE] = SAMPLE_REFERENCE
         else:
-            shown["x" * (node.max_length or 160)] = "x" * (node.max_length or 160)
-    return {
+            values["x" * (node.max_length or 160)] = "x" * (node.max_length or 160)
+    longest = {
         name: max(values, key=lambda value: len(values[value]))
-        for name, values in candidates.items()
+        for name, values in shown.items()
         if values
     }
+    sets = [longest]
+    for name, values in shown.items():
+        wide = [value for value, wording in values.items() if non_gsm_characters(wording)]
+        if wide and longest.get(name) not in wide:
+            sets.append({**longest, name: max(wide, key=lambda value: len(values[value]))})
+    return sets

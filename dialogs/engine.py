@@ -63,6 +63,8 @@ class Context:
     ``emergency_numbers`` are the numbers for the caller's area, keyed by service
     (``child_helpline``, ``police``, …; labels for known keys come from the tree).
     ``budget`` is the USSD screen budget in GSM-7 septets (UCS-2 screens hold half, at most 80).
+    ``fold_accents`` is the deployment's choice for this language: render with
+    ``render(..., fold=True)`` too, so pages are cut for the text the caller will see.
     """
 
     areas: tuple[Area, ...]
@@ -70,6 +72,7 @@ class Context:
     language: str = "en"
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     budget: int = USSD_BUDGET
+    fold_accents: bool = False
 
 
 @dataclass(frozen=True)
@@ -185,9 +188,8 @@ def with_error(screen: Screen, error: Message, context: Context) -> Screen:
 
 def screen_fits(screen: Screen, context: Context) -> bool:
     """Whether ``screen`` fits the budget in the caller's language (worst-case parameters)."""
-    text = render(
-        screen, load_translations(context.language), measure_params(screen, context.language)
-    )
+    params = measure_params(screen, context.language)
+    text = render(screen, load_translations(context.language), params, context.fold_accents)
     return ussd_fits(text, context.budget)
 
 
@@ -334,6 +336,7 @@ def _pages(
         context.language,
         context.budget,
         Message(tree.ui["invalid_choice"]),
+        context.fold_accents,
     )
 
 

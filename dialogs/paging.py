@@ -52,6 +52,7 @@ def paginate(
     language: str,
     budget: int,
     error: Message | None = None,
+    fold: bool = False,
 ) -> Pages:
     """Ranges ``(first, last)`` of ``items`` per page; every item is on exactly one page.
 
@@ -64,7 +65,7 @@ def paginate(
     translations = load_translations(language)
     whole = build([(0, total)], 0)
     params = measure_params(whole, language)
-    key = (language, budget, error and error.msgid, render(whole, translations, params))
+    key = (language, budget, fold, error and error.msgid, render(whole, translations, params))
     cached = tree.page_cache.get(key)
     if cached is not None:
         return list(cached)
@@ -72,7 +73,7 @@ def paginate(
     def fits(pages: Pages, page: int) -> bool:
         screen = build(pages, page)
         variants = [screen] if error is None else [screen, replace(screen, text=error)]
-        return all(ussd_fits(render(v, translations, params), budget) for v in variants)
+        return all(ussd_fits(render(v, translations, params, fold), budget) for v in variants)
 
     pages: Pages = []
     first = 0

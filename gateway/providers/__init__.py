@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from gateway.providers import africastalking_ussd
+from gateway.providers import africastalking_sms, africastalking_ussd, twilio_sms
 
 USSD_PROVIDERS: dict[str, ModuleType] = {
     africastalking_ussd.NAME: africastalking_ussd,
+}
+
+# Inbound SMS webhooks and senders; the order of KINGA_SMS_PROVIDERS is the failover order.
+SMS_PROVIDERS: dict[str, ModuleType] = {
+    twilio_sms.NAME: twilio_sms,
+    africastalking_sms.NAME: africastalking_sms,
 }

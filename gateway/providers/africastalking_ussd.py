@@ -7,13 +7,13 @@ the intake's job, because it needs the previous text of the session.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 
 from flask import Request, Response
 from werkzeug.exceptions import BadRequest, Forbidden
 
 from gateway.phones import InvalidPhoneNumber, to_e164
+from gateway.providers import africastalking_sms
 
 NAME = "africastalking"
 MAX_TEXT = 1000
@@ -31,8 +31,7 @@ class UssdRequest:
 
 
 def verify(request: Request, webhook_key: str) -> None:
-    given = request.args.get("key", "")
-    if not webhook_key or not hmac.compare_digest(given.encode(), webhook_key.encode()):
+    if not africastalking_sms.verify(request.args, webhook_key):
         raise Forbidden("missing or wrong key")
 
 

@@ -6,13 +6,25 @@ not import the gateway) and re-exported here so adapters and views have one plac
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.phones import InvalidPhoneNumber, to_e164
 from workers.logs import mask_phone
 from workers.sending import MessageStatus
 
-__all__ = ["MAX_BODY", "MAX_ID", "InboundSms", "InvalidPayload", "MessageStatus", "StatusUpdate"]
+__all__ = [
+    "MAX_BODY",
+    "MAX_ID",
+    "InboundSms",
+    "InvalidPayload",
+    "MessageStatus",
+    "StatusUpdate",
+    "optional",
+    "phone",
+    "required",
+]
 
 MAX_BODY = 1600  # characters; Twilio's documented maximum, and plenty for any concatenated SMS
 MAX_ID = 128  # provider ids, codes and short fields
@@ -53,3 +65,28 @@ class StatusUpdate:
     cost: str | None = None
     opted_out: bool = False  # the carrier says the recipient asked to stop (Twilio 21610)
     provider_status: str = ""  # the provider's own word, for the log when it maps to unknown
+
+
+def required(params: Mapping[str, str], field: str) -> str:
+    """A short field that must be there, stripped; ``InvalidPayload`` names it, never its value."""
+    value = params.get(field, "").strip()
+    if not value:
+        raise InvalidPayload(f"{field} is required")
+    if len(value) > MAX_ID:
+        raise InvalidPayload(f"{field} is too long")
+    return value
+
+
+def optional(params: Mapping[str, str], field: str) -> str | None:
+    """A short field that may be missing or empty, stripped and cut to ``MAX_ID``."""
+    value = params.get(field, "").strip()
+    return value[:MAX_ID] or None
+
+
+def phone(params: Mapping[str, str], field: str) -> str:
+    """A required phone number field in E.164 form."""
+    value = required(params, field)
+    try:
+        return to_e164(value)
+    except InvalidPhoneNumber as exc:
+        raise InvalidPayload(f"{field} is not an E.164 phone number") from exc

@@ -11,12 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from case_store_factories import NOW, add_user, build_report, row_counts
+from case_store_factories import NOW, add_user, answers, build_report, row_counts
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from case_store.crypto import Vault
-from case_store.enums import CaseStatus, ClosureReason, EventKind, WorkflowStage
+from case_store.enums import CaseStatus, ClosureReason, EventKind, RiskLevel, WorkflowStage
 from case_store.models import Case, CaseEvent, Note, User
 from case_store.operations import (
     InvalidNote,
@@ -25,6 +25,7 @@ from case_store.operations import (
     acknowledge,
     add_note,
     assign,
+    change_risk_level,
     change_status,
     close,
     open_case,
@@ -225,6 +226,60 @@ def test_history_survives_a_commit(
     assert stored.events[-1].at == LATER
 
 
+def test_raising_a_level_moves_the_deadlines_from_the_opening_time(
+    session: Session, case: Case, supervisor: User, vault: Vault
+) -> None:
+    assert case.risk_level is RiskLevel.LOW
+    event = change_risk_level(session, vault, case, RiskLevel.HIGH, actor=supervisor, now=LATER)
+    assert case.risk_level is RiskLevel.HIGH
+    assert case.assign_by == NOW + timedelta(hours=1)
+    assert case.first_contact_by == NOW + timedelta(hours=24)
+    assert event.kind is EventKind.LEVEL_CHANGED
+    assert event.data["before"]["risk_level"] == "low"
+    assert event.data["after"] == {
+        "risk_level": "high",
+        "assign_by": (NOW + timedelta(hours=1)).isoformat(),
+        "first_contact_by": (NOW + timedelta(hours=24)).isoformat(),
+        "reason_note_id": None,
+    }
+
+
+def test_lowering_a_level_needs_a_reason_kept_encrypted(
+    session: Session, vault: Vault, supervisor: User
+) -> None:
+    case = open_case(session, vault, build_report(answers=answers(danger="yes")), now=NOW)
+    for missing in (None, "  "):
+        with pytest.raises(InvalidTransition):
+            change_risk_level(
+                session, vault, case, RiskLevel.LOW, actor=supervisor, now=LATER, reason=missing
+            )
+    assert case.risk_level is RiskLevel.IMMEDIATE and len(_events(session, case)) == 1
+
+    reason = "Called back: Mama Njeri says the child is safe with her grandmother."
+    event = change_risk_level(
+        session, vault, case, RiskLevel.LOW, actor=supervisor, now=LATER, reason=reason
+    )
+    assert case.risk_level is RiskLevel.LOW
+    assert case.first_contact_by == NOW + timedelta(days=7)
+    note = session.get(Note, event.data["after"]["reason_note_id"])
+    assert note is not None and vault.decrypt(note.body_encrypted) == reason
+    assert "Njeri" not in repr(event.data)
+    assert [e.kind for e in _events(session, case)][-2:] == [
+        EventKind.NOTE_ADDED,
+        EventKind.LEVEL_CHANGED,
+    ]
+
+
+def test_re_triage_refuses_the_same_level_and_closed_cases(
+    session: Session, case: Case, supervisor: User, vault: Vault
+) -> None:
+    with pytest.raises(InvalidTransition):
+        change_risk_level(session, vault, case, RiskLevel.LOW, actor=supervisor, now=LATER)
+    close(session, case, ClosureReason.RESOLVED, actor=supervisor, now=LATER)
+    with pytest.raises(InvalidTransition):
+        change_risk_level(session, vault, case, RiskLevel.HIGH, actor=supervisor, now=LATER)
+
+
 # -- permissions -------------------------------------------------------------------------------
 
 Operation = Callable[[Session, Vault, Case, User], Any]
@@ -237,6 +292,9 @@ OPERATIONS: dict[Action, Operation] = {
     Action.ADD_NOTE: lambda s, v, c, actor: add_note(s, v, c, "seen", actor=actor, now=LATER),
     Action.CHANGE_STATUS: lambda s, v, c, actor: change_status(
         s, c, CaseStatus.PENDING, actor=actor, now=LATER
+    ),
+    Action.CHANGE_LEVEL: lambda s, v, c, actor: change_risk_level(
+        s, v, c, RiskLevel.IMMEDIATE, actor=actor, now=LATER
     ),
     Action.CLOSE: lambda s, v, c, actor: close(
         s, c, ClosureReason.RESOLVED, actor=actor, now=LATER
@@ -257,7 +315,15 @@ MATRIX: list[tuple[str, dict[str, Any], str, frozenset[Action]]] = [
         "caseworker",
         {},
         "assigned to actor",
-        frozenset({Action.ACKNOWLEDGE, Action.ADD_NOTE, Action.CHANGE_STATUS, Action.CLOSE}),
+        frozenset(
+            {
+                Action.ACKNOWLEDGE,
+                Action.ADD_NOTE,
+                Action.CHANGE_STATUS,
+                Action.CHANGE_LEVEL,
+                Action.CLOSE,
+            }
+        ),
     ),
     ("caseworker", {}, "assigned elsewhere", frozenset()),
     ("caseworker", {"active": False}, "assigned to actor", frozenset()),

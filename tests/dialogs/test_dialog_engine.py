@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from conftest import COUNTIES, kenya
+from dialog_fixtures import COUNTIES, kenya
 
 from dialogs.encoding import ussd_fits
-from dialogs.engine import BACK_KEY, MORE_KEY, Context, Effect, advance, show, start
+from dialogs.engine import BACK_KEY, MORE_KEY, Context, Effect, advance, show
 from dialogs.reference import damm_digit, format_reference
 from dialogs.render import load_translations, render
 from dialogs.tree import Tree
@@ -25,9 +25,7 @@ def text(screen: Any, **params: str) -> str:
     return render(screen, EN, {"reference": "482-177-305", "status": "received", **params})
 
 
-def test_invalid_answer_reprompts_with_error_above_question(
-    tree: Tree, context: Context
-) -> None:
+def test_invalid_answer_reprompts_with_error_above_question(tree: Tree, context: Context) -> None:
     step = advance(tree, at("report_danger"), "7", context)
 
     assert step.state["node"] == "report_danger"
@@ -70,9 +68,7 @@ def test_input_errors_are_specific(tree: Tree, context: Context) -> None:
     assert text(empty.screen).startswith("Please type an answer.\n")
 
 
-def test_zero_exits_from_every_menu_list_and_required_input(
-    tree: Tree, context: Context
-) -> None:
+def test_zero_exits_from_every_menu_list_and_required_input(tree: Tree, context: Context) -> None:
     exits = [
         node
         for node in tree.nodes.values()
@@ -190,7 +186,9 @@ def test_get_help_now_lists_the_callers_emergency_numbers(tree: Tree, context: C
     default = advance(tree, at("main"), "3", kenya(emergency_numbers=None))
 
     assert step.screen.end
-    assert text(step.screen) == "If a child is in danger now, call:\nChild helpline: 116\nPolice: 999"
+    assert (
+        text(step.screen) == "If a child is in danger now, call:\nChild helpline: 116\nPolice: 999"
+    )
     assert text(default.screen) == "If a child is in danger now, call:\nChild helpline: 116"
 
 
@@ -206,8 +204,7 @@ def test_language_choice_emits_set_language(tree: Tree, context: Context) -> Non
     step = advance(tree, menu.state, "2", context)
 
     assert text(menu.screen) == (
-        "Language\n1. English\n2. Kiswahili\n3. Français\n4. العربية\n"
-        "5. Português\n0. Exit"
+        "Language\n1. English\n2. Kiswahili\n3. Français\n4. العربية\n5. Português\n0. Exit"
     )
     assert step.screen.end
     assert step.effects == (Effect("set_language", {"language": "sw"}),)
@@ -260,9 +257,7 @@ def test_follow_up_add_information_and_call_back(tree: Tree, context: Context) -
     )
 
 
-def test_reprompt_on_lookup_screen_asks_for_the_status_again(
-    tree: Tree, context: Context
-) -> None:
+def test_reprompt_on_lookup_screen_asks_for_the_status_again(tree: Tree, context: Context) -> None:
     status = advance(tree, at("follow_reference"), VALID, context).state
     step = advance(tree, status, "7", context)
 

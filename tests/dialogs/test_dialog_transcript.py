@@ -56,8 +56,7 @@ REPORT_IN_DANGER = [
     ),
     (
         "3",
-        "CON Your report: missing child, age 12-14, Kwale.\n1. Send\n2. Start again\n"
-        "0. Exit",
+        "CON Your report: missing child, Kwale.\n1. Send\n2. Start again\n0. Exit",
     ),
     (
         "1",
@@ -113,7 +112,7 @@ def test_anonymous_report_leaves_out_skipped_and_unasked_answers(
                                  "0", "5", "0", "2", "1"])  # fmt: skip
 
     assert shown(steps[-2]) == (
-        "CON Your report: neglect, age unknown, Nairobi.\n1. Send\n2. Start again\n0. Exit"
+        "CON Your report: neglect, Nairobi.\n1. Send\n2. Start again\n0. Exit"
     )
     assert steps[-1].screen.end
     assert steps[-1].effects == (

@@ -62,7 +62,9 @@ def test_every_problem_is_reported_together(tmp_path: Path) -> None:
     )
 
     assert len(problems) == 5, problems
-    assert any("node main (line 11): goes to 'nowhere', which does not exist" in p for p in problems)
+    assert any(
+        "node main (line 11): goes to 'nowhere', which does not exist" in p for p in problems
+    )
     assert any("node orphan" in p and "unreachable" in p for p in problems)
     assert any("node main" in p and "dead end" in p for p in problems)
     assert any("node loop_a" in p and "dead end" in p for p in problems)
@@ -99,9 +101,7 @@ def test_node_shapes_are_checked(tmp_path: Path) -> None:
 
 
 def test_top_level_settings_are_checked(tmp_path: Path) -> None:
-    header = HEADER.replace("spec_version: 1", "spec_version: 2").replace(
-        "exit: bye", "exit: main"
-    )
+    header = HEADER.replace("spec_version: 1", "spec_version: 2").replace("exit: bye", "exit: main")
     header = header.replace("max_steps: 20", "max_steps: 0").replace("back: Back, ", "")
     problems = load(tmp_path, "  main: {kind: menu, text: Hi, options: [{label: Go, next: bye}]}\n",
                     header)  # fmt: skip

@@ -1,0 +1,1 @@
+"""Alembic migrations for the case store (a package so wheels ship them)."""

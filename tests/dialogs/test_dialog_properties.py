@@ -1,0 +1,44 @@
+"""Random input sequences: the engine never raises, every screen fits, every session ends."""
+
+from __future__ import annotations
+
+import json
+
+from dialog_fixtures import SHIPPED_LANGUAGES, kenya
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dialogs.encoding import ussd_fits
+from dialogs.engine import advance, start
+from dialogs.render import load_translations, render
+from dialogs.tree import default_tree_path, load_tree
+
+TREE = load_tree(default_tree_path())
+KEYS = st.sampled_from(["1", "2", "3", "4", "5", "6", "9", "11", "98", "99", "0", "٢", " 1 "])
+TEXT = st.text(max_size=200)
+REFERENCES = st.sampled_from(["572309848", "572 309 848", "572309847"])
+INPUTS = st.lists(st.one_of(KEYS, KEYS, KEYS, TEXT, REFERENCES), max_size=80)
+PARAMS = {"reference": "482-177-305", "status": "not_found"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(SHIPPED_LANGUAGES), st.booleans(), INPUTS)
+def test_random_sessions_stay_within_budget_and_end(
+    language: str, fold: bool, inputs: list[str]
+) -> None:
+    context = kenya(language, fold_accents=fold)
+    translations = load_translations(language)
+    step = start(TREE, context)
+    hops = 0
+    for user_input in inputs:
+        if step.screen.end:
+            break
+        step = advance(TREE, step.state, user_input, context)
+        hops += 1
+        assert ussd_fits(render(step.screen, translations, PARAMS, fold)), step.screen.node
+        assert len(json.dumps(step.state, ensure_ascii=False).encode()) < 1024
+    assert hops <= TREE.max_steps + 1
+    while not step.screen.end:
+        step = advance(TREE, step.state, "1", context)
+        hops += 1
+        assert hops <= TREE.max_steps + 1

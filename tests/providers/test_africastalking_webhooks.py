@@ -1,0 +1,133 @@
+"""Africa's Talking's inbound SMS and delivery reports, replayed from recorded payloads."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from recorded import FIXTURES, assert_matches, cases, form, query
+
+from gateway.providers import africastalking_sms
+from gateway.providers.events import InvalidPayload, MessageStatus
+
+PHONE = re.compile(r"\+?\d{9,}")
+
+
+@pytest.mark.parametrize("case", cases("africastalking_sms"))
+def test_key_of_recorded_webhooks(case: dict[str, Any]) -> None:
+    verified = africastalking_sms.verify(query(case["url"]), case["webhook_key"])
+    assert verified is case["expect"]["verified"]
+
+
+@pytest.mark.parametrize("case", cases("africastalking_sms"))
+def test_parse_recorded_webhooks(case: dict[str, Any]) -> None:
+    params = form(case["body"])
+    expect = case["expect"]
+    parse = (
+        africastalking_sms.parse_inbound
+        if case["kind"] == "inbound"
+        else africastalking_sms.parse_status
+    )
+    if "invalid" in expect:
+        with pytest.raises(InvalidPayload) as raised:
+            parse(params)
+        assert str(raised.value) == expect["invalid"]
+        assert not PHONE.search(str(raised.value))
+    else:
+        assert_matches(parse(params), expect["event"])
+
+
+def test_duplicates_carry_the_same_receipt_key() -> None:
+    def load(name: str) -> Any:
+        case = json.loads((FIXTURES / "africastalking_sms" / f"{name}.json").read_text())
+        return form(case["body"])
+
+    first = africastalking_sms.parse_inbound(load("inbound_valid"))
+    again = africastalking_sms.parse_inbound(load("inbound_duplicate"))
+    assert (again.provider, again.provider_id) == (first.provider, first.provider_id)
+    report = africastalking_sms.parse_status(load("delivery_success"))
+    repeat = africastalking_sms.parse_status(load("delivery_success_duplicate"))
+    assert report == repeat
+
+
+@pytest.mark.parametrize(
+    ("given", "expected", "matches"),
+    [
+        ("s3cret", "s3cret", True),
+        ("s3cret ", "s3cret", False),
+        ("S3CRET", "s3cret", False),
+        ("", "s3cret", False),
+        (None, "s3cret", False),
+        ("", "", False),  # an unset key must not open the door
+        (None, "", False),
+        ("é", "é", True),
+    ],
+)
+def test_key_matches(given: str | None, expected: str, matches: bool) -> None:
+    assert africastalking_sms.key_matches(given, expected) is matches
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-05T10:15:30.123Z", datetime(2024, 3, 5, 10, 15, 30, 123000, tzinfo=UTC)),
+        ("2024-03-05T10:15:30Z", datetime(2024, 3, 5, 10, 15, 30, tzinfo=UTC)),
+        ("2024-03-05T10:15:30", datetime(2024, 3, 5, 10, 15, 30, tzinfo=UTC)),
+        ("2024-03-05 10:15:30", datetime(2024, 3, 5, 10, 15, 30, tzinfo=UTC)),
+        (" 2024-03-05 10:15:30 ", datetime(2024, 3, 5, 10, 15, 30, tzinfo=UTC)),
+        ("2024-03-05T13:15:30+03:00", datetime(2024, 3, 5, 10, 15, 30, tzinfo=UTC)),
+        ("2024-03-05T10:15:30.123456Z", datetime(2024, 3, 5, 10, 15, 30, 123456, tzinfo=UTC)),
+    ],
+)
+def test_dates_in_every_format_become_utc(value: str, expected: datetime) -> None:
+    parsed = africastalking_sms.parse_date(value)
+    assert parsed == expected
+    assert parsed.utcoffset() is not None and parsed.utcoffset().total_seconds() == 0
+
+
+@pytest.mark.parametrize("value", ["", "yesterday", "05/03/2024 10:15", "2024-13-01 00:00:00"])
+def test_bad_dates_are_refused(value: str) -> None:
+    with pytest.raises(InvalidPayload, match="date"):
+        africastalking_sms.parse_date(value)
+
+
+@pytest.mark.parametrize(
+    ("provider_status", "expected"),
+    [
+        ("Sent", MessageStatus.SENT),
+        ("Submitted", MessageStatus.SENT),
+        ("Buffered", MessageStatus.SENT),
+        ("Success", MessageStatus.DELIVERED),
+        ("Rejected", MessageStatus.FAILED),
+        ("Failed", MessageStatus.UNDELIVERED),
+        ("Expired", MessageStatus.UNDELIVERED),
+        ("success", MessageStatus.UNKNOWN),  # Africa's Talking capitalises; anything else is new
+        ("Teleported", MessageStatus.UNKNOWN),
+    ],
+)
+def test_every_delivery_status(provider_status: str, expected: MessageStatus) -> None:
+    update = africastalking_sms.parse_status({"id": "ATXid_1", "status": provider_status})
+    assert update.status is expected
+    assert update.our_id is None
+    assert update.status.is_final is (
+        expected in {MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.UNDELIVERED}
+    )
+
+
+def test_unknown_status_is_logged_without_the_number(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    params = {"id": "ATXid_1", "status": "Teleported", "phoneNumber": "+254711000123"}
+    assert africastalking_sms.parse_status(params).status is MessageStatus.UNKNOWN
+    assert "Teleported" in caplog.text
+    assert "254711000123" not in caplog.text
+
+
+def test_blacklist_is_an_opt_out() -> None:
+    blocked = {"id": "ATXid_1", "status": "Failed", "failureReason": "UserInBlackList"}
+    no_credit = {"id": "ATXid_1", "status": "Failed", "failureReason": "InsufficientCredit"}
+    assert africastalking_sms.is_opt_out(africastalking_sms.parse_status(blocked))
+    assert not africastalking_sms.is_opt_out(africastalking_sms.parse_status(no_credit))
