@@ -156,3 +156,105 @@ class EventKind(StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     LEVEL_CHANGED = "level_changed"
+    CONTACT_RECORDED = "contact_recorded"
+    REFERRED = "referred"
+    REFERRAL_ANSWERED = "referral_answered"
+    MERGED_INTO = "merged_into"
+    DUPLICATE_MERGED = "duplicate_merged"
+    REPEAT_CONFIRMED = "repeat_confirmed"
+    REPEAT_REJECTED = "repeat_rejected"
+    REVEALED = "revealed"
+    RETENTION_PURGED = "retention_purged"
+
+
+class MessageStatus(StrEnum):
+    """Where a message is, in one vocabulary for every provider (the same words as
+    ``workers.sending.MessageStatus``, plus ``received`` for inbound messages).
+
+    ``rank`` orders the states so receipts arriving out of order never move a message back:
+    a late ``sent`` never overwrites ``delivered``; equal ranks keep the first final state.
+    """
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNDELIVERED = "undelivered"
+    RECEIVED = "received"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        return _MESSAGE_RANK[self]
+
+    @property
+    def is_final(self) -> bool:
+        return self in _MESSAGE_FINAL
+
+
+_MESSAGE_RANK = {
+    MessageStatus.UNKNOWN: 0,
+    MessageStatus.QUEUED: 10,
+    MessageStatus.SENDING: 20,
+    MessageStatus.SENT: 30,
+    MessageStatus.FAILED: 40,
+    MessageStatus.UNDELIVERED: 40,
+    MessageStatus.DELIVERED: 50,
+    MessageStatus.RECEIVED: 60,
+}
+_MESSAGE_FINAL = frozenset(
+    {
+        MessageStatus.DELIVERED,
+        MessageStatus.FAILED,
+        MessageStatus.UNDELIVERED,
+        MessageStatus.RECEIVED,
+    }
+)
+
+
+class MessagePurpose(StrEnum):
+    REPLY = "reply"
+    ALERT = "alert"
+    FOLLOW_UP = "follow_up"
+    REFERRAL = "referral"
+    CONFIRMATION = "confirmation"
+    REMINDER = "reminder"
+
+
+class MessageEventKind(StrEnum):
+    """A line of a message's timeline: a status reported, or a send attempt."""
+
+    STATUS = "status"
+    ATTEMPT = "attempt"
+
+
+class Service(StrEnum):
+    """What a service provider offers and a referral asks for."""
+
+    MEDICAL = "medical"
+    POLICE = "police"
+    SHELTER = "shelter"
+    LEGAL = "legal"
+    PSYCHOSOCIAL = "psychosocial"
+    CHILD_PROTECTION = "child_protection"
+    EDUCATION = "education"
+    OTHER = "other"
+
+
+class ReferralStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class RepeatReason(StrEnum):
+    """Why a new report was linked to an open case for a person to confirm."""
+
+    SAME_REPORTER = "same_reporter"
+    SAME_AREA_CATEGORY = "same_area_category"
+
+
+class MaintenanceKind(StrEnum):
+    KEY_ROTATION = "key_rotation"
+    RETENTION_PURGE = "retention_purge"

@@ -6,8 +6,9 @@ owns the transaction and commits once.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,13 +20,26 @@ from case_store.enums import (
     CaseStatus,
     Channel,
     ClosureReason,
+    Direction,
     Disposition,
     EventKind,
+    ReferralStatus,
+    RepeatReason,
     RiskLevel,
+    Service,
     WorkflowStage,
 )
-from case_store.models import Case, CaseEvent, Contact, Note, Reporter, User
-from case_store.permissions import Action, PermissionDenied, can_be_assigned, check
+from case_store.models import (
+    Case,
+    CaseEvent,
+    Contact,
+    Note,
+    Referral,
+    Reporter,
+    ServiceProvider,
+    User,
+)
+from case_store.permissions import Action, PermissionDenied, can_be_assigned, check, check_role
 from case_store.references import new_reference
 from case_store.reports import Answers, InvalidReport, Report, validate_report
 from case_store.triage import TriagePolicy, triage
@@ -34,6 +48,12 @@ REFERENCE_ATTEMPTS = 20
 MAX_NOTE = 4000
 ACTOR_REPORTER = "reporter"
 ACTOR_USER = "user"
+ACTOR_SYSTEM = "system"
+ACTOR_SERVICE_PROVIDER = "service_provider"
+ACTIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.PENDING, CaseStatus.ESCALATED)
+# Referral codes are read out and typed on basic phones: no 0/O, 1/I/L.
+REFERRAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERRAL_CODE_LENGTH = 6
 
 __all__ = [
     "InvalidNote",
@@ -44,11 +64,17 @@ __all__ = [
     "Report",
     "acknowledge",
     "add_note",
+    "answer_referral",
     "assign",
     "change_risk_level",
     "change_status",
     "close",
+    "confirm_repeat",
+    "merge_duplicate",
     "open_case",
+    "record_contact",
+    "record_reveal",
+    "refer",
     "reopen",
 ]
 
@@ -128,6 +154,11 @@ def open_case(
         answers=answers.structured(),
         reporter=reporter,
     )
+    repeat = _possible_repeat(
+        session, reporter if known_before else None, answers, now, policy or TriagePolicy.default()
+    )
+    if repeat is not None:
+        case.repeat_of, case.repeat_reason = repeat
     session.add(case)
     contact.case = case
     session.add(
@@ -298,6 +329,8 @@ def case_snapshot(case: Case) -> dict[str, Any]:
         "first_contact_by": case.first_contact_by.isoformat(),
         "has_place": case.place_encrypted is not None,
         "has_narrative": case.narrative_encrypted is not None,
+        "repeat_of": case.repeat_of.reference if case.repeat_of else None,
+        "repeat_reason": case.repeat_reason.value if case.repeat_reason else None,
     }
 
 
@@ -392,3 +425,308 @@ def _unused_reference(session: Session, factory: Callable[[], str]) -> str:
 
 def _encrypt_optional(vault: Vault, text: str | None) -> bytes | None:
     return None if text is None else vault.encrypt(text)
+
+
+def _possible_repeat(
+    session: Session,
+    known_reporter: Reporter | None,
+    answers: Answers,
+    now: datetime,
+    policy: TriagePolicy,
+) -> tuple[Case, RepeatReason] | None:
+    """The most recent active case this report may repeat: same reporter first, then same
+    area and category, within the policy's window. Linked, never merged: a person decides."""
+    if policy.repeat_window <= timedelta(0):
+        return None
+    recent = select(Case).where(
+        Case.status.in_(ACTIVE_STATUSES),
+        Case.merged_into_id.is_(None),
+        Case.created_at >= now - policy.repeat_window,
+    )
+    newest_first = (Case.created_at.desc(), Case.id.desc())
+    if known_reporter is not None:
+        same_reporter = session.scalars(
+            recent.where(Case.reporter_id == known_reporter.id).order_by(*newest_first).limit(1)
+        ).first()
+        if same_reporter is not None:
+            return same_reporter, RepeatReason.SAME_REPORTER
+    same_concern = session.scalars(
+        recent.where(Case.location_code == answers.area, Case.category == answers.category)
+        .order_by(*newest_first)
+        .limit(1)
+    ).first()
+    if same_concern is not None:
+        return same_concern, RepeatReason.SAME_AREA_CATEGORY
+    return None
+
+
+def confirm_repeat(
+    session: Session, case: Case, is_repeat: bool, *, actor: User, now: datetime
+) -> CaseEvent:
+    """A person decides whether ``case`` repeats the case it was linked to.
+
+    Yes merges it into that case (``merge_duplicate``, which needs the merge permission); no
+    keeps both cases and clears the flag. Either way the decision is audited.
+    """
+    check(actor, Action.CONFIRM_REPEAT, case)
+    if case.repeat_of is None or case.repeat_confirmed is not None:
+        raise InvalidTransition(f"case {case.id} has no repeat link waiting for a decision")
+    now = as_utc(now, "now")
+    original = case.repeat_of
+    before = {"repeat_of": original.reference, "repeat_confirmed": None}
+    if is_repeat:
+        merge_duplicate(session, case, original, actor=actor, now=now)
+    case.repeat_confirmed = is_repeat
+    kind = EventKind.REPEAT_CONFIRMED if is_repeat else EventKind.REPEAT_REJECTED
+    after = {"repeat_of": original.reference, "repeat_confirmed": is_repeat}
+    return _record(session, case, kind, actor, now, before, after)
+
+
+def merge_duplicate(
+    session: Session, duplicate: Case, into: Case, *, actor: User, now: datetime
+) -> CaseEvent:
+    """Close ``duplicate`` as a duplicate of ``into``; returns the event on ``into``.
+
+    Nothing is copied or moved: both cases keep their contacts, notes and history, and the
+    duplicate points at the case that carries on. If the duplicate was more urgent, ``into``
+    takes its level and the earlier deadlines (triage only ever raises on its own).
+    """
+    check(actor, Action.MERGE, duplicate)
+    check(actor, Action.MERGE, into)
+    if duplicate.id == into.id:
+        raise InvalidTransition("a case cannot be merged into itself")
+    if duplicate.merged_into_id is not None or into.merged_into_id is not None:
+        raise InvalidTransition("a merged case cannot be merged again or merged into")
+    _refuse_if_closed(into, "merge into")
+    _refuse_if_closed(duplicate, "merge")
+    now = as_utc(now, "now")
+    before = _closure(duplicate) | {"merged_into": None}
+    duplicate.status = CaseStatus.CLOSED
+    duplicate.workflow_stage = WorkflowStage.CLOSED
+    duplicate.closure_reason = ClosureReason.DUPLICATE
+    duplicate.closed_at = now
+    duplicate.merged_into = into
+    duplicate.merged_into_id = into.id
+    after = _closure(duplicate) | {"merged_into": into.reference}
+    _record(session, duplicate, EventKind.MERGED_INTO, actor, now, before, after)
+
+    into_before = _level(into)
+    if duplicate.risk_level.severity > into.risk_level.severity:
+        into.risk_level = duplicate.risk_level
+        into.assign_by = min(into.assign_by, duplicate.assign_by)
+        into.first_contact_by = min(into.first_contact_by, duplicate.first_contact_by)
+    into_after = _level(into) | {"duplicate": duplicate.reference}
+    return _record(session, into, EventKind.DUPLICATE_MERGED, actor, now, into_before, into_after)
+
+
+def record_contact(
+    session: Session,
+    vault: Vault,
+    *,
+    channel: Channel | str,
+    provider: str,
+    external_id: str,
+    disposition: Disposition | str,
+    started_at: datetime,
+    now: datetime,
+    phone: str | None = None,
+    language: str = "en",
+    direction: Direction | str = Direction.INBOUND,
+    agent: User | None = None,
+    case: Case | None = None,
+) -> tuple[Contact, bool]:
+    """Log a contact that opened no case: a silent or prank call, information only, a dropped
+    or abandoned USSD session, a call about an existing case (``case``) …
+
+    Idempotent per (provider, external_id): when that contact exists (a retried event, or a
+    session that did open a case) it is returned unchanged with ``False``. A hotline agent's
+    permission is checked; self-service contacts (``agent`` None) need none. The phone is only
+    hashed, to recognise repeat callers; no number is stored.
+    """
+    disposition = Disposition(disposition)
+    if disposition is Disposition.CASE_OPENED:
+        raise InvalidTransition("a contact that opens a case is recorded by open_case")
+    if disposition is Disposition.CASE_UPDATED and case is None:
+        raise InvalidTransition("a case_updated contact needs its case")
+    if not provider or not external_id:
+        raise InvalidTransition("provider and external_id are required")
+    if agent is not None:
+        check_role(agent, Action.RECORD_CONTACT)
+        if case is not None:
+            check(agent, Action.RECORD_CONTACT, case)
+    existing = _find_contact(session, provider, external_id)
+    if existing is not None:
+        return existing, False
+    now = as_utc(now, "now")
+    reporter, known_before = None, False
+    if phone is not None:
+        phone_hash = vault.phone_hash(phone)
+        reporter = session.scalars(
+            select(Reporter).where(Reporter.phone_hash == phone_hash)
+        ).one_or_none()
+        known_before = reporter is not None
+        if reporter is None:
+            reporter = Reporter(
+                phone_hash=phone_hash, language=language, opted_out=False, created_at=now
+            )
+            session.add(reporter)
+    contact = Contact(
+        channel=Channel(channel),
+        direction=Direction(direction),
+        provider=provider,
+        external_id=external_id,
+        started_at=as_utc(started_at, "started_at"),
+        ended_at=now,
+        language=language,
+        disposition=disposition,
+        repeat_caller=known_before,
+        reporter=reporter,
+        agent=agent,
+        case=case,
+    )
+    session.add(contact)
+    session.flush()
+    if case is not None:
+        after = {"contact_id": contact.id, "disposition": disposition.value}
+        if agent is not None:
+            _record(session, case, EventKind.CONTACT_RECORDED, agent, now, None, after)
+        else:
+            _record_as(session, case, EventKind.CONTACT_RECORDED, ACTOR_REPORTER, None, now, after)
+    return contact, True
+
+
+def new_referral_code() -> str:
+    return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_CODE_LENGTH))
+
+
+def refer(
+    session: Session,
+    case: Case,
+    service_provider: ServiceProvider,
+    service: Service | str,
+    *,
+    actor: User,
+    now: datetime,
+    code_factory: Callable[[], str] = new_referral_code,
+) -> Referral:
+    """Refer ``case`` to a provider for ``service``; the referral's code is what the provider
+    quotes back by SMS. Refused when the reporter declined sharing with other agencies, when
+    the provider does not offer the service in the case's area, or when the same referral is
+    already pending."""
+    check(actor, Action.REFER, case)
+    _refuse_if_closed(case, "refer")
+    service = Service(service)
+    if case.consent_share is False:
+        raise InvalidTransition(f"case {case.id} may not be shared with other agencies")
+    if not service_provider.offers(service, case.location_code):
+        raise InvalidTransition(
+            f"service provider {service_provider.id} does not offer {service.value} there"
+        )
+    pending = session.scalar(
+        select(Referral.id).where(
+            Referral.case_id == case.id,
+            Referral.service_provider_id == service_provider.id,
+            Referral.service == service,
+            Referral.status == ReferralStatus.PENDING,
+        )
+    )
+    if pending is not None:
+        raise InvalidTransition(f"referral {pending} is already pending")
+    now = as_utc(now, "now")
+    referral = Referral(
+        case=case,
+        service_provider=service_provider,
+        service=service,
+        code=_unused_referral_code(session, code_factory),
+        status=ReferralStatus.PENDING,
+        created_at=now,
+        created_by=actor,
+    )
+    session.add(referral)
+    session.flush()
+    after = {
+        "referral_id": referral.id,
+        "service_provider_id": service_provider.id,
+        "service": service.value,
+        "status": referral.status.value,
+    }
+    _record(session, case, EventKind.REFERRED, actor, now, None, after)
+    return referral
+
+
+def answer_referral(
+    session: Session, referral: Referral, accepted: bool, *, now: datetime
+) -> CaseEvent | None:
+    """The provider accepts or declines by SMS; the same answer again (a resent SMS) is a
+    no-op, a different answer after the first is refused."""
+    status = ReferralStatus.ACCEPTED if accepted else ReferralStatus.DECLINED
+    if referral.status is status:
+        return None
+    if referral.status is not ReferralStatus.PENDING:
+        raise InvalidTransition(f"referral {referral.id} was already {referral.status.value}")
+    now = as_utc(now, "now")
+    before = {"referral_id": referral.id, "status": referral.status.value}
+    referral.status = status
+    referral.answered_at = now
+    after = {"referral_id": referral.id, "status": status.value}
+    return _record_as(
+        session,
+        referral.case,
+        EventKind.REFERRAL_ANSWERED,
+        ACTOR_SERVICE_PROVIDER,
+        None,
+        now,
+        after,
+        before,
+    )
+
+
+def record_reveal(
+    session: Session,
+    case: Case,
+    fields: list[str],
+    *,
+    now: datetime,
+    actor: User | None = None,
+    actor_label: str = ACTOR_SYSTEM,
+) -> CaseEvent:
+    """Audit that someone saw ``fields`` of ``case`` in clear (the field names, never the
+    values). A staff ``actor`` needs the reveal permission; the administrator's command line
+    runs on the server and is recorded under ``actor_label``."""
+    now = as_utc(now, "now")
+    after = {"fields": sorted(fields)}
+    if actor is not None:
+        check(actor, Action.REVEAL, case)
+        return _record(session, case, EventKind.REVEALED, actor, now, None, after)
+    return _record_as(session, case, EventKind.REVEALED, actor_label, None, now, after)
+
+
+def _record_as(
+    session: Session,
+    case: Case,
+    kind: EventKind,
+    actor: str,
+    actor_user_id: int | None,
+    now: datetime,
+    after: dict[str, Any],
+    before: dict[str, Any] | None = None,
+) -> CaseEvent:
+    case_event = CaseEvent(
+        case=case,
+        kind=kind,
+        actor=actor,
+        actor_user_id=actor_user_id,
+        at=now,
+        data={"before": before, "after": after},
+    )
+    session.add(case_event)
+    session.flush()
+    return case_event
+
+
+def _unused_referral_code(session: Session, factory: Callable[[], str]) -> str:
+    for _ in range(REFERENCE_ATTEMPTS):
+        code = factory()
+        if session.scalar(select(Referral.id).where(Referral.code == code)) is None:
+            return code
+    raise ReferenceExhausted(f"no unused referral code after {REFERENCE_ATTEMPTS} attempts")

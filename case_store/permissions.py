@@ -24,6 +24,11 @@ class Action(StrEnum):
     CHANGE_LEVEL = "change_level"
     CLOSE = "close"
     REOPEN = "reopen"
+    RECORD_CONTACT = "record_contact"
+    REFER = "refer"
+    CONFIRM_REPEAT = "confirm_repeat"
+    MERGE = "merge"
+    REVEAL = "reveal"
 
 
 class PermissionDenied(PermissionError):
@@ -38,12 +43,18 @@ _CASE_WORK = frozenset(
         Action.CHANGE_STATUS,
         Action.CHANGE_LEVEL,
         Action.CLOSE,
+        Action.RECORD_CONTACT,
+        Action.REFER,
+        Action.CONFIRM_REPEAT,
+        Action.REVEAL,
     }
 )
 
 ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
     {
-        Role.HOTLINE_AGENT: frozenset({Action.VIEW, Action.ADD_NOTE}),
+        Role.HOTLINE_AGENT: frozenset(
+            {Action.VIEW, Action.ADD_NOTE, Action.RECORD_CONTACT, Action.REFER}
+        ),
         Role.CASEWORKER: _CASE_WORK,
         Role.SUPERVISOR: frozenset(Action),
         Role.ADMIN: frozenset(Action),
@@ -70,6 +81,13 @@ def check(actor: User, action: Action, case: Case) -> None:
     """Raise ``PermissionDenied`` unless ``actor`` may take ``action`` on ``case``."""
     if not allowed(actor, action, case):
         raise PermissionDenied(f"user {actor.id} may not {action.value} case {case.id}")
+
+
+def check_role(actor: User, action: Action) -> None:
+    """Raise ``PermissionDenied`` unless ``actor``'s role grants ``action`` at all (for work
+    that is not on one case yet, such as logging a call that opened none)."""
+    if not actor.active or action not in ROLE_ACTIONS[actor.role]:
+        raise PermissionDenied(f"user {actor.id} may not {action.value}")
 
 
 def can_be_assigned(user: User, case: Case) -> bool:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from case_store.columns import as_utc
-from case_store.enums import CaseStatus, RiskLevel
-from case_store.models import Case, Reporter
+from case_store.enums import CaseStatus, RiskLevel, Role, WorkflowStage
+from case_store.models import Case, Reporter, User
 from case_store.references import parse_reference
 
 ACTIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.PENDING, CaseStatus.ESCALATED)
@@ -26,6 +26,15 @@ def find_case_by_reference(session: Session, reference: str) -> Case | None:
     if digits is None:
         return None
     return session.scalars(select(Case).where(Case.reference == digits)).one_or_none()
+
+
+def reporter_status(case: Case) -> str:
+    """What a reporter may be told: received, in_progress or closed, and nothing more."""
+    if case.status is CaseStatus.CLOSED:
+        return "closed"
+    if case.assigned_to_id is not None or case.workflow_stage is not WorkflowStage.NEW:
+        return "in_progress"
+    return "received"
 
 
 def open_cases(
@@ -88,3 +97,25 @@ def cases_for_reporter(session: Session, phone_hash: str) -> list[Case]:
             .order_by(Case.created_at.desc(), Case.id.desc())
         )
     )
+
+
+def on_call_users(
+    session: Session, *, at: datetime, time_zone: tzinfo, location_code: str | None = None
+) -> list[User]:
+    """Active caseworkers and supervisors on call at ``at``: flagged on call now, or inside one
+    of their weekly windows (in the deployment's ``time_zone``); for ``location_code`` when
+    given (users with no areas cover every area). Caseworkers before supervisors."""
+    local = as_utc(at, "at").astimezone(time_zone)
+    users = session.scalars(
+        select(User)
+        .where(User.active.is_(True), User.role.in_((Role.CASEWORKER, Role.SUPERVISOR)))
+        .options(selectinload(User.on_call_windows))
+        .order_by(User.id)
+    )
+    found = [
+        user
+        for user in users
+        if (user.on_call or any(window.covers(local) for window in user.on_call_windows))
+        and (location_code is None or not user.areas or location_code in user.areas)
+    ]
+    return sorted(found, key=lambda user: user.role is not Role.CASEWORKER)

@@ -19,6 +19,7 @@ from case_store.enums import AgeBand, Category, ChildSex, ReporterRelationship, 
 from case_store.reports import Answers, parse_answers
 
 _DURATION = re.compile(r"(\d+)\s*(m|min|h|d)")
+DEFAULT_REPEAT_WINDOW = timedelta(days=7)
 _UNIT = {
     "m": timedelta(minutes=1),
     "min": timedelta(minutes=1),
@@ -59,6 +60,9 @@ class TriagePolicy:
     category_levels: Mapping[Category, RiskLevel]
     deadlines: Mapping[RiskLevel, Deadlines]
     raise_rules: tuple[RaiseRule, ...] = field(default=())
+    # A new report within this window from the same reporter, or about the same area and
+    # category, is linked to the open case for a person to confirm; zero turns it off.
+    repeat_window: timedelta = DEFAULT_REPEAT_WINDOW
 
     def __post_init__(self) -> None:
         missing_categories = set(Category) - set(self.category_levels)
@@ -74,6 +78,8 @@ class TriagePolicy:
                 0
             ):
                 raise InvalidPolicy(f"triage: deadlines for {level.value} must be positive")
+        if self.repeat_window < timedelta(0):
+            raise InvalidPolicy("triage: repeat_window must not be negative")
         # Freeze the mappings so a shared policy cannot be changed under a running app.
         object.__setattr__(self, "category_levels", MappingProxyType(dict(self.category_levels)))
         object.__setattr__(self, "deadlines", MappingProxyType(dict(self.deadlines)))
@@ -122,12 +128,13 @@ class TriagePolicy:
             deadlines:
               immediate: {assign_within: 15m, first_contact_within: 1h}
               ...                                                          # every level
+            repeat_window: 7d                               # optional; 0 turns it off
 
         Durations are ``<n>m``, ``<n>h``, ``<n>d`` or a number of minutes.
         """
         if not isinstance(data, Mapping):
             raise InvalidPolicy("triage: expected a mapping")
-        unknown = set(data) - {"categories", "raise", "deadlines"}
+        unknown = set(data) - {"categories", "raise", "deadlines", "repeat_window"}
         if unknown:
             raise InvalidPolicy(f"triage: unknown keys: {', '.join(sorted(map(str, unknown)))}")
         categories = _mapping(data.get("categories"), "triage.categories")
@@ -148,7 +155,17 @@ class TriagePolicy:
             )
             for key, value in deadlines_data.items()
         }
-        return cls(category_levels=category_levels, deadlines=deadlines, raise_rules=raise_rules)
+        repeat_window = (
+            _duration(data["repeat_window"], "triage.repeat_window")
+            if "repeat_window" in data
+            else DEFAULT_REPEAT_WINDOW
+        )
+        return cls(
+            category_levels=category_levels,
+            deadlines=deadlines,
+            raise_rules=raise_rules,
+            repeat_window=repeat_window,
+        )
 
     def level_for(self, answers: Mapping[str, str]) -> RiskLevel:
         level = self.category_levels[Category(answers["category"])]

@@ -76,6 +76,16 @@ def _translation_problems(tree: Tree, language: str, locales_dir: Path) -> Itera
 
 def _budget_problems(tree: Tree, context: Context) -> Iterator[str]:
     answer_sets = _worst_answers(tree, context)
+    resumed = show(tree, {"node": tree.start, "answers": {"_": "_"}, "resume": True}, context)
+    for label, variant in [
+        ("", resumed),
+        (
+            " (error invalid_choice)",
+            with_error(resumed, Message(tree.ui["invalid_choice"]), context),
+        ),
+    ]:
+        if not screen_fits(variant, context):
+            yield _overflow(tree, "resume", 0, label, variant, context)
     for node in tree.nodes.values():
         if node.kind == "router":
             continue

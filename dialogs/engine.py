@@ -9,8 +9,10 @@ Rules every screen follows:
   screen ``0`` skips the question instead (DESIGN §4 "Tell us more (optional text, 0 to skip)");
   the next screen is a menu, where ``0`` exits again.
 - An invalid answer shows the same screen with a short error line (in place of the question
-  when both do not fit); ``tree.max_invalid`` invalid
-  answers in a row, or more than ``tree.max_steps`` hops, end the session at ``tree.give_up``.
+  when both do not fit); ``tree.max_invalid`` invalid answers in a row, or more than
+  ``tree.max_steps`` hops, end the session at ``tree.give_up``.
+- A dropped session can be offered back (``can_resume``, ``resume``): "1 Continue where you
+  stopped · 2 Start again".
 - Options that do not fit the screen budget in the caller's language are split into pages
   with "More" (98) and "Back" (99).
 - Effects are data for the webhook. Changes (``open_case``, ``add_note``, ``request_callback``,
@@ -40,6 +42,8 @@ __all__ = [
     "Screen",
     "Step",
     "advance",
+    "can_resume",
+    "resume",
     "show",
     "start",
 ]
@@ -99,7 +103,66 @@ def show(tree: Tree, state: Mapping[str, Any], context: Context) -> Screen:
     clean = _checked_state(tree, state)
     if clean is None:
         return start(tree, context).screen
+    if clean.get("resume"):
+        return _resume_screen(tree)
     return _screen(tree, clean, context)
+
+
+def can_resume(tree: Tree, state: Mapping[str, Any]) -> bool:
+    """Whether a dropped session is worth offering back: answers given, not finished."""
+    current = _checked_state(tree, state)
+    return (
+        current is not None
+        and bool(current["answers"])
+        and tree.nodes[current["node"]].kind != "end"
+    )
+
+
+def resume(tree: Tree, state: Mapping[str, Any], context: Context) -> Step:
+    """First screen of a redial after a dropped session: "1 Continue your report 2 Start again".
+
+    The webhook calls this instead of ``start`` when the same phone redials within its resume
+    window and ``can_resume`` holds; the next ``advance`` answers this screen.
+    """
+    current = _checked_state(tree, state)
+    if current is None or not can_resume(tree, current):
+        return start(tree, context)
+    current["resume"] = True
+    current["invalid"] = 0
+    return Step(current, _resume_screen(tree))
+
+
+def _resume_screen(tree: Tree) -> Screen:
+    return Screen(
+        node="resume",
+        end=False,
+        text=Message(tree.ui["resume"]),
+        options=(
+            Choice("1", Message(tree.ui["resume_continue"])),
+            Choice("2", Message(tree.ui["restart"])),
+            Choice(EXIT_KEY, Message(tree.ui["exit"])),
+        ),
+    )
+
+
+def _answer_resume(tree: Tree, state: dict[str, Any], choice: str, context: Context) -> Step:
+    if choice == "1":
+        del state["resume"]
+        state["invalid"] = 0
+        node = tree.nodes[state["node"]]
+        return Step(state, _screen(tree, state, context), _effects(node, state))
+    if choice == "2":
+        return start(tree, context)
+    if choice == EXIT_KEY:
+        del state["resume"]
+        return _enter(tree, state, tree.exit, context)
+    state["invalid"] += 1
+    if state["invalid"] >= tree.max_invalid:
+        del state["resume"]
+        return _enter(tree, state, tree.give_up, context)
+    return Step(
+        state, with_error(_resume_screen(tree), Message(tree.ui["invalid_choice"]), context)
+    )
 
 
 def advance(tree: Tree, state: Mapping[str, Any], user_input: str, context: Context) -> Step:
@@ -107,6 +170,8 @@ def advance(tree: Tree, state: Mapping[str, Any], user_input: str, context: Cont
     current = _checked_state(tree, state)
     if current is None:
         return start(tree, context)
+    if current.get("resume"):
+        return _answer_resume(tree, current, normalise_input(user_input), context)
     node = tree.nodes[current["node"]]
     if node.kind == "end":
         return Step(current, _screen(tree, current, context))
@@ -224,16 +289,14 @@ def _effects(node: Node, state: Mapping[str, Any]) -> tuple[Effect, ...]:
     return (Effect(spec.kind, data),)
 
 
-def _screen(
-    tree: Tree, state: Mapping[str, Any], context: Context, error: Message | None = None
-) -> Screen:
+def _screen(tree: Tree, state: Mapping[str, Any], context: Context) -> Screen:
     node = tree.nodes[state["node"]]
     if node.kind in CHOICE_KINDS or node.kind == "list":
         items = _items(tree, node, context)
         pages = _pages(tree, node, state, items, context)
         page = min(state["page"], len(pages) - 1)
-        return choice_screen(tree, node, state, items, pages, page, context, error)
-    return _base_screen(tree, node, state, context, (), error)
+        return choice_screen(tree, node, state, items, pages, page, context)
+    return _base_screen(tree, node, state, context, ())
 
 
 def choice_screen(
@@ -244,7 +307,6 @@ def choice_screen(
     pages: list[tuple[int, int]],
     page: int,
     context: Context,
-    error: Message | None,
 ) -> Screen:
     first, last = pages[page]
     options = [Choice(str(n), item.label) for n, item in enumerate(items[first:last], start=1)]
@@ -252,7 +314,7 @@ def choice_screen(
         options.append(Choice(MORE_KEY, Message(tree.ui["more"])))
     if page > 0:
         options.append(Choice(BACK_KEY, Message(tree.ui["back"])))
-    return _base_screen(tree, node, state, context, tuple(options), error)
+    return _base_screen(tree, node, state, context, tuple(options))
 
 
 def _base_screen(
@@ -261,7 +323,6 @@ def _base_screen(
     state: Mapping[str, Any],
     context: Context,
     options: tuple[Choice, ...],
-    error: Message | None,
 ) -> Screen:
     assert node.text is not None
     end = node.kind == "end"
@@ -275,7 +336,6 @@ def _base_screen(
         text=Message(node.text, _params(tree, names, state["answers"], context)),
         options=options,
         lines=_emergency_lines(tree, context) if node.emergency_lines else (),
-        error=error,
         choices={name: tree.choices[name] for name in names if name in tree.choices},
     )
 
@@ -332,7 +392,7 @@ def _pages(
     return paginate(
         tree,
         items,
-        lambda pages, page: choice_screen(tree, node, state, items, pages, page, context, None),
+        lambda pages, page: choice_screen(tree, node, state, items, pages, page, context),
         context.language,
         context.budget,
         Message(tree.ui["invalid_choice"]),
@@ -367,4 +427,7 @@ def _checked_state(tree: Tree, state: Mapping[str, Any]) -> dict[str, Any] | Non
         isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters.values()
     ):
         return None
-    return {"node": state["node"], "answers": dict(answers), **counters}
+    clean = {"node": state["node"], "answers": dict(answers), **counters}
+    if state.get("resume") is True:
+        clean["resume"] = True
+    return clean

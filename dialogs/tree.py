@@ -39,6 +39,9 @@ UI_MESSAGES: Final = (
     "too_long",
     "digits",
     "reference",
+    "resume",
+    "resume_continue",
+    "restart",
 )
 _NODE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -449,7 +452,8 @@ def _router_cycles(tree: Tree) -> Iterator[str]:
 
 
 def _longest_path(tree: Tree) -> int:
-    """Screens on the longest path without repeating a node (loops are bounded at run time)."""
+    """Screens on the longest loop-free path from the start, memoised per node (an estimate
+    when paths rejoin; loops themselves are bounded at run time by max_steps)."""
     memo: dict[str, int] = {}
 
     def visit(node_id: str, path: set[str]) -> int:

@@ -13,10 +13,10 @@ MAX_CONTENT_LENGTH = 64 * 1024
 
 
 def create_app(settings: Settings | None = None) -> Flask:
+    from case_store.masking import install_log_masking
     from gateway import health, ussd
     from gateway.cli import register_commands
     from gateway.runtime import EXTENSION, Runtime
-    from case_store.masking import install_log_masking
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)

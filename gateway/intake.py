@@ -16,8 +16,10 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from case_store.operations import Report, open_case
+from case_store.queries import find_case_by_reference, reporter_status
 from case_store.references import format_reference
-from dialogs.engine import Step, advance, start
+from case_store.reporters import reporter_language, set_reporter_language
+from dialogs.engine import Step, advance, can_resume, resume, start
 from dialogs.render import render
 from gateway.providers.africastalking_ussd import UssdRequest
 from gateway.runtime import Runtime
@@ -31,6 +33,9 @@ def N_(message: str) -> str:
     return message
 
 
+MAX_REFERENCE_MISSES = 5
+REFERENCE_MISS_WINDOW = 3600  # seconds
+
 UNAVAILABLE = N_("Sorry, the service is not available right now. Please try again later.")
 
 
@@ -42,60 +47,120 @@ class Reply:
 
 def ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime | None = None) -> Reply:
     now = now or datetime.now(UTC)
-    language = rt.profile.language_for(req.phone)
     try:
-        return _ussd_hop(rt, provider, req, language, now)
+        return _ussd_hop(rt, provider, req, now)
     except (RedisError, SQLAlchemyError):
         log.exception("ussd hop failed: session=%s", req.session_id)
+        language = rt.profile.language_for(req.phone)
         return Reply(rt.translations(language).gettext(UNAVAILABLE), end=True)
 
 
-def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, language: str, now: datetime) -> Reply:
+def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Reply:
     saved = rt.ussd_sessions.load(provider, req.session_id)
-    context = rt.context(language)
-    if saved is None:
-        step = start(rt.tree, context)
-        started = now.timestamp()
-    elif req.text == saved.text:
-        log.info("ussd retry answered from the session: session=%s", req.session_id)
+    if saved is not None and req.text == saved.text:
+        log.debug("ussd retry answered from the session: session=%s", req.session_id)
         return Reply(saved.reply, saved.end)
+    phone_hash = rt.vault.phone_hash(req.phone)
+    if saved is None:
+        step, language, started = _first_screen(rt, provider, req.phone, phone_hash, now)
     else:
-        step = advance(rt.tree, saved.state, new_input(saved.text, req.text), context)
-        started = float(saved.state.get("_started", now.timestamp()))
-    state = {**step.state, "_started": started}
-    params = _apply_effects(rt, provider, req, step, language, started, now)
-    text = render(step.screen, rt.translations(language), params)
-    rt.ussd_sessions.save(
-        provider, req.session_id, UssdSession(req.text, state, text, step.screen.end)
-    )
-    return Reply(text, step.screen.end)
+        language, started = saved.language, saved.started
+        step = advance(rt.tree, saved.state, new_input(saved.text, req.text), rt.context(language))
+    caller = Caller(provider, req.session_id, req.phone, language, started)
+    language, params = _apply_effects(rt, caller, step, now)
+    text = render(step.screen, rt.translations(language), params, fold=_folds(rt, language))
+    end = step.screen.end
+    record = UssdSession(req.text, step.state, text, end, language, started)
+    rt.ussd_sessions.save(provider, req.session_id, phone_hash, record)
+    return Reply(text, end)
+
+
+def _first_screen(
+    rt: Runtime, provider: str, phone: str, phone_hash: str, now: datetime
+) -> tuple[Step, str, float]:
+    """A new session: offer back a dropped report from this phone, or the main menu."""
+    previous = rt.ussd_sessions.latest(provider, phone_hash)
+    if previous is not None and not previous.end and can_resume(rt.tree, previous.state):
+        language = previous.language
+        return resume(rt.tree, previous.state, rt.context(language)), language, previous.started
+    language = _caller_language(rt, phone)
+    return start(rt.tree, rt.context(language)), language, now.timestamp()
+
+
+def _caller_language(rt: Runtime, phone: str) -> str:
+    """The reporter's saved choice, else the profile's default for the phone's country."""
+    with rt.sessions() as db:
+        saved = reporter_language(db, rt.vault, phone)
+    if saved in rt.profile.languages:
+        return saved
+    return rt.profile.language_for(phone)
+
+
+def _folds(rt: Runtime, language: str) -> bool:
+    return language in rt.profile.fold_accents
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is on the line, for applying a dialog's effects."""
+
+    provider: str
+    session_id: str
+    phone: str
+    language: str
+    started: float
 
 
 def _apply_effects(
-    rt: Runtime,
-    provider: str,
-    req: UssdRequest,
-    step: Step,
-    language: str,
-    started: float,
-    now: datetime,
-) -> dict[str, str]:
+    rt: Runtime, caller: Caller, step: Step, now: datetime
+) -> tuple[str, dict[str, str]]:
+    """Apply the step's effects; returns the language to render in and the screen's values."""
+    language = caller.language
     params: dict[str, str] = {}
     for effect in step.effects:
         if effect.kind == "open_case":
             report = Report(
                 channel="ussd",
-                provider=provider,
-                external_id=req.session_id,
-                phone=req.phone,
-                language=language,
+                provider=caller.provider,
+                external_id=caller.session_id,
+                phone=caller.phone,
+                language=caller.language,
                 answers=dict(effect.data["answers"]),
-                started_at=datetime.fromtimestamp(started, UTC),
+                started_at=datetime.fromtimestamp(caller.started, UTC),
             )
             params["reference"] = format_reference(_open_case(rt, report, now))
+        elif effect.kind == "lookup_case":
+            params["status"] = _lookup_status(rt, caller.phone, str(effect.data["reference"]))
+        elif effect.kind == "set_language":
+            language = str(effect.data["language"])
+            with rt.sessions() as db, db.begin():
+                set_reporter_language(db, rt.vault, caller.phone, language, now=now)
         else:
             raise ValueError(f"the dialog asked for an unknown effect {effect.kind!r}")
-    return params
+    return language, params
+
+
+def _lookup_status(rt: Runtime, phone: str, reference: str) -> str:
+    """The neutral status of a report; repeated misses from one phone stop being looked up.
+
+    The dialog already refused mistyped references (check digit), so a miss here is a valid
+    reference that does not exist: guessing. After ``MAX_REFERENCE_MISSES`` in the window,
+    every answer is "not found" until the window passes.
+    """
+    misses_key = f"kinga:refmiss:{rt.vault.phone_hash(phone)}"
+    misses = int(rt.redis.get(misses_key) or 0)
+    if misses >= MAX_REFERENCE_MISSES:
+        log.warning("reference lookups rate limited for a caller")
+        return "not_found"
+    with rt.sessions() as db:
+        case = find_case_by_reference(db, reference)
+        status = reporter_status(case) if case is not None else "not_found"
+    if status == "not_found":
+        with rt.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(misses_key)
+            pipe.expire(misses_key, REFERENCE_MISS_WINDOW)
+            pipe.execute()
+    return status
 
 
 def _open_case(rt: Runtime, report: Report, now: datetime) -> str:

@@ -7,7 +7,8 @@ process needs: sessions live in Redis, records in the database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
+from pathlib import Path
 
 import redis
 from babel.support import Translations
@@ -18,9 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from case_store.crypto import Vault
 from case_store.db import make_engine, make_sessionmaker
 from case_store.triage import TriagePolicy
+from dialogs.check import check_tree
 from dialogs.engine import Area, Context
 from dialogs.render import load_translations
-from dialogs.tree import Tree, default_tree_path, load_tree
+from dialogs.tree import Tree, TreeError, default_tree_path, load_tree
 from gateway.ussd_sessions import UssdSessionStore
 from workers.connection import embedded_redis_url, redis_from_url
 from workers.profile import Profile, load_profile
@@ -43,6 +45,13 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         profile = load_profile(settings.deployment)
+        tree = checked_tree(
+            default_tree_path(),
+            profile.languages,
+            tuple(Area(loc.code, loc.name) for loc in profile.locations),
+            profile.screen_budget,
+            tuple(sorted(profile.fold_accents)),
+        )
         engine = make_engine(settings.database_url)
         triage = (
             TriagePolicy.from_mapping(profile.triage) if profile.triage else TriagePolicy.default()
@@ -54,7 +63,7 @@ class Runtime:
             sessions=make_sessionmaker(engine),
             vault=Vault(settings.encryption_keys, settings.phone_hash_key),
             triage=triage,
-            tree=load_tree(default_tree_path()),
+            tree=tree,
         )
 
     @cached_property
@@ -65,7 +74,9 @@ class Runtime:
 
     @cached_property
     def ussd_sessions(self) -> UssdSessionStore:
-        return UssdSessionStore(self.redis, self.settings.ussd_session_ttl)
+        return UssdSessionStore(
+            self.redis, self.settings.ussd_session_ttl, self.profile.resume_seconds
+        )
 
     @cached_property
     def areas(self) -> tuple[Area, ...]:
@@ -78,12 +89,32 @@ class Runtime:
             language=language,
             languages=self.profile.languages,
             budget=self.profile.screen_budget,
+            fold_accents=language in self.profile.fold_accents,
         )
 
     def translations(self, language: str) -> Translations:
         if language not in self._translations:
             self._translations[language] = load_translations(language)
         return self._translations[language]
+
+
+@lru_cache(maxsize=8)
+def checked_tree(
+    path: Path,
+    languages: tuple[str, ...],
+    areas: tuple[Area, ...],
+    budget: int,
+    fold_languages: tuple[str, ...],
+) -> Tree:
+    """The tree, validated and checked in every language: the app refuses to start otherwise.
+
+    Cached per process: tests and tools build many apps over the same tree and profile.
+    """
+    tree = load_tree(path)
+    problems = check_tree(tree, languages, areas, budget, fold_languages=fold_languages)
+    if problems:
+        raise TreeError(path, problems)
+    return tree
 
 
 def runtime() -> Runtime:

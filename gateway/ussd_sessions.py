@@ -1,8 +1,10 @@
 """USSD session records in Redis: the dialog state, the last text seen and the last answer.
 
-One small JSON value per live session, expiring with the session. Keeping the last answer
-makes a provider retry (the same cumulative ``text`` again) cheap and harmless: it gets the
-same answer and the dialog does not move. No phone number is ever stored here.
+One small JSON value per live session. Keeping the last answer makes a provider retry (the
+same cumulative ``text`` again) cheap and harmless: it gets the same answer and the dialog
+does not move. A second key per phone (by its keyed hash, never the number) points at the
+caller's latest session, so a redial within the resume window can offer to continue a
+dropped report.
 """
 
 from __future__ import annotations
@@ -22,31 +24,60 @@ class UssdSession:
     state: dict[str, Any]
     reply: str
     end: bool
+    language: str
+    started: float
 
 
 class UssdSessionStore:
-    def __init__(self, client: redis.Redis[bytes], ttl_seconds: int) -> None:
+    def __init__(self, client: redis.Redis[bytes], ttl_seconds: int, resume_seconds: int) -> None:
         self.client = client
-        self.ttl = ttl_seconds
+        # A session record must outlive the resume window, or there is nothing to resume.
+        self.ttl = max(ttl_seconds, resume_seconds)
+        self.resume_seconds = resume_seconds
 
     @staticmethod
     def key(provider: str, session_id: str) -> str:
         return f"{KEY_PREFIX}{provider}:{session_id}"
 
-    def load(self, provider: str, session_id: str) -> UssdSession | None:
-        raw = self.client.get(self.key(provider, session_id))
-        if raw is None:
-            return None
-        data = json.loads(raw)
-        return UssdSession(data["t"], data["s"], data["r"], data["e"])
+    @staticmethod
+    def latest_key(provider: str, phone_hash: str) -> str:
+        return f"{KEY_PREFIX}latest:{provider}:{phone_hash}"
 
-    def save(self, provider: str, session_id: str, session: UssdSession) -> None:
+    def load(self, provider: str, session_id: str) -> UssdSession | None:
+        return self._decode(self.client.get(self.key(provider, session_id)))
+
+    def latest(self, provider: str, phone_hash: str) -> UssdSession | None:
+        """The caller's previous session, if it is still within the resume window."""
+        session_key = self.client.get(self.latest_key(provider, phone_hash))
+        if session_key is None:
+            return None
+        return self._decode(self.client.get(session_key))
+
+    def save(self, provider: str, session_id: str, phone_hash: str, session: UssdSession) -> None:
         value = json.dumps(
-            {"t": session.text, "s": session.state, "r": session.reply, "e": session.end},
+            {
+                "t": session.text,
+                "s": session.state,
+                "r": session.reply,
+                "e": session.end,
+                "l": session.language,
+                "b": session.started,
+            },
             separators=(",", ":"),
             ensure_ascii=False,
         )
-        self.client.set(self.key(provider, session_id), value, ex=self.ttl)
+        key = self.key(provider, session_id)
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(key, value, ex=self.ttl)
+            pipe.set(self.latest_key(provider, phone_hash), key, ex=self.resume_seconds)
+            pipe.execute()
+
+    @staticmethod
+    def _decode(raw: bytes | None) -> UssdSession | None:
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        return UssdSession(data["t"], data["s"], data["r"], data["e"], data["l"], data["b"])
 
 
 def new_input(previous_text: str, text: str) -> str:

@@ -41,6 +41,8 @@ class Profile:
     language_by_country_code: Mapping[str, str]
     service_code: str
     screen_budget: int
+    resume_seconds: int
+    fold_accents: frozenset[str]
     locations: tuple[Location, ...]
     emergency_numbers: Mapping[str, str]
     emergency_numbers_by_area: Mapping[str, Mapping[str, str]]
@@ -109,6 +111,14 @@ def load_profile(folder: Path) -> Profile:
     service_code = str(ussd.get("service_code", ""))
     if not (service_code.startswith("*") and service_code.endswith("#")):
         problems.append("ussd.service_code must look like *384*116#")
+    resume_minutes = ussd.get("resume_minutes", 10)
+    if not isinstance(resume_minutes, int) or not 0 <= resume_minutes <= 60:
+        problems.append("ussd.resume_minutes must be a whole number from 0 to 60")
+        resume_minutes = 10
+    fold = langs.get("fold_accents") or []
+    if not isinstance(fold, list) or any(lang not in enabled for lang in fold):
+        problems.append("languages.fold_accents must list enabled languages")
+        fold = []
     budget = ussd.get("screen_budget", 160)
     if not isinstance(budget, int) or not 40 <= budget <= USSD_MAX_BUDGET:
         problems.append(f"ussd.screen_budget must be a whole number from 40 to {USSD_MAX_BUDGET}")
@@ -148,6 +158,8 @@ def load_profile(folder: Path) -> Profile:
         language_by_country_code=by_cc,
         service_code=service_code,
         screen_budget=budget,
+        resume_seconds=resume_minutes * 60,
+        fold_accents=frozenset(fold),
         locations=tuple(locations),
         emergency_numbers=default_numbers,
         emergency_numbers_by_area=by_area,

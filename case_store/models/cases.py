@@ -18,6 +18,7 @@ from case_store.enums import (
     ChildSex,
     ClosureReason,
     PerpetratorRelationship,
+    RepeatReason,
     ReporterRelationship,
     RiskLevel,
     SyncState,
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from case_store.models.events import CaseEvent
     from case_store.models.notes import Note
     from case_store.models.reporters import Reporter
+    from case_store.models.services import Referral
     from case_store.models.users import User
 
 
@@ -39,6 +41,8 @@ class Case(Base):
         Index("ix_case_status_location_level", "status", "location_code", "risk_level"),
         Index("ix_case_status_assign_by", "status", "assign_by"),
         Index("ix_case_status_first_contact_by", "status", "first_contact_by"),
+        # Repeat detection: recent cases about the same area and category.
+        Index("ix_case_location_category_created", "location_code", "category", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,8 +90,22 @@ class Case(Base):
     # The structured dialog answers as given; free-text answers are never copied here.
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporter.id"), index=True)
+    # A possible repeat of an open case, linked for a person to confirm (never merged silently):
+    # repeat_confirmed is None until someone decides.
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    repeat_reason: Mapped[RepeatReason | None] = mapped_column(enum_column(RepeatReason))
+    repeat_confirmed: Mapped[bool | None]
+    # Set when this case was closed as a duplicate of another.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
 
     reporter: Mapped[Reporter | None] = relationship()
+    repeat_of: Mapped[Case | None] = relationship(
+        remote_side="Case.id", foreign_keys="Case.repeat_of_id"
+    )
+    merged_into: Mapped[Case | None] = relationship(
+        remote_side="Case.id", foreign_keys="Case.merged_into_id"
+    )
+    referrals: Mapped[list[Referral]] = relationship(back_populates="case", order_by="Referral.id")
     assigned_to: Mapped[User | None] = relationship()
     notes: Mapped[list[Note]] = relationship(back_populates="case", order_by="Note.id")
     contacts: Mapped[list[Contact]] = relationship(back_populates="case")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
-from sqlalchemy import JSON, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Time
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from case_store.base import Base
 from case_store.columns import UTCDateTime, enum_column
@@ -25,9 +25,38 @@ class User(Base):
     # Location codes this user works in; empty means every area.
     areas: Mapped[list[str]] = mapped_column(JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # On call now, whatever the windows say (a supervisor covering a gap).
     on_call: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    on_call_windows: Mapped[list[OnCallWindow]] = relationship(
+        back_populates="user", order_by="OnCallWindow.id", cascade="all, delete-orphan"
+    )
+
     def __repr__(self) -> str:
         return f"<User id={self.id} {self.role}>"
+
+
+class OnCallWindow(Base):
+    """A weekly on-call slot in the deployment's local time. ``ends <= starts`` runs past
+    midnight into the next day."""
+
+    __tablename__ = "on_call_window"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    weekday: Mapped[int]  # Monday 0 … Sunday 6, as datetime.weekday()
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+
+    user: Mapped[User] = relationship(back_populates="on_call_windows")
+
+    def covers(self, local: datetime) -> bool:
+        """Whether this window covers the naive-or-aware local time ``local``."""
+        moment, day = local.time().replace(tzinfo=None), local.weekday()
+        if self.starts < self.ends:
+            return day == self.weekday and self.starts <= moment < self.ends
+        return (day == self.weekday and moment >= self.starts) or (
+            day == (self.weekday + 1) % 7 and moment < self.ends
+        )

@@ -182,6 +182,8 @@ class AfricasTalkingSender:
         base_url: str | None = None,
         timeout: float = DEFAULT_SEND_TIMEOUT,
     ) -> None:
+        if not username or not api_key:
+            raise ValueError("africastalking needs a username and an api key")
         self._service = _SmsService(username, api_key, base_url)
         self._sender_id = sender_id or None
         self._timeout = timeout
@@ -255,7 +257,11 @@ def _result(response: requests.Response) -> SendResult:
         ) from None
     status = str(recipient.get("status", ""))
     status = status if _WORD.match(status) else "Unknown"
-    if status_code in ACCEPTED_CODES and provider_id:
+    if status_code in ACCEPTED_CODES:
+        if not provider_id:
+            raise TemporaryFailure(
+                "africastalking accepted without a messageId", provider=NAME, maybe_sent=True
+            )
         return SendResult(
             provider=NAME, provider_id=provider_id, status=MessageStatus.QUEUED, cost=cost
         )

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from case_store.masking import mask_phone
 from gateway.phones import InvalidPhoneNumber, to_e164
-from workers.logs import mask_phone
 from workers.sending import MessageStatus
 
 __all__ = [

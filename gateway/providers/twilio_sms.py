@@ -217,6 +217,9 @@ class TwilioSender:
         base_url: str | None = None,
         timeout: float = DEFAULT_SEND_TIMEOUT,
     ) -> None:
+        if not account_sid or not auth_token or not sender:
+            # The SDK would fall back to TWILIO_* environment variables; Kinga reads KINGA_* only.
+            raise ValueError("twilio needs an account sid, an auth token and a sender")
         self._http = _HttpClient(base_url, timeout)
         self._client = Client(account_sid, auth_token, http_client=self._http)
         self._sender = sender
@@ -242,8 +245,14 @@ class TwilioSender:
                 provider=NAME,
                 maybe_sent=isinstance(exc, requests.ReadTimeout),
             ) from exc
+        except ValueError:
+            raise TemporaryFailure(
+                "twilio answered something that is not JSON", provider=NAME, maybe_sent=True
+            ) from None
         if not message.sid:
-            raise TemporaryFailure("twilio answered without a message sid", provider=NAME)
+            raise TemporaryFailure(
+                "twilio answered without a message sid", provider=NAME, maybe_sent=True
+            )
         status = STATUSES.get(str(message.status or "queued"), MessageStatus.QUEUED)
         cost = f"{message.price_unit} {message.price.lstrip('-')}" if message.price else None
         return SendResult(provider=NAME, provider_id=message.sid, status=status, cost=cost)

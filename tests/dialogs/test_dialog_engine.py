@@ -9,7 +9,16 @@ import pytest
 from dialog_fixtures import COUNTIES, kenya
 
 from dialogs.encoding import ussd_fits
-from dialogs.engine import BACK_KEY, MORE_KEY, Context, Effect, advance, show
+from dialogs.engine import (
+    BACK_KEY,
+    MORE_KEY,
+    Context,
+    Effect,
+    advance,
+    can_resume,
+    resume,
+    show,
+)
 from dialogs.reference import damm_digit, format_reference
 from dialogs.render import load_translations, render
 from dialogs.tree import Tree
@@ -269,3 +278,39 @@ def test_digits_in_any_script_choose_options(tree: Tree, context: Context, typed
     step = advance(tree, at("report_danger"), typed, context)
 
     assert step.state["answers"] == {"danger": "no"}
+
+
+def test_a_dropped_report_is_offered_back_and_continues_where_it_stopped(
+    tree: Tree, context: Context
+) -> None:
+    dropped = at("report_sex", danger="no", category="neglect", age_band="under_5")
+    offer = resume(tree, dropped, context)
+    continued = advance(tree, offer.state, "1", context)
+
+    assert can_resume(tree, dropped)
+    assert text(offer.screen) == (
+        "Your last session was cut off.\n1. Continue where you stopped\n2. Start again\n0. Exit"
+    )
+    assert text(show(tree, offer.state, context)) == text(offer.screen)
+    assert continued.state["node"] == "report_sex"
+    assert continued.state["answers"] == dropped["answers"]
+    assert "resume" not in continued.state
+    assert text(continued.screen).startswith("The child is\n1. A girl")
+
+
+def test_a_dropped_report_can_be_started_again_or_left(tree: Tree, context: Context) -> None:
+    offer = resume(tree, at("report_area", danger="yes"), context)
+    again = advance(tree, offer.state, "2", context)
+    left = advance(tree, offer.state, "0", context)
+    wrong = advance(tree, offer.state, "7", context)
+
+    assert again.state["node"] == "main" and again.state["answers"] == {}
+    assert left.screen.end and text(left.screen) == "Thank you. Goodbye."
+    assert text(wrong.screen).startswith("Try again.\nYour last session was cut off.")
+    assert wrong.state["resume"] is True
+
+
+def test_nothing_to_resume_starts_a_new_session(tree: Tree, context: Context) -> None:
+    for state in [at("main"), at("report_sent", danger="no"), {"node": "gone", "answers": {}}]:
+        assert not can_resume(tree, state)
+        assert resume(tree, state, context).state["node"] == "main"

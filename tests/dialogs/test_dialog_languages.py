@@ -126,7 +126,8 @@ give_up: bye
 max_steps: 10
 max_invalid: 3
 ui: {exit: Exit, skip: Skip, more: More, back: Back, invalid_choice: Again, required: Type,
-     too_long: Long, digits: Digits, reference: Ref}
+     too_long: Long, digits: Digits, reference: Ref, resume: Resume, resume_continue: Go on,
+     restart: Restart}
 nodes:
   main:
     kind: menu
@@ -150,6 +151,7 @@ def test_missing_translations_and_wrong_placeholders_are_reported(tmp_path: Path
     tree = load_tree(tree_path)
     ui = {"Exit": "Toka", "Skip": "Ruka", "More": "Zaidi", "Back": "Rudi", "Again": "Tena"}
     ui |= {"Type": "Andika", "Long": "Ndefu", "Digits": "Namba", "Ref": "Kumbukumbu"}
+    ui |= {"Resume": "Endelea?", "Go on": "Endelea", "Restart": "Anza upya"}
     write_catalog(tmp_path / "locales", "sw", ui | {"Choose {helpline}": "Chagua {simu}"})
 
     problems = check_tree(tree, ["en", "sw"], COUNTIES, 160, locales_dir=tmp_path / "locales")

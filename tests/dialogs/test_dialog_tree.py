@@ -16,7 +16,8 @@ give_up: bye
 max_steps: 20
 max_invalid: 3
 ui: {exit: Exit, skip: Skip, more: More, back: Back, invalid_choice: Again, required: Type,
-     too_long: Long, digits: Digits, reference: Ref}
+     too_long: Long, digits: Digits, reference: Ref, resume: Resume, resume_continue: Go on,
+     restart: Restart}
 nodes:
   bye: {kind: end, text: Bye}
 """
@@ -63,7 +64,7 @@ def test_every_problem_is_reported_together(tmp_path: Path) -> None:
 
     assert len(problems) == 5, problems
     assert any(
-        "node main (line 11): goes to 'nowhere', which does not exist" in p for p in problems
+        "node main (line 12): goes to 'nowhere', which does not exist" in p for p in problems
     )
     assert any("node orphan" in p and "unreachable" in p for p in problems)
     assert any("node main" in p and "dead end" in p for p in problems)
@@ -91,13 +92,13 @@ def test_node_shapes_are_checked(tmp_path: Path) -> None:
     )
     text = "\n".join(problems)
 
-    assert "node main (line 11): every option needs a value to store in 'pick'" in text
-    assert "node ask (line 18): a input node needs an answer name" in text
-    assert "node ask (line 18): placeholder {nothing} is neither an answer" in text
-    assert "node route (line 19): routes on 'unknown_answer', which no node asks" in text
-    assert "node note (line 20): effect open_case changes data and may only sit on an end" in text
-    assert "node weird (line 21): kind must be one of" in text
-    assert "node Bad-Id (line 22): ids are snake_case" in text
+    assert "node main (line 12): every option needs a value to store in 'pick'" in text
+    assert "node ask (line 19): a input node needs an answer name" in text
+    assert "node ask (line 19): placeholder {nothing} is neither an answer" in text
+    assert "node route (line 20): routes on 'unknown_answer', which no node asks" in text
+    assert "node note (line 21): effect open_case changes data and may only sit on an end" in text
+    assert "node weird (line 22): kind must be one of" in text
+    assert "node Bad-Id (line 23): ids are snake_case" in text
 
 
 def test_top_level_settings_are_checked(tmp_path: Path) -> None:

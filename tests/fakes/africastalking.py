@@ -16,6 +16,7 @@ JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 COST = "KES 0.8000"
 RETRY_AFTER = "11"
+GARBLED = b"<html><body>Please log in to the network</body></html>"
 
 
 def _data(message: str, recipients: list[dict[str, object]]) -> Reply:
@@ -32,6 +33,7 @@ class FakeAfricasTalking(FakeServer):
         "gateway_error",  # 201, recipient statusCode 501 GatewayError
         "invalid_sender",  # 201 with an empty Recipients list
         "slow",  # a 201, but only after SLOW_SECONDS
+        "garbled",  # a 201 from something in between that is not Africa's Talking (HTML)
     )
 
     def __init__(self, username: str, api_key: str) -> None:
@@ -57,6 +59,8 @@ class FakeAfricasTalking(FakeServer):
             return Reply(429, b"Too Many Requests", TEXT, {"Retry-After": RETRY_AFTER})
         if failure == "server_error":
             return Reply(500, b"Internal Server Error", TEXT)
+        if failure == "garbled":
+            return Reply(201, GARBLED, "text/html")
         if failure == "invalid_sender":
             return _data("InvalidSenderId", [])
         refusals = {

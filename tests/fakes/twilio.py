@@ -18,6 +18,7 @@ from fakes.server import SLOW_SECONDS, FakeServer, Recorded, Reply
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC\w+)/Messages\.json$")
 JSON = "application/json; charset=utf-8"
 RETRY_AFTER = "7"
+GARBLED = b"<html><body>Please log in to the network</body></html>"
 
 
 def _error(status: int, code: int, message: str, headers: dict[str, str] | None = None) -> Reply:
@@ -38,6 +39,7 @@ class FakeTwilio(FakeServer):
         "invalid_sender",  # 400, 21212: the From number or sender id is not ours
         "opted_out",  # 400, 21610: the recipient replied STOP
         "slow",  # a 201, but only after SLOW_SECONDS
+        "garbled",  # a 201 from something in between that is not Twilio (an HTML page)
     )
 
     def __init__(self, account_sid: str, auth_token: str) -> None:
@@ -78,6 +80,8 @@ class FakeTwilio(FakeServer):
             )
         if failure == "opted_out":
             return _error(400, 21610, f"Attempt to send to unsubscribed recipient {to}")
+        if failure == "garbled":
+            return Reply(201, GARBLED, "text/html")
         self.sent += 1
         sid = f"SM{self.sent:032x}"
         now = format_datetime(datetime.now(UTC))

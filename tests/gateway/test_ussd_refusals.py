@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ussd_client import PHONE, REPORT_ANSWERS, Caller
 
 from case_store.base import Base
+from case_store.db import make_engine, make_sessionmaker
 from gateway import create_app
 
 GOOD = {"sessionId": "ATUid_1", "serviceCode": "*384*116#", "phoneNumber": PHONE, "text": ""}
@@ -87,19 +88,33 @@ def test_redis_down_gives_the_caller_a_clear_end_and_readyz_503(settings, db):
     assert ready.get_json() == {"status": "unavailable", "down": ["redis"]}
 
 
-def test_database_down_at_send_writes_nothing_and_says_so(settings, db, redis_client):
-    app = create_app(
-        dataclasses.replace(settings, database_url="postgresql+psycopg://kinga@127.0.0.1:1/nowhere")
-    )
-    client = app.test_client()
+def test_database_down_at_dial_says_so_at_once(settings, db, redis_client):
+    dead = "postgresql+psycopg://kinga@127.0.0.1:1/nowhere"
+    client = create_app(dataclasses.replace(settings, database_url=dead)).test_client()
+    assert Caller(client).dial() == UNAVAILABLE
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.get_json()["down"] == ["database"]
+
+
+def test_database_lost_before_send_writes_nothing_and_the_report_survives(
+    app, client, db, redis_client, monkeypatch
+):
     caller = Caller(client)
     caller.dial()
     for value in REPORT_ANSWERS[:-1]:
         caller.answer(value)
-    assert caller.answer("1") == UNAVAILABLE
-    ready = client.get("/readyz")
-    assert ready.status_code == 503
-    assert ready.get_json()["down"] == ["database"]
+    rt = app.extensions["kinga"]
+    dead = make_sessionmaker(make_engine("postgresql+psycopg://kinga@127.0.0.1:1/nowhere"))
+    with monkeypatch.context() as patch:
+        patch.setattr(rt, "sessions", dead)
+        assert caller.answer("1") == UNAVAILABLE
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Base.metadata.tables["case"])) == 0
+    # The session record still holds every answer: the provider's retry, once the database
+    # is back, sends the report.
+    screen = caller.post().get_data(as_text=True)
+    assert screen.startswith("END Thank you. Your reference is")
 
 
 def test_a_failure_inside_the_transaction_leaves_nothing_half_written(client, db, redis_client):

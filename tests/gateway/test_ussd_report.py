@@ -143,7 +143,7 @@ def test_the_session_record_in_redis_is_small_and_holds_no_phone_number(client, 
     raw = redis_client.get(key)
     assert len(raw) <= 1024
     assert PHONE[1:] not in raw.decode()
-    assert 0 < redis_client.ttl(key) <= app.extensions["kinga"].settings.ussd_session_ttl
+    assert 0 < redis_client.ttl(key) <= app.extensions["kinga"].ussd_sessions.ttl
 
 
 def test_the_phone_number_never_reaches_the_logs(client, caplog):

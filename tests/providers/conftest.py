@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from fakes import fake_africastalking, fake_twilio, no_internet  # noqa: F401
 
 

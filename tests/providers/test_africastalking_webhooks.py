@@ -86,7 +86,7 @@ def test_key_matches(given: str | None, expected: str, matches: bool) -> None:
 def test_dates_in_every_format_become_utc(value: str, expected: datetime) -> None:
     parsed = africastalking_sms.parse_date(value)
     assert parsed == expected
-    assert parsed.utcoffset() is not None and parsed.utcoffset().total_seconds() == 0
+    assert parsed.tzinfo is UTC
 
 
 @pytest.mark.parametrize("value", ["", "yesterday", "05/03/2024 10:15", "2024-13-01 00:00:00"])

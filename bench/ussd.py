@@ -1,0 +1,182 @@
+"""USSD hop benchmark (DESIGN.md §8): server time per hop, and throughput under load.
+
+    .venv/bin/python bench/ussd.py [--sessions 200] [--seconds 10]
+
+1. Server time: complete reports through the real app (Flask test client, real Redis and
+   database), timing every hop; prints p50 / p99 in milliseconds (target p99 ≤ 20 ms).
+2. Throughput: the gateway under gunicorn and a bare Flask endpoint under the same gunicorn
+   configuration, each loaded by the same client for the same time in this run; prints both
+   rates and their ratio (target ≥ 50 %).
+
+Uses KINGA_DATABASE_URL / KINGA_REDIS_URL when set, otherwise a temporary SQLite database and
+an embedded Redis. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from case_store import migrate  # noqa: E402
+from workers.connection import embedded_redis_url  # noqa: E402
+from workers.settings import Settings  # noqa: E402
+
+REPORT = ["1", "2", "3", "2", "1", "1", "Kibera", "3", "She is alone at night", "2", "1"]
+BARE_APP = """
+from flask import Flask, Response
+
+app = Flask(__name__)
+
+
+@app.post("/ussd")
+def ussd():
+    return Response("CON Welcome", mimetype="text/plain")
+"""
+
+
+def environment(tmp: Path) -> dict[str, str]:
+    env = {
+        "KINGA_ENV": "development",
+        "KINGA_VAR_DIR": str(tmp / "var"),
+        "KINGA_DATABASE_URL": os.environ.get("KINGA_DATABASE_URL")
+        or f"sqlite:///{tmp / 'bench.db'}",
+        "KINGA_REDIS_URL": os.environ.get("KINGA_REDIS_URL") or embedded_redis_url(tmp / "redis"),
+    }
+    Settings.from_env(env)  # writes the development secrets once, before any worker starts
+    return env
+
+
+def server_times(env: dict[str, str], sessions: int) -> list[float]:
+    from gateway import create_app
+
+    app = create_app(Settings.from_env(env))
+    client = app.test_client()
+    key = app.extensions["kinga"].settings.at_webhook_key
+    times: list[float] = []
+    for n in range(sessions):
+        answers: list[str] = []
+        for step in ["", *REPORT]:
+            if step:
+                answers.append(step)
+            form = {
+                "sessionId": f"bench-{n}",
+                "serviceCode": "*384*116#",
+                "phoneNumber": f"+2547{n:08d}",
+                "text": "*".join(answers),
+            }
+            started = time.perf_counter()
+            response = client.post(f"/ussd/africastalking?key={key}", data=form)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.get_data(as_text=True)
+    return times
+
+
+def load(port: int, path: str, body: bytes, seconds: float, clients: int) -> float:
+    """Requests per second from ``clients`` keep-alive connections for ``seconds``."""
+    done = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def run(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        while time.monotonic() < stop:
+            conn.request("POST", path, body=body, headers=headers)
+            conn.getresponse().read()
+            done[i] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.monotonic() - started)
+
+
+def gunicorn(app: str, port: int, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        env={**os.environ, **env, "PYTHONPATH": f"{cwd}:{ROOT}"},
+        cwd=cwd,
+    )
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
+            return process
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{app} did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        env = environment(tmp)
+        migrate.upgrade(env["KINGA_DATABASE_URL"])
+
+        times = sorted(server_times(env, args.sessions))
+        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+        print(
+            f"server time per hop over {len(times)} hops: "
+            f"p50 {statistics.median(times):.2f} ms, p99 {p99:.2f} ms (target p99 <= 20 ms)"
+        )
+
+        (tmp / "bare_app.py").write_text(BARE_APP)
+        key = Settings.from_env(env).at_webhook_key
+        # A retried first hop: the realistic hot path (Redis read, no database write).
+        form = urlencode(
+            {
+                "sessionId": "load",
+                "serviceCode": "*384*116#",
+                "phoneNumber": "+254700000001",
+                "text": "",
+            }
+        ).encode()
+        rates = {}
+        for name, app, path, port in (
+            ("bare Flask", "bare_app:app", "/ussd", 5601),
+            ("Kinga USSD", "gateway:create_app()", f"/ussd/africastalking?key={key}", 5602),
+        ):
+            server = gunicorn(app, port, env, tmp)
+            try:
+                load(port, path, form, 1, args.clients)  # warm up
+                rates[name] = load(port, path, form, args.seconds, args.clients)
+            finally:
+                server.terminate()
+                server.wait()
+            print(f"{name}: {rates[name]:.0f} requests/s")
+        ratio = rates["Kinga USSD"] / rates["bare Flask"]
+        print(f"throughput ratio Kinga/bare Flask: {ratio:.0%} (target >= 50%)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Service providers (clinic, police desk, shelter …) and the referrals sent to them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from case_store.base import Base
+from case_store.columns import UTCDateTime, enum_column
+from case_store.enums import ReferralStatus, Service
+
+if TYPE_CHECKING:
+    from case_store.models.cases import Case
+    from case_store.models.users import User
+
+
+class ServiceProvider(Base):
+    __tablename__ = "service_provider"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # An organisation's name, not a person's.
+    name: Mapped[str] = mapped_column(String(120))
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Location codes served; empty means every area.
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The number referrals go to (encrypted) and SMS answers come from (hashed).
+    phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    phone_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def offers(self, service: Service, location_code: str) -> bool:
+        return (
+            self.active
+            and service.value in self.services
+            and (not self.areas or location_code in self.areas)
+        )
+
+    def __repr__(self) -> str:
+        return f"<ServiceProvider id={self.id}>"
+
+
+class Referral(Base):
+    __tablename__ = "referral"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    service_provider_id: Mapped[int] = mapped_column(ForeignKey("service_provider.id"), index=True)
+    service: Mapped[Service] = mapped_column(enum_column(Service))
+    # What the provider quotes back by SMS to accept or decline ("R7K2QX").
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    status: Mapped[ReferralStatus] = mapped_column(enum_column(ReferralStatus))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+
+    case: Mapped[Case] = relationship(back_populates="referrals")
+    service_provider: Mapped[ServiceProvider] = relationship()
+    created_by: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Referral id={self.id} {self.status}>"

@@ -1,0 +1,42 @@
+"""Reporters, found by the keyed hash of their phone number: language and preferences."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from case_store.columns import as_utc
+from case_store.crypto import Vault
+from case_store.models import Reporter
+
+LANGUAGE_MAX = 16
+
+
+def find_reporter(session: Session, vault: Vault, phone: str) -> Reporter | None:
+    phone_hash = vault.phone_hash(phone)
+    return session.scalars(select(Reporter).where(Reporter.phone_hash == phone_hash)).one_or_none()
+
+
+def reporter_language(session: Session, vault: Vault, phone: str) -> str | None:
+    """The language this phone chose before, if any."""
+    phone_hash = vault.phone_hash(phone)
+    return session.scalar(select(Reporter.language).where(Reporter.phone_hash == phone_hash))
+
+
+def set_reporter_language(
+    session: Session, vault: Vault, phone: str, language: str, *, now: datetime
+) -> Reporter:
+    """Save the language chosen on this phone; the reporter row stores no number."""
+    if not language or len(language) > LANGUAGE_MAX:
+        raise ValueError("language must be a short language code")
+    reporter = find_reporter(session, vault, phone)
+    if reporter is None:
+        reporter = Reporter(
+            phone_hash=vault.phone_hash(phone), language=language, created_at=as_utc(now, "now")
+        )
+        session.add(reporter)
+    reporter.language = language
+    session.flush()
+    return reporter

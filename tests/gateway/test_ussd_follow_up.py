@@ -1,0 +1,100 @@
+"""Follow up, language choice and resuming a dropped report, through the real webhook."""
+
+from __future__ import annotations
+
+import re
+
+from ussd_client import REPORT_ANSWERS, Caller
+
+from case_store.references import damm_digit, format_reference
+
+REFERENCE_RE = re.compile(r"Your reference is (\d{3}-\d{3}-\d{3})\.")
+
+
+def report_reference(client) -> str:
+    screen = Caller(client, session_id="ATUid_report").report()
+    match = REFERENCE_RE.search(screen)
+    assert match, screen
+    return match.group(1)
+
+
+def test_follow_up_shows_a_neutral_status(client):
+    reference = report_reference(client)
+    caller = Caller(client, session_id="ATUid_follow")
+    caller.dial()
+    assert "reference" in caller.answer("2")
+    screen = caller.answer(reference.replace("-", " "))
+    assert screen.startswith("CON ")
+    assert reference in screen and "We have received it." in screen
+    for word in ("abuse", "child", "neglect", "girl"):
+        assert word not in screen.lower()
+
+
+def test_a_mistyped_reference_is_caught_before_any_lookup(client):
+    reference = report_reference(client).replace("-", "")
+    typo = reference[:-1] + str((int(reference[-1]) + 1) % 10)
+    caller = Caller(client, session_id="ATUid_typo")
+    caller.dial()
+    caller.answer("2")
+    screen = caller.answer(typo)
+    assert "not right" in screen
+
+
+def test_repeated_unknown_references_are_rate_limited(client, redis_client):
+    caller = Caller(client, session_id="ATUid_guess")
+    for n in range(7):
+        body = f"1234567{n}"
+        guess = body + damm_digit(body)
+        caller.session_id = f"ATUid_guess_{n}"
+        caller.dial()
+        caller.answer("2")
+        screen = caller.answer(guess)
+        assert "We cannot find it." in screen
+        caller.answer("0")
+    assert int(redis_client.get(next(iter(redis_client.keys("kinga:refmiss:*"))))) == 5
+    # A real reference from the same phone is now also answered "not found" until the window
+    # passes: guessing cannot be told apart from a real lookup.
+    real = report_reference(client)
+    caller.session_id = "ATUid_after_limit"
+    caller.dial()
+    caller.answer("2")
+    assert "We cannot find it." in caller.answer(real)
+    assert format_reference(real.replace("-", "")) == real
+
+
+def test_the_chosen_language_is_saved_for_this_phone(client):
+    caller = Caller(client, session_id="ATUid_lang")
+    caller.dial()
+    menu = caller.answer("4")
+    choice = next(line.split(".")[0] for line in menu.splitlines() if line.endswith("Kiswahili"))
+    saved = caller.answer(choice)
+    assert saved.startswith("END ")
+    next_call = Caller(client, session_id="ATUid_lang_2")
+    welcome = next_call.dial()
+    assert welcome.startswith("CON ") and "Welcome to Kinga" not in welcome
+    assert "Ripoti" in welcome or "ripoti" in welcome
+
+
+def test_a_dropped_report_is_offered_back_on_redial(client, db):
+    first = Caller(client, session_id="ATUid_drop_1")
+    first.dial()
+    for value in REPORT_ANSWERS[:4]:
+        question = first.answer(value)
+    # The network drops the session here; the same phone dials again.
+    second = Caller(client, session_id="ATUid_drop_2")
+    offer = second.dial()
+    assert offer.startswith("CON Your last session was cut off.")
+    assert second.answer("1") == question
+    for value in REPORT_ANSWERS[4:]:
+        screen = second.answer(value)
+    assert screen.startswith("END Thank you. Your reference is")
+
+
+def test_start_again_after_a_drop_gives_the_main_menu(client):
+    first = Caller(client, session_id="ATUid_again_1")
+    first.dial()
+    first.answer("1")
+    first.answer("2")
+    second = Caller(client, session_id="ATUid_again_2")
+    second.dial()
+    assert second.answer("2").startswith("CON Welcome to Kinga")
