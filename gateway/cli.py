@@ -15,7 +15,6 @@ from gateway.devserver import run_command, serve_command
 from gateway.runtime import runtime
 from workers.settings import PROJECT_ROOT
 
-LOCALES = PROJECT_ROOT / "locales"
 
 
 @click.group("db")
@@ -61,44 +60,83 @@ def translate_group() -> None:
 
 
 def _pybabel(*args: str) -> None:
+    """Run pybabel from the project root, so catalogs name files by their relative paths."""
+    from contextlib import chdir
+
     from babel.messages.frontend import CommandLineInterface
 
-    CommandLineInterface().run(["pybabel", "-q", *args])  # type: ignore[no-untyped-call]
+    with chdir(PROJECT_ROOT):
+        CommandLineInterface().run(["pybabel", "-q", *args])  # type: ignore[no-untyped-call]
 
 
 @translate_group.command("extract")
 def translate_extract() -> None:
     """Extract message ids from the dialog trees and the code into locales/messages.pot."""
     _pybabel(
-        "extract",
-        "-F",
-        str(PROJECT_ROOT / "babel.cfg"),
-        "-o",
-        str(LOCALES / "messages.pot"),
-        "--sort-by-file",
-        "--project",
-        "kinga",
-        str(PROJECT_ROOT),
-    )
+        "extract", "-F", "babel.cfg", "-o", "locales/messages.pot", "--no-wrap",
+        "--sort-by-file", "--project=Kinga", "--version=0.1.0",
+        "--copyright-holder=Kinga contributors", ".",
+    )  # fmt: skip
 
 
 @translate_group.command("update")
 def translate_update() -> None:
     """Merge locales/messages.pot into every language's messages.po."""
-    _pybabel("update", "-i", str(LOCALES / "messages.pot"), "-d", str(LOCALES))
+    _pybabel(
+        "update", "-i", "locales/messages.pot", "-d", "locales", "-D", "messages",
+        "--no-wrap", "--ignore-obsolete",
+    )  # fmt: skip
 
 
 @translate_group.command("init")
 @click.argument("language")
 def translate_init(language: str) -> None:
     """Start a catalog for a new LANGUAGE (then add it to the profile's languages)."""
-    _pybabel("init", "-i", str(LOCALES / "messages.pot"), "-d", str(LOCALES), "-l", language)
+    _pybabel(
+        "init", "-i", "locales/messages.pot", "-d", "locales", "-D", "messages",
+        "-l", language, "--no-wrap",
+    )  # fmt: skip
 
 
 @translate_group.command("compile")
 def translate_compile() -> None:
     """Compile every messages.po into the messages.mo the app loads."""
-    _pybabel("compile", "-d", str(LOCALES), "--statistics")
+    _pybabel("compile", "-d", "locales", "-D", "messages", "--statistics")
+
+
+@click.group("dialogs")
+def dialogs_group() -> None:
+    """Dialog trees."""
+
+
+@dialogs_group.command("check")
+def dialogs_check() -> None:
+    """Validate the tree and every screen in every enabled language; print every problem."""
+    from dialogs.check import check_tree
+    from dialogs.engine import Area
+    from dialogs.tree import TreeError, default_tree_path, load_tree
+    from workers.profile import load_profile
+    from workers.settings import Settings
+
+    profile = load_profile(Settings.from_env().deployment)
+    try:
+        tree = load_tree(default_tree_path())
+    except TreeError as exc:
+        problems = exc.problems
+    else:
+        problems = check_tree(
+            tree,
+            profile.languages,
+            [Area(loc.code, loc.name) for loc in profile.locations],
+            profile.screen_budget,
+            fold_languages=tuple(profile.fold_accents),
+        )
+    for problem in problems:
+        click.echo(problem)
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) in the dialogs")
+    languages = ", ".join(profile.languages)
+    click.echo(f"dialogs OK: {default_tree_path().name} in {languages}")
 
 
 @click.group("sms")
@@ -137,6 +175,7 @@ COMMANDS: tuple[click.Command, ...] = (
     db_group,
     translate_group,
     sms_group,
+    dialogs_group,
 )
 
 
