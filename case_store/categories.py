@@ -76,6 +76,7 @@ def mappings_from_profile(data: Any) -> Mapping[Category, CategoryMapping]:
         raise InvalidCategoryMapping(["categories: expected a mapping"])
     problems: list[str] = []
     result: dict[Category, CategoryMapping] = {}
+    seen: set[Category] = set()
     for key, entry in data.items():
         where = f"categories.{key}"
         try:
@@ -83,6 +84,7 @@ def mappings_from_profile(data: Any) -> Mapping[Category, CategoryMapping]:
         except ValueError:
             problems.append(f"{where}: not a concern category")
             continue
+        seen.add(category)
         if not isinstance(entry, Mapping) or set(entry) != {"primero", "chi"}:
             problems.append(f"{where}: needs exactly 'primero' (a list) and 'chi'")
             continue
@@ -96,8 +98,8 @@ def mappings_from_profile(data: Any) -> Mapping[Category, CategoryMapping]:
         if entry["chi"] not in CHI_CATEGORIES:
             problems.append(f"{where}.chi: {entry['chi']!r} is not a CHI top-level category")
         result[category] = CategoryMapping(tuple(str(p) for p in primero), str(entry["chi"]))
-    missing = sorted(c.value for c in set(Category) - set(result))
-    if missing and not problems:
+    missing = sorted(c.value for c in set(Category) - seen)
+    if missing:
         problems.append(f"categories: no mapping for {', '.join(missing)}")
     if problems:
         raise InvalidCategoryMapping(problems)

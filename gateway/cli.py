@@ -16,7 +16,6 @@ from gateway.runtime import runtime
 from workers.settings import PROJECT_ROOT
 
 
-
 @click.group("db")
 def db_group() -> None:
     """Database migrations."""

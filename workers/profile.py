@@ -15,6 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from case_store.categories import CategoryMapping, InvalidCategoryMapping, mappings_from_profile
+from case_store.enums import Category
+from case_store.retention import InvalidRetention, RetentionPolicy
+from case_store.triage import InvalidPolicy, TriagePolicy
+
 USSD_MAX_BUDGET = 182
 
 
@@ -47,6 +52,9 @@ class Profile:
     emergency_numbers: Mapping[str, str]
     emergency_numbers_by_area: Mapping[str, Mapping[str, str]]
     triage: Mapping[str, Any] = field(default_factory=dict)
+    # Concern category → Primero protection concerns and CHI category; empty when not given.
+    categories: Mapping[Category, CategoryMapping] = field(default_factory=dict)
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
     def location(self, code: str) -> Location | None:
         return next((loc for loc in self.locations if loc.code == code), None)
@@ -148,6 +156,25 @@ def load_profile(folder: Path) -> Profile:
     if not default_numbers:
         problems.append("emergency_numbers.default must give at least one number")
 
+    triage = data.get("triage") or {}
+    if triage:
+        try:
+            TriagePolicy.from_mapping(triage)
+        except InvalidPolicy as exc:
+            problems.append(str(exc))
+    categories: Mapping[Category, CategoryMapping] = {}
+    if data.get("categories") is not None:
+        try:
+            categories = mappings_from_profile(data["categories"])
+        except InvalidCategoryMapping as exc:
+            problems.extend(exc.problems)
+    retention = RetentionPolicy()
+    if data.get("retention") is not None:
+        try:
+            retention = RetentionPolicy.from_mapping(data["retention"])
+        except InvalidRetention as exc:
+            problems.append(str(exc))
+
     if problems:
         raise ProfileError(folder, problems)
     return Profile(
@@ -163,5 +190,7 @@ def load_profile(folder: Path) -> Profile:
         locations=tuple(locations),
         emergency_numbers=default_numbers,
         emergency_numbers_by_area=by_area,
-        triage=data.get("triage") or {},
+        triage=triage,
+        categories=categories,
+        retention=retention,
     )

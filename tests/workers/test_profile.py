@@ -54,3 +54,55 @@ def test_every_problem_is_reported_together(tmp_path):
 def test_missing_profile_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ProfileError, match=r"profile\.yaml is missing"):
         load_profile(tmp_path / "nowhere")
+
+
+def test_example_triage_is_design_section_6_written_out():
+    from case_store.triage import TriagePolicy
+
+    profile = load_profile(DEFAULT_DEPLOYMENT)
+    assert profile.triage, "the example profile writes its triage policy explicitly"
+    policy = TriagePolicy.from_mapping(profile.triage)
+    default = TriagePolicy.default()
+    assert policy.category_levels == default.category_levels
+    assert policy.deadlines == default.deadlines
+    assert policy.raise_rules == default.raise_rules
+    assert policy.category_levels["labour_trafficking"].value == "high"
+
+
+def test_example_maps_every_category_to_primero_and_chi():
+    from case_store.categories import CHI_CATEGORIES, PRIMERO_PROTECTION_CONCERNS
+    from case_store.enums import Category
+
+    profile = load_profile(DEFAULT_DEPLOYMENT)
+    assert set(profile.categories) == set(Category)
+    for mapping in profile.categories.values():
+        assert set(mapping.primero_protection_concerns) <= PRIMERO_PROTECTION_CONCERNS
+        assert mapping.chi_category in CHI_CATEGORIES
+    assert profile.categories[Category.MISSING_SEPARATED].chi_category == "missing_children"
+    assert "trafficked_smuggled" in (
+        profile.categories[Category.LABOUR_TRAFFICKING].primero_protection_concerns
+    )
+    assert profile.retention.message_body.days == 30
+    assert profile.retention.narrative.days == 5 * 365
+
+
+def test_bad_triage_categories_and_retention_are_reported(tmp_path):
+    example = yaml.safe_load((DEFAULT_DEPLOYMENT / "profile.yaml").read_text())
+    example["triage"]["categories"]["neglect"] = "urgent"
+    example["categories"]["sexual_abuse"] = {"primero": ["abuse"], "chi": "violence"}
+    example["categories"]["online_abuse"]["chi"] = "internet"
+    del example["categories"]["other"]
+    example["retention"]["narrative"] = "forever"
+    locations = yaml.safe_load((DEFAULT_DEPLOYMENT / "locations.yaml").read_text())
+    folder = _write(tmp_path, example, locations)
+    with pytest.raises(ProfileError) as error:
+        load_profile(folder)
+    problems = " | ".join(error.value.problems)
+    for expected in (
+        "triage.categories.neglect",
+        "categories.sexual_abuse.primero: unknown protection concern ids ['abuse']",
+        "categories.online_abuse.chi",
+        "no mapping for other",
+        "retention.narrative",
+    ):
+        assert expected in problems
