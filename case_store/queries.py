@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from case_store.columns import as_utc
@@ -119,3 +119,45 @@ def on_call_users(
         and (location_code is None or not user.areas or location_code in user.areas)
     ]
     return sorted(found, key=lambda user: user.role is not Role.CASEWORKER)
+
+
+def list_cases(
+    session: Session,
+    *,
+    statuses: Iterable[CaseStatus] | None = None,
+    location_codes: Iterable[str] | None = None,
+    levels: Iterable[RiskLevel] | None = None,
+    overdue_at: datetime | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> list[Case]:
+    """Cases matching every filter given, soonest assign-by deadline first.
+
+    ``overdue_at`` keeps active cases past a deadline at that time: unassigned after their
+    assign-by time, or unacknowledged after their first-contact time.
+    """
+    query = select(Case)
+    if statuses is not None:
+        query = query.where(Case.status.in_(list(statuses)))
+    if location_codes is not None:
+        query = query.where(Case.location_code.in_(list(location_codes)))
+    if levels is not None:
+        query = query.where(Case.risk_level.in_(list(levels)))
+    if overdue_at is not None:
+        at = as_utc(overdue_at, "overdue_at")
+        query = query.where(
+            Case.status.in_(ACTIVE_STATUSES),
+            or_(
+                and_(Case.assigned_to_id.is_(None), Case.assign_by < at),
+                and_(Case.acknowledged_at.is_(None), Case.first_contact_by < at),
+            ),
+        )
+    return list(session.scalars(query.order_by(Case.assign_by, Case.id).limit(limit)))
+
+
+def is_overdue(case: Case, at: datetime) -> bool:
+    """The same test as ``list_cases(overdue_at=...)``, for one loaded case."""
+    at = as_utc(at, "at")
+    return case.status in ACTIVE_STATUSES and (
+        (case.assigned_to_id is None and case.assign_by < at)
+        or (case.acknowledged_at is None and case.first_contact_by < at)
+    )

@@ -3,19 +3,23 @@
 ``check_tree`` is what ``kinga dialogs check`` prints (after ``load_tree`` has validated the
 graph) and what the app runs at start. Screens are rendered through the real engine and
 renderer, in every language, on every page, with the longest answers and the longest values
-the webhook may fill in, and with each error a re-prompt can show.
+the webhook may fill in, and with each error a re-prompt can show; once as USSD screens and
+once as SMS replies (``sms_segments`` segments), where every keyword reply and every
+focal-point error is rendered through ``sms_step`` too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
 
-from dialogs.encoding import non_gsm_characters, ussd_capacity
-from dialogs.engine import MORE_KEY, Area, Context, screen_fits, show, with_error
+from dialogs.encoding import SMS_SEGMENTS, analyse, non_gsm_characters, ussd_capacity
+from dialogs.engine import MORE_KEY, SMS, Area, Context, screen_fits, show, text_fits, with_error
+from dialogs.keywords import COMMANDS, START, STOP
 from dialogs.paging import measure_params
 from dialogs.reference import damm_digit
 from dialogs.render import DOMAIN, LOCALES_DIR, language_chain, load_translations, render
@@ -34,10 +38,13 @@ def check_tree(
     budget: int,
     fold_languages: Collection[str] = (),
     locales_dir: Path = LOCALES_DIR,
+    sms_segments: int = SMS_SEGMENTS,
+    emergency_numbers: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Every problem found, as ``file: node …, language …: what`` lines.
 
     ``fold_languages`` are those the deployment renders with accents folded to GSM-7.
+    ``emergency_numbers`` (default: the tree's helpline alone) are measured on help screens.
     """
     problems: list[str] = []
     for language in languages:
@@ -49,8 +56,12 @@ def check_tree(
             languages=tuple(languages),
             budget=budget,
             fold_accents=language in fold_languages,
+            emergency_numbers=emergency_numbers,
         )
         problems.extend(_budget_problems(tree, context))
+        sms = replace(context, channel=SMS, sms_segments=sms_segments)
+        problems.extend(_budget_problems(tree, sms))
+        problems.extend(_sms_reply_problems(tree, sms))
     return problems
 
 
@@ -84,7 +95,7 @@ def _budget_problems(tree: Tree, context: Context) -> Iterator[str]:
             with_error(resumed, Message(tree.ui["invalid_choice"]), context),
         ),
     ]:
-        if not screen_fits(variant, context):
+        if context.channel != SMS and not screen_fits(variant, context):  # no resume over SMS
             yield _overflow(tree, "resume", 0, label, variant, context)
     for node in tree.nodes.values():
         if node.kind == "router":
@@ -137,10 +148,56 @@ def _overflow(
     why = ""
     if capacity.encoding == "UCS-2":
         why = f", UCS-2 because of {''.join(non_gsm_characters(text))!r}"
+    if context.channel == SMS:
+        analysis = analyse(text)
+        return (
+            f"{tree.path}: sms, node {node_id}, language {context.language}, page {page + 1}"
+            f"{label}: {analysis.segments}/{context.sms_segments} segments "
+            f"({analysis.units} {analysis.encoding} units{why}): {text!r}"
+        )
     return (
         f"{tree.path}: node {node_id}, language {context.language}, page {page + 1}{label}: "
         f"{capacity.used}/{capacity.limit} {capacity.encoding}{why}: {text!r}"
     )
+
+
+def _sms_reply_problems(tree: Tree, context: Context) -> Iterator[str]:
+    """Every reply only SMS sends (keywords, focal-point errors, the SMS give-up text),
+    produced by ``sms_step`` itself in this language."""
+    from dialogs.sms import sms_step  # sms imports the engine, as this module does
+
+    spec = tree.sms
+    words = spec.keyword_params(context.language)
+    probes: list[tuple[str, dict[str, Any] | None, str, bool]] = [
+        (f"keyword {command}", None, words[command], False) for command in COMMANDS
+    ]
+    probes.append(("keyword start, opted out", None, words[START], True))
+    probes.append(("keyword stop mid-dialog", _at(tree, tree.start), words[STOP], False))
+    give_up = {**_at(tree, tree.start), "invalid": tree.max_invalid - 1}
+    probes.append(("three wrong answers", give_up, "wrong", False))
+    if spec.focal is not None and context.areas:
+        prefix, area = words["prefix"], context.areas[-1].code
+        ones = " ".join("1" for _ in spec.focal.fields)
+        probes.extend(
+            (f"focal point, field {n + 1} wrong", None, f"{prefix} {'1 ' * n}x", False)
+            for n in range(len(spec.focal.fields) + 1)
+        )
+        probes.append(("focal point, no text", None, f"{prefix} {ones} {area}", False))
+        long_text = "x" * (spec.focal.max_text + 1)
+        probes.append(("focal point, too long", None, f"{prefix} {ones} {area} {long_text}", False))
+        probes.append(("focal point, valid", None, f"{prefix}! {ones} {area} x", False))
+    translations = load_translations(context.language)
+    for label, state, text, opted_out in probes:
+        step = sms_step(tree, state, text, context, opted_out=opted_out)
+        for reply in step.replies:
+            params = measure_params(reply, context.language)
+            rendered = render(reply, translations, params, context.fold_accents)
+            if not text_fits(rendered, context):
+                yield _overflow(tree, reply.node, 0, f" ({label})", reply, context)
+
+
+def _at(tree: Tree, node_id: str) -> dict[str, Any]:
+    return {"node": node_id, "answers": {}, "page": 0, "invalid": 0, "steps": 0}
 
 
 def _worst_answers(tree: Tree, context: Context) -> list[dict[str, str]]:

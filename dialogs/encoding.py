@@ -32,6 +32,9 @@ GSM7_PART: Final = 153
 UCS2_SINGLE: Final = 70
 UCS2_PART: Final = 67
 
+# Dialog replies over SMS: at most this many segments (306 GSM-7 septets or 134 UCS-2 units).
+SMS_SEGMENTS: Final = 2
+
 # Africa's Talking: 160 octets per screen; many networks cut at 160 characters.
 USSD_BUDGET: Final = 160
 USSD_UCS2_LIMIT: Final = 80

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from dialogs.encoding import USSD_BUDGET, ussd_fits
+from dialogs.encoding import SMS_SEGMENTS, USSD_BUDGET, ussd_fits, within_segments
 from dialogs.normalise import clean_free_text, normalise_input
 from dialogs.paging import Item, measure_params, paginate
 from dialogs.reference import format_reference, parse_reference
@@ -48,6 +48,8 @@ __all__ = [
     "start",
 ]
 
+USSD: Final = "ussd"
+SMS: Final = "sms"
 EXIT_KEY: Final = "0"
 MORE_KEY: Final = "98"
 BACK_KEY: Final = "99"
@@ -69,6 +71,9 @@ class Context:
     ``budget`` is the USSD screen budget in GSM-7 septets (UCS-2 screens hold half, at most 80).
     ``fold_accents`` is the deployment's choice for this language: render with
     ``render(..., fold=True)`` too, so pages are cut for the text the caller will see.
+    ``channel`` is ``"ussd"`` (one screen within ``budget``) or ``"sms"`` (one message of at
+    most ``sms_segments`` segments, see ``dialogs.sms``). ``country`` is the deployment's
+    ISO 3166 alpha-2 code, accepted before area codes in focal-point SMS (``KE-047``).
     """
 
     areas: tuple[Area, ...]
@@ -77,6 +82,9 @@ class Context:
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     budget: int = USSD_BUDGET
     fold_accents: bool = False
+    channel: str = USSD
+    sms_segments: int = SMS_SEGMENTS
+    country: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,10 +100,17 @@ class Step:
     effects: tuple[Effect, ...] = ()
 
 
-def start(tree: Tree, context: Context) -> Step:
-    """The first screen of a new session."""
-    state = {"node": tree.start, "answers": {}, "page": 0, "invalid": 0, "steps": 0}
-    return _enter(tree, state, tree.start, context)
+def start(
+    tree: Tree,
+    context: Context,
+    at: str | None = None,
+    answers: Mapping[str, str] | None = None,
+) -> Step:
+    """The first screen of a new session: the tree's start, or node ``at`` with ``answers``
+    already given (an SMS keyword or a one-message report enters the tree part way)."""
+    node = tree.start if at is None else at
+    state = {"node": node, "answers": dict(answers or {}), "page": 0, "invalid": 0, "steps": 0}
+    return _enter(tree, state, node, context)
 
 
 def show(tree: Tree, state: Mapping[str, Any], context: Context) -> Screen:
@@ -196,7 +211,7 @@ def _answer_choice(
         return _stay(tree, state, context, page=page + 1)
     if choice == BACK_KEY and page > 0:
         return _stay(tree, state, context, page=page - 1)
-    if choice.isdigit() and 1 <= int(choice) <= last - first:
+    if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= last - first:
         item = items[first + int(choice) - 1]
         if item.clear:
             state["answers"] = {}
@@ -255,6 +270,13 @@ def screen_fits(screen: Screen, context: Context) -> bool:
     """Whether ``screen`` fits the budget in the caller's language (worst-case parameters)."""
     params = measure_params(screen, context.language)
     text = render(screen, load_translations(context.language), params, context.fold_accents)
+    return text_fits(text, context)
+
+
+def text_fits(text: str, context: Context) -> bool:
+    """One USSD screen within ``budget``, or one SMS within ``sms_segments`` segments."""
+    if context.channel == SMS:
+        return within_segments(text, context.sms_segments)
     return ussd_fits(text, context.budget)
 
 
@@ -335,7 +357,7 @@ def _base_screen(
         end=end,
         text=Message(node.text, _params(tree, names, state["answers"], context)),
         options=options,
-        lines=_emergency_lines(tree, context) if node.emergency_lines else (),
+        lines=emergency_lines(tree, context) if node.emergency_lines else (),
         choices={name: tree.choices[name] for name in names if name in tree.choices},
     )
 
@@ -397,6 +419,7 @@ def _pages(
         context.budget,
         Message(tree.ui["invalid_choice"]),
         context.fold_accents,
+        context.sms_segments if context.channel == SMS else None,
     )
 
 
@@ -405,7 +428,8 @@ def _helpline(tree: Tree, context: Context) -> str:
     return numbers.get(tree.helpline_key) or tree.helpline_default
 
 
-def _emergency_lines(tree: Tree, context: Context) -> tuple[Line, ...]:
+def emergency_lines(tree: Tree, context: Context) -> tuple[Line, ...]:
+    """ "Child helpline: 116", "Police: 999": the numbers for the caller's area."""
     numbers = dict(context.emergency_numbers or {tree.helpline_key: tree.helpline_default})
     return tuple(
         Line(Message(tree.emergency_labels[key]) if key in tree.emergency_labels else key, number)

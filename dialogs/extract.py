@@ -2,8 +2,9 @@
 
 Registered as ``kinga_dialogs`` (``pyproject.toml``, ``babel.extractors``) and used by
 ``babel.cfg``. Extracted: node ``text``, option ``label`` and ``short``, every ``ui`` message,
-``emergency.labels`` and ``choices`` texts. Not extracted: ids, values, ``language_names``
-(each language's own name, the same in every language). Each message gets a translator comment
+``emergency.labels``, ``choices`` and ``sms.messages`` texts. Not extracted: ids, values,
+``language_names`` (each language's own name, the same in every language), SMS keywords
+(per-language data, not translations). Each message gets a translator comment
 naming where it appears, and whether it has placeholders to keep.
 """
 
@@ -43,6 +44,10 @@ def extract_dialogs(
             for sub_key, sub_value in value.value:
                 if sub_key.value == "labels":
                     yield from _leaves(sub_value, "emergency label")
+        elif key.value == "sms" and isinstance(value, yaml.MappingNode):
+            for sub_key, sub_value in value.value:
+                if sub_key.value == "messages":
+                    yield from _leaves(sub_value, "sms message")
 
 
 def _node_texts(node_id: str, node: yaml.Node) -> Iterator[Extracted]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
-from dialogs.encoding import ussd_fits
+from dialogs.encoding import ussd_fits, within_segments
 from dialogs.render import load_translations, render
 from dialogs.screen import Message, Screen, Text
 
@@ -53,11 +53,13 @@ def paginate(
     budget: int,
     error: Message | None = None,
     fold: bool = False,
+    segments: int | None = None,
 ) -> Pages:
     """Ranges ``(first, last)`` of ``items`` per page; every item is on exactly one page.
 
     With ``error``, a page must also fit when the error replaces the question, so a re-prompt
-    on that page can always say what went wrong (see ``engine.with_error``).
+    on that page can always say what went wrong (see ``engine.with_error``). With
+    ``segments``, a page is one SMS of at most that many segments instead of a USSD screen.
     """
     total = len(items)
     if total == 0:
@@ -65,7 +67,14 @@ def paginate(
     translations = load_translations(language)
     whole = build([(0, total)], 0)
     params = measure_params(whole, language)
-    key = (language, budget, fold, error and error.msgid, render(whole, translations, params))
+    key = (
+        language,
+        budget,
+        segments,
+        fold,
+        error and error.msgid,
+        render(whole, translations, params),
+    )
     cached = tree.page_cache.get(key)
     if cached is not None:
         return list(cached)
@@ -73,7 +82,10 @@ def paginate(
     def fits(pages: Pages, page: int) -> bool:
         screen = build(pages, page)
         variants = [screen] if error is None else [screen, replace(screen, text=error)]
-        return all(ussd_fits(render(v, translations, params, fold), budget) for v in variants)
+        texts = [render(v, translations, params, fold) for v in variants]
+        if segments is not None:
+            return all(within_segments(text, segments) for text in texts)
+        return all(ussd_fits(text, budget) for text in texts)
 
     pages: Pages = []
     first = 0

@@ -16,6 +16,8 @@ from typing import Any, Final
 
 import yaml
 
+from dialogs.keywords import SmsSpec, parse_sms_spec, validate_sms_spec
+
 SPEC_VERSION: Final = 1
 TREES_DIR: Final = Path(__file__).resolve().parent / "trees"
 
@@ -117,6 +119,7 @@ class Tree:
     emergency_labels: Mapping[str, str]
     language_names: Mapping[str, str]
     choices: Mapping[str, Mapping[str, str]]
+    sms: SmsSpec = field(default_factory=SmsSpec)
     # Pages computed per (node, language, options, budget); filled lazily by the engine.
     page_cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -124,6 +127,7 @@ class Tree:
         """Every message id the tree can show, once each."""
         seen: set[str] = set()
         candidates: list[str | None] = [*self.ui.values(), *self.emergency_labels.values()]
+        candidates.extend(self.sms.messages.values())
         for texts in self.choices.values():
             candidates.extend(texts.values())
         for node in self.nodes.values():
@@ -214,6 +218,7 @@ def _parse(path: Path, data: Any, lines: Mapping[str, int], problems: list[str])
         emergency_labels=_string_map(emergency.get("labels"), "emergency.labels", problems),
         language_names=_string_map(data.get("language_names"), "language_names", problems),
         choices=choices,
+        sms=parse_sms_spec(data.get("sms"), problems),
     )
 
 
@@ -385,6 +390,7 @@ def validate(tree: Tree) -> list[str]:
                 if name not in answers
             )
     problems.extend(_router_cycles(tree))
+    problems.extend(validate_sms_spec(tree))
     longest = _longest_path(tree)
     if longest > tree.max_steps:
         problems.append(

@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from gateway import create_app
 from gateway.devserver import run_command, serve_command
 from gateway.runtime import runtime
+from gateway.simulate_cli import simulate_command
 from workers.settings import PROJECT_ROOT
 
 
@@ -175,6 +176,7 @@ COMMANDS: tuple[click.Command, ...] = (
     translate_group,
     sms_group,
     dialogs_group,
+    simulate_command,
 )
 
 

@@ -136,6 +136,7 @@ Kinga is running (Ctrl-C stops everything).
   USSD webhook {webhook}
   database     {database}
   redis        {redis}
+  simulator    {base}/simulator   (a phone keypad on the real USSD dialogs)
   secrets      {Path(settings.var_dir) / "secrets.json"} (development only)
 
 Dial the USSD service by hand: each call sends the whole path so far in `text`.

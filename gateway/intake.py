@@ -23,7 +23,7 @@ from dialogs.engine import Step, advance, can_resume, resume, start
 from dialogs.render import render
 from gateway.providers.africastalking_ussd import UssdRequest
 from gateway.runtime import Runtime
-from gateway.ussd_sessions import UssdSession, new_input
+from gateway.ussd_sessions import UssdSession
 
 log = logging.getLogger("kinga.intake")
 
@@ -57,7 +57,7 @@ def ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime | None 
 
 def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Reply:
     saved = rt.ussd_sessions.load(provider, req.session_id)
-    if saved is not None and req.text == saved.text:
+    if saved is not None and saved.is_retry(req.text):
         log.debug("ussd retry answered from the session: session=%s", req.session_id)
         return Reply(saved.reply, saved.end)
     phone_hash = rt.vault.phone_hash(req.phone)
@@ -65,12 +65,12 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
         step, language, started = _first_screen(rt, provider, req.phone, phone_hash, now)
     else:
         language, started = saved.language, saved.started
-        step = advance(rt.tree, saved.state, new_input(saved.text, req.text), rt.context(language))
+        step = advance(rt.tree, saved.state, saved.new_input(req.text), rt.context(language))
     caller = Caller(provider, req.session_id, req.phone, language, started)
     language, params = _apply_effects(rt, caller, step, now)
     text = render(step.screen, rt.translations(language), params, fold=_folds(rt, language))
     end = step.screen.end
-    record = UssdSession(req.text, step.state, text, end, language, started)
+    record = UssdSession.after(req.text, step.state, text, end, language, started)
     rt.ussd_sessions.save(provider, req.session_id, phone_hash, record)
     return Reply(text, end)
 

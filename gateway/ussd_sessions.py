@@ -9,6 +9,7 @@ dropped report.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -18,14 +19,47 @@ import redis
 KEY_PREFIX = "kinga:ussd:"
 
 
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
 @dataclass(frozen=True)
 class UssdSession:
-    text: str
+    """A live session. The cumulative ``text`` is kept as its length and a short digest only:
+    the answers are already in ``state``, and this keeps a session well under 1 KB."""
+
+    text_length: int
+    text_digest: str
     state: dict[str, Any]
     reply: str
     end: bool
     language: str
     started: float
+
+    @classmethod
+    def after(
+        cls, text: str, state: dict[str, Any], reply: str, end: bool, language: str, started: float
+    ) -> UssdSession:
+        """The record once ``reply`` has answered the cumulative ``text``."""
+        return cls(len(text), _digest(text), state, reply, end, language, started)
+
+    def is_retry(self, text: str) -> bool:
+        """The same cumulative text again: a provider retry, not a new answer."""
+        return len(text) == self.text_length and _digest(text) == self.text_digest
+
+    def new_input(self, text: str) -> str:
+        """The answer just given, from Africa's Talking's cumulative ``text``.
+
+        The new input is what follows the previous text and its ``*`` separator, so an answer
+        that itself contains ``*`` survives whole.
+        """
+        if self.text_length == 0:
+            return text
+        previous = text[: self.text_length]
+        if text[self.text_length : self.text_length + 1] == "*" and self.is_retry(previous):
+            return text[self.text_length + 1 :]
+        # The network rebuilt the path differently (rare); the last field is the best guess.
+        return text.rsplit("*", 1)[-1]
 
 
 class UssdSessionStore:
@@ -56,7 +90,8 @@ class UssdSessionStore:
     def save(self, provider: str, session_id: str, phone_hash: str, session: UssdSession) -> None:
         value = json.dumps(
             {
-                "t": session.text,
+                "n": session.text_length,
+                "d": session.text_digest,
                 "s": session.state,
                 "r": session.reply,
                 "e": session.end,
@@ -77,18 +112,6 @@ class UssdSessionStore:
         if raw is None:
             return None
         data = json.loads(raw)
-        return UssdSession(data["t"], data["s"], data["r"], data["e"], data["l"], data["b"])
-
-
-def new_input(previous_text: str, text: str) -> str:
-    """The answer just given, from Africa's Talking's cumulative ``text``.
-
-    The new input is what follows the previous text and its ``*`` separator, so an answer that
-    itself contains ``*`` survives whole.
-    """
-    if previous_text == "":
-        return text
-    if text.startswith(previous_text + "*"):
-        return text[len(previous_text) + 1 :]
-    # The network rebuilt the path differently (rare); the last field is the best guess.
-    return text.rsplit("*", 1)[-1]
+        return UssdSession(
+            data["n"], data["d"], data["s"], data["r"], data["e"], data["l"], data["b"]
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, false
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from case_store.base import Base
@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from case_store.models.users import User
 
 
+UNASSIGNED_ACTIVE = "assigned_to_id IS NULL AND status <> 'closed'"
+UNACKNOWLEDGED_ACTIVE = "acknowledged_at IS NULL AND status <> 'closed'"
+
+
 class Case(Base):
     __tablename__ = "case"
     __table_args__ = (
@@ -43,6 +47,22 @@ class Case(Base):
         Index("ix_case_status_first_contact_by", "status", "first_contact_by"),
         # Repeat detection: recent cases about the same area and category.
         Index("ix_case_location_category_created", "location_code", "category", "created_at"),
+        # The SLA sweeps read the first overdue cases in deadline order; partial indexes keep
+        # them a short index scan however many cases (closed or handled) the table holds.
+        Index(
+            "ix_case_unassigned_assign_by",
+            "assign_by",
+            "id",
+            postgresql_where=text(UNASSIGNED_ACTIVE),
+            sqlite_where=text(UNASSIGNED_ACTIVE),
+        ),
+        Index(
+            "ix_case_unacknowledged_first_contact_by",
+            "first_contact_by",
+            "id",
+            postgresql_where=text(UNACKNOWLEDGED_ACTIVE),
+            sqlite_where=text(UNACKNOWLEDGED_ACTIVE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -34,9 +34,10 @@ class ServiceProvider(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     def offers(self, service: Service, location_code: str) -> bool:
+        # Column defaults apply at flush: a provider built in this transaction reads None.
         return (
-            self.active
-            and service.value in self.services
+            self.active is not False
+            and service.value in (self.services or ())
             and (not self.areas or location_code in self.areas)
         )
 

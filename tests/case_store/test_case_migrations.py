@@ -17,7 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from case_store_factories import NOW, build_report
-from sqlalchemy import Engine, create_engine, inspect, make_url, text
+from sqlalchemy import Engine, create_engine, inspect, make_url, select, text
 from sqlalchemy.pool import NullPool
 
 from case_store import migrate
@@ -114,3 +114,72 @@ def test_models_match_the_migrated_schema(db_engine: Engine) -> None:
 def test_upgrade_is_idempotent_at_head(database_url: str, db_engine: Engine) -> None:
     migrate.upgrade(database_url)
     assert migrate.current(database_url) == _revisions()[-1]
+
+
+def test_new_tables_step_down_and_up_with_data(scratch_url: str, vault: Vault) -> None:
+    """Messages, referrals, on-call windows, repeat links and maintenance runs present; down
+    to 0004 (the cases survive without their new columns) and back up to head."""
+    from datetime import time, timedelta
+
+    from case_store_factories import add_user
+
+    from case_store.keys import start_or_resume
+    from case_store.messages import queue_outbound, record_inbound
+    from case_store.models import Case, Message, OnCallWindow, ServiceProvider
+    from case_store.operations import refer
+
+    migrate.upgrade(scratch_url)
+    engine = make_engine(scratch_url, poolclass=NullPool)
+    sessions = make_sessionmaker(engine)
+    try:
+        with sessions.begin() as session:
+            first = open_case(session, vault, build_report(), now=NOW)
+            repeat = open_case(session, vault, build_report(), now=NOW + timedelta(hours=1))
+            assert repeat.repeat_of is first
+            supervisor = add_user(session, "supervisor")
+            session.add(OnCallWindow(user=supervisor, weekday=0, starts=time(8), ends=time(17)))
+            clinic = ServiceProvider(
+                name="Clinic", services=["medical"], areas=[], languages=["en"], created_at=NOW
+            )
+            session.add(clinic)
+            refer(session, first, clinic, "medical", actor=supervisor, now=NOW)
+            record_inbound(
+                session,
+                vault,
+                provider="twilio",
+                provider_id="SM1",
+                phone="+254700000001",
+                body="hi",
+                received_at=NOW,
+            )
+            queue_outbound(
+                session,
+                vault,
+                phone="+254700000001",
+                body="ok",
+                purpose="reply",
+                encoding="GSM-7",
+                segments=1,
+                case=first,
+                now=NOW,
+            )
+            start_or_resume(session, now=NOW)
+            references = sorted([first.reference, repeat.reference])
+        engine.dispose()
+        migrate.downgrade(scratch_url, "0004")
+        assert not {"message", "referral", "on_call_window", "maintenance_run"} & _tables(
+            scratch_url
+        )
+        migrate.upgrade(scratch_url)
+        with sessions() as session:
+            cases = session.scalars(select(Case).order_by(Case.reference)).all()
+            assert [c.reference for c in cases] == references
+            assert all(c.repeat_of_id is None and c.merged_into_id is None for c in cases)
+            assert session.scalars(select(Message)).all() == []
+        engine.dispose()
+        for step_down in ("0006", "0005"):
+            migrate.downgrade(scratch_url, step_down)
+            migrate.upgrade(scratch_url)
+        assert migrate.current(scratch_url) == _revisions()[-1]
+    finally:
+        engine.dispose()

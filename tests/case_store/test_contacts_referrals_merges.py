@@ -29,6 +29,7 @@ from case_store.operations import (
     merge_duplicate,
     open_case,
     record_contact,
+    record_reveal,
     refer,
 )
 from case_store.queries import on_call_users
@@ -306,3 +307,17 @@ def test_on_call_windows_in_local_time_including_overnight(session: Session) -> 
     far = _with_window(session, "caseworker", 0, time(8), time(17), areas=["001"])
     assert far.id not in ids(monday_noon, location_code="047")
     assert far.id in ids(monday_noon, location_code="001")
+
+
+def test_reveals_are_audited_and_need_the_permission(session: Session, vault: Vault) -> None:
+    case = open_case(session, vault, build_report(), now=NOW)
+    agent = add_user(session, "hotline_agent")
+    with pytest.raises(PermissionDenied):
+        record_reveal(session, case, ["narrative"], now=LATER, actor=agent)
+    supervisor = add_user(session, "supervisor")
+    event = record_reveal(session, case, ["place", "narrative"], now=LATER, actor=supervisor)
+    assert event.kind is EventKind.REVEALED and event.actor_user_id == supervisor.id
+    assert event.data["after"] == {"fields": ["narrative", "place"]}
+    cli = record_reveal(session, case, ["narrative"], now=LATER, actor_label="admin_cli")
+    assert (cli.actor, cli.actor_user_id) == ("admin_cli", None)
+    assert [e.kind for e in _events(session, case)].count(EventKind.REVEALED) == 2

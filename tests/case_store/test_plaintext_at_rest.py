@@ -17,15 +17,22 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
-from case_store.operations import add_note, open_case
+from case_store.messages import queue_outbound, record_inbound
+from case_store.models import ServiceProvider
+from case_store.operations import add_note, open_case, record_reveal, refer
 
 PHONE = "+254798765432"
 NAME = "Wanjiku Achieng"
 PLACE = "Mathare, the green gate after Wanjiku's shop"
 NARRATIVE = "Wanjiku Achieng, 7, is locked inside every day; the neighbour Otieno Kamau hits her."
 NOTE = "Spoke to Grace Muthoni (aunt) on +254711222333; she will take Wanjiku in."
+SMS_IN = "REPORT Wanjiku Achieng is locked inside at Mathare"
+SMS_OUT = "Your reference was updated. Dial *384*116# for details."
+PROVIDER_PHONE = "+254733444555"
 SECRETS = (
     "798765432",
+    "733444555",
+    "Dial *384*116# for details",
     NAME,
     "Otieno Kamau",
     "green gate",
@@ -68,7 +75,41 @@ def test_no_personal_text_reaches_the_database(
     )
     with db.begin() as session:
         case = open_case(session, vault, report, now=NOW)
-        add_note(session, vault, case, NOTE, actor=add_user(session, "supervisor"), now=NOW)
+        supervisor = add_user(session, "supervisor")
+        add_note(session, vault, case, NOTE, actor=supervisor, now=NOW)
+        # The SMS side of a report, a referral, and an audited reveal: still nothing in clear.
+        record_inbound(
+            session,
+            vault,
+            provider="twilio",
+            provider_id="SMplain",
+            phone=PHONE,
+            body=SMS_IN,
+            received_at=NOW,
+        )
+        queue_outbound(
+            session,
+            vault,
+            phone=PHONE,
+            body=SMS_OUT,
+            purpose="follow_up",
+            encoding="GSM-7",
+            segments=1,
+            case=case,
+            now=NOW,
+        )
+        clinic = ServiceProvider(
+            name="Mathare Clinic",
+            services=["medical"],
+            areas=[],
+            languages=["en"],
+            phone_hash=vault.phone_hash(PROVIDER_PHONE),
+            phone_encrypted=vault.encrypt(PROVIDER_PHONE),
+            created_at=NOW,
+        )
+        session.add(clinic)
+        refer(session, case, clinic, "medical", actor=supervisor, now=NOW)
+        record_reveal(session, case, ["narrative"], now=NOW, actor=supervisor)
         reference, phone_hash = case.reference, vault.phone_hash(PHONE)
 
     stored = _stored_bytes(database_url, db_engine)

@@ -8,9 +8,10 @@ from dialog_fixtures import SHIPPED_LANGUAGES, kenya
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogs.encoding import ussd_fits
+from dialogs.encoding import ussd_fits, within_segments
 from dialogs.engine import advance, start
 from dialogs.render import load_translations, render
+from dialogs.sms import sms_step
 from dialogs.tree import default_tree_path, load_tree
 
 TREE = load_tree(default_tree_path())
@@ -42,3 +43,29 @@ def test_random_sessions_stay_within_budget_and_end(
         step = advance(TREE, step.state, "1", context)
         hops += 1
         assert hops <= TREE.max_steps + 1
+
+
+SMS_WORDS = st.sampled_from(
+    ["STOP", "start", "HELP", "ripoti", "HALI 572309848", "status 572-309-847", "إيقاف",
+     "R 2 3 1 KE-047 text", "R! 9", "R", "r 1 1 1 999 x", "DENUNCIAR 1 1", "0", "98", "99"]
+)  # fmt: skip
+SMS_INPUTS = st.lists(st.one_of(KEYS, KEYS, SMS_WORDS, TEXT, REFERENCES), max_size=60)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(SHIPPED_LANGUAGES), st.booleans(), st.booleans(), SMS_INPUTS)
+def test_sms_never_raises_and_every_reply_fits_two_segments(
+    language: str, fold: bool, opted_out: bool, inputs: list[str]
+) -> None:
+    state = None
+    for text in inputs:
+        step = sms_step(TREE, state, text, kenya(language, fold_accents=fold), opted_out)
+        translations = load_translations(step.language)
+        for reply in step.replies:
+            assert within_segments(render(reply, translations, PARAMS, fold), 2), reply.node
+        if step.state is not None:
+            assert len(json.dumps(step.state, ensure_ascii=False).encode()) < 1024
+        assert not opted_out or step.replies == () or step.command == "start"
+        kinds = {effect.kind for effect in step.effects}
+        opted_out = (opted_out or "opt_out" in kinds) and "opt_in" not in kinds
+        state, language = step.state, step.language

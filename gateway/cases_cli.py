@@ -1,0 +1,283 @@
+"""Administrator commands on the case store: ``kinga cases``, ``kinga keys``, ``kinga retention``.
+
+Output is JSON for scripts. Personal fields (reporter number, place, narrative) are masked
+unless ``--reveal`` is given, and every reveal is itself an audit event on the case.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+
+from case_store.crypto import Vault
+from case_store.enums import CaseStatus, RiskLevel
+from case_store.masking import mask_phone
+from case_store.models import Case, CaseEvent
+from case_store.operations import record_reveal
+from case_store.queries import find_case_by_reference, is_overdue, list_cases
+from case_store.references import format_reference
+from gateway.runtime import Runtime, runtime
+
+HIDDEN = "[hidden]"
+CLI_ACTOR = "admin_cli"
+REVEALED_FIELDS = ("narrative", "place", "reporter_phone")
+
+
+@click.group("cases")
+def cases_group() -> None:
+    """Look at cases (personal fields masked unless --reveal)."""
+
+
+@cases_group.command("show")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True, help="One line of JSON (default: indented).")
+@click.option("--reveal", is_flag=True, help="Show personal fields in clear; this is audited.")
+@with_appcontext
+def cases_show(reference: str, as_json: bool, reveal: bool) -> None:
+    """Print the case with REFERENCE (482-177-305 or 482177305)."""
+    rt = runtime()
+    now = datetime.now(UTC)
+    with rt.sessions.begin() as session:
+        case = find_case_by_reference(session, reference)
+        if case is None:
+            raise click.ClickException("no case with that reference")
+        if reveal:
+            present = [f for f in REVEALED_FIELDS if _encrypted(case, f) is not None]
+            record_reveal(session, case, present, now=now, actor_label=CLI_ACTOR)
+        document = case_document(rt, case, now=now, reveal=reveal)
+    click.echo(json.dumps(document, indent=2 if not as_json else None, ensure_ascii=False))
+
+
+@cases_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One line of JSON (default: indented).")
+@click.option(
+    "--status", "statuses", multiple=True, type=click.Choice([s.value for s in CaseStatus])
+)
+@click.option("--area", "areas", multiple=True, help="Location code; repeat for several.")
+@click.option("--level", "levels", multiple=True, type=click.Choice([lv.value for lv in RiskLevel]))
+@click.option("--overdue", is_flag=True, help="Only active cases past a deadline.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@with_appcontext
+def cases_list(
+    as_json: bool,
+    statuses: tuple[str, ...],
+    areas: tuple[str, ...],
+    levels: tuple[str, ...],
+    overdue: bool,
+    limit: int,
+) -> None:
+    """Print cases matching every filter, soonest deadline first (no personal fields)."""
+    rt = runtime()
+    now = datetime.now(UTC)
+    with rt.sessions() as session:
+        cases = list_cases(
+            session,
+            statuses=[CaseStatus(s) for s in statuses] or None,
+            location_codes=list(areas) or None,
+            levels=[RiskLevel(lv) for lv in levels] or None,
+            overdue_at=now if overdue else None,
+            limit=limit,
+        )
+        rows = [case_summary(case, now=now) for case in cases]
+    click.echo(json.dumps(rows, indent=2 if not as_json else None, ensure_ascii=False))
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Encryption keys (KINGA_ENCRYPTION_KEYS: the first encrypts, all decrypt)."""
+
+
+@keys_group.command("rotate")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--max-batches",
+    type=click.IntRange(1),
+    default=None,
+    help="Stop after this many batches; the next run resumes where this one stopped.",
+)
+@with_appcontext
+def keys_rotate(batch_size: int, max_batches: int | None) -> None:
+    """Re-encrypt every encrypted column under the first key, in batches, resumably.
+
+    Put the new key first in KINGA_ENCRYPTION_KEYS and keep the old ones until this finishes;
+    the service keeps running meanwhile. Each batch is committed with its progress.
+    """
+    from case_store.keys import rotate_batch, start_or_resume
+
+    rt = runtime()
+    if len(rt.settings.encryption_keys) < 2:
+        click.echo("note: only one key is configured; rows are re-encrypted under it", err=True)
+    batches, resumed_run, finished = 0, False, False
+    while max_batches is None or batches < max_batches:
+        with rt.sessions.begin() as session:
+            run, resumed = start_or_resume(session, now=datetime.now(UTC))
+            resumed_run = resumed_run or (resumed and batches == 0)
+            visited = rotate_batch(session, rt.vault, run, now=datetime.now(UTC), size=batch_size)
+            run_id, counts = run.id, dict(run.counts)
+        if visited == 0:
+            finished = True
+            break
+        batches += 1
+    click.echo(
+        json.dumps(
+            {
+                "run": run_id,
+                "resumed": resumed_run,
+                "finished": finished,
+                "batches": batches,
+                "rotated": counts,
+            }
+        )
+    )
+
+
+@click.group("retention")
+def retention_group() -> None:
+    """Data retention (periods per data kind in the deployment profile)."""
+
+
+@retention_group.command("purge")
+@click.option(
+    "--now",
+    "at",
+    default=None,
+    help="ISO 8601 time with a zone to purge as of (to replay a missed day).",
+)
+@with_appcontext
+def retention_purge(at: str | None) -> None:
+    """Blank personal data past its retention period; prints the counts per kind (JSON)."""
+    from workers.retention import purge_now
+
+    rt = runtime()
+    moment = datetime.now(UTC)
+    if at is not None:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.BadParameter("not an ISO 8601 time", param_hint="--now") from None
+        if moment.tzinfo is None:
+            raise click.BadParameter("give a time zone, e.g. 2027-01-01T00:00:00+00:00")
+    counts = purge_now(rt.sessions, rt.profile.retention, now=moment)
+    click.echo(json.dumps({"at": moment.isoformat(), "purged": counts}))
+
+
+COMMANDS: tuple[click.Command, ...] = (cases_group, keys_group, retention_group)
+
+
+def case_summary(case: Case, *, now: datetime) -> dict[str, Any]:
+    """What a list shows: no free text, no number."""
+    return {
+        "reference": format_reference(case.reference),
+        "status": case.status.value,
+        "stage": case.workflow_stage.value,
+        "level": case.risk_level.value,
+        "immediate_danger": case.immediate_danger,
+        "category": case.category.value,
+        "location_code": case.location_code,
+        "created_at": case.created_at.isoformat(),
+        "assign_by": case.assign_by.isoformat(),
+        "first_contact_by": case.first_contact_by.isoformat(),
+        "assigned": case.assigned_to_id is not None,
+        "overdue": is_overdue(case, now),
+        "repeat_of": format_reference(case.repeat_of.reference) if case.repeat_of else None,
+    }
+
+
+def case_document(rt: Runtime, case: Case, *, now: datetime, reveal: bool) -> dict[str, Any]:
+    mapping = rt.profile.categories.get(case.category)
+    return {
+        "reference": format_reference(case.reference),
+        "status": case.status.value,
+        "closure_reason": case.closure_reason.value if case.closure_reason else None,
+        "stage": case.workflow_stage.value,
+        "level": case.risk_level.value,
+        "immediate_danger": case.immediate_danger,
+        "categories": [case.category.value],
+        "category_mappings": {
+            "primero_protection_concerns": list(mapping.primero_protection_concerns),
+            "chi_category": mapping.chi_category,
+        }
+        if mapping
+        else None,
+        "child": {
+            "age_band": case.child_age_band.value,
+            "age_years": case.child_age_years,
+            "age_estimated": case.child_age_estimated,
+            "sex": case.child_sex.value,
+        },
+        "location_code": case.location_code,
+        "reporter_relationship": case.reporter_relationship.value,
+        "perpetrator": {
+            "relationship": case.perpetrator_relationship.value
+            if case.perpetrator_relationship
+            else None,
+            "lives_with_child": case.perpetrator_lives_with_child,
+        },
+        "created_at": case.created_at.isoformat(),
+        "deadlines": {
+            "assign_by": case.assign_by.isoformat(),
+            "first_contact_by": case.first_contact_by.isoformat(),
+            "overdue": is_overdue(case, now),
+        },
+        "assignment": {
+            "assigned_to": case.assigned_to.username if case.assigned_to else None,
+            "assigned_at": _iso(case.assigned_at),
+            "acknowledged_at": _iso(case.acknowledged_at),
+        },
+        "consent": {
+            "services": case.consent_services,
+            "share": case.consent_share,
+            "callback": case.callback_consent,
+            "callback_time": case.callback_time.value if case.callback_time else None,
+        },
+        "repeat": {
+            "of": format_reference(case.repeat_of.reference) if case.repeat_of else None,
+            "reason": case.repeat_reason.value if case.repeat_reason else None,
+            "confirmed": case.repeat_confirmed,
+        },
+        "merged_into": format_reference(case.merged_into.reference) if case.merged_into else None,
+        "primero": {"id": case.primero_id, "sync_state": case.primero_sync_state.value},
+        "personal": _personal(rt.vault, case, reveal),
+        "audit": [_event(event) for event in case.events],
+    }
+
+
+def _personal(vault: Vault, case: Case, reveal: bool) -> dict[str, str | None]:
+    result: dict[str, str | None] = {}
+    for name in REVEALED_FIELDS:
+        token = _encrypted(case, name)
+        if token is None:
+            result[name] = None
+        elif reveal:
+            result[name] = vault.decrypt(token)
+        elif name == "reporter_phone":
+            result[name] = mask_phone(vault.decrypt(token))
+        else:
+            result[name] = HIDDEN
+    return result
+
+
+def _encrypted(case: Case, name: str) -> bytes | None:
+    if name == "narrative":
+        return case.narrative_encrypted
+    if name == "place":
+        return case.place_encrypted
+    return case.reporter.phone_encrypted if case.reporter else None
+
+
+def _event(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "kind": event.kind.value,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "actor_user_id": event.actor_user_id,
+        "data": event.data,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

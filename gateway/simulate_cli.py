@@ -1,0 +1,123 @@
+"""``kinga simulate``: one USSD session in the terminal, through the real intake and engine.
+
+Each answer is sent as Africa's Talking sends it (the cumulative ``text``, ``1*2*Kibera``) to
+``intake.ussd_hop`` — the function the webhook calls — so the session lives in Redis, the
+report is committed to the database and the screens are the ones a phone would show.
+
+``--lang`` forces the language by giving the intake a copy of the runtime whose profile maps
+every number to that language. A choice saved for the phone by the Language menu may still win
+once the intake reads saved choices. The phone number is only ever shown masked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import sys
+from typing import Final
+
+import click
+from flask.cli import with_appcontext
+
+from case_store.masking import mask_phone
+from dialogs.encoding import ussd_capacity
+from dialogs.render import LOCALES_DIR, language_chain
+from gateway import intake
+from gateway.phones import InvalidPhoneNumber, to_e164
+from gateway.providers import africastalking_ussd
+from gateway.runtime import Runtime, runtime
+from gateway.simulator import DEFAULT_PHONE, NETWORK_CODE, SESSION_PREFIX
+
+CHANNELS: Final = ("ussd", "sms")
+SMS_NOT_AVAILABLE: Final = "the SMS channel is not available yet: it arrives with issue 5"
+
+
+def shipped_languages() -> tuple[str, ...]:
+    """Languages with a catalog under ``locales/`` (English is the message ids themselves)."""
+    found = {p.parent.parent.name for p in LOCALES_DIR.glob("*/LC_MESSAGES/messages.po")}
+    return tuple(sorted(found | {"en"}))
+
+
+@click.command("simulate")
+@click.option("--channel", type=click.Choice(CHANNELS), default="ussd", show_default=True)
+@click.option(
+    "--lang",
+    "language",
+    default=None,
+    help="Force this language (default: the profile's language for the number's country code).",
+)
+@click.option(
+    "--phone",
+    default=DEFAULT_PHONE,
+    help="Caller's number in E.164 form (default: a Kenyan test number). Shown only masked.",
+)
+@with_appcontext
+def simulate_command(channel: str, language: str | None, phone: str) -> None:
+    """Run a session in the terminal: print each screen, read an answer, until the end.
+
+    End of input (Ctrl-D) hangs up like a dropped call and exits with status 1.
+    """
+    if channel == "sms":
+        raise click.ClickException(SMS_NOT_AVAILABLE)
+    try:
+        phone = to_e164(phone)
+    except InvalidPhoneNumber as exc:
+        raise click.BadParameter(str(exc), param_hint="--phone") from None
+    rt = runtime()
+    if language is not None:
+        if language_chain(language)[-1] not in shipped_languages():
+            raise click.BadParameter(
+                f"{language!r} has no catalog; shipped: {', '.join(shipped_languages())}",
+                param_hint="--lang",
+            )
+        rt = forcing_language(rt, language)
+    _run_ussd(rt, phone)
+
+
+def forcing_language(rt: Runtime, language: str) -> Runtime:
+    """A runtime whose profile gives every number ``language`` (enabled for the session)."""
+    profile = rt.profile
+    languages = (
+        profile.languages if language in profile.languages else (*profile.languages, language)
+    )
+    forced = dataclasses.replace(
+        profile, default_language=language, language_by_country_code={}, languages=languages
+    )
+    return dataclasses.replace(rt, profile=forced)
+
+
+def _run_ussd(rt: Runtime, phone: str) -> None:
+    session_id = f"{SESSION_PREFIX}{secrets.token_hex(8)}"
+    service_code = rt.profile.service_code
+    click.echo(
+        f"Dialling {service_code} as {mask_phone(phone)} "
+        f"(language {rt.profile.language_for(phone)}, session {session_id})."
+    )
+    click.echo("Type an answer and press Enter; end of input hangs up.")
+    answers: list[str] = []
+    while True:
+        request = africastalking_ussd.UssdRequest(
+            session_id=session_id,
+            service_code=service_code,
+            phone=phone,
+            network_code=NETWORK_CODE,
+            text="*".join(answers),
+        )
+        reply = intake.ussd_hop(rt, africastalking_ussd.NAME, request)
+        capacity = ussd_capacity(reply.text, rt.profile.screen_budget)
+        over = "" if capacity.used <= capacity.limit else " TOO LONG"
+        click.echo(
+            f"\n--- {'END' if reply.end else 'CON'} · {capacity.used}/{capacity.limit} "
+            f"{capacity.encoding} · {len(reply.text)} characters{over} ---"
+        )
+        click.echo(reply.text)
+        if reply.end:
+            return
+        click.echo("> ", nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            raise click.ClickException(
+                "input ended before the session did; it stays open until it expires, "
+                "like a dropped call"
+            )
+        answers.append(line.rstrip("\r\n"))

@@ -1,0 +1,91 @@
+"""``kinga simulate``: a USSD session in the terminal through the real intake and engine."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from ussd_client import REPORT_ANSWERS
+
+from case_store.masking import mask_phone
+from case_store.models.cases import Case
+from dialogs.engine import start
+from dialogs.render import load_translations, render
+from gateway.simulate_cli import simulate_command
+
+HEADER = re.compile(r"^--- (CON|END) · (\d+)/(\d+) (GSM-7|UCS-2) · \d+ characters ---$", re.M)
+
+
+def lines_of(answers: list[str]) -> str:
+    return "".join(f"{answer}\n" for answer in answers)
+
+
+def test_a_full_report_runs_to_the_end_and_is_stored(runner, db):
+    result = runner.invoke(simulate_command, ["--channel", "ussd"], input=lines_of(REPORT_ANSWERS))
+    assert result.exit_code == 0, result.output
+    headers = HEADER.findall(result.output)
+    assert [kind for kind, *_ in headers] == ["CON"] * len(REPORT_ANSWERS) + ["END"]
+    assert all(int(used) <= int(limit) for _kind, used, limit, _encoding in headers)
+    assert "Welcome to Kinga" in result.output
+    assert re.search(r"Your reference is \d{3}-\d{3}-\d{3}\.", result.output)
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_the_phone_number_is_only_shown_masked(runner):
+    phone = "+254799123456"
+    result = runner.invoke(simulate_command, ["--phone", phone], input="0\n")
+    assert result.exit_code == 0, result.output
+    assert mask_phone(phone) in result.output
+    assert "799123456" not in result.output
+
+
+def test_lang_forces_the_language_of_the_session(runner, app):
+    rt = app.extensions["kinga"]
+    expected = render(start(rt.tree, rt.context("sw")).screen, load_translations("sw"))
+    english = render(start(rt.tree, rt.context("en")).screen, load_translations("en"))
+    assert expected != english
+
+    result = runner.invoke(simulate_command, ["--lang", "sw"], input="0\n")
+    assert result.exit_code == 0, result.output
+    assert "language sw" in result.output
+    assert expected in result.output
+    assert english not in result.output
+
+
+def test_an_answer_with_a_star_reaches_the_case_whole(runner, app, db):
+    answers = [*REPORT_ANSWERS]
+    answers[8] = "He said *stop* twice"  # the narrative
+    result = runner.invoke(simulate_command, [], input=lines_of(answers))
+    assert result.exit_code == 0, result.output
+    vault = app.extensions["kinga"].vault
+    with db() as session:
+        case = session.scalars(select(Case)).one()
+        assert vault.decrypt(case.narrative_encrypted) == "He said *stop* twice"
+
+
+def test_input_that_ends_early_hangs_up_and_fails(runner):
+    result = runner.invoke(simulate_command, [], input="1\n")
+    assert result.exit_code == 1
+    assert "input ended before the session did" in result.output
+
+
+def test_the_sms_channel_is_not_faked(runner):
+    result = runner.invoke(simulate_command, ["--channel", "sms"], input="")
+    assert result.exit_code != 0
+    assert "not available yet" in result.output
+    assert "issue 5" in result.output
+    assert "Welcome" not in result.output
+
+
+def test_a_language_without_a_catalog_is_refused(runner):
+    result = runner.invoke(simulate_command, ["--lang", "xx"], input="")
+    assert result.exit_code == 2
+    assert "'xx' has no catalog" in result.output
+
+
+def test_a_bad_phone_number_is_refused_without_echoing_it(runner):
+    result = runner.invoke(simulate_command, ["--phone", "+25479912"], input="")
+    assert result.exit_code == 2
+    assert "--phone" in result.output
+    assert "79912" not in result.output

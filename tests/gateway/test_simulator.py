@@ -1,0 +1,184 @@
+"""The browser phone simulator: development only, on the webhook's own path, phone never logged."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import shutil
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+from ussd_client import REPORT_ANSWERS, Caller
+
+from case_store.models.cases import Case
+from dialogs.encoding import ussd_capacity
+from gateway import create_app, simulator
+from workers.settings import DEFAULT_DEPLOYMENT
+
+REFERENCE = re.compile(r"\d{3}-\d{3}-\d{3}")
+EGYPT_PHONE = "+201001234567"
+
+
+@pytest.fixture
+def sim_app(app, settings):
+    assert simulator.init_app(app, settings)
+    return app
+
+
+@pytest.fixture
+def sim(sim_app):
+    return Phone(sim_app.test_client())
+
+
+@dataclasses.dataclass
+class Phone:
+    """The simulator page's side of the conversation: cumulative text, its own header."""
+
+    client: object
+    session_id: str = "sim-test-1"
+    phone: str = simulator.DEFAULT_PHONE
+
+    def hop(self, text: str, headers: dict[str, str] | None = None, **form: str):
+        data = {
+            "sessionId": self.session_id,
+            "serviceCode": "*384*116#",
+            "phoneNumber": self.phone,
+            "networkCode": simulator.NETWORK_CODE,
+            "text": text,
+            **form,
+        }
+        return self.client.post(  # type: ignore[attr-defined]
+            "/simulator/hop",
+            data=data,
+            headers={simulator.HEADER: "1"} if headers is None else headers,
+        )
+
+    def screens(self, answers: list[str]) -> list[dict]:
+        shown = []
+        for n in range(len(answers) + 1):
+            response = self.hop("*".join(answers[:n]))
+            assert response.status_code == 200, response.get_data(as_text=True)
+            shown.append(response.get_json())
+        return shown
+
+
+def test_the_page_is_one_small_keypad_that_lays_out_arabic_right_to_left(sim_app, settings):
+    response = sim_app.test_client().get("/simulator")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert len(response.get_data()) < 15 * 1024
+    assert re.search(r'<pre id="screen" dir="auto"', page)
+    assert "*384*116#" in page
+    assert '"/simulator/hop"' in page
+    for label in ("Send", "Dial again", 'type="tel"'):
+        assert label in page
+    assert settings.at_webhook_key not in page  # the browser never holds the webhook secret
+
+
+def test_production_has_no_simulator(settings):
+    production = dataclasses.replace(settings, env="production")
+    app = create_app(production)
+    assert simulator.init_app(app, production) is False
+    client = app.test_client()
+    assert client.get("/simulator").status_code == 404
+    assert client.post("/simulator/hop", headers={simulator.HEADER: "1"}).status_code == 404
+
+
+def test_init_app_may_be_called_twice(app, settings):
+    assert simulator.init_app(app, settings)
+    assert simulator.init_app(app, settings)
+    assert app.blueprints["simulator"] is simulator.bp
+
+
+def test_dialling_shows_the_main_menu_with_the_room_it_takes(sim):
+    response = sim.hop("")
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["body"].startswith("CON Welcome to Kinga")
+    assert data["body"] == "CON " + data["screen"]
+    assert data["end"] is False
+    capacity = ussd_capacity(data["screen"], 160)
+    assert (data["encoding"], data["used"], data["limit"]) == ("GSM-7", capacity.used, 160)
+    assert data["characters"] == len(data["screen"])
+    assert data["fits"] is True
+
+
+def test_each_screen_is_exactly_what_the_webhook_answers(sim, client):
+    simulated = [hop["body"] for hop in sim.screens(REPORT_ANSWERS)]
+    caller = Caller(client, phone="+254712345321")
+    real = [caller.dial()] + [caller.answer(value) for value in REPORT_ANSWERS]
+
+    assert len(simulated) == len(real) == len(REPORT_ANSWERS) + 1
+    # The last screen carries each session's own case reference.
+    assert simulated[:-1] == real[:-1]
+    assert REFERENCE.sub("REF", simulated[-1]) == REFERENCE.sub("REF", real[-1])
+    assert simulated[-1].startswith("END Thank you. Your reference is ")
+
+
+def test_a_simulated_report_is_stored_once_even_if_a_hop_is_repeated(sim, db):
+    screens = sim.screens(REPORT_ANSWERS)
+    again = sim.hop("*".join(REPORT_ANSWERS)).get_json()
+    assert screens[-1]["end"] is True
+    assert again == screens[-1]
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_dialling_again_is_a_new_session_that_offers_back_a_dropped_report(sim):
+    dropped = sim.screens(["1", "2"])[-1]
+    sim.session_id = "sim-test-2"
+    first = sim.hop("").get_json()
+    assert first["screen"].startswith("Your last session was cut off.")
+    assert sim.hop("1").get_json()["screen"] == dropped["screen"]
+
+
+def test_only_the_simulator_page_may_drive_it(sim, redis_client):
+    refused = sim.hop("", headers={})
+    assert refused.status_code == 403
+    assert "X-Kinga-Simulator" in refused.get_data(as_text=True)
+    assert redis_client.keys("*") == []
+
+
+def test_it_cannot_touch_a_real_provider_session(sim, redis_client):
+    sim.session_id = "ATUid_real_session"
+    response = sim.hop("")
+    assert response.status_code == 400
+    assert "sim-" in response.get_data(as_text=True)
+    assert redis_client.keys("*") == []
+
+
+def test_malformed_input_is_a_clear_4xx(sim):
+    assert sim.hop("", phoneNumber="not a number").status_code == 400
+    assert sim.hop("x" * 1001).status_code == 400
+
+
+def test_the_phone_number_never_reaches_the_logs_or_the_answers(sim, caplog):
+    caplog.set_level(logging.DEBUG)
+    sim.phone = "+254799123456"
+    bodies = [hop["body"] for hop in sim.screens(REPORT_ANSWERS)]
+    refused = sim.hop("", phoneNumber="+2547991234567890").get_data(as_text=True)
+    for text in [caplog.text, refused, *bodies]:
+        assert "799123456" not in text
+
+
+def test_arabic_screens_are_counted_as_ucs2(app, settings, tmp_path, redis_client):
+    folder = tmp_path / "deployment"
+    shutil.copytree(DEFAULT_DEPLOYMENT, folder)
+    profile = yaml.safe_load((folder / "profile.yaml").read_text(encoding="utf-8"))
+    languages = profile["languages"]
+    languages["enabled"] = sorted({*languages["enabled"], "ar"})
+    languages["by_country_code"] = {**languages["by_country_code"], "20": "ar"}
+    (folder / "profile.yaml").write_text(yaml.safe_dump(profile), encoding="utf-8")
+    arabic = dataclasses.replace(settings, deployment=folder)
+    arabic_app = create_app(arabic)
+    simulator.init_app(arabic_app, arabic)
+    phone = Phone(arabic_app.test_client(), phone=EGYPT_PHONE)
+
+    data = phone.hop("").get_json()
+    assert re.search("[\u0600-\u06ff]", data["screen"]), data["screen"]
+    assert (data["encoding"], data["limit"]) == ("UCS-2", 80)
+    assert data["used"] == len(data["screen"])
+    assert data["fits"] is True

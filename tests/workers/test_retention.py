@@ -1,0 +1,147 @@
+"""The daily retention job and the schedule that runs it, on a clock moved forward."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis
+from rq import Queue, SimpleWorker
+from rq.cron import CronScheduler
+from rq.serializers import JSONSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from case_store.crypto import Vault
+from case_store.enums import ClosureReason, MaintenanceKind, Role
+from case_store.messages import record_inbound
+from case_store.models import Case, MaintenanceRun, Message, User
+from case_store.operations import close, open_case
+from case_store.reports import Report
+from workers import cron
+from workers.queues import SLOW
+from workers.retention import purge_expired
+from workers.settings import Settings
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+PHONE = "+254712345321"
+
+
+@pytest.fixture
+def worker_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+    """The environment a worker process reads its settings from."""
+    for name, value in {
+        "KINGA_ENV": "test",
+        "KINGA_VAR_DIR": str(settings.var_dir),
+        "KINGA_DATABASE_URL": settings.database_url,
+        "KINGA_REDIS_URL": settings.redis_url,
+        "KINGA_ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
+        "KINGA_PHONE_HASH_KEY": settings.phone_hash_key,
+        "KINGA_SECRET_KEY": "test-secret-key",
+        "KINGA_DEPLOYMENT": str(settings.deployment),
+    }.items():
+        monkeypatch.setenv(name, value)
+    return settings
+
+
+def _seed(db: sessionmaker[Session], settings: Settings) -> str:
+    vault = Vault(settings.encryption_keys, settings.phone_hash_key)
+    with db.begin() as session:
+        supervisor = User(
+            username="sup", role=Role.SUPERVISOR, areas=[], languages=["en"], created_at=NOW
+        )
+        session.add(supervisor)
+        report = Report(
+            channel="ussd",
+            provider="africastalking",
+            external_id="ATUid_retention",
+            phone=PHONE,
+            language="en",
+            answers={
+                "danger": "no",
+                "category": "neglect",
+                "age_band": "5_11",
+                "sex": "girl",
+                "area": "047",
+                "relationship": "community",
+                "narrative": "Left alone at night.",
+                "callback": "yes",
+                "callback_time": "evening",
+            },
+            started_at=NOW,
+        )
+        case = open_case(session, vault, report, now=NOW)
+        close(session, case, ClosureReason.RESOLVED, actor=supervisor, now=NOW)
+        record_inbound(
+            session,
+            vault,
+            provider="twilio",
+            provider_id="SM1",
+            phone=PHONE,
+            body="hello",
+            received_at=NOW,
+        )
+        return case.reference
+
+
+def test_the_job_blanks_what_expired_and_records_the_run(
+    db: sessionmaker[Session], worker_env: Settings
+) -> None:
+    reference = _seed(db, worker_env)
+    assert purge_expired(now=(NOW + timedelta(days=1)).isoformat())["message_body"] == 0
+    counts = purge_expired(now=(NOW + timedelta(days=100)).isoformat())
+    assert counts == {"narrative": 0, "reporter_phone": 1, "message_body": 1, "message_phone": 1}
+    with db() as session:
+        message = session.scalars(select(Message)).one()
+        assert message.body_encrypted is None
+        case = session.scalars(select(Case).where(Case.reference == reference)).one()
+        assert case.narrative_encrypted is not None  # five years, not a hundred days
+        runs = session.scalars(
+            select(MaintenanceRun).where(MaintenanceRun.kind == MaintenanceKind.RETENTION_PURGE)
+        ).all()
+        assert len(runs) == 2 and runs[-1].progress["periods"]["message_body"] == "30d"
+
+
+def test_the_job_refuses_a_naive_time(worker_env: Settings) -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        purge_expired(now="2030-01-01T00:00:00")
+
+
+def test_the_schedule_enqueues_retention_once_per_slot_as_json(
+    db: sessionmaker[Session], worker_env: Settings, redis_client: redis.Redis
+) -> None:
+    _seed(db, worker_env)
+    first, second = cron.build_scheduler(redis_client), cron.build_scheduler(redis_client)
+    (job,) = first.get_jobs()
+    assert (job.name, job.cron, job.queue_name) == ("retention", cron.RETENTION_CRON, SLOW)
+    assert job.func is purge_expired and job.job_options["job_timeout"] == 3600
+    slot = datetime.now(UTC) - timedelta(seconds=1)
+    for scheduler in (first, second):  # two workers, both see the slot come due
+        scheduler.get_jobs()[0].next_enqueue_time = slot
+        assert cron.tick(scheduler) >= 1.0
+    slow = Queue(SLOW, connection=redis_client, serializer=JSONSerializer)
+    assert slow.count == 1
+    next_slot = first.get_jobs()[0].next_enqueue_time
+    assert next_slot is not None and next_slot > slot
+
+    worker = SimpleWorker([slow], connection=redis_client, serializer=JSONSerializer)
+    assert worker.work(burst=True)
+    with db() as session:
+        run = session.scalars(select(MaintenanceRun)).one()
+        assert run.kind is MaintenanceKind.RETENTION_PURGE
+
+
+def test_the_schedule_thread_registers_and_stops(redis_client: redis.Redis) -> None:
+    thread, stop = cron.start_in_thread(redis_client)
+    try:
+        for _ in range(50):
+            if CronScheduler.all(redis_client):
+                break
+            stop.wait(0.05)
+        (scheduler,) = CronScheduler.all(redis_client)
+        assert [j.name for j in scheduler.get_jobs()] == ["retention"]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert CronScheduler.all(redis_client) == []
