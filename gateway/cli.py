@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from gateway import create_app
 from gateway.devserver import run_command, serve_command
+from gateway.cases_cli import COMMANDS as CASE_COMMANDS
 from gateway.runtime import runtime
 from gateway.simulate_cli import simulate_command
 from workers.settings import PROJECT_ROOT
@@ -177,6 +178,7 @@ COMMANDS: tuple[click.Command, ...] = (
     sms_group,
     dialogs_group,
     simulate_command,
+    *CASE_COMMANDS,
 )
 
 
