@@ -165,6 +165,7 @@ class EventKind(StrEnum):
     REPEAT_REJECTED = "repeat_rejected"
     REVEALED = "revealed"
     RETENTION_PURGED = "retention_purged"
+    CALLBACK_REQUESTED = "callback_requested"
 
 
 class MessageStatus(StrEnum):

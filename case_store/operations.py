@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from case_store.columns import as_utc
 from case_store.crypto import Vault
 from case_store.enums import (
+    CallbackTime,
     CaseStatus,
     Channel,
     ClosureReason,
@@ -225,6 +226,62 @@ def add_note(
     session.flush()
     _record(session, case, EventKind.NOTE_ADDED, actor, now, None, {"note_id": note.id})
     return note
+
+
+def add_reporter_information(
+    session: Session, vault: Vault, case: Case, text: str, *, now: datetime
+) -> Note:
+    """Information a caller adds to a report by its reference (USSD or SMS follow-up).
+
+    Anyone holding the reference may add to it, as on a helpline; the note is encrypted and
+    has no staff author.
+    """
+    body = text.strip()
+    if not body or len(body) > MAX_NOTE:
+        raise InvalidNote(f"a note has 1 to {MAX_NOTE} characters")
+    now = as_utc(now, "now")
+    note = Note(case=case, author=None, created_at=now, body_encrypted=vault.encrypt(body))
+    session.add(note)
+    session.flush()
+    _record_as(session, case, EventKind.NOTE_ADDED, ACTOR_REPORTER, None, now, {"note_id": note.id})
+    return note
+
+
+def request_callback(
+    session: Session,
+    vault: Vault,
+    case: Case,
+    phone: str,
+    callback_time: CallbackTime | str,
+    *,
+    now: datetime,
+) -> CaseEvent:
+    """A caller asks to be called back about ``case`` at a safe time.
+
+    Asking is consent: only now is the caller's number kept, encrypted, on their reporter
+    row. When the caller is not the case's reporter, the event names the reporter to call.
+    """
+    when = CallbackTime(callback_time)
+    now = as_utc(now, "now")
+    phone_hash = vault.phone_hash(phone)
+    caller = session.scalars(
+        select(Reporter).where(Reporter.phone_hash == phone_hash)
+    ).one_or_none()
+    if caller is None:
+        caller = Reporter(phone_hash=phone_hash, language="en", opted_out=False, created_at=now)
+        session.add(caller)
+    caller.phone_encrypted = vault.encrypt(phone)
+    session.flush()
+    before = {
+        "callback_consent": case.callback_consent,
+        "callback_time": case.callback_time.value if case.callback_time else None,
+    }
+    case.callback_consent = True
+    case.callback_time = when
+    after = {"callback_consent": True, "callback_time": when.value, "reporter_id": caller.id}
+    return _record_as(
+        session, case, EventKind.CALLBACK_REQUESTED, ACTOR_REPORTER, None, now, after, before
+    )
 
 
 def change_status(

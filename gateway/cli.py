@@ -11,8 +11,8 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from gateway import create_app
-from gateway.devserver import run_command, serve_command
 from gateway.cases_cli import COMMANDS as CASE_COMMANDS
+from gateway.devserver import run_command, serve_command
 from gateway.runtime import runtime
 from gateway.simulate_cli import simulate_command
 from workers.settings import PROJECT_ROOT
@@ -113,25 +113,17 @@ def dialogs_group() -> None:
 @dialogs_group.command("check")
 def dialogs_check() -> None:
     """Validate the tree and every screen in every enabled language; print every problem."""
-    from dialogs.check import check_tree
-    from dialogs.engine import Area
-    from dialogs.tree import TreeError, default_tree_path, load_tree
+    from dialogs.tree import TreeError, default_tree_path
+    from gateway.runtime import tree_for
     from workers.profile import load_profile
     from workers.settings import Settings
 
     profile = load_profile(Settings.from_env().deployment)
     try:
-        tree = load_tree(default_tree_path())
+        tree_for(profile)
+        problems: list[str] = []
     except TreeError as exc:
         problems = exc.problems
-    else:
-        problems = check_tree(
-            tree,
-            profile.languages,
-            [Area(loc.code, loc.name) for loc in profile.locations],
-            profile.screen_budget,
-            fold_languages=tuple(profile.fold_accents),
-        )
     for problem in problems:
         click.echo(problem)
     if problems:

@@ -14,14 +14,22 @@ from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from case_store.operations import Report, open_case
+from case_store.enums import Disposition
+from case_store.operations import (
+    Report,
+    add_reporter_information,
+    open_case,
+    record_contact,
+    request_callback,
+)
 from case_store.queries import find_case_by_reference, reporter_status
 from case_store.references import format_reference
 from case_store.reporters import reporter_language, set_reporter_language
 from dialogs.engine import Step, advance, can_resume, resume, start
 from dialogs.render import render
-from gateway.providers.africastalking_ussd import UssdRequest
+from gateway.providers.africastalking_ussd import SESSION_STATUSES, UssdRequest, UssdSessionEnded
 from gateway.runtime import Runtime
 from gateway.ussd_sessions import UssdSession
 
@@ -75,6 +83,44 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
     return Reply(text, end)
 
 
+def ussd_session_ended(
+    rt: Runtime, provider: str, event: UssdSessionEnded, now: datetime | None = None
+) -> None:
+    """A session the caller dropped (or that failed on our side) is a dropped contact.
+
+    Sessions that ended on an END screen recorded their contact then; this records the rest,
+    once (a repeated notification finds the contact and changes nothing). Offering the report
+    back on redial needs nothing here: the session record and the phone's pointer to it are
+    already in Redis.
+    """
+    now = now or datetime.now(UTC)
+    if event.status not in SESSION_STATUSES:
+        log.warning("unknown ussd session status %r: session=%s", event.status, event.session_id)
+    if event.status == "Success":
+        return
+    if event.status == "Failed":
+        log.error("provider reports a failed ussd session: session=%s", event.session_id)
+    saved = rt.ussd_sessions.load(provider, event.session_id)
+    if saved is not None:
+        started, language = saved.started, saved.language
+    else:
+        elapsed = (event.duration_ms or 0) / 1000
+        started, language = now.timestamp() - elapsed, rt.profile.language_for(event.phone)
+    with rt.sessions() as db, db.begin():
+        record_contact(
+            db,
+            rt.vault,
+            channel="ussd",
+            provider=provider,
+            external_id=event.session_id,
+            disposition=Disposition.DROPPED,
+            started_at=datetime.fromtimestamp(started, UTC),
+            now=now,
+            phone=event.phone,
+            language=language,
+        )
+
+
 def _first_screen(
     rt: Runtime, provider: str, phone: str, phone_hash: str, now: datetime
 ) -> tuple[Step, str, float]:
@@ -114,33 +160,92 @@ class Caller:
 def _apply_effects(
     rt: Runtime, caller: Caller, step: Step, now: datetime
 ) -> tuple[str, dict[str, str]]:
-    """Apply the step's effects; returns the language to render in and the screen's values."""
-    language = caller.language
-    params: dict[str, str] = {}
-    for effect in step.effects:
-        if effect.kind == "open_case":
-            report = Report(
-                channel="ussd",
-                provider=caller.provider,
-                external_id=caller.session_id,
-                phone=caller.phone,
-                language=caller.language,
-                answers=dict(effect.data["answers"]),
-                started_at=datetime.fromtimestamp(caller.started, UTC),
-            )
-            params["reference"] = format_reference(_open_case(rt, report, now))
-        elif effect.kind == "lookup_case":
-            params["status"] = _lookup_status(rt, caller.phone, str(effect.data["reference"]))
-        elif effect.kind == "set_language":
-            language = str(effect.data["language"])
-            with rt.sessions() as db, db.begin():
+    """Apply the step's effects in one transaction; returns the language to render in and the
+    values the screen shows. A concurrent duplicate of this hop that committed first makes the
+    second run find its records instead of writing them again."""
+    if not step.effects and not step.screen.end:
+        return caller.language, {}
+    try:
+        return _apply_in_transaction(rt, caller, step, now)
+    except IntegrityError:
+        return _apply_in_transaction(rt, caller, step, now)
+
+
+def _apply_in_transaction(
+    rt: Runtime, caller: Caller, step: Step, now: datetime
+) -> tuple[str, dict[str, str]]:
+    language, params = caller.language, {}
+    kinds = {effect.kind for effect in step.effects}
+    with rt.sessions() as db, db.begin():
+        # Every session is a contact, even one that opened no case. Recorded first: when it
+        # exists already, this END was applied before (a retry after a lost answer).
+        ending = step.screen.end and "open_case" not in kinds
+        if ending and not _record_contact(rt, db, caller, step, now):
+            kinds = {"lookup_case", "set_language"} & kinds
+        for effect in step.effects:
+            if effect.kind not in kinds:
+                continue
+            data = effect.data
+            if effect.kind == "open_case":
+                report = Report(
+                    channel="ussd",
+                    provider=caller.provider,
+                    external_id=caller.session_id,
+                    phone=caller.phone,
+                    language=caller.language,
+                    answers=dict(data["answers"]),
+                    started_at=datetime.fromtimestamp(caller.started, UTC),
+                )
+                opened = open_case(db, rt.vault, report, now=now, policy=rt.triage)
+                params["reference"] = format_reference(opened.reference)
+                log.info("case committed from ussd: session=%s", caller.session_id)
+            elif effect.kind == "lookup_case":
+                params["status"] = _lookup_status(rt, db, caller.phone, str(data["reference"]))
+            elif effect.kind == "add_note":
+                if (case := find_case_by_reference(db, str(data["reference"]))) is not None:
+                    add_reporter_information(db, rt.vault, case, str(data["text"]), now=now)
+            elif effect.kind == "request_callback":
+                if (case := find_case_by_reference(db, str(data["reference"]))) is not None:
+                    when = str(data["callback_time"])
+                    request_callback(db, rt.vault, case, caller.phone, when, now=now)
+            elif effect.kind == "set_language":
+                language = str(data["language"])
                 set_reporter_language(db, rt.vault, caller.phone, language, now=now)
-        else:
-            raise ValueError(f"the dialog asked for an unknown effect {effect.kind!r}")
+            else:
+                raise ValueError(f"the dialog asked for an unknown effect {effect.kind!r}")
     return language, params
 
 
-def _lookup_status(rt: Runtime, phone: str, reference: str) -> str:
+def _record_contact(rt: Runtime, db: Session, caller: Caller, step: Step, now: datetime) -> bool:
+    """The contact for a session that ends here without a new case; False if it exists."""
+    case = None
+    for effect in step.effects:
+        if effect.kind in ("add_note", "request_callback"):
+            case = find_case_by_reference(db, str(effect.data["reference"]))
+    if case is not None:
+        disposition = Disposition.CASE_UPDATED
+    elif step.screen.node in (rt.tree.exit, rt.tree.give_up):
+        answered = bool(step.state.get("answers"))
+        disposition = Disposition.DROPPED if answered else Disposition.SILENT
+    else:
+        disposition = Disposition.INFORMATION
+    _contact, created = record_contact(
+        db,
+        rt.vault,
+        channel="ussd",
+        provider=caller.provider,
+        external_id=caller.session_id,
+        disposition=disposition,
+        started_at=datetime.fromtimestamp(caller.started, UTC),
+        now=now,
+        phone=caller.phone,
+        language=caller.language,
+        case=case,
+    )
+    return created
+
+
+def _lookup_status(rt: Runtime, db: Session, phone: str, reference: str) -> str:
     """The neutral status of a report; repeated misses from one phone stop being looked up.
 
     The dialog already refused mistyped references (check digit), so a miss here is a valid
@@ -152,28 +257,11 @@ def _lookup_status(rt: Runtime, phone: str, reference: str) -> str:
     if misses >= MAX_REFERENCE_MISSES:
         log.warning("reference lookups rate limited for a caller")
         return "not_found"
-    with rt.sessions() as db:
-        case = find_case_by_reference(db, reference)
-        status = reporter_status(case) if case is not None else "not_found"
-    if status == "not_found":
-        with rt.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(misses_key)
-            pipe.expire(misses_key, REFERENCE_MISS_WINDOW)
-            pipe.execute()
-    return status
-
-
-def _open_case(rt: Runtime, report: Report, now: datetime) -> str:
-    """Commit the report; a concurrent duplicate loses the race and reads the winner's case."""
-    try:
-        return _commit_report(rt, report, now)
-    except IntegrityError:
-        return _commit_report(rt, report, now)
-
-
-def _commit_report(rt: Runtime, report: Report, now: datetime) -> str:
-    with rt.sessions() as db, db.begin():
-        case = open_case(db, rt.vault, report, now=now, policy=rt.triage)
-        reference: str = case.reference
-    log.info("case committed from %s: session=%s", report.channel, report.external_id)
-    return reference
+    case = find_case_by_reference(db, reference)
+    if case is not None:
+        return reporter_status(case)
+    with rt.redis.pipeline(transaction=True) as pipe:
+        pipe.incr(misses_key)
+        pipe.expire(misses_key, REFERENCE_MISS_WINDOW)
+        pipe.execute()
+    return "not_found"

@@ -45,13 +45,7 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         profile = load_profile(settings.deployment)
-        tree = checked_tree(
-            default_tree_path(),
-            profile.languages,
-            tuple(Area(loc.code, loc.name) for loc in profile.locations),
-            profile.screen_budget,
-            tuple(sorted(profile.fold_accents)),
-        )
+        tree = tree_for(profile)
         engine = make_engine(settings.database_url)
         triage = (
             TriagePolicy.from_mapping(profile.triage) if profile.triage else TriagePolicy.default()
@@ -98,6 +92,18 @@ class Runtime:
         return self._translations[language]
 
 
+def tree_for(profile: Profile) -> Tree:
+    """The dialog tree, checked against this profile's languages, areas, budget and numbers."""
+    return checked_tree(
+        default_tree_path(),
+        profile.languages,
+        tuple(Area(loc.code, loc.name) for loc in profile.locations),
+        profile.screen_budget,
+        tuple(sorted(profile.fold_accents)),
+        tuple(sorted(profile.emergency_numbers.items())),
+    )
+
+
 @lru_cache(maxsize=8)
 def checked_tree(
     path: Path,
@@ -105,13 +111,21 @@ def checked_tree(
     areas: tuple[Area, ...],
     budget: int,
     fold_languages: tuple[str, ...],
+    emergency_numbers: tuple[tuple[str, str], ...],
 ) -> Tree:
     """The tree, validated and checked in every language: the app refuses to start otherwise.
 
     Cached per process: tests and tools build many apps over the same tree and profile.
     """
     tree = load_tree(path)
-    problems = check_tree(tree, languages, areas, budget, fold_languages=fold_languages)
+    problems = check_tree(
+        tree,
+        languages,
+        areas,
+        budget,
+        fold_languages=fold_languages,
+        emergency_numbers=dict(emergency_numbers),
+    )
     if problems:
         raise TreeError(path, problems)
     return tree

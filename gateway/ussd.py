@@ -18,3 +18,12 @@ def africastalking() -> Response:
     req = africastalking_ussd.parse(request)
     reply = intake.ussd_hop(rt, africastalking_ussd.NAME, req)
     return africastalking_ussd.render(reply.text, end=reply.end)
+
+
+@bp.post("/africastalking/events")
+def africastalking_events() -> Response:
+    rt = runtime()
+    africastalking_ussd.verify(request, rt.settings.at_webhook_key)
+    event = africastalking_ussd.parse_session_end(request)
+    intake.ussd_session_ended(rt, africastalking_ussd.NAME, event)
+    return Response("", status=200, mimetype="text/plain")

@@ -24,6 +24,10 @@ DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 DEFAULT_DEPLOYMENT = PROJECT_ROOT / "deployments" / "example"
 DEFAULT_USSD_SESSION_TTL = 300
 DEFAULT_SMS_PROVIDERS = ("log",)
+DEFAULT_SMS_MAX_SEGMENTS = 4  # 612 GSM-7 or 268 UCS-2 characters; dialog replies stay within 2
+MAX_SMS_SEGMENTS = 10
+DEFAULT_SMS_SESSION_TTL = 24 * 3600  # an SMS conversation is forgotten after a day of silence
+SMS_RATE_PREFIX = "KINGA_SMS_RATE_"  # KINGA_SMS_RATE_TWILIO=5: at most 5 messages per second
 
 # Secrets that production must be given and development may generate.
 GENERATED_SECRETS: dict[str, str] = {
@@ -59,7 +63,15 @@ class Settings:
     twilio_account_sid: str = ""
     twilio_auth_token: str = field(default="", repr=False)
     twilio_from: str = ""
+    # Only to point senders at a test double or a staging API; empty means the provider's own.
+    twilio_api_url: str = ""
+    at_api_url: str = ""
+    at_sender_id: str = ""  # an approved sender id or short code; empty: the account default
     sms_providers: tuple[str, ...] = DEFAULT_SMS_PROVIDERS
+    # Messages per second per provider name; a provider not named here is not limited.
+    sms_rates: Mapping[str, float] = field(default_factory=dict)
+    sms_max_segments: int = DEFAULT_SMS_MAX_SEGMENTS
+    sms_session_ttl: int = DEFAULT_SMS_SESSION_TTL
     primero_url: str = ""
     primero_user: str = ""
     primero_password: str = field(default="", repr=False)
@@ -100,6 +112,12 @@ class Settings:
         providers = tuple(
             p.strip() for p in env.get("KINGA_SMS_PROVIDERS", "log").split(",") if p.strip()
         )
+        max_segments = _int(env, "KINGA_SMS_MAX_SEGMENTS", DEFAULT_SMS_MAX_SEGMENTS)
+        if not 1 <= max_segments <= MAX_SMS_SEGMENTS:
+            raise SettingsError(f"KINGA_SMS_MAX_SEGMENTS must be from 1 to {MAX_SMS_SEGMENTS}")
+        sms_session_ttl = _int(env, "KINGA_SMS_SESSION_TTL", DEFAULT_SMS_SESSION_TTL)
+        if sms_session_ttl < 60:
+            raise SettingsError("KINGA_SMS_SESSION_TTL must be at least 60 seconds")
         return cls(
             env=kind,
             database_url=env.get("KINGA_DATABASE_URL") or f"sqlite:///{var_dir / 'kinga.db'}",
@@ -114,7 +132,13 @@ class Settings:
             twilio_account_sid=env.get("KINGA_TWILIO_ACCOUNT_SID", ""),
             twilio_auth_token=env.get("KINGA_TWILIO_AUTH_TOKEN", ""),
             twilio_from=env.get("KINGA_TWILIO_FROM", ""),
+            twilio_api_url=env.get("KINGA_TWILIO_API_URL", "").rstrip("/"),
+            at_api_url=env.get("KINGA_AT_API_URL", "").rstrip("/"),
+            at_sender_id=env.get("KINGA_AT_SENDER_ID", ""),
             sms_providers=providers or DEFAULT_SMS_PROVIDERS,
+            sms_rates=_sms_rates(env),
+            sms_max_segments=max_segments,
+            sms_session_ttl=sms_session_ttl,
             primero_url=env.get("KINGA_PRIMERO_URL", ""),
             primero_user=env.get("KINGA_PRIMERO_USER", ""),
             primero_password=env.get("KINGA_PRIMERO_PASSWORD", ""),
@@ -122,6 +146,29 @@ class Settings:
             var_dir=var_dir,
             ussd_session_ttl=ttl,
         )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        return int(env.get(name, default))
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number") from exc
+
+
+def _sms_rates(env: Mapping[str, str]) -> dict[str, float]:
+    """``KINGA_SMS_RATE_<PROVIDER>`` in messages per second, by lower-case provider name."""
+    rates: dict[str, float] = {}
+    for name, value in env.items():
+        if not name.startswith(SMS_RATE_PREFIX) or name == SMS_RATE_PREFIX:
+            continue
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = float("nan")
+        if not rate > 0 or rate == float("inf"):
+            raise SettingsError(f"{name} must be a positive number of messages per second")
+        rates[name[len(SMS_RATE_PREFIX) :].lower()] = rate
+    return rates
 
 
 def _development_secrets(var_dir: Path) -> dict[str, str]:

@@ -21,12 +21,13 @@ class Note(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    # None: written by the reporter (a USSD or SMS follow-up), not by staff.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     body_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
 
     case: Mapped[Case] = relationship(back_populates="notes")
-    author: Mapped[User] = relationship()
+    author: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Note id={self.id} case={self.case_id}>"

@@ -35,7 +35,22 @@ def verify(request: Request, webhook_key: str) -> None:
         raise Forbidden("missing or wrong key")
 
 
-def parse(request: Request) -> UssdRequest:
+@dataclass(frozen=True)
+class UssdSessionEnded:
+    """The end-of-session notification: ``Success`` (ended on END), ``Incomplete`` (the caller
+    dropped or timed out on a CON screen) or ``Failed`` (our side failed)."""
+
+    session_id: str
+    phone: str
+    status: str
+    duration_ms: int | None
+    error: str
+
+
+SESSION_STATUSES = ("Success", "Incomplete", "Failed")
+
+
+def _session_and_phone(request: Request) -> tuple[str, str]:
     if request.mimetype not in FORM_TYPES:
         raise BadRequest("expected a form-encoded body")
     form = request.form
@@ -47,9 +62,30 @@ def parse(request: Request) -> UssdRequest:
     if not form.get("phoneNumber", "").strip():
         raise BadRequest("phoneNumber is required")
     try:
-        phone = to_e164(form["phoneNumber"])
+        return session_id, to_e164(form["phoneNumber"])
     except InvalidPhoneNumber as exc:
         raise BadRequest(str(exc)) from exc
+
+
+def parse_session_end(request: Request) -> UssdSessionEnded:
+    session_id, phone = _session_and_phone(request)
+    form = request.form
+    status = form.get("status", "").strip()
+    if not status:
+        raise BadRequest("status is required")
+    duration = form.get("durationInMillis", "").strip()
+    return UssdSessionEnded(
+        session_id=session_id,
+        phone=phone,
+        status=status[:32],
+        duration_ms=int(duration) if duration.isdigit() else None,
+        error=form.get("errorMessage", "")[:200],
+    )
+
+
+def parse(request: Request) -> UssdRequest:
+    session_id, phone = _session_and_phone(request)
+    form = request.form
     text = form.get("text", "")
     if len(text) > MAX_TEXT:
         raise BadRequest(f"text is longer than {MAX_TEXT} characters")

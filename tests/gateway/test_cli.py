@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import shutil
 
 import pytest
 from sqlalchemy import inspect
@@ -7,6 +8,7 @@ from sqlalchemy import inspect
 from case_store import migrate
 from case_store.db import make_engine
 from gateway import create_app
+from workers.settings import DEFAULT_DEPLOYMENT
 
 
 @pytest.mark.parametrize(
@@ -39,3 +41,24 @@ def test_db_upgrade_and_downgrade_on_a_fresh_database(app, tmp_path):
     assert result.exit_code == 0, result.output
     assert "case" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_dialogs_check_passes_on_the_example_profile(runner, monkeypatch, tmp_path):
+    monkeypatch.setenv("KINGA_VAR_DIR", str(tmp_path))
+    result = runner.invoke(args=["dialogs", "check"])
+    assert result.exit_code == 0, result.output
+    assert "dialogs OK" in result.output
+
+
+def test_dialogs_check_prints_every_problem_and_fails(runner, monkeypatch, tmp_path):
+    profile = tmp_path / "profile"
+    shutil.copytree(DEFAULT_DEPLOYMENT, profile)
+    text = (profile / "profile.yaml").read_text()
+    (profile / "profile.yaml").write_text(
+        text.replace("[en, sw, fr, ar, pt]", "[en, sw, fr, ar, pt, de]")
+    )
+    monkeypatch.setenv("KINGA_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("KINGA_DEPLOYMENT", str(profile))
+    result = runner.invoke(args=["dialogs", "check"])
+    assert result.exit_code != 0
+    assert "language de: no catalog" in result.output

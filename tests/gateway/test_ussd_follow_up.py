@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
 from ussd_client import REPORT_ANSWERS, Caller
 
+from case_store.enums import Disposition, EventKind
+from case_store.models import CaseEvent, Contact, Note, Reporter
+from case_store.queries import find_case_by_reference
 from case_store.references import damm_digit, format_reference
 
 REFERENCE_RE = re.compile(r"Your reference is (\d{3}-\d{3}-\d{3})\.")
@@ -98,3 +102,68 @@ def test_start_again_after_a_drop_gives_the_main_menu(client):
     second = Caller(client, session_id="ATUid_again_2")
     second.dial()
     assert second.answer("2").startswith("CON Welcome to Kinga")
+
+
+def _follow_up(client, session_id: str, reference: str) -> Caller:
+    caller = Caller(client, session_id=session_id, phone="+254733000444")
+    caller.dial()
+    caller.answer("2")
+    caller.answer(reference)
+    return caller
+
+
+def test_added_information_is_stored_encrypted_on_the_case(client, db, app):
+    reference = report_reference(client)
+    caller = _follow_up(client, "ATUid_note", reference)
+    caller.answer("1")
+    screen = caller.answer("The father came back*drunk")
+    assert screen.startswith("END Thank you.")
+    assert caller.post().get_data(as_text=True) == screen  # a retry changes nothing
+    vault = app.extensions["kinga"].vault
+    with db() as session:
+        case = find_case_by_reference(session, reference)
+        notes = session.scalars(select(Note).where(Note.case_id == case.id)).all()
+        assert [vault.decrypt(note.body_encrypted) for note in notes] == [
+            "The father came back*drunk"
+        ]
+        assert notes[0].author_id is None
+        contact = session.scalars(select(Contact).where(Contact.external_id == "ATUid_note")).one()
+        assert contact.disposition is Disposition.CASE_UPDATED
+        assert contact.case_id == case.id
+        kinds = [
+            e.kind for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))
+        ]
+        assert EventKind.NOTE_ADDED in kinds
+
+
+def test_a_callback_request_keeps_the_number_encrypted_with_consent(client, db, app):
+    reference = report_reference(client)
+    caller = _follow_up(client, "ATUid_callback", reference)
+    caller.answer("2")
+    assert caller.answer("3").startswith("END Thank you. A caseworker will try to call you")
+    vault = app.extensions["kinga"].vault
+    with db() as session:
+        case = find_case_by_reference(session, reference)
+        assert case.callback_consent is True
+        assert case.callback_time.value == "evening"
+        reporter = session.scalars(
+            select(Reporter).where(Reporter.phone_hash == vault.phone_hash("+254733000444"))
+        ).one()
+        assert vault.decrypt(reporter.phone_encrypted) == "+254733000444"
+
+
+def test_sessions_without_a_case_are_contacts_too(client, db):
+    help_caller = Caller(client, session_id="ATUid_help")
+    help_caller.dial()
+    assert "116" in help_caller.answer("3")
+    silent = Caller(client, session_id="ATUid_silent")
+    silent.dial()
+    silent.answer("0")
+    with db() as session:
+        dispositions = {
+            c.external_id: c.disposition for c in session.scalars(select(Contact)).all()
+        }
+    assert dispositions == {
+        "ATUid_help": Disposition.INFORMATION,
+        "ATUid_silent": Disposition.SILENT,
+    }
