@@ -72,3 +72,21 @@ def test_bad_notifications_change_nothing(client, db, change, status):
     assert response.status_code == status
     with db() as session:
         assert session.scalar(select(func.count()).select_from(Contact)) == 0
+
+
+def test_a_redial_after_an_incomplete_notification_offers_the_report_back(client, db):
+    first = Caller(client, session_id="ATUid_cut")
+    first.dial()
+    for value in REPORT_ANSWERS[:3]:
+        question = first.answer(value)
+    assert notify(client, "ATUid_cut", "Incomplete").status_code == 200
+    second = Caller(client, session_id="ATUid_cut_again")
+    assert second.dial().startswith("CON Your last session was cut off.")
+    assert second.answer("1") == question
+    for value in REPORT_ANSWERS[3:]:
+        screen = second.answer(value)
+    assert screen.startswith("END Thank you. Your reference is")
+    assert contacts(db) == {
+        "ATUid_cut": Disposition.DROPPED,
+        "ATUid_cut_again": Disposition.CASE_OPENED,
+    }
