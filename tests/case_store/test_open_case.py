@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from case_store import operations
+from case_store.operations import reports
 from case_store.crypto import Vault
 from case_store.enums import (
     AgeBand,
@@ -149,7 +149,7 @@ def test_concurrent_duplicate_is_stopped_and_the_retry_finds_the_case(
     first = _open(db, vault, external_id=report.external_id)
     # A second delivery whose look-up ran before the first one committed.
     with monkeypatch.context() as patch:
-        patch.setattr(operations, "_find_contact", lambda *_args: None)
+        patch.setattr(reports, "find_contact", lambda *_args: None)
         with db() as session, pytest.raises(IntegrityError):
             open_case(session, vault, report, now=NOW)
     # The documented recovery: roll back (the session did) and call open_case again.

@@ -1,0 +1,58 @@
+"""Named operations: the only code that writes cases. Every change appends a case event.
+
+Operations take the caller's session and never commit; the request or job that calls them
+owns the transaction and commits once. One module per kind of actor: ``reports`` (what a
+report or a caller triggers), ``staff`` (what staff do, permission-checked), ``referrals``;
+``audit`` holds the event trail they all append to.
+"""
+
+from case_store.operations.audit import case_snapshot
+from case_store.operations.errors import InvalidNote, InvalidTransition, ReferenceExhausted
+from case_store.operations.referrals import answer_referral, new_referral_code, refer
+from case_store.operations.reports import (
+    add_reporter_information,
+    open_case,
+    record_contact,
+    request_callback,
+)
+from case_store.operations.staff import (
+    acknowledge,
+    add_note,
+    assign,
+    change_risk_level,
+    change_status,
+    close,
+    confirm_repeat,
+    merge_duplicate,
+    record_reveal,
+    reopen,
+)
+from case_store.permissions import PermissionDenied
+from case_store.reports import InvalidReport, Report
+
+__all__ = [
+    "InvalidNote",
+    "InvalidReport",
+    "InvalidTransition",
+    "PermissionDenied",
+    "ReferenceExhausted",
+    "Report",
+    "acknowledge",
+    "add_note",
+    "add_reporter_information",
+    "answer_referral",
+    "assign",
+    "case_snapshot",
+    "change_risk_level",
+    "change_status",
+    "close",
+    "confirm_repeat",
+    "merge_duplicate",
+    "new_referral_code",
+    "open_case",
+    "record_contact",
+    "record_reveal",
+    "refer",
+    "reopen",
+    "request_callback",
+]

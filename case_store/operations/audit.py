@@ -1,0 +1,126 @@
+"""The audit trail: every named operation appends one case event, with before and after."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from case_store.columns import as_utc
+from case_store.enums import (
+    CaseStatus,
+    EventKind,
+)
+from case_store.models import (
+    Case,
+    CaseEvent,
+    User,
+)
+from case_store.operations.errors import InvalidTransition
+
+ACTOR_REPORTER = "reporter"
+ACTOR_USER = "user"
+ACTOR_SYSTEM = "system"
+ACTOR_SERVICE_PROVIDER = "service_provider"
+
+
+def case_snapshot(case: Case) -> dict[str, Any]:
+    """The audited, non-personal state of a case (free text is never copied into events)."""
+    return {
+        "reference": case.reference,
+        "status": case.status.value,
+        "risk_level": case.risk_level.value,
+        "immediate_danger": case.immediate_danger,
+        "category": case.category.value,
+        "child_age_band": case.child_age_band.value,
+        "child_sex": case.child_sex.value,
+        "location_code": case.location_code,
+        "reporter_relationship": case.reporter_relationship.value,
+        "callback_consent": case.callback_consent,
+        "callback_time": case.callback_time.value if case.callback_time else None,
+        "assign_by": case.assign_by.isoformat(),
+        "first_contact_by": case.first_contact_by.isoformat(),
+        "has_place": case.place_encrypted is not None,
+        "has_narrative": case.narrative_encrypted is not None,
+        "repeat_of": case.repeat_of.reference if case.repeat_of else None,
+        "repeat_reason": case.repeat_reason.value if case.repeat_reason else None,
+    }
+
+
+def record_staff_event(
+    session: Session,
+    case: Case,
+    kind: EventKind,
+    actor: User,
+    now: datetime,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> CaseEvent:
+    case_event = CaseEvent(
+        case=case,
+        kind=kind,
+        actor=ACTOR_USER,
+        actor_user_id=actor.id,
+        at=now,
+        data={"before": before, "after": after},
+    )
+    session.add(case_event)
+    session.flush()
+    return case_event
+
+
+def refuse_if_closed(case: Case, verb: str) -> None:
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidTransition(f"cannot {verb} closed case {case.id}; reopen it first")
+
+
+def assignment_fields(case: Case) -> dict[str, Any]:
+    return {
+        "assigned_to_id": case.assigned_to_id,
+        "acknowledged_at": iso(case.acknowledged_at),
+    }
+
+
+def level_fields(case: Case) -> dict[str, Any]:
+    return {
+        "risk_level": case.risk_level.value,
+        "assign_by": iso(case.assign_by),
+        "first_contact_by": iso(case.first_contact_by),
+    }
+
+
+def closure_fields(case: Case) -> dict[str, Any]:
+    return {
+        "status": case.status.value,
+        "workflow_stage": case.workflow_stage.value,
+        "closure_reason": case.closure_reason.value if case.closure_reason else None,
+        "closed_at": iso(case.closed_at),
+    }
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else as_utc(value).isoformat()
+
+
+def record_event(
+    session: Session,
+    case: Case,
+    kind: EventKind,
+    actor: str,
+    actor_user_id: int | None,
+    now: datetime,
+    after: dict[str, Any],
+    before: dict[str, Any] | None = None,
+) -> CaseEvent:
+    case_event = CaseEvent(
+        case=case,
+        kind=kind,
+        actor=actor,
+        actor_user_id=actor_user_id,
+        at=now,
+        data={"before": before, "after": after},
+    )
+    session.add(case_event)
+    session.flush()
+    return case_event
