@@ -14,7 +14,7 @@ MAX_CONTENT_LENGTH = 64 * 1024
 
 def create_app(settings: Settings | None = None) -> Flask:
     from case_store.masking import install_log_masking
-    from gateway import health, simulator, ussd
+    from gateway import health, simulator, sms, ussd
     from gateway.cli import register_commands
     from gateway.runtime import EXTENSION, Runtime
 
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[EXTENSION] = Runtime.build(settings)
     app.register_blueprint(health.bp)
     app.register_blueprint(ussd.bp)
+    app.register_blueprint(sms.bp)
     simulator.init_app(app, settings)
     app.register_error_handler(HTTPException, _plain_error)
     register_commands(app)

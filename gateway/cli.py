@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from gateway import create_app
 from gateway.cases_cli import COMMANDS as CASE_COMMANDS
 from gateway.devserver import run_command, serve_command
+from gateway.messages_cli import messages_group
 from gateway.runtime import runtime
 from gateway.simulate_cli import simulate_command
 from workers.settings import PROJECT_ROOT
@@ -49,10 +50,14 @@ def db_downgrade(revision: str) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @with_appcontext
 def worker_command(burst: bool) -> None:
-    """Run one RQ worker with its scheduler."""
+    """Run one RQ worker with its scheduler, sending SMS through KINGA_SMS_PROVIDERS."""
+    from gateway.providers import build_senders
+    from workers import senders
     from workers.queues import run_worker
 
-    run_worker(runtime().redis, burst=burst)
+    rt = runtime()
+    senders.install(rt.settings, build_senders(rt.settings))
+    run_worker(rt.redis, burst=burst)
 
 
 @click.group("translate")
@@ -168,6 +173,7 @@ COMMANDS: tuple[click.Command, ...] = (
     db_group,
     translate_group,
     sms_group,
+    messages_group,
     dialogs_group,
     simulate_command,
     *CASE_COMMANDS,

@@ -25,6 +25,8 @@ from workers.settings import Settings
 
 TEST_FERNET_KEY = "x3hWgUZUQ3Ws0yh7kJhZyb7bI2PgsX7qZmCQJQ7xX9s="
 TEST_WEBHOOK_KEY = "test-webhook-key"
+# What the recorded Twilio webhooks under tests/fixtures/providers/twilio_sms/ are signed with.
+TEST_TWILIO_WEBHOOK_TOKEN = "twilio-webhook-test-token"
 
 
 def _reset_postgres(url: str) -> None:
@@ -88,6 +90,7 @@ def settings(tmp_path: Path, database_url: str, redis_url: str, db_engine: Engin
             "KINGA_ENCRYPTION_KEYS": TEST_FERNET_KEY,
             "KINGA_PHONE_HASH_KEY": "test-phone-hash-key",
             "KINGA_AT_WEBHOOK_KEY": TEST_WEBHOOK_KEY,
+            "KINGA_TWILIO_AUTH_TOKEN": TEST_TWILIO_WEBHOOK_TOKEN,
             "KINGA_PUBLIC_URL": "https://kinga.example.org",
         }
     )

@@ -21,6 +21,7 @@ from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from workers.dispatch import SWEEP_JOB_TIMEOUT, SWEEP_QUEUE, sweep_outbox
 from workers.queues import SLOW
 from workers.retention import JOB_TIMEOUT, purge_expired
 
@@ -28,6 +29,7 @@ log = logging.getLogger("kinga.cron")
 
 # Cron fields are in the worker host's local time (croniter, as rq uses it).
 RETENTION_CRON = "17 3 * * *"  # daily at 03:17, away from the top of the hour
+OUTBOX_SWEEP_CRON = "* * * * *"  # every minute: rows left undispatched by a crash
 SLOT_LOCK_TTL = 24 * 3600
 MAX_SLEEP = 60.0
 
@@ -72,6 +74,15 @@ def build_scheduler(connection: redis.Redis[bytes]) -> KingaCronScheduler:
     scheduler.add(
         JsonCronJob(
             SLOW, func=purge_expired, cron=RETENTION_CRON, job_timeout=JOB_TIMEOUT, name="retention"
+        )
+    )
+    scheduler.add(
+        JsonCronJob(
+            SWEEP_QUEUE,
+            func=sweep_outbox,
+            cron=OUTBOX_SWEEP_CRON,
+            job_timeout=SWEEP_JOB_TIMEOUT,
+            name="outbox_sweep",
         )
     )
     return scheduler

@@ -1,0 +1,375 @@
+"""SMS intake: one inbound SMS, or one delivery receipt, → at most one database transaction.
+
+Webhook views stay thin (verify → parse → intake → render); the orchestration lives here.
+
+An inbound SMS is logged once per provider id (``record_inbound``): a replayed webhook finds
+its receipt, does nothing and gets the same answer. A new one runs the SMS conversation
+(``dialogs.sms``), applies its effects, and queues the replies in the message log with an
+outbox row each, all in one transaction. After the commit the conversation is saved in Redis
+and the send jobs are enqueued (``workers.dispatch``); a crash in between leaves outbox rows
+for the sweeper, never a lost reply. Replies are never given in the webhook answer itself:
+they go through the send job, so they get retries, failover, opt-out checks and a log line.
+
+A number that opted out gets no reply, except the one confirmation of its STOP.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from case_store.crypto import Vault
+from case_store.enums import Disposition, MessageEventKind, MessagePurpose
+from case_store.messages import (
+    apply_status,
+    find_message,
+    is_opted_out,
+    queue_outbound,
+    record_inbound,
+    set_opt_out,
+)
+from case_store.models import Case, Message, OutboxRow
+from case_store.operations import (
+    Report,
+    add_reporter_information,
+    open_case,
+    record_contact,
+    request_callback,
+)
+from case_store.outbox import add_outbox
+from case_store.queries import find_case_by_reference, reporter_status
+from case_store.references import format_reference
+from case_store.reporters import reporter_language, set_reporter_language
+from dialogs.encoding import analyse, normalise
+from dialogs.render import render
+from dialogs.sms import IGNORED, SmsStep, sms_step
+from gateway.intake import MAX_REFERENCE_MISSES, REFERENCE_MISS_WINDOW
+from gateway.providers.events import InboundSms, StatusUpdate
+from gateway.runtime import Runtime
+from gateway.sms_sessions import SmsSession, SmsSessionStore
+from workers.dispatch import dispatch
+from workers.outbound import SEND_JOB
+
+log = logging.getLogger("kinga.sms")
+
+CHANNEL = "sms"
+STOP_COMMAND = "stop"
+CONFIRMATIONS = frozenset({"stop", "start"})
+
+
+class TooLong(ValueError):
+    """A message longer than ``KINGA_SMS_MAX_SEGMENTS``; nothing was queued."""
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    message_id: str  # our id of the inbound message
+    created: bool  # False: a replayed webhook, nothing done
+    replies: tuple[str, ...] = ()  # our ids of the replies queued
+
+
+@dataclass(frozen=True)
+class ReceiptResult:
+    message_id: str | None  # None: no message of ours matches (logged, answered 200)
+    applied: bool  # False: unknown message, or the same receipt seen before
+
+
+@dataclass
+class _Applied:
+    """What the effects of one step left for rendering and logging."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    case: Case | None = None
+    updated_case: Case | None = None
+
+
+def receive(rt: Runtime, sms: InboundSms, now: datetime | None = None) -> InboundResult:
+    """Handle one inbound SMS; see the module docstring."""
+    now = now or datetime.now(UTC)
+    store = SmsSessionStore(rt.redis, rt.settings.sms_session_ttl)
+    phone_hash = rt.vault.phone_hash(sms.sender)
+    saved = store.load(phone_hash)
+    try:
+        result, step, rows = _receive(rt, sms, saved, now)
+    except IntegrityError:
+        # A concurrent delivery of the same webhook committed first: this one is a replay.
+        result, step, rows = _receive(rt, sms, saved, now)
+    if step is not None:
+        if step.state is None:
+            store.delete(phone_hash)
+        else:
+            started = saved.started if saved is not None else now.timestamp()
+            store.save(phone_hash, SmsSession(step.state, step.language, started))
+        log.info(
+            "sms %s from %s: %s, %s replies",
+            result.message_id,
+            sms.provider,
+            step.command or "answer",
+            len(result.replies),
+        )
+    dispatch(rt.sessions, rt.redis, rows)
+    return result
+
+
+def _receive(
+    rt: Runtime, sms: InboundSms, saved: SmsSession | None, now: datetime
+) -> tuple[InboundResult, SmsStep | None, list[OutboxRow]]:
+    with rt.sessions() as db, db.begin():
+        message, created = record_inbound(
+            db,
+            rt.vault,
+            provider=sms.provider,
+            provider_id=sms.provider_id,
+            phone=sms.sender,
+            body=sms.text,
+            received_at=sms.received_at,
+        )
+        if not created:
+            log.info("sms %s from %s replayed; nothing done", message.public_id, sms.provider)
+            return InboundResult(message.public_id, False), None, []
+        opted_out = is_opted_out(db, rt.vault, sms.sender)
+        language = saved.language if saved is not None else _language(rt, db, sms.sender)
+        state = saved.state if saved is not None else None
+        step = sms_step(rt.tree, state, sms.text, rt.context(language), opted_out=opted_out)
+        started = datetime.fromtimestamp(saved.started, UTC) if saved is not None else now
+        applied = _apply_effects(rt, db, sms, step, started, now)
+        if step.state is None and step.command != IGNORED and applied.case is None:
+            _record_contact(rt, db, sms, step, applied, started, now)
+        replies: list[str] = []
+        rows: list[OutboxRow] = []
+        purpose = (
+            MessagePurpose.CONFIRMATION if step.command in CONFIRMATIONS else MessagePurpose.REPLY
+        )
+        fold = step.language in rt.profile.fold_accents
+        for screen in step.replies:
+            text = render(screen, rt.translations(step.language), applied.params, fold=fold)
+            try:
+                reply, row = queue_sms(
+                    db,
+                    rt.vault,
+                    phone=sms.sender,
+                    text=text,
+                    purpose=purpose,
+                    max_segments=rt.settings.sms_max_segments,
+                    case=applied.case or applied.updated_case,
+                    now=now,
+                    opt_out_confirmation=step.command == STOP_COMMAND,
+                )
+            except TooLong as exc:
+                # The dialog keeps replies within two segments; only a lower
+                # KINGA_SMS_MAX_SEGMENTS gets here. The report itself is kept.
+                log.error(
+                    "reply to %s (screen %s) not queued: %s", message.public_id, screen.node, exc
+                )
+                continue
+            replies.append(reply.public_id)
+            rows.append(row)
+        return InboundResult(message.public_id, True, tuple(replies)), step, rows
+
+
+def queue_sms(
+    db: Session,
+    vault: Vault,
+    *,
+    phone: str,
+    text: str,
+    purpose: MessagePurpose,
+    max_segments: int,
+    now: datetime,
+    case: Case | None = None,
+    opt_out_confirmation: bool = False,
+) -> tuple[Message, OutboxRow]:
+    """Log an outbound SMS and write its send job to the outbox (in the caller's transaction).
+
+    Look-alikes are replaced first, so the encoding and the segments recorded are those sent.
+    Returns the message and the outbox row to ``dispatch`` after the commit.
+    """
+    body = normalise(text)
+    analysis = analyse(body)
+    if analysis.segments > max_segments:
+        raise TooLong(
+            f"a {purpose.value} of {analysis.segments} segments is over the limit of {max_segments}"
+        )
+    message = queue_outbound(
+        db,
+        vault,
+        phone=phone,
+        body=body,
+        purpose=purpose,
+        encoding=analysis.encoding,
+        segments=analysis.segments,
+        case=case,
+        now=now,
+    )
+    args: dict[str, Any] = {"public_id": message.public_id}
+    if opt_out_confirmation:
+        args["opt_out_confirmation"] = True
+    return message, add_outbox(db, SEND_JOB, **args)
+
+
+def _language(rt: Runtime, db: Session, phone: str) -> str:
+    """The reporter's saved choice, else the profile's default for the phone's country."""
+    saved = reporter_language(db, rt.vault, phone)
+    if saved in rt.profile.languages:
+        return saved
+    return rt.profile.language_for(phone)
+
+
+def _apply_effects(
+    rt: Runtime, db: Session, sms: InboundSms, step: SmsStep, started: datetime, now: datetime
+) -> _Applied:
+    applied = _Applied()
+    for effect in step.effects:
+        data = effect.data
+        if effect.kind == "open_case":
+            report = Report(
+                channel=CHANNEL,
+                provider=sms.provider,
+                external_id=sms.provider_id,
+                phone=sms.sender,
+                language=step.language,
+                answers=dict(data["answers"]),
+                started_at=started,
+            )
+            applied.case = open_case(db, rt.vault, report, now=now, policy=rt.triage)
+            applied.params["reference"] = format_reference(applied.case.reference)
+            log.info("case opened from sms %s", sms.provider_id)
+        elif effect.kind == "lookup_case":
+            applied.params["status"] = _lookup_status(rt, db, sms.sender, str(data["reference"]))
+        elif effect.kind == "add_note":
+            if (case := find_case_by_reference(db, str(data["reference"]))) is not None:
+                add_reporter_information(db, rt.vault, case, str(data["text"]), now=now)
+                applied.updated_case = case
+        elif effect.kind == "request_callback":
+            if (case := find_case_by_reference(db, str(data["reference"]))) is not None:
+                when = str(data["callback_time"])
+                request_callback(db, rt.vault, case, sms.sender, when, now=now)
+                applied.updated_case = case
+        elif effect.kind == "set_language":
+            set_reporter_language(db, rt.vault, sms.sender, str(data["language"]), now=now)
+        elif effect.kind in ("opt_out", "opt_in"):
+            opted_out = effect.kind == "opt_out"
+            set_opt_out(db, rt.vault, sms.sender, opted_out, now=now, language=step.language)
+        else:
+            raise ValueError(f"the SMS dialog asked for an unknown effect {effect.kind!r}")
+    return applied
+
+
+def _record_contact(
+    rt: Runtime,
+    db: Session,
+    sms: InboundSms,
+    step: SmsStep,
+    applied: _Applied,
+    started: datetime,
+    now: datetime,
+) -> None:
+    """A conversation that ends here without a new case is a contact too (DESIGN §5)."""
+    nodes = {screen.node for screen in step.replies}
+    if applied.updated_case is not None:
+        disposition = Disposition.CASE_UPDATED
+    elif rt.tree.exit in nodes or rt.tree.give_up in nodes:
+        disposition = Disposition.DROPPED
+    else:
+        disposition = Disposition.INFORMATION
+    record_contact(
+        db,
+        rt.vault,
+        channel=CHANNEL,
+        provider=sms.provider,
+        external_id=sms.provider_id,
+        disposition=disposition,
+        started_at=started,
+        now=now,
+        phone=sms.sender,
+        language=step.language,
+        case=applied.updated_case,
+    )
+
+
+def _lookup_status(rt: Runtime, db: Session, phone: str, reference: str) -> str:
+    """The neutral status of a report, with the USSD follow-up's miss limit and its Redis key,
+    so a caller guessing references gets one budget across both channels."""
+    misses_key = f"kinga:refmiss:{rt.vault.phone_hash(phone)}"
+    if int(rt.redis.get(misses_key) or 0) >= MAX_REFERENCE_MISSES:
+        log.warning("reference lookups rate limited for an SMS sender")
+        return "not_found"
+    case = find_case_by_reference(db, reference)
+    if case is not None:
+        return reporter_status(case)
+    with rt.redis.pipeline(transaction=True) as pipe:
+        pipe.incr(misses_key)
+        pipe.expire(misses_key, REFERENCE_MISS_WINDOW)
+        pipe.execute()
+    return "not_found"
+
+
+def apply_receipt(rt: Runtime, update: StatusUpdate, now: datetime | None = None) -> ReceiptResult:
+    """Apply a delivery receipt to the message it is for, in one transaction.
+
+    Statuses only move forward (``apply_status``); the same receipt twice is recorded once; a
+    carrier opt-out marks the number. A receipt for no message of ours is logged and dropped.
+    """
+    now = now or datetime.now(UTC)
+    with rt.sessions() as db, db.begin():
+        message = find_message(
+            db, provider=update.provider, provider_id=update.provider_id, public_id=update.our_id
+        )
+        if message is None:
+            log.warning(
+                "%s receipt %s for no message of ours (id %s)",
+                update.provider,
+                update.provider_id,
+                update.our_id,
+            )
+            return ReceiptResult(None, False)
+        if _seen(message, update):
+            log.info("%s receipt for %s replayed; nothing done", update.provider, message.public_id)
+            return ReceiptResult(message.public_id, False)
+        error = update.error_code or update.failure_reason
+        apply_status(
+            db,
+            provider=update.provider,
+            provider_id=update.provider_id,
+            public_id=message.public_id,
+            status=update.status.value,
+            error_code=error,
+            cost=update.cost,
+            at=now,
+        )
+        if update.opted_out:
+            _carrier_opt_out(rt, db, message, now)
+        log.info(
+            "%s receipt for %s: %s (%s)",
+            update.provider,
+            message.public_id,
+            update.status.value,
+            update.provider_status or "-",
+        )
+        return ReceiptResult(message.public_id, True)
+
+
+def _seen(message: Message, update: StatusUpdate) -> bool:
+    error = update.error_code or update.failure_reason
+    return any(
+        event.kind is MessageEventKind.STATUS
+        and event.provider == update.provider
+        and event.provider_id == update.provider_id
+        and event.status == update.status.value
+        and (event.error or None) == (error or None)
+        for event in message.timeline
+    )
+
+
+def _carrier_opt_out(rt: Runtime, db: Session, message: Message, now: datetime) -> None:
+    if message.phone_encrypted is None:
+        log.warning("opt-out for %s not applied: its number was purged", message.public_id)
+        return
+    phone = rt.vault.decrypt(message.phone_encrypted)
+    set_opt_out(db, rt.vault, phone, True, now=now)
+    log.warning("the carrier says the recipient of %s opted out; marked", message.public_id)

@@ -1,0 +1,158 @@
+"""An SMS conversation end to end: inbound webhook → dialog → case store → queued replies.
+
+Replies are not sent here (no worker runs): they are in the message log, queued, each with an
+outbox row dispatched to the send queue.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sms_client import PHONE, REPORT_ANSWERS, Texter, inbound, outbound, texts
+from sqlalchemy import func, select
+
+from case_store.models import Case, Contact, OutboxRow, Reporter
+from case_store.queries import find_case_by_reference
+
+REFERENCE = re.compile(r"Your reference is (\d{3}-\d{3}-\d{3})\.")
+
+
+def ok(response) -> None:
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("provider", ["twilio", "africastalking"])
+def test_an_sms_report_becomes_a_case_and_a_reference_reply(app, client, db, provider) -> None:
+    texter = Texter(client, provider)
+    for answer in REPORT_ANSWERS:
+        ok(texter.send(answer))
+
+    replies = texts(app, outbound(db))
+    assert len(replies) == len(REPORT_ANSWERS)
+    assert replies[0].startswith("Is a child in danger right now?")
+    match = REFERENCE.search(replies[-1])
+    assert match, replies[-1]
+    with db() as session:
+        case = find_case_by_reference(session, match.group(1).replace("-", ""))
+        assert case is not None
+        assert case.category.value == "neglect"
+        assert case.location_code == "001"
+        contact = session.scalars(select(Contact).where(Contact.case_id == case.id)).one()
+        assert contact.channel.value == "sms"
+        assert contact.external_id == texter.sent[-1]  # the provider id of the last message
+    last = outbound(db)[-1]
+    assert last.case is not None and last.case.reference == case.reference
+    assert last.purpose.value == "reply"
+    assert (last.encoding, last.segments) == ("GSM-7", 1)
+
+
+def test_a_replay_of_the_last_message_opens_no_second_case(client, db) -> None:
+    texter = Texter(client)
+    for answer in REPORT_ANSWERS:
+        ok(texter.send(answer))
+    ok(texter.send("1", provider_id=texter.sent[-1]))
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 1
+    assert len(outbound(db)) == len(REPORT_ANSWERS)
+
+
+def test_every_reply_has_a_dispatched_outbox_row_and_a_queued_job(client, db, redis_client):
+    ok(Texter(client).send("HELP"))
+    replies = outbound(db)
+    assert len(replies) == 2  # emergency numbers, then the keywords
+    with db() as session:
+        rows = list(session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+    assert [row.args["public_id"] for row in rows] == [m.public_id for m in replies]
+    assert all(row.dispatched_at is not None for row in rows)
+    assert all(row.job == "workers.outbound.send_message" for row in rows)
+    queued = [job_id.decode() for job_id in redis_client.lrange("rq:queue:default", 0, -1)]
+    assert queued == [f"outbox-{row.id}" for row in rows]
+
+
+def test_stop_opts_out_with_one_confirmation_and_then_silence(app, client, db) -> None:
+    texter = Texter(client, "africastalking")
+    ok(texter.send("REPORT"))
+    ok(texter.send("STOP"))
+    with db() as session:
+        reporter = session.scalars(select(Reporter)).one()
+        assert reporter.opted_out is True
+    ok(texter.send("REPORT"))
+    ok(texter.send("hello"))
+    ok(texter.send("STOP"))
+    replies = outbound(db)
+    assert len(replies) == 2  # the question, then the one confirmation
+    assert texts(app, replies)[1].startswith("You will not get more messages from us.")
+    assert replies[1].purpose.value == "confirmation"
+    with db() as session:
+        confirmation = session.scalars(
+            select(OutboxRow).where(OutboxRow.args["public_id"].as_string() == replies[1].public_id)
+        ).one()
+        assert confirmation.args.get("opt_out_confirmation") is True
+    assert len(inbound(db)) == 5  # everything received is logged, answered or not
+
+
+def test_start_clears_the_opt_out_in_another_language(app, client, db) -> None:
+    texter = Texter(client)
+    ok(texter.send("STOP"))
+    ok(texter.send("ANZA"))  # Kiswahili for START
+    with db() as session:
+        assert session.scalars(select(Reporter)).one().opted_out is False
+    assert len(outbound(db)) == 2
+
+
+def test_status_reports_the_neutral_state_and_misses_are_limited(app, client, db) -> None:
+    texter = Texter(client)
+    for answer in REPORT_ANSWERS:
+        ok(texter.send(answer))
+    reference = REFERENCE.search(texts(app, outbound(db))[-1]).group(1)
+    ok(texter.send(f"STATUS {reference}"))
+    reply = texts(app, outbound(db))[-1]
+    assert reference in reply
+    assert "Neglect" not in reply and "Kibera" not in reply
+
+
+def test_the_conversation_lives_in_redis_per_phone_hash_and_expires(app, client, redis_client):
+    ok(Texter(client).send("REPORT"))
+    keys = [k.decode() for k in redis_client.keys("kinga:sms:session:*")]
+    assert len(keys) == 1
+    assert PHONE not in keys[0] and PHONE[1:] not in keys[0]
+    ttl = redis_client.ttl(keys[0])
+    assert 0 < ttl <= app.extensions["kinga"].settings.sms_session_ttl
+    assert PHONE.encode() not in redis_client.get(keys[0])
+
+
+def test_a_focal_point_reports_in_one_message(app, client, db) -> None:
+    ok(Texter(client, "africastalking").send("R 2 3 1 047 She works at night at the market"))
+    (reply,) = texts(app, outbound(db))
+    assert REFERENCE.search(reply), reply
+    with db() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.category.value == "sexual_abuse"
+        assert case.location_code == "047"
+
+
+def test_no_phone_number_or_body_in_the_logs(client, caplog) -> None:
+    caplog.set_level("DEBUG")
+    texter = Texter(client)
+    for answer in REPORT_ANSWERS:
+        ok(texter.send(answer))
+    logged = caplog.text
+    assert "kinga.sms" in logged or "sms" in logged
+    assert PHONE not in logged and PHONE[1:] not in logged
+    assert "She is alone at night" not in logged and "Kibera" not in logged
+
+
+def test_a_reply_over_the_segment_limit_is_not_queued_but_the_report_is_kept(
+    app, client, db, caplog
+) -> None:
+    from dataclasses import replace
+
+    runtime = app.extensions["kinga"]
+    runtime.settings = replace(runtime.settings, sms_max_segments=1)
+    texter = Texter(client)
+    ok(texter.send("REPORT"))
+    ok(texter.send("2"))  # the category list takes two segments
+    assert len(inbound(db)) == 2
+    assert len(outbound(db)) == 1  # only the one-segment question went out
+    assert "over the limit of 1" in caplog.text

@@ -1,0 +1,356 @@
+"""Outbound SMS as an RQ job: send one message of the message log through the providers.
+
+``send_message(public_id)`` is idempotent. Before any provider is called it takes a claim in
+Redis (``SET NX``) on the message and reads the message log: a message a provider already
+accepted, one that reached a final state, or one whose send may already have happened is never
+sent again, however many times the job runs.
+
+Providers are tried in ``KINGA_SMS_PROVIDERS`` order (the installed senders' order):
+- accepted → the attempt and the provider's id are recorded; receipts take it from there;
+- ``PermanentFailure`` → the attempt is recorded and the next provider is tried (failover), so
+  the message log shows both attempts; when every provider refused, the message failed;
+- ``PermanentFailure`` with ``opted_out`` (Twilio 21610, Africa's Talking UserInBlacklist) →
+  the number is marked opted out and nothing more is tried;
+- ``TemporaryFailure`` → the attempt is recorded and the job is retried by RQ after 1, 5 and 15
+  minutes (or later when the provider asked for a longer ``Retry-After``), then the message
+  failed; when the request may have reached the provider (``maybe_sent``, a read timeout),
+  it is not resent blindly: the message stays ``sending`` with a ``maybe sent`` error for
+  an operator to review, and a late receipt (our id rides in Twilio's callback URL) settles it.
+
+A number that opted out gets nothing, except the one confirmation of its STOP
+(``opt_out_confirmation``). Log lines carry our message id and provider codes, never a phone
+number, a body or a credential.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+
+import redis
+from rq import Retry, get_current_job
+from rq.job import Job
+from sqlalchemy.orm import Session, sessionmaker
+
+from case_store.crypto import Vault
+from case_store.db import make_engine, make_sessionmaker
+from case_store.enums import Direction, MessageEventKind
+from case_store.enums import MessageStatus as LoggedStatus
+from case_store.messages import (
+    apply_status,
+    find_message,
+    is_opted_out,
+    record_attempt,
+    set_opt_out,
+)
+from case_store.models import Message
+from workers.connection import embedded_redis_url, redis_from_url
+from workers.rate_limit import SendRateLimiter
+from workers.senders import Outbound, installed
+from workers.sending import (
+    MessageStatus,
+    OutboundSms,
+    PermanentFailure,
+    Sender,
+    SendFailure,
+    TemporaryFailure,
+)
+from workers.settings import Settings
+
+log = logging.getLogger("kinga.outbound")
+
+SEND_JOB = "workers.outbound.send_message"
+JOB_TIMEOUT = 180  # seconds: three providers at 10 s each, and a wait for a rate-limit slot
+RETRY_INTERVALS = (60, 300, 900)  # seconds before the 1st, 2nd and 3rd retry
+STATUS_CALLBACK_PATH = "/sms/twilio/status"  # the gateway's route; our id rides in ``?id=``
+CLAIM_PREFIX = "kinga:send:"
+SENDING_CLAIM_TTL = 2 * JOB_TIMEOUT  # a job killed mid-send leaves its claim this long
+DONE_CLAIM_TTL = 7 * 24 * 3600  # a sent message keeps its claim; the message log is the record
+PERMANENT = "permanent"
+TEMPORARY = "temporary"
+MAYBE_SENT = "maybe sent, review before resending"
+OPTED_OUT = "opted_out"
+KINGA = "kinga"  # the "provider" of a status Kinga decided itself (opted out, purged, failed)
+
+
+class Outcome:
+    """What ``send_message`` returns (the job's result), one word each."""
+
+    SENT = "sent"
+    FAILED = "failed"
+    OPTED_OUT = "opted_out"
+    REVIEW = "review"
+    DUPLICATE = "duplicate"  # another run holds the claim, or a provider already accepted it
+    SKIPPED = "skipped"  # not an outbound message waiting to be sent
+    MISSING = "missing"
+
+
+class RetryLater(Exception):
+    """Raised to RQ so that it schedules the job's next retry; carries no personal data."""
+
+
+def retry_policy() -> Retry:
+    return Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS))
+
+
+def status_callback_url(public_url: str, public_id: str) -> str:
+    return f"{public_url.rstrip('/')}{STATUS_CALLBACK_PATH}?id={public_id}"
+
+
+@dataclass(frozen=True)
+class _Pending:
+    phone: str
+    body: str
+    refused_by: frozenset[str]  # providers that already refused this message for good
+
+    def __repr__(self) -> str:
+        return f"_Pending(refused_by={sorted(self.refused_by)!r})"
+
+
+def send_message(public_id: str, opt_out_confirmation: bool = False) -> str:
+    """RQ job: send the outbound message ``public_id``; returns an ``Outcome`` word."""
+    outbound = installed()
+    job = get_current_job()
+    connection = job.connection if job is not None else _redis(outbound.settings)
+    return Send(outbound, connection, job).run(public_id, opt_out_confirmation)
+
+
+class Send:
+    """One run of the send job. Separate from the job function so tests and the benchmark
+    can drive it with their own clock, connection and job."""
+
+    def __init__(
+        self,
+        outbound: Outbound,
+        connection: redis.Redis[bytes],
+        job: Job | None = None,
+        *,
+        sessions: sessionmaker[Session] | None = None,
+    ) -> None:
+        settings = outbound.settings
+        self.outbound = outbound
+        self.connection = connection
+        self.job = job
+        self.sessions = sessions or _sessions(settings.database_url)
+        self.vault = _vault(settings.encryption_keys, settings.phone_hash_key)
+        self.limiter = SendRateLimiter(connection, dict(settings.sms_rates))
+        self.provider_called = False
+
+    def run(self, public_id: str, opt_out_confirmation: bool = False) -> str:
+        claim = CLAIM_PREFIX + public_id
+        if not self.connection.set(claim, self._token(), nx=True, ex=SENDING_CLAIM_TTL):
+            log.info("send %s: already claimed by another run; not sending", public_id)
+            return Outcome.DUPLICATE
+        self.provider_called = False
+        try:
+            outcome = self._run(public_id, opt_out_confirmation)
+        except RetryLater:
+            self.connection.delete(claim)
+            raise
+        except Exception:
+            if self.provider_called:
+                # A provider may have the message (the outage came after the call): no run may
+                # send it again. Its receipt, or an operator, settles it.
+                self.connection.expire(claim, DONE_CLAIM_TTL)
+                log.error("send %s: failed after a provider call; may be sent, review", public_id)
+            else:
+                self.connection.delete(claim)  # nothing left us: RQ's retry may send it
+            raise
+        if outcome in (Outcome.SKIPPED, Outcome.MISSING):
+            self.connection.delete(claim)
+        else:
+            self.connection.expire(claim, DONE_CLAIM_TTL)
+        return outcome
+
+    def _run(self, public_id: str, opt_out_confirmation: bool) -> str:
+        pending_or_outcome = self._load(public_id, opt_out_confirmation)
+        if isinstance(pending_or_outcome, str):
+            return pending_or_outcome
+        pending = pending_or_outcome
+        senders = [s for s in self.outbound.senders if s.name not in pending.refused_by]
+        sms = OutboundSms(
+            message_id=public_id,
+            to=pending.phone,
+            body=pending.body,
+            status_callback_url=status_callback_url(self.outbound.settings.public_url, public_id),
+        )
+        last: SendFailure | None = None
+        for sender in senders:
+            self.limiter.wait_for_slot(sender.name)
+            self.provider_called = True
+            try:
+                result = sender.send(sms)
+            except PermanentFailure as failure:
+                self._record_failure(public_id, failure, PERMANENT)
+                if failure.opted_out:
+                    return self._opted_out(public_id, pending.phone, failure)
+                log.warning(
+                    "send %s: %s refused it for good (%s); trying the next provider",
+                    public_id,
+                    sender.name,
+                    failure.error_code,
+                )
+                last = failure
+                continue
+            except TemporaryFailure as failure:
+                self._record_failure(public_id, failure, TEMPORARY)
+                return self._temporary(public_id, sender, failure)
+            with self.sessions.begin() as db:
+                message = self._message(db, public_id)
+                now = _now()
+                record_attempt(
+                    db, message, provider=sender.name, provider_id=result.provider_id, now=now
+                )
+                apply_status(
+                    db,
+                    provider=sender.name,
+                    public_id=public_id,
+                    status=result.status.value,
+                    cost=result.cost,
+                    at=now,
+                )
+            log.info("send %s: accepted by %s", public_id, sender.name)
+            return Outcome.SENT
+        return self._failed(public_id, last)
+
+    def _load(self, public_id: str, opt_out_confirmation: bool) -> _Pending | str:
+        with self.sessions.begin() as db:
+            message = find_message(db, public_id=public_id)
+            if message is None:
+                log.warning("send %s: no such message", public_id)
+                return Outcome.MISSING
+            if message.direction is not Direction.OUTBOUND:
+                log.warning("send %s: not an outbound message", public_id)
+                return Outcome.SKIPPED
+            if message.provider_id is not None:
+                log.info("send %s: %s already accepted it", public_id, message.provider)
+                return Outcome.DUPLICATE
+            if message.status is not LoggedStatus.QUEUED:
+                log.info("send %s: already %s; not sending", public_id, message.status.value)
+                return Outcome.DUPLICATE
+            if message.phone_encrypted is None or message.body_encrypted is None:
+                self._fail(db, message, "purged before sending")
+                return Outcome.FAILED
+            phone = self.vault.decrypt(message.phone_encrypted)
+            if not opt_out_confirmation and is_opted_out(db, self.vault, phone):
+                self._fail(db, message, OPTED_OUT)
+                log.info("send %s: the number opted out; not sending", public_id)
+                return Outcome.OPTED_OUT
+            refused_by = frozenset(
+                event.provider
+                for event in message.timeline
+                if event.kind is MessageEventKind.ATTEMPT
+                and event.provider is not None
+                and (event.error or "").startswith(PERMANENT)
+            )
+            return _Pending(phone, self.vault.decrypt(message.body_encrypted), refused_by)
+
+    def _record_failure(self, public_id: str, failure: SendFailure, kind: str) -> None:
+        error = f"{kind}: {failure.reason}"
+        with self.sessions.begin() as db:
+            message = self._message(db, public_id)
+            record_attempt(db, message, provider=failure.provider, error=error, now=_now())
+
+    def _temporary(self, public_id: str, sender: Sender, failure: TemporaryFailure) -> str:
+        if failure.maybe_sent:
+            with self.sessions.begin() as db:
+                message = self._message(db, public_id)
+                apply_status(
+                    db,
+                    provider=sender.name,
+                    public_id=public_id,
+                    status=MessageStatus.SENDING.value,
+                    at=_now(),
+                )
+                message.last_error = f"{MAYBE_SENT}: {failure.reason}"[:200]
+            log.warning(
+                "send %s: %s may have it (%s); not resending, marked for review",
+                public_id,
+                sender.name,
+                failure.reason,
+            )
+            return Outcome.REVIEW
+        retries_left = self.job.retries_left if self.job is not None else None
+        if retries_left:
+            delay = self._schedule_retry(failure.retry_after)
+            log.warning(
+                "send %s: %s failed for now (%s); retry in %s s, %s retries left",
+                public_id,
+                sender.name,
+                failure.reason,
+                delay,
+                retries_left,
+            )
+            raise RetryLater(f"{sender.name}: {failure.reason}")
+        return self._failed(public_id, failure)
+
+    def _schedule_retry(self, retry_after: float | None) -> int:
+        """The wait before RQ's next retry: the policy's, or longer if the provider asked."""
+        assert self.job is not None and self.job.retries_left
+        intervals = list(self.job.retry_intervals or RETRY_INTERVALS)
+        index = max(len(intervals) - self.job.retries_left, 0)
+        index = min(index, len(intervals) - 1)
+        delay = max(intervals[index], int(retry_after or 0))
+        # RQ reads the interval from this job object when it handles the failure.
+        intervals[index] = delay
+        self.job.retry_intervals = intervals
+        return delay
+
+    def _opted_out(self, public_id: str, phone: str, failure: PermanentFailure) -> str:
+        with self.sessions.begin() as db:
+            message = self._message(db, public_id)
+            now = _now()
+            set_opt_out(db, self.vault, phone, True, now=now)
+            self._fail(db, message, OPTED_OUT, provider=failure.provider)
+        log.warning("send %s: %s says the number opted out; marked", public_id, failure.provider)
+        return Outcome.OPTED_OUT
+
+    def _failed(self, public_id: str, last: SendFailure | None) -> str:
+        reason = "no provider accepted it" if last is None else last.error_code or last.reason
+        with self.sessions.begin() as db:
+            message = self._message(db, public_id)
+            provider = last.provider if last is not None else KINGA
+            self._fail(db, message, reason, provider=provider)
+        log.error("send %s: failed (%s)", public_id, reason)
+        return Outcome.FAILED
+
+    def _fail(self, db: Session, message: Message, reason: str, provider: str = KINGA) -> None:
+        apply_status(
+            db,
+            provider=provider,
+            public_id=message.public_id,
+            status=MessageStatus.FAILED.value,
+            error_code=reason,
+            at=_now(),
+        )
+
+    @staticmethod
+    def _message(db: Session, public_id: str) -> Message:
+        message = find_message(db, public_id=public_id)
+        if message is None:
+            raise LookupError(f"message {public_id} vanished while sending")
+        return message
+
+    def _token(self) -> str:
+        return self.job.id if self.job is not None else "direct"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _redis(settings: Settings) -> redis.Redis[bytes]:
+    return redis_from_url(settings.redis_url or embedded_redis_url(settings.var_dir))
+
+
+@lru_cache(maxsize=4)
+def _sessions(database_url: str) -> sessionmaker[Session]:
+    """One engine per database per worker process, not one per job."""
+    return make_sessionmaker(make_engine(database_url))
+
+
+@lru_cache(maxsize=4)
+def _vault(encryption_keys: tuple[str, ...], phone_hash_key: str) -> Vault:
+    return Vault(encryption_keys, phone_hash_key)
