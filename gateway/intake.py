@@ -19,16 +19,15 @@ from sqlalchemy.orm import Session
 from case_store.enums import Disposition
 from case_store.operations import (
     Report,
-    add_reporter_information,
     open_case,
     record_contact,
-    request_callback,
 )
-from case_store.queries import find_case_by_reference, reporter_status
+from case_store.queries import find_case_by_reference
 from case_store.references import format_reference
-from case_store.reporters import reporter_language, set_reporter_language
+from case_store.reporters import set_reporter_language
 from dialogs.engine import Step, advance, can_resume, resume, start
 from dialogs.render import render
+from gateway.callers import add_information, ask_callback, caller_language, lookup_status
 from gateway.providers.africastalking_ussd import SESSION_STATUSES, UssdRequest, UssdSessionEnded
 from gateway.runtime import Runtime
 from gateway.ussd_sessions import UssdSession
@@ -40,9 +39,6 @@ def N_(message: str) -> str:
     """Mark a message id for extraction; translated where it is shown."""
     return message
 
-
-MAX_REFERENCE_MISSES = 5
-REFERENCE_MISS_WINDOW = 3600  # seconds
 
 UNAVAILABLE = N_("Sorry, the service is not available right now. Please try again later.")
 
@@ -129,17 +125,9 @@ def _first_screen(
     if previous is not None and not previous.end and can_resume(rt.tree, previous.state):
         language = previous.language
         return resume(rt.tree, previous.state, rt.context(language)), language, previous.started
-    language = _caller_language(rt, phone)
-    return start(rt.tree, rt.context(language)), language, now.timestamp()
-
-
-def _caller_language(rt: Runtime, phone: str) -> str:
-    """The reporter's saved choice, else the profile's default for the phone's country."""
     with rt.sessions() as db:
-        saved = reporter_language(db, rt.vault, phone)
-    if saved in rt.profile.languages:
-        return saved
-    return rt.profile.language_for(phone)
+        language = caller_language(rt, db, phone)
+    return start(rt.tree, rt.context(language)), language, now.timestamp()
 
 
 def _folds(rt: Runtime, language: str) -> bool:
@@ -200,14 +188,12 @@ def _apply_in_transaction(
                 params["reference"] = format_reference(opened.reference)
                 log.info("case committed from ussd: session=%s", caller.session_id)
             elif effect.kind == "lookup_case":
-                params["status"] = _lookup_status(rt, db, caller.phone, str(data["reference"]))
+                params["status"] = lookup_status(rt, db, caller.phone, str(data["reference"]))
             elif effect.kind == "add_note":
-                if (case := find_case_by_reference(db, str(data["reference"]))) is not None:
-                    add_reporter_information(db, rt.vault, case, str(data["text"]), now=now)
+                add_information(rt, db, str(data["reference"]), str(data["text"]), now=now)
             elif effect.kind == "request_callback":
-                if (case := find_case_by_reference(db, str(data["reference"]))) is not None:
-                    when = str(data["callback_time"])
-                    request_callback(db, rt.vault, case, caller.phone, when, now=now)
+                reference, when = str(data["reference"]), str(data["callback_time"])
+                ask_callback(rt, db, caller.phone, reference, when, now=now)
             elif effect.kind == "set_language":
                 language = str(data["language"])
                 set_reporter_language(db, rt.vault, caller.phone, language, now=now)
@@ -243,25 +229,3 @@ def _record_contact(rt: Runtime, db: Session, caller: Caller, step: Step, now: d
         case=case,
     )
     return created
-
-
-def _lookup_status(rt: Runtime, db: Session, phone: str, reference: str) -> str:
-    """The neutral status of a report; repeated misses from one phone stop being looked up.
-
-    The dialog already refused mistyped references (check digit), so a miss here is a valid
-    reference that does not exist: guessing. After ``MAX_REFERENCE_MISSES`` in the window,
-    every answer is "not found" until the window passes.
-    """
-    misses_key = f"kinga:refmiss:{rt.vault.phone_hash(phone)}"
-    misses = int(rt.redis.get(misses_key) or 0)
-    if misses >= MAX_REFERENCE_MISSES:
-        log.warning("reference lookups rate limited for a caller")
-        return "not_found"
-    case = find_case_by_reference(db, reference)
-    if case is not None:
-        return reporter_status(case)
-    with rt.redis.pipeline(transaction=True) as pipe:
-        pipe.incr(misses_key)
-        pipe.expire(misses_key, REFERENCE_MISS_WINDOW)
-        pipe.execute()
-    return "not_found"

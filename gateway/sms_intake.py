@@ -36,19 +36,16 @@ from case_store.messages import (
 from case_store.models import Case, Message, OutboxRow
 from case_store.operations import (
     Report,
-    add_reporter_information,
     open_case,
     record_contact,
-    request_callback,
 )
 from case_store.outbox import add_outbox
-from case_store.queries import find_case_by_reference, reporter_status
 from case_store.references import format_reference
-from case_store.reporters import reporter_language, set_reporter_language
+from case_store.reporters import set_reporter_language
 from dialogs.encoding import analyse, normalise
 from dialogs.render import render
 from dialogs.sms import IGNORED, SmsStep, sms_step
-from gateway.intake import MAX_REFERENCE_MISSES, REFERENCE_MISS_WINDOW
+from gateway.callers import add_information, ask_callback, caller_language, lookup_status
 from gateway.providers.events import InboundSms, StatusUpdate
 from gateway.runtime import Runtime
 from gateway.sms_sessions import SmsSession, SmsSessionStore
@@ -133,7 +130,7 @@ def _receive(
             log.info("sms %s from %s replayed; nothing done", message.public_id, sms.provider)
             return InboundResult(message.public_id, False), None, []
         opted_out = is_opted_out(db, rt.vault, sms.sender)
-        language = saved.language if saved is not None else _language(rt, db, sms.sender)
+        language = saved.language if saved is not None else caller_language(rt, db, sms.sender)
         state = saved.state if saved is not None else None
         step = sms_step(rt.tree, state, sms.text, rt.context(language), opted_out=opted_out)
         started = datetime.fromtimestamp(saved.started, UTC) if saved is not None else now
@@ -212,14 +209,6 @@ def queue_sms(
     return message, add_outbox(db, SEND_JOB, **args)
 
 
-def _language(rt: Runtime, db: Session, phone: str) -> str:
-    """The reporter's saved choice, else the profile's default for the phone's country."""
-    saved = reporter_language(db, rt.vault, phone)
-    if saved in rt.profile.languages:
-        return saved
-    return rt.profile.language_for(phone)
-
-
 def _apply_effects(
     rt: Runtime, db: Session, sms: InboundSms, step: SmsStep, started: datetime, now: datetime
 ) -> _Applied:
@@ -240,16 +229,13 @@ def _apply_effects(
             applied.params["reference"] = format_reference(applied.case.reference)
             log.info("case opened from sms %s", sms.provider_id)
         elif effect.kind == "lookup_case":
-            applied.params["status"] = _lookup_status(rt, db, sms.sender, str(data["reference"]))
+            applied.params["status"] = lookup_status(rt, db, sms.sender, str(data["reference"]))
         elif effect.kind == "add_note":
-            if (case := find_case_by_reference(db, str(data["reference"]))) is not None:
-                add_reporter_information(db, rt.vault, case, str(data["text"]), now=now)
-                applied.updated_case = case
+            reference, text = str(data["reference"]), str(data["text"])
+            applied.updated_case = add_information(rt, db, reference, text, now=now)
         elif effect.kind == "request_callback":
-            if (case := find_case_by_reference(db, str(data["reference"]))) is not None:
-                when = str(data["callback_time"])
-                request_callback(db, rt.vault, case, sms.sender, when, now=now)
-                applied.updated_case = case
+            reference, when = str(data["reference"]), str(data["callback_time"])
+            applied.updated_case = ask_callback(rt, db, sms.sender, reference, when, now=now)
         elif effect.kind == "set_language":
             set_reporter_language(db, rt.vault, sms.sender, str(data["language"]), now=now)
         elif effect.kind in ("opt_out", "opt_in"):
@@ -290,23 +276,6 @@ def _record_contact(
         language=step.language,
         case=applied.updated_case,
     )
-
-
-def _lookup_status(rt: Runtime, db: Session, phone: str, reference: str) -> str:
-    """The neutral status of a report, with the USSD follow-up's miss limit and its Redis key,
-    so a caller guessing references gets one budget across both channels."""
-    misses_key = f"kinga:refmiss:{rt.vault.phone_hash(phone)}"
-    if int(rt.redis.get(misses_key) or 0) >= MAX_REFERENCE_MISSES:
-        log.warning("reference lookups rate limited for an SMS sender")
-        return "not_found"
-    case = find_case_by_reference(db, reference)
-    if case is not None:
-        return reporter_status(case)
-    with rt.redis.pipeline(transaction=True) as pipe:
-        pipe.incr(misses_key)
-        pipe.expire(misses_key, REFERENCE_MISS_WINDOW)
-        pipe.execute()
-    return "not_found"
 
 
 def apply_receipt(rt: Runtime, update: StatusUpdate, now: datetime | None = None) -> ReceiptResult:
