@@ -11,7 +11,6 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from case_store.operations import reports
 from case_store.crypto import Vault
 from case_store.enums import (
     AgeBand,
@@ -26,7 +25,7 @@ from case_store.enums import (
     RiskLevel,
 )
 from case_store.models import AuditError, Case, CaseEvent, Contact, Reporter
-from case_store.operations import InvalidReport, ReferenceExhausted, open_case
+from case_store.operations import InvalidReport, ReferenceExhausted, open_case, reports
 from case_store.queries import find_case_by_reference
 from case_store.references import damm_digit, format_reference, is_valid_reference
 from case_store.triage import TriagePolicy
