@@ -16,10 +16,12 @@ A number that opted out gets no reply, except the one confirmation of its STOP.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from redis.exceptions import LockError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -55,6 +57,8 @@ from workers.outbound import SEND_JOB
 log = logging.getLogger("kinga.sms")
 
 CHANNEL = "sms"
+LOCK_TTL = 30  # seconds: longer than any one step, short enough to recover from a crash
+LOCK_WAIT = 5  # seconds a second message from the same phone waits its turn
 STOP_COMMAND = "stop"
 CONFIRMATIONS = frozenset({"stop", "start"})
 
@@ -88,8 +92,24 @@ class _Applied:
 def receive(rt: Runtime, sms: InboundSms, now: datetime | None = None) -> InboundResult:
     """Handle one inbound SMS; see the module docstring."""
     now = now or datetime.now(UTC)
-    store = SmsSessionStore(rt.redis, rt.settings.sms_session_ttl)
     phone_hash = rt.vault.phone_hash(sms.sender)
+    # One conversation step at a time per phone: two messages sent together must not both
+    # start from the same saved session. A sender still waiting after LOCK_WAIT gets a 503
+    # (RedisError) and the provider delivers the message again later.
+    lock = rt.redis.lock(
+        f"kinga:sms:lock:{phone_hash}", timeout=LOCK_TTL, blocking_timeout=LOCK_WAIT
+    )
+    if not lock.acquire():
+        raise LockError("another message from this phone is being handled")
+    try:
+        return _receive_locked(rt, sms, phone_hash, now)
+    finally:
+        with suppress(LockError):
+            lock.release()
+
+
+def _receive_locked(rt: Runtime, sms: InboundSms, phone_hash: str, now: datetime) -> InboundResult:
+    store = SmsSessionStore(rt.redis, rt.settings.sms_session_ttl)
     saved = store.load(phone_hash)
     try:
         result, step, rows = _receive(rt, sms, saved, now)

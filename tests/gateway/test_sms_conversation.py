@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from case_store.models import Case, Contact, OutboxRow, Reporter
 from case_store.queries import find_case_by_reference
+from gateway import sms_intake
 
 REFERENCE = re.compile(r"Your reference is (\d{3}-\d{3}-\d{3})\.")
 
@@ -156,3 +157,21 @@ def test_a_reply_over_the_segment_limit_is_not_queued_but_the_report_is_kept(
     assert len(inbound(db)) == 2
     assert len(outbound(db)) == 1  # only the one-segment question went out
     assert "over the limit of 1" in caplog.text
+
+
+def test_a_message_arriving_while_another_from_the_same_phone_is_handled_waits(
+    app, client, db, redis_client, monkeypatch
+) -> None:
+    monkeypatch.setattr(sms_intake, "LOCK_WAIT", 0.2)
+    texter = Texter(client)
+    phone_hash = app.extensions["kinga"].vault.phone_hash(PHONE)
+    held = redis_client.lock(f"kinga:sms:lock:{phone_hash}", timeout=10)
+    assert held.acquire()
+    busy = texter.send("REPORT")
+    assert busy.status_code == 503
+    assert inbound(db) == []
+    held.release()
+    # The provider delivers the same message again: now it is handled, once.
+    again = texter.send("REPORT", provider_id=texter.sent[-1])
+    assert again.status_code == 200
+    assert len(inbound(db)) == 1
