@@ -1,8 +1,13 @@
-"""``kinga simulate``: one USSD session in the terminal, through the real intake and engine.
+"""``kinga simulate``: one USSD session or SMS conversation in the terminal, for real.
 
-Each answer is sent as Africa's Talking sends it (the cumulative ``text``, ``1*2*Kibera``) to
-``intake.ussd_hop`` — the function the webhook calls — so the session lives in Redis, the
-report is committed to the database and the screens are the ones a phone would show.
+USSD: each answer is sent as Africa's Talking sends it (the cumulative ``text``,
+``1*2*Kibera``) to ``intake.ussd_hop`` — the function the webhook calls — so the session lives
+in Redis, the report is committed to the database and the screens are the ones a phone shows.
+
+SMS: each line is one inbound SMS handed to ``sms_intake.receive`` — what both SMS webhooks
+call — and the replies it queued are read back from the message log. They are also really
+queued for sending, so the SMS channel runs only while ``KINGA_SMS_PROVIDERS`` is ``log``:
+simulating must never text a real phone.
 
 ``--lang`` forces the language by giving the intake a copy of the runtime whose profile maps
 every number to that language. A choice saved for the phone by the Language menu may still win
@@ -14,22 +19,28 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import sys
+from datetime import UTC, datetime
 from typing import Final
 
 import click
 from flask.cli import with_appcontext
 
 from case_store.masking import mask_phone
-from dialogs.encoding import ussd_capacity
+from case_store.messages import find_message
+from dialogs.encoding import analyse, ussd_capacity
 from dialogs.render import LOCALES_DIR, language_chain
-from gateway import intake
+from gateway import intake, sms_intake
 from gateway.phones import InvalidPhoneNumber, to_e164
 from gateway.providers import africastalking_ussd
+from gateway.providers.events import InboundSms
 from gateway.runtime import Runtime, runtime
 from gateway.simulator import DEFAULT_PHONE, NETWORK_CODE, SESSION_PREFIX
 
 CHANNELS: Final = ("ussd", "sms")
-SMS_NOT_AVAILABLE: Final = "the SMS channel is not available yet: it arrives with issue 5"
+SMS_PROVIDER: Final = "simulator"
+SMS_NEEDS_LOG: Final = (
+    "the SMS simulation queues real replies: run it with KINGA_SMS_PROVIDERS=log only"
+)
 
 
 def shipped_languages() -> tuple[str, ...]:
@@ -57,8 +68,6 @@ def simulate_command(channel: str, language: str | None, phone: str) -> None:
 
     End of input (Ctrl-D) hangs up like a dropped call and exits with status 1.
     """
-    if channel == "sms":
-        raise click.ClickException(SMS_NOT_AVAILABLE)
     try:
         phone = to_e164(phone)
     except InvalidPhoneNumber as exc:
@@ -71,7 +80,12 @@ def simulate_command(channel: str, language: str | None, phone: str) -> None:
                 param_hint="--lang",
             )
         rt = forcing_language(rt, language)
-    _run_ussd(rt, phone)
+    if channel == "sms":
+        if rt.settings.sms_providers != ("log",):
+            raise click.ClickException(SMS_NEEDS_LOG)
+        _run_sms(rt, phone)
+    else:
+        _run_ussd(rt, phone)
 
 
 def forcing_language(rt: Runtime, language: str) -> Runtime:
@@ -121,3 +135,36 @@ def _run_ussd(rt: Runtime, phone: str) -> None:
                 "like a dropped call"
             )
         answers.append(line.rstrip("\r\n"))
+
+
+def _run_sms(rt: Runtime, phone: str) -> None:
+    click.echo(f"Texting Kinga as {mask_phone(phone)} (language {rt.profile.language_for(phone)}).")
+    click.echo("Type a message (REPORT, HELP, STATUS 482-177-305 …); end of input stops.")
+    while True:
+        click.echo("> ", nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            return
+        sms = InboundSms(
+            provider=SMS_PROVIDER,
+            provider_id=f"{SESSION_PREFIX}{secrets.token_hex(8)}",
+            sender=phone,
+            recipient=SMS_PROVIDER,
+            text=line.rstrip("\r\n"),
+            received_at=datetime.now(UTC),
+        )
+        result = sms_intake.receive(rt, sms)
+        with rt.sessions() as db:
+            for public_id in result.replies:
+                message = find_message(db, public_id=public_id)
+                if message is None or message.body_encrypted is None:
+                    continue
+                body = rt.vault.decrypt(message.body_encrypted)
+                size = analyse(body)
+                click.echo(
+                    f"\n--- SMS · {size.encoding} · {size.characters} characters · "
+                    f"{size.segments} segment(s) ---"
+                )
+                click.echo(body)
+        if not result.replies:
+            click.echo("(no reply)")

@@ -1,16 +1,19 @@
-"""``kinga simulate``: a USSD session in the terminal through the real intake and engine."""
+"""``kinga simulate``: USSD sessions and SMS conversations in the terminal, for real."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from sqlalchemy import func, select
 from ussd_client import REPORT_ANSWERS
 
 from case_store.masking import mask_phone
+from case_store.models import Message
 from case_store.models.cases import Case
 from dialogs.engine import start
 from dialogs.render import load_translations, render
+from gateway import create_app
 from gateway.simulate_cli import simulate_command
 
 HEADER = re.compile(r"^--- (CON|END) · (\d+)/(\d+) (GSM-7|UCS-2) · \d+ characters ---$", re.M)
@@ -70,12 +73,28 @@ def test_input_that_ends_early_hangs_up_and_fails(runner):
     assert "input ended before the session did" in result.output
 
 
-def test_the_sms_channel_is_not_faked(runner):
-    result = runner.invoke(simulate_command, ["--channel", "sms"], input="")
+SMS_REPORT = ["REPORT", "2", "3", "2", "1", "1", "Kibera", "3", "Alone at night", "2", "1"]
+SMS_HEADER = re.compile(
+    r"^--- SMS · (GSM-7|UCS-2) · \d+ characters · (\d+) segment\(s\) ---$", re.M
+)
+
+
+def test_an_sms_conversation_runs_through_the_real_intake(runner, db):
+    result = runner.invoke(simulate_command, ["--channel", "sms"], input=lines_of(SMS_REPORT))
+    assert result.exit_code == 0, result.output
+    assert len(SMS_HEADER.findall(result.output)) >= len(SMS_REPORT)
+    assert re.search(r"Your reference is \d{3}-\d{3}-\d{3}\.", result.output)
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_the_sms_simulation_never_runs_with_real_providers(settings, db, redis_client):
+    app = create_app(dataclasses.replace(settings, sms_providers=("twilio", "log")))
+    result = app.test_cli_runner().invoke(simulate_command, ["--channel", "sms"], input="HELP\n")
     assert result.exit_code != 0
-    assert "not available yet" in result.output
-    assert "issue 5" in result.output
-    assert "Welcome" not in result.output
+    assert "KINGA_SMS_PROVIDERS=log" in result.output
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
 
 
 def test_a_language_without_a_catalog_is_refused(runner):
