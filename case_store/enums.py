@@ -166,6 +166,7 @@ class EventKind(StrEnum):
     REVEALED = "revealed"
     RETENTION_PURGED = "retention_purged"
     CALLBACK_REQUESTED = "callback_requested"
+    ESCALATED = "escalated"
 
 
 class MessageStatus(StrEnum):

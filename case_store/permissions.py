@@ -18,6 +18,8 @@ from case_store.models import Case, User
 class Action(StrEnum):
     VIEW = "view"
     ASSIGN = "assign"
+    # Take an unassigned case in one's own area (the on-call caseworker answering an alert).
+    CLAIM = "claim"
     ACKNOWLEDGE = "acknowledge"
     ADD_NOTE = "add_note"
     CHANGE_STATUS = "change_status"
@@ -55,7 +57,7 @@ ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
         Role.HOTLINE_AGENT: frozenset(
             {Action.VIEW, Action.ADD_NOTE, Action.RECORD_CONTACT, Action.REFER}
         ),
-        Role.CASEWORKER: _CASE_WORK,
+        Role.CASEWORKER: _CASE_WORK | {Action.CLAIM},
         Role.SUPERVISOR: frozenset(Action),
         Role.ADMIN: frozenset(Action),
     }

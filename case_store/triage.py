@@ -20,6 +20,8 @@ from case_store.reports import Answers, parse_answers
 
 _DURATION = re.compile(r"(\d+)\s*(m|min|h|d)")
 DEFAULT_REPEAT_WINDOW = timedelta(days=7)
+# An immediate case nobody acknowledged within this time is escalated to the supervisors.
+DEFAULT_ESCALATE_WITHIN = timedelta(minutes=15)
 _UNIT = {
     "m": timedelta(minutes=1),
     "min": timedelta(minutes=1),
@@ -63,6 +65,7 @@ class TriagePolicy:
     # A new report within this window from the same reporter, or about the same area and
     # category, is linked to the open case for a person to confirm; zero turns it off.
     repeat_window: timedelta = DEFAULT_REPEAT_WINDOW
+    escalate_within: timedelta = DEFAULT_ESCALATE_WITHIN
 
     def __post_init__(self) -> None:
         missing_categories = set(Category) - set(self.category_levels)
@@ -80,6 +83,8 @@ class TriagePolicy:
                 raise InvalidPolicy(f"triage: deadlines for {level.value} must be positive")
         if self.repeat_window < timedelta(0):
             raise InvalidPolicy("triage: repeat_window must not be negative")
+        if self.escalate_within <= timedelta(0):
+            raise InvalidPolicy("triage: escalate_within must be positive")
         # Freeze the mappings so a shared policy cannot be changed under a running app.
         object.__setattr__(self, "category_levels", MappingProxyType(dict(self.category_levels)))
         object.__setattr__(self, "deadlines", MappingProxyType(dict(self.deadlines)))
@@ -129,12 +134,19 @@ class TriagePolicy:
               immediate: {assign_within: 15m, first_contact_within: 1h}
               ...                                                          # every level
             repeat_window: 7d                               # optional; 0 turns it off
+            escalate_within: 15m                # optional: unacknowledged immediate cases
 
         Durations are ``<n>m``, ``<n>h``, ``<n>d`` or a number of minutes.
         """
         if not isinstance(data, Mapping):
             raise InvalidPolicy("triage: expected a mapping")
-        unknown = set(data) - {"categories", "raise", "deadlines", "repeat_window"}
+        unknown = set(data) - {
+            "categories",
+            "raise",
+            "deadlines",
+            "repeat_window",
+            "escalate_within",
+        }
         if unknown:
             raise InvalidPolicy(f"triage: unknown keys: {', '.join(sorted(map(str, unknown)))}")
         categories = _mapping(data.get("categories"), "triage.categories")
@@ -160,11 +172,17 @@ class TriagePolicy:
             if "repeat_window" in data
             else DEFAULT_REPEAT_WINDOW
         )
+        escalate_within = (
+            _duration(data["escalate_within"], "triage.escalate_within")
+            if "escalate_within" in data
+            else DEFAULT_ESCALATE_WITHIN
+        )
         return cls(
             category_levels=category_levels,
             deadlines=deadlines,
             raise_rules=raise_rules,
             repeat_window=repeat_window,
+            escalate_within=escalate_within,
         )
 
     def level_for(self, answers: Mapping[str, str]) -> RiskLevel:

@@ -16,6 +16,7 @@ from gateway.devserver import run_command, serve_command
 from gateway.messages_cli import messages_group
 from gateway.runtime import runtime
 from gateway.simulate_cli import simulate_command
+from gateway.users_cli import users_group
 from workers.settings import PROJECT_ROOT
 
 
@@ -176,6 +177,7 @@ COMMANDS: tuple[click.Command, ...] = (
     messages_group,
     dialogs_group,
     simulate_command,
+    users_group,
     *CASE_COMMANDS,
 )
 

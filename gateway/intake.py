@@ -17,11 +17,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from case_store.enums import Disposition
+from case_store.models import OutboxRow
 from case_store.operations import (
     Report,
     open_case,
     record_contact,
 )
+from case_store.operations.reports import find_contact
 from case_store.queries import find_case_by_reference
 from case_store.references import format_reference
 from case_store.reporters import set_reporter_language
@@ -31,6 +33,8 @@ from gateway.callers import add_information, ask_callback, caller_language, look
 from gateway.providers.africastalking_ussd import SESSION_STATUSES, UssdRequest, UssdSessionEnded
 from gateway.runtime import Runtime
 from gateway.ussd_sessions import UssdSession
+from workers.alerts import on_case_opened
+from workers.dispatch import dispatch
 
 log = logging.getLogger("kinga.intake")
 
@@ -71,7 +75,9 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
         language, started = saved.language, saved.started
         step = advance(rt.tree, saved.state, saved.new_input(req.text), rt.context(language))
     caller = Caller(provider, req.session_id, req.phone, language, started)
-    language, params = _apply_effects(rt, caller, step, now)
+    language, params, rows = _apply_effects(rt, caller, step, now)
+    # Alerts about a new case leave only after its commit (the outbox keeps them meanwhile).
+    dispatch(rt.sessions, rt.redis, rows)
     text = render(step.screen, rt.translations(language), params, fold=_folds(rt, language))
     end = step.screen.end
     record = UssdSession.after(req.text, step.state, text, end, language, started)
@@ -147,12 +153,12 @@ class Caller:
 
 def _apply_effects(
     rt: Runtime, caller: Caller, step: Step, now: datetime
-) -> tuple[str, dict[str, str]]:
-    """Apply the step's effects in one transaction; returns the language to render in and the
-    values the screen shows. A concurrent duplicate of this hop that committed first makes the
-    second run find its records instead of writing them again."""
+) -> tuple[str, dict[str, str], list[OutboxRow]]:
+    """Apply the step's effects in one transaction; returns the language to render in, the
+    values the screen shows and the outbox rows to dispatch. A concurrent duplicate of this hop
+    that committed first makes the second run find its records instead of writing them again."""
     if not step.effects and not step.screen.end:
-        return caller.language, {}
+        return caller.language, {}, []
     try:
         return _apply_in_transaction(rt, caller, step, now)
     except IntegrityError:
@@ -161,8 +167,9 @@ def _apply_effects(
 
 def _apply_in_transaction(
     rt: Runtime, caller: Caller, step: Step, now: datetime
-) -> tuple[str, dict[str, str]]:
+) -> tuple[str, dict[str, str], list[OutboxRow]]:
     language, params = caller.language, {}
+    rows: list[OutboxRow] = []
     kinds = {effect.kind for effect in step.effects}
     with rt.sessions() as db, db.begin():
         # Every session is a contact, even one that opened no case. Recorded first: when it
@@ -184,8 +191,21 @@ def _apply_in_transaction(
                     answers=dict(data["answers"]),
                     started_at=datetime.fromtimestamp(caller.started, UTC),
                 )
+                known = find_contact(db, caller.provider, caller.session_id)
                 opened = open_case(db, rt.vault, report, now=now, policy=rt.triage)
                 params["reference"] = format_reference(opened.reference)
+                if known is None or known.case is None:
+                    rows.extend(
+                        on_case_opened(
+                            db,
+                            rt.vault,
+                            opened,
+                            profile=rt.profile,
+                            policy=rt.triage,
+                            max_segments=rt.settings.sms_max_segments,
+                            now=now,
+                        )
+                    )
                 log.info("case committed from ussd: session=%s", caller.session_id)
             elif effect.kind == "lookup_case":
                 params["status"] = lookup_status(rt, db, caller.phone, str(data["reference"]))
@@ -199,7 +219,7 @@ def _apply_in_transaction(
                 set_reporter_language(db, rt.vault, caller.phone, language, now=now)
             else:
                 raise ValueError(f"the dialog asked for an unknown effect {effect.kind!r}")
-    return language, params
+    return language, params, rows
 
 
 def _record_contact(rt: Runtime, db: Session, caller: Caller, step: Step, now: datetime) -> bool:

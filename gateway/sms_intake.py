@@ -19,19 +19,16 @@ import logging
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from redis.exceptions import LockError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from case_store.crypto import Vault
 from case_store.enums import Disposition, MessageEventKind, MessagePurpose
 from case_store.messages import (
     apply_status,
     find_message,
     is_opted_out,
-    queue_outbound,
     record_inbound,
     set_opt_out,
 )
@@ -41,18 +38,20 @@ from case_store.operations import (
     open_case,
     record_contact,
 )
-from case_store.outbox import add_outbox
+from case_store.operations.reports import find_contact
 from case_store.references import format_reference
 from case_store.reporters import set_reporter_language
-from dialogs.encoding import analyse, normalise
-from dialogs.render import render
+from case_store.users import find_staff_by_phone, staff_language
+from dialogs.render import fold_to_gsm7, render
 from dialogs.sms import IGNORED, SmsStep, sms_step
 from gateway.callers import add_information, ask_callback, caller_language, lookup_status
 from gateway.providers.events import InboundSms, StatusUpdate
 from gateway.runtime import Runtime
 from gateway.sms_sessions import SmsSession, SmsSessionStore
+from gateway.staff_sms import parse_staff_command, run_staff_command
+from workers.alerts import on_case_opened
 from workers.dispatch import dispatch
-from workers.outbound import SEND_JOB
+from workers.outgoing import TooLong, queue_sms
 
 log = logging.getLogger("kinga.sms")
 
@@ -61,10 +60,6 @@ LOCK_TTL = 30  # seconds: longer than any one step, short enough to recover from
 LOCK_WAIT = 5  # seconds a second message from the same phone waits its turn
 STOP_COMMAND = "stop"
 CONFIRMATIONS = frozenset({"stop", "start"})
-
-
-class TooLong(ValueError):
-    """A message longer than ``KINGA_SMS_MAX_SEGMENTS``; nothing was queued."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +82,7 @@ class _Applied:
     params: dict[str, str] = field(default_factory=dict)
     case: Case | None = None
     updated_case: Case | None = None
+    rows: list[OutboxRow] = field(default_factory=list)  # alerts and escalations to dispatch
 
 
 def receive(rt: Runtime, sms: InboundSms, now: datetime | None = None) -> InboundResult:
@@ -149,6 +145,10 @@ def _receive(
         if not created:
             log.info("sms %s from %s replayed; nothing done", message.public_id, sms.provider)
             return InboundResult(message.public_id, False), None, []
+        staff_reply = _staff_command(rt, db, sms, now)
+        if staff_reply is not None:
+            reply, row = staff_reply
+            return InboundResult(message.public_id, True, (reply.public_id,)), None, [row]
         opted_out = is_opted_out(db, rt.vault, sms.sender)
         language = saved.language if saved is not None else caller_language(rt, db, sms.sender)
         state = saved.state if saved is not None else None
@@ -158,7 +158,7 @@ def _receive(
         if step.state is None and step.command != IGNORED and applied.case is None:
             _record_contact(rt, db, sms, step, applied, started, now)
         replies: list[str] = []
-        rows: list[OutboxRow] = []
+        rows: list[OutboxRow] = list(applied.rows)
         purpose = (
             MessagePurpose.CONFIRMATION if step.command in CONFIRMATIONS else MessagePurpose.REPLY
         )
@@ -189,44 +189,31 @@ def _receive(
         return InboundResult(message.public_id, True, tuple(replies)), step, rows
 
 
-def queue_sms(
-    db: Session,
-    vault: Vault,
-    *,
-    phone: str,
-    text: str,
-    purpose: MessagePurpose,
-    max_segments: int,
-    now: datetime,
-    case: Case | None = None,
-    opt_out_confirmation: bool = False,
-) -> tuple[Message, OutboxRow]:
-    """Log an outbound SMS and write its send job to the outbox (in the caller's transaction).
-
-    Look-alikes are replaced first, so the encoding and the segments recorded are those sent.
-    Returns the message and the outbox row to ``dispatch`` after the commit.
-    """
-    body = normalise(text)
-    analysis = analyse(body)
-    if analysis.segments > max_segments:
-        raise TooLong(
-            f"a {purpose.value} of {analysis.segments} segments is over the limit of {max_segments}"
-        )
-    message = queue_outbound(
+def _staff_command(
+    rt: Runtime, db: Session, sms: InboundSms, now: datetime
+) -> tuple[Message, OutboxRow] | None:
+    """Run a staff command from a staff phone and queue its reply; None for anything else,
+    which goes on as an ordinary conversation (see ``gateway.staff_sms``)."""
+    command = parse_staff_command(sms.text)
+    if command is None:
+        return None
+    user = find_staff_by_phone(db, rt.vault, sms.sender)
+    if user is None:
+        return None
+    language = staff_language(user, rt.profile.languages)
+    text, case = run_staff_command(rt, db, user, command, rt.translations(language), now=now)
+    if language in rt.profile.fold_accents:
+        text = fold_to_gsm7(text)
+    return queue_sms(
         db,
-        vault,
-        phone=phone,
-        body=body,
-        purpose=purpose,
-        encoding=analysis.encoding,
-        segments=analysis.segments,
+        rt.vault,
+        phone=sms.sender,
+        text=text,
+        purpose=MessagePurpose.REPLY,
+        max_segments=rt.settings.sms_max_segments,
         case=case,
         now=now,
     )
-    args: dict[str, Any] = {"public_id": message.public_id}
-    if opt_out_confirmation:
-        args["opt_out_confirmation"] = True
-    return message, add_outbox(db, SEND_JOB, **args)
 
 
 def _apply_effects(
@@ -245,8 +232,21 @@ def _apply_effects(
                 answers=dict(data["answers"]),
                 started_at=started,
             )
+            known = find_contact(db, sms.provider, sms.provider_id)
             applied.case = open_case(db, rt.vault, report, now=now, policy=rt.triage)
             applied.params["reference"] = format_reference(applied.case.reference)
+            if known is None or known.case is None:
+                applied.rows.extend(
+                    on_case_opened(
+                        db,
+                        rt.vault,
+                        applied.case,
+                        profile=rt.profile,
+                        policy=rt.triage,
+                        max_segments=rt.settings.sms_max_segments,
+                        now=now,
+                    )
+                )
             log.info("case opened from sms %s", sms.provider_id)
         elif effect.kind == "lookup_case":
             applied.params["status"] = lookup_status(rt, db, sms.sender, str(data["reference"]))

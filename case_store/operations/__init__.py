@@ -7,6 +7,7 @@ report or a caller triggers), ``staff`` (what staff do, permission-checked), ``r
 """
 
 from case_store.operations.audit import case_snapshot
+from case_store.operations.deadlines import escalate
 from case_store.operations.errors import InvalidNote, InvalidTransition, ReferenceExhausted
 from case_store.operations.referrals import answer_referral, new_referral_code, refer
 from case_store.operations.reports import (
@@ -21,6 +22,7 @@ from case_store.operations.staff import (
     assign,
     change_risk_level,
     change_status,
+    claim,
     close,
     confirm_repeat,
     merge_duplicate,
@@ -45,8 +47,10 @@ __all__ = [
     "case_snapshot",
     "change_risk_level",
     "change_status",
+    "claim",
     "close",
     "confirm_repeat",
+    "escalate",
     "merge_duplicate",
     "new_referral_code",
     "open_case",

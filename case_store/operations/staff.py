@@ -56,6 +56,29 @@ def assign(
     )
 
 
+def claim(session: Session, case: Case, *, actor: User, now: datetime) -> CaseEvent | None:
+    """``actor`` takes an unassigned case for themselves (answering an alert by SMS).
+
+    Claiming a case one already holds is a no-op (None); a case held by someone else is
+    refused, so a claim never takes work away from a colleague (a supervisor ``assign``s).
+    """
+    check(actor, Action.CLAIM, case)
+    refuse_if_closed(case, "claim")
+    if case.assigned_to_id == actor.id:
+        return None
+    if case.assigned_to_id is not None:
+        raise InvalidTransition(f"case {case.id} is assigned to user {case.assigned_to_id}")
+    if not can_be_assigned(actor, case):
+        raise InvalidTransition(f"user {actor.id} cannot hold case {case.id}")
+    now = as_utc(now, "now")
+    before = assignment_fields(case)
+    case.assigned_to = actor
+    case.assigned_to_id = actor.id
+    case.assigned_at = now
+    after = assignment_fields(case) | {"claimed": True}
+    return record_staff_event(session, case, EventKind.ASSIGNED, actor, now, before, after)
+
+
 def acknowledge(session: Session, case: Case, *, actor: User, now: datetime) -> CaseEvent | None:
     """The assignee confirms they have the case; repeating it (an SMS sent twice) is a no-op."""
     check(actor, Action.ACKNOWLEDGE, case)

@@ -1,0 +1,208 @@
+"""Staff answer alerts by SMS from their work phone: ACK, NOTE, CLOSE, through the named
+operations and their permission checks; the same words from any other phone are a reporter's."""
+
+from __future__ import annotations
+
+import pytest
+from sms_client import Texter, outbound, texts
+from sqlalchemy import select
+from staff import (
+    CASEWORKER_PHONE,
+    MOMBASA,
+    NAIROBI,
+    NAIROBI_PHONE,
+    OTHER_CASEWORKER_PHONE,
+    SUPERVISOR_PHONE,
+    add_staff,
+)
+from ussd_client import Caller
+
+from case_store.enums import CaseStatus, ClosureReason, EventKind, MessagePurpose
+from case_store.models import Case, CaseEvent, Note
+from case_store.references import format_reference
+from gateway.staff_sms import parse_staff_command
+
+
+@pytest.fixture
+def case(app, client, db) -> Case:
+    Caller(client).report()
+    with db() as session:
+        return session.scalars(select(Case)).one()
+
+
+def staff_phone(app, name="amina", role="caseworker", phone=CASEWORKER_PHONE, **fields):
+    add_staff(app, name, role, phone, **fields)
+    return Texter(app.test_client(), phone=phone)
+
+
+def last_reply(app, db) -> str:
+    replies = [m for m in outbound(db) if m.purpose is MessagePurpose.REPLY]
+    return texts(app, replies)[-1]
+
+
+def reload(db, case: Case) -> Case:
+    with db() as session:
+        found = session.get(Case, case.id)
+        assert found is not None
+        _ = list(found.events), list(found.notes)
+        return found
+
+
+def events(db, case: Case) -> list[str]:
+    with db() as session:
+        return list(
+            session.scalars(
+                select(CaseEvent.kind).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+            )
+        )
+
+
+def test_parse_staff_commands():
+    assert parse_staff_command("ack 482-177-305").reference == "482177305"
+    assert parse_staff_command("ACK 482 177 305").reference == "482177305"
+    note = parse_staff_command("NOTE 482177305 Spoke to the teacher.\nVisit tomorrow")
+    assert (note.verb, note.reference, note.rest) == (
+        "note",
+        "482177305",
+        "Spoke to the teacher.\nVisit tomorrow",
+    )
+    assert parse_staff_command("Close 482177305 resolved").rest == "resolved"
+    assert parse_staff_command("ACK").reference is None
+    assert parse_staff_command("ACKNOWLEDGE 482177305") is None
+    assert parse_staff_command("REPORT") is None
+
+
+def test_ack_from_the_on_call_caseworker_claims_and_acknowledges(app, db, case):
+    phone = staff_phone(app, areas=[MOMBASA], on_call=True)
+    assert phone.send(f"ACK {case.reference}").status_code == 200
+    after = reload(db, case)
+    assert after.assigned_to_id is not None and after.acknowledged_at is not None
+    assert events(db, case) == ["case_opened", "assigned", "acknowledged"]
+    reply = last_reply(app, db)
+    assert (
+        reply
+        == f"Kinga: case {format_reference(case.reference)} acknowledged. First contact is yours."
+    )
+    # A second ACK (sent again by a worried caseworker) changes nothing.
+    phone.send(f"ACK {format_reference(case.reference)}")
+    assert events(db, case) == ["case_opened", "assigned", "acknowledged"]
+
+
+def test_a_replayed_webhook_runs_the_command_once(app, db, case):
+    phone = staff_phone(app, on_call=True)
+    phone.send(f"NOTE {case.reference} Called the school", provider_id="SM" + "7" * 32)
+    phone.send(f"NOTE {case.reference} Called the school", provider_id="SM" + "7" * 32)
+    with db() as session:
+        assert len(session.scalars(select(Note).where(Note.case_id == case.id)).all()) == 0
+    phone.send(f"ACK {case.reference}", provider_id="SM" + "8" * 32)
+    phone.send(f"ACK {case.reference}", provider_id="SM" + "8" * 32)
+    phone.send(f"NOTE {case.reference} Called the school", provider_id="SM" + "9" * 32)
+    phone.send(f"NOTE {case.reference} Called the school", provider_id="SM" + "9" * 32)
+    with db() as session:
+        notes = session.scalars(select(Note).where(Note.case_id == case.id)).all()
+    assert len(notes) == 1
+    assert app.extensions["kinga"].vault.decrypt(notes[0].body_encrypted) == "Called the school"
+    assert events(db, case).count("note_added") == 1
+    replies = [m for m in outbound(db) if m.purpose is MessagePurpose.REPLY]
+    assert len(replies) == 3  # one per distinct inbound message, none for the replays
+
+
+def test_note_and_close_by_the_assignee(app, db, case):
+    phone = staff_phone(app, on_call=True)
+    phone.send(f"ACK {case.reference}")
+    phone.send(f"NOTE {case.reference} Visited; child safe with aunt")
+    assert last_reply(app, db) == f"Kinga: note added to case {format_reference(case.reference)}."
+    phone.send(f"CLOSE {case.reference} resolved Family supported")
+    after = reload(db, case)
+    assert after.status is CaseStatus.CLOSED and after.closure_reason is ClosureReason.RESOLVED
+    assert len(after.notes) == 2
+    assert (
+        last_reply(app, db) == f"Kinga: case {format_reference(case.reference)} closed (resolved)."
+    )
+    phone.send(f"NOTE {case.reference} late")
+    assert "is closed. Nothing changed." in last_reply(app, db)
+
+
+def test_close_with_an_unknown_reason_lists_the_allowed_ones(app, db, case):
+    phone = staff_phone(app, on_call=True)
+    phone.send(f"ACK {case.reference}")
+    phone.send(f"CLOSE {case.reference} finished")
+    reply = last_reply(app, db)
+    assert "one of: resolved, referred, transferred, no_concern" in reply
+    assert "duplicate" not in reply
+    assert reload(db, case).status is CaseStatus.OPEN
+
+
+def test_unknown_and_malformed_references(app, db, case):
+    phone = staff_phone(app, on_call=True)
+    wrong = case.reference[:-1] + str((int(case.reference[-1]) + 1) % 10)  # check digit fails
+    phone.send(f"ACK {wrong}")
+    assert last_reply(app, db).startswith(f"Kinga: unknown reference {format_reference(wrong)}")
+    phone.send("ACK")
+    assert last_reply(app, db).startswith("Kinga: reply ACK, NOTE or CLOSE")
+    assert events(db, case) == ["case_opened"]
+
+
+def test_refusals_change_nothing(app, db, case):
+    owner = staff_phone(app, on_call=True)
+    owner.send(f"ACK {case.reference}")
+    before = events(db, case)
+
+    other = staff_phone(app, "baraka", phone=OTHER_CASEWORKER_PHONE)
+    for text in (
+        f"ACK {case.reference}",
+        f"NOTE {case.reference} mine",
+        f"CLOSE {case.reference} resolved",
+    ):
+        other.send(text)
+        assert last_reply(app, db).startswith(
+            f"Not allowed: case {format_reference(case.reference)} is assigned to another"
+        )
+    elsewhere = staff_phone(app, "chebet", phone=NAIROBI_PHONE, areas=[NAIROBI])
+    elsewhere.send(f"NOTE {case.reference} not my area")
+    assert "outside your role or areas" in last_reply(app, db)
+    agent = staff_phone(app, "esther", "hotline_agent", "+254700111009")
+    agent.send(f"CLOSE {case.reference} resolved")
+    assert "outside your role or areas" in last_reply(app, db)
+
+    after = reload(db, case)
+    assert events(db, case) == before
+    assert after.status is CaseStatus.OPEN and not after.notes
+
+
+def test_a_caseworker_outside_the_area_cannot_claim(app, db, case):
+    phone = staff_phone(app, "chebet", phone=NAIROBI_PHONE, areas=[NAIROBI], on_call=True)
+    phone.send(f"ACK {case.reference}")
+    assert "outside your role or areas" in last_reply(app, db)
+    assert reload(db, case).assigned_to_id is None
+
+
+def test_a_supervisor_acknowledges_a_case_held_by_a_caseworker(app, db, case):
+    staff_phone(app, on_call=True).send(f"ACK {case.reference}")
+    supervisor = staff_phone(app, "daudi", "supervisor", SUPERVISOR_PHONE)
+    supervisor.send(f"NOTE {case.reference} Checked in with the team")
+    assert last_reply(app, db).startswith("Kinga: note added")
+
+
+def test_the_same_words_from_a_reporters_phone_are_a_conversation(app, db, case):
+    staff_phone(app, on_call=True)
+    reporter = Texter(app.test_client(), phone="+254799000777")
+    reporter.send(f"ACK {case.reference}")
+    after = reload(db, case)
+    assert after.assigned_to_id is None and events(db, case) == ["case_opened"]
+    assert not last_reply(app, db).startswith(("Kinga:", "Not allowed"))
+
+
+def test_other_texts_from_a_staff_phone_are_a_conversation(app, db, case):
+    phone = staff_phone(app, on_call=True)
+    phone.send("HELP")
+    assert not last_reply(app, db).startswith(("Kinga:", "Not allowed"))
+
+
+def test_replies_are_in_the_staff_language(app, db, case):
+    phone = staff_phone(app, on_call=True, languages=["fr"])
+    phone.send(f"ACK {case.reference}")
+    assert last_reply(app, db).startswith(
+        f"Kinga : dossier {format_reference(case.reference)} pris"
+    )
+    assert EventKind.ACKNOWLEDGED in events(db, case)

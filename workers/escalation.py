@@ -1,0 +1,136 @@
+"""Escalation: an immediate case nobody acknowledged in time goes to the on-call supervisors.
+
+The intake that opens an immediate case writes an outbox row for ``escalate_case``; the
+dispatcher schedules it for the due time (``TriagePolicy.escalate_within`` after the case
+opened) under one job id per case. When it runs it does nothing if the case was acknowledged
+or closed meanwhile, or was escalated already; otherwise it marks the case escalated (the
+named operation ``escalate``, audited) and queues the supervisors' alerts in the same
+transaction, then dispatches them to the urgent queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import redis
+from rq import get_current_job
+from sqlalchemy.orm import Session, sessionmaker
+
+from case_store.crypto import Vault
+from case_store.db import make_engine, make_sessionmaker
+from case_store.enums import CaseStatus
+from case_store.models import Case
+from case_store.operations import escalate
+from case_store.triage import TriagePolicy
+from workers.alerts import escalation_due, queue_alerts
+from workers.connection import embedded_redis_url, redis_from_url
+from workers.dispatch import dispatch
+from workers.profile import Profile, load_profile
+from workers.senders import NoSenders, installed
+from workers.settings import Settings
+
+log = logging.getLogger("kinga.escalation")
+
+
+class Outcome:
+    """What ``escalate_case`` returns (the job's result), one word each."""
+
+    ESCALATED = "escalated"
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+    ALREADY = "already_escalated"
+    NOT_DUE = "not_due"
+    MISSING = "missing"
+
+
+def escalate_case(case_id: int, due: str | None = None) -> str:
+    """RQ job: ``run_escalation`` for ``case_id`` now (``due`` is when it was scheduled for)."""
+    try:
+        settings = installed().settings
+    except NoSenders:
+        settings = Settings.from_env()
+    job = get_current_job()
+    connection = (
+        job.connection
+        if job is not None
+        else redis_from_url(settings.redis_url or embedded_redis_url(settings.var_dir))
+    )
+    profile = _profile(settings.deployment)
+    return run_escalation(
+        _sessions(settings.database_url),
+        connection,
+        _vault(settings.encryption_keys, settings.phone_hash_key),
+        profile=profile,
+        policy=_policy(profile),
+        max_segments=settings.sms_max_segments,
+        case_id=case_id,
+        now=datetime.now(UTC),
+    )
+
+
+def run_escalation(
+    sessions: sessionmaker[Session],
+    connection: redis.Redis[bytes],
+    vault: Vault,
+    *,
+    profile: Profile,
+    policy: TriagePolicy,
+    max_segments: int,
+    case_id: int,
+    now: datetime,
+) -> str:
+    """Escalate ``case_id`` if it is due and still unacknowledged; returns an ``Outcome``."""
+    rows = []
+    with sessions.begin() as db:
+        case = db.get(Case, case_id, with_for_update=True)
+        if case is None:
+            log.warning("escalation: case %s does not exist", case_id)
+            return Outcome.MISSING
+        if case.status is CaseStatus.CLOSED:
+            outcome = Outcome.CLOSED
+        elif case.acknowledged_at is not None:
+            outcome = Outcome.ACKNOWLEDGED
+        elif now < escalation_due(case, policy):
+            log.warning("escalation: case %s is not due yet; nothing done", case_id)
+            return Outcome.NOT_DUE
+        elif escalate(db, case, now=now) is None:
+            outcome = Outcome.ALREADY
+        else:
+            rows = queue_alerts(
+                db,
+                vault,
+                case,
+                profile=profile,
+                max_segments=max_segments,
+                now=now,
+                escalation=True,
+            )
+            outcome = Outcome.ESCALATED
+        if outcome != Outcome.ESCALATED:
+            log.info("escalation: case %s %s; nothing to do", case_id, outcome)
+            return outcome
+    dispatch(sessions, connection, rows)
+    log.warning("escalation: case %s not acknowledged in time; supervisors alerted", case_id)
+    return outcome
+
+
+@lru_cache(maxsize=4)
+def _sessions(database_url: str) -> sessionmaker[Session]:
+    return make_sessionmaker(make_engine(database_url))
+
+
+@lru_cache(maxsize=4)
+def _vault(encryption_keys: tuple[str, ...], phone_hash_key: str) -> Vault:
+    return Vault(encryption_keys, phone_hash_key)
+
+
+@lru_cache(maxsize=4)
+def _profile(folder: Path) -> Profile:
+    return load_profile(folder)
+
+
+def _policy(profile: Profile) -> TriagePolicy:
+    return TriagePolicy.from_mapping(profile.triage) if profile.triage else TriagePolicy.default()
