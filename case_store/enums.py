@@ -170,21 +170,21 @@ class EventKind(StrEnum):
 
 
 class MessageStatus(StrEnum):
-    """Where a message is, in one vocabulary for every provider (the same words as
-    ``workers.sending.MessageStatus``, plus ``received`` for inbound messages).
+    """Where a message is, in one vocabulary for every provider (send jobs and provider
+    adapters use it through ``workers.sending``), plus ``received`` for inbound messages.
 
     ``rank`` orders the states so receipts arriving out of order never move a message back:
     a late ``sent`` never overwrites ``delivered``; equal ranks keep the first final state.
     """
 
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    UNDELIVERED = "undelivered"
-    RECEIVED = "received"
-    UNKNOWN = "unknown"
+    QUEUED = "queued"  # the provider accepted it
+    SENDING = "sending"  # the provider is handing it to a carrier
+    SENT = "sent"  # a carrier has it
+    DELIVERED = "delivered"  # the handset has it
+    FAILED = "failed"  # never reached a carrier
+    UNDELIVERED = "undelivered"  # a carrier or the handset refused it
+    RECEIVED = "received"  # an inbound message
+    UNKNOWN = "unknown"  # a status we do not know; recorded, never acted on
 
     @property
     def rank(self) -> int:
@@ -193,6 +193,10 @@ class MessageStatus(StrEnum):
     @property
     def is_final(self) -> bool:
         return self in _MESSAGE_FINAL
+
+    def supersedes(self, current: MessageStatus | None) -> bool:
+        """Whether a receipt with this status should replace ``current``."""
+        return current is None or self.rank > current.rank
 
 
 _MESSAGE_RANK = {

@@ -15,55 +15,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
 from typing import Protocol
 
+from case_store.enums import MessageStatus
 from case_store.masking import mask_phone
+
+__all__ = [
+    "DEFAULT_SEND_TIMEOUT",
+    "MessageStatus",
+    "OutboundSms",
+    "PermanentFailure",
+    "SendFailure",
+    "SendResult",
+    "Sender",
+    "TemporaryFailure",
+    "parse_retry_after",
+]
 
 DEFAULT_SEND_TIMEOUT = 10.0  # seconds for one provider API call, connect and read
 MAX_RETRY_AFTER = 3600.0  # a provider asking us to wait longer than this is treated as an hour
-
-
-class MessageStatus(StrEnum):
-    """Where a message is, in one vocabulary for every provider.
-
-    It lives here, not in the gateway, because send jobs record it too. ``rank`` orders the
-    states so that receipts arriving out of order never move a message backwards: a late
-    ``sent`` never overwrites ``delivered``, and ``unknown`` never overwrites anything.
-    """
-
-    QUEUED = "queued"  # the provider accepted it
-    SENDING = "sending"  # the provider is handing it to a carrier
-    SENT = "sent"  # a carrier has it
-    DELIVERED = "delivered"  # the handset has it
-    FAILED = "failed"  # never reached a carrier
-    UNDELIVERED = "undelivered"  # a carrier or the handset refused it
-    UNKNOWN = "unknown"  # a status we do not know; recorded, never acted on
-
-    @property
-    def is_final(self) -> bool:
-        return self in _FINAL
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    def supersedes(self, current: MessageStatus | None) -> bool:
-        """Whether a receipt with this status should replace ``current``."""
-        return current is None or self.rank > current.rank
-
-
-_FINAL = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED, MessageStatus.UNDELIVERED})
-# Equal ranks keep the first final state; only the handset's own ``delivered`` beats a failure.
-_RANK = {
-    MessageStatus.UNKNOWN: 0,
-    MessageStatus.QUEUED: 10,
-    MessageStatus.SENDING: 20,
-    MessageStatus.SENT: 30,
-    MessageStatus.FAILED: 40,
-    MessageStatus.UNDELIVERED: 40,
-    MessageStatus.DELIVERED: 50,
-}
 
 
 @dataclass(frozen=True, repr=False)

@@ -37,7 +37,12 @@ def test_receipts_never_move_a_message_backwards(
 
 
 def test_final_states() -> None:
-    assert {status for status in S if status.is_final} == {S.DELIVERED, S.FAILED, S.UNDELIVERED}
+    assert {status for status in S if status.is_final} == {
+        S.DELIVERED,
+        S.FAILED,
+        S.UNDELIVERED,
+        S.RECEIVED,
+    }
 
 
 NOW = datetime(2024, 3, 5, 10, 0, 0, tzinfo=UTC)
