@@ -25,6 +25,7 @@ from dialogs.render import load_translations
 from dialogs.tree import Tree, TreeError, default_tree_path, load_tree
 from gateway.ussd_sessions import UssdSessionStore
 from workers.connection import embedded_redis_url, redis_from_url
+from workers.context import triage_policy
 from workers.profile import Profile, load_profile
 from workers.settings import Settings
 
@@ -47,16 +48,13 @@ class Runtime:
         profile = load_profile(settings.deployment)
         tree = tree_for(profile)
         engine = make_engine(settings.database_url)
-        triage = (
-            TriagePolicy.from_mapping(profile.triage) if profile.triage else TriagePolicy.default()
-        )
         return cls(
             settings=settings,
             profile=profile,
             engine=engine,
             sessions=make_sessionmaker(engine),
             vault=Vault(settings.encryption_keys, settings.phone_hash_key),
-            triage=triage,
+            triage=triage_policy(profile),
             tree=tree,
         )
 

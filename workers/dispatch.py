@@ -17,25 +17,21 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
 import redis
-from rq import Queue, Retry, get_current_job
+from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.queue import EnqueueData
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from case_store.db import make_engine, make_sessionmaker
 from case_store.models import OutboxRow
 from case_store.outbox import mark_dispatched, outbox_job_id, undispatched
 from workers import outbound, outgoing
-from workers.connection import embedded_redis_url, redis_from_url
+from workers.context import job_redis, job_settings, sessions_for
 from workers.queues import DEFAULT, URGENT, queue
-from workers.senders import NoSenders, installed
-from workers.settings import Settings
 
 log = logging.getLogger("kinga.dispatch")
 
@@ -190,19 +186,5 @@ def sweep(
 
 def sweep_outbox() -> int:
     """RQ job (every minute on the cron schedule): ``sweep`` with this worker's settings."""
-    try:
-        settings = installed().settings
-    except NoSenders:
-        settings = Settings.from_env()
-    job = get_current_job()
-    connection = (
-        job.connection
-        if job is not None
-        else redis_from_url(settings.redis_url or embedded_redis_url(settings.var_dir))
-    )
-    return sweep(_sessions(settings.database_url), connection, now=datetime.now(UTC))
-
-
-@lru_cache(maxsize=4)
-def _sessions(database_url: str) -> sessionmaker[Session]:
-    return make_sessionmaker(make_engine(database_url))
+    settings = job_settings()
+    return sweep(sessions_for(settings.database_url), job_redis(settings), now=datetime.now(UTC))

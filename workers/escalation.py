@@ -12,25 +12,26 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
 
 import redis
-from rq import get_current_job
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
-from case_store.db import make_engine, make_sessionmaker
 from case_store.enums import CaseStatus
 from case_store.models import Case
 from case_store.operations import escalate
 from case_store.triage import TriagePolicy
 from workers.alerts import escalation_due, queue_alerts
-from workers.connection import embedded_redis_url, redis_from_url
+from workers.context import (
+    job_redis,
+    job_settings,
+    profile_for,
+    sessions_for,
+    triage_policy,
+    vault_for,
+)
 from workers.dispatch import dispatch
-from workers.profile import Profile, load_profile
-from workers.senders import NoSenders, installed
-from workers.settings import Settings
+from workers.profile import Profile
 
 log = logging.getLogger("kinga.escalation")
 
@@ -48,23 +49,14 @@ class Outcome:
 
 def escalate_case(case_id: int, due: str | None = None) -> str:
     """RQ job: ``run_escalation`` for ``case_id`` now (``due`` is when it was scheduled for)."""
-    try:
-        settings = installed().settings
-    except NoSenders:
-        settings = Settings.from_env()
-    job = get_current_job()
-    connection = (
-        job.connection
-        if job is not None
-        else redis_from_url(settings.redis_url or embedded_redis_url(settings.var_dir))
-    )
-    profile = _profile(settings.deployment)
+    settings = job_settings()
+    profile = profile_for(settings.deployment)
     return run_escalation(
-        _sessions(settings.database_url),
-        connection,
-        _vault(settings.encryption_keys, settings.phone_hash_key),
+        sessions_for(settings.database_url),
+        job_redis(settings),
+        vault_for(settings),
         profile=profile,
-        policy=_policy(profile),
+        policy=triage_policy(profile),
         max_segments=settings.sms_max_segments,
         case_id=case_id,
         now=datetime.now(UTC),
@@ -115,22 +107,3 @@ def run_escalation(
     dispatch(sessions, connection, rows)
     log.warning("escalation: case %s not acknowledged in time; supervisors alerted", case_id)
     return outcome
-
-
-@lru_cache(maxsize=4)
-def _sessions(database_url: str) -> sessionmaker[Session]:
-    return make_sessionmaker(make_engine(database_url))
-
-
-@lru_cache(maxsize=4)
-def _vault(encryption_keys: tuple[str, ...], phone_hash_key: str) -> Vault:
-    return Vault(encryption_keys, phone_hash_key)
-
-
-@lru_cache(maxsize=4)
-def _profile(folder: Path) -> Profile:
-    return load_profile(folder)
-
-
-def _policy(profile: Profile) -> TriagePolicy:
-    return TriagePolicy.from_mapping(profile.triage) if profile.triage else TriagePolicy.default()

@@ -27,15 +27,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 
 import redis
 from rq import Retry, get_current_job
 from rq.job import Job
 from sqlalchemy.orm import Session, sessionmaker
 
-from case_store.crypto import Vault
-from case_store.db import make_engine, make_sessionmaker
 from case_store.enums import Direction, MessageEventKind
 from case_store.enums import MessageStatus as LoggedStatus
 from case_store.messages import (
@@ -46,7 +43,7 @@ from case_store.messages import (
     set_opt_out,
 )
 from case_store.models import Message
-from workers.connection import embedded_redis_url, redis_from_url
+from workers.context import job_redis, sessions_for, vault_for
 from workers.rate_limit import SendRateLimiter
 from workers.senders import Outbound, installed
 from workers.sending import (
@@ -57,7 +54,6 @@ from workers.sending import (
     SendFailure,
     TemporaryFailure,
 )
-from workers.settings import Settings
 
 log = logging.getLogger("kinga.outbound")
 
@@ -113,8 +109,7 @@ def send_message(public_id: str, opt_out_confirmation: bool = False) -> str:
     """RQ job: send the outbound message ``public_id``; returns an ``Outcome`` word."""
     outbound = installed()
     job = get_current_job()
-    connection = job.connection if job is not None else _redis(outbound.settings)
-    return Send(outbound, connection, job).run(public_id, opt_out_confirmation)
+    return Send(outbound, job_redis(outbound.settings), job).run(public_id, opt_out_confirmation)
 
 
 class Send:
@@ -133,8 +128,8 @@ class Send:
         self.outbound = outbound
         self.connection = connection
         self.job = job
-        self.sessions = sessions or _sessions(settings.database_url)
-        self.vault = _vault(settings.encryption_keys, settings.phone_hash_key)
+        self.sessions = sessions or sessions_for(settings.database_url)
+        self.vault = vault_for(settings)
         self.limiter = SendRateLimiter(connection, dict(settings.sms_rates))
         self.provider_called = False
 
@@ -339,18 +334,3 @@ class Send:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _redis(settings: Settings) -> redis.Redis[bytes]:
-    return redis_from_url(settings.redis_url or embedded_redis_url(settings.var_dir))
-
-
-@lru_cache(maxsize=4)
-def _sessions(database_url: str) -> sessionmaker[Session]:
-    """One engine per database per worker process, not one per job."""
-    return make_sessionmaker(make_engine(database_url))
-
-
-@lru_cache(maxsize=4)
-def _vault(encryption_keys: tuple[str, ...], phone_hash_key: str) -> Vault:
-    return Vault(encryption_keys, phone_hash_key)

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from case_store.db import make_engine, make_sessionmaker
 from case_store.retention import RetentionPolicy, purge
-from workers.profile import load_profile
-from workers.settings import Settings
+from workers.context import job_settings, profile_for, sessions_for
 
 log = logging.getLogger("kinga.retention")
 
@@ -42,12 +39,6 @@ def purge_expired(now: str | None = None) -> dict[str, int]:
     at = datetime.fromisoformat(now) if now else datetime.now(UTC)
     if at.tzinfo is None:
         raise ValueError("now must carry a time zone")
-    settings = Settings.from_env()
-    policy = load_profile(settings.deployment).retention
-    return purge_now(_sessions(settings.database_url), policy, now=at)
-
-
-@lru_cache(maxsize=4)
-def _sessions(database_url: str) -> sessionmaker[Session]:
-    """One engine per database per worker process, not one per job."""
-    return make_sessionmaker(make_engine(database_url))
+    settings = job_settings()
+    policy = profile_for(settings.deployment).retention
+    return purge_now(sessions_for(settings.database_url), policy, now=at)
