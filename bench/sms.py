@@ -21,13 +21,10 @@ an embedded Redis. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import http.client
-import itertools
 import os
 import socketserver
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -41,6 +38,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import redis  # noqa: E402
 from rq import Queue, SimpleWorker, Worker  # noqa: E402
 from rq.serializers import JSONSerializer  # noqa: E402
+from serving import gunicorn, load  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
@@ -101,46 +99,6 @@ def reset(env: dict[str, str]) -> None:
 # --- inbound ----------------------------------------------------------------------------------
 
 
-def load(
-    port: int,
-    request: Callable[[int], tuple[str, bytes, dict[str, str]]],
-    seconds: float,
-    clients: int,
-) -> float:
-    """Requests per second from ``clients`` keep-alive connections for ``seconds``;
-    ``request(n)`` builds the n-th request (path, body, headers)."""
-    done = [0] * clients
-    counter = itertools.count()
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-    failures: list[int] = []
-
-    def run(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while time.monotonic() < stop:
-            with lock:
-                n = next(counter)
-            path, body, headers = request(n)
-            conn.request("POST", path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            if response.status != 200:
-                failures.append(response.status)
-            done[i] += 1
-        conn.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    rate = sum(done) / (time.monotonic() - started)
-    if failures:
-        print(f"  ({len(failures)} answers were not 200, e.g. {failures[0]})")
-    return rate
-
-
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -188,31 +146,6 @@ def at_request(run: str, key: str) -> Callable[[int], tuple[str, bytes, dict[str
 
 def bare_request(n: int) -> tuple[str, bytes, dict[str, str]]:
     return "/sms", urlencode({"Body": "HELP", "MessageSid": f"SM{n}"}).encode(), FORM
-
-
-def gunicorn(app: str, port: int, env: dict[str, str], cwd: Path) -> Callable[[], None]:
-    import subprocess
-
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--log-level", "warning", app],
-        env={**os.environ, **env, "PYTHONPATH": f"{cwd}:{ROOT}"},
-        cwd=cwd,
-    )  # fmt: skip
-    for _ in range(200):
-        try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        raise RuntimeError(f"{app} did not start")
-
-    def stop() -> None:
-        process.terminate()
-        process.wait()
-
-    return stop
 
 
 def inbound(env: dict[str, str], tmp: Path, seconds: float, clients: int) -> None:

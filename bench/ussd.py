@@ -15,19 +15,19 @@ an embedded Redis. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from serving import gunicorn, load  # noqa: E402
 
 from case_store import migrate  # noqa: E402
 from workers.connection import embedded_redis_url  # noqa: E402
@@ -83,53 +83,8 @@ def server_times(env: dict[str, str], sessions: int) -> list[float]:
     return times
 
 
-def load(port: int, path: str, body: bytes, seconds: float, clients: int) -> float:
-    """Requests per second from ``clients`` keep-alive connections for ``seconds``."""
-    done = [0] * clients
-    stop = time.monotonic() + seconds
-
-    def run(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        while time.monotonic() < stop:
-            conn.request("POST", path, body=body, headers=headers)
-            conn.getresponse().read()
-            done[i] += 1
-        conn.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(done) / (time.monotonic() - started)
-
-
-def gunicorn(app: str, port: int, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-            app,
-        ],
-        env={**os.environ, **env, "PYTHONPATH": f"{cwd}:{ROOT}"},
-        cwd=cwd,
-    )
-    for _ in range(100):
-        try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/")
-            return process
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{app} did not start")
+def _same_request(path: str, body: bytes, _n: int) -> tuple[str, bytes, dict[str, str]]:
+    return path, body, {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def main() -> None:
@@ -166,13 +121,13 @@ def main() -> None:
             ("bare Flask", "bare_app:app", "/ussd", 5601),
             ("Kinga USSD", "gateway:create_app()", f"/ussd/africastalking?key={key}", 5602),
         ):
-            server = gunicorn(app, port, env, tmp)
+            stop = gunicorn(app, port, env, tmp)
             try:
-                load(port, path, form, 1, args.clients)  # warm up
-                rates[name] = load(port, path, form, args.seconds, args.clients)
+                request = partial(_same_request, path, form)
+                load(port, request, 1, args.clients)  # warm up
+                rates[name] = load(port, request, args.seconds, args.clients)
             finally:
-                server.terminate()
-                server.wait()
+                stop()
             print(f"{name}: {rates[name]:.0f} requests/s")
         ratio = rates["Kinga USSD"] / rates["bare Flask"]
         print(f"throughput ratio Kinga/bare Flask: {ratio:.0%} (target >= 50%)")
