@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from case_store import migrate
 from case_store.base import Base
 from case_store.db import make_engine, make_sessionmaker
-from workers.connection import embedded_redis_url, redis_from_url
+from workers.connection import embedded_redis_url, redis_from_url, stop_embedded_redis
 from workers.settings import Settings
 
 TEST_FERNET_KEY = "x3hWgUZUQ3Ws0yh7kJhZyb7bI2PgsX7qZmCQJQ7xX9s="
@@ -65,8 +65,13 @@ def db(db_engine: Engine) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return os.environ.get("KINGA_REDIS_URL") or embedded_redis_url(tmp_path_factory.mktemp("redis"))
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("KINGA_REDIS_URL")
+    if url:
+        yield url
+        return
+    yield embedded_redis_url(tmp_path_factory.mktemp("redis"))
+    stop_embedded_redis()
 
 
 @pytest.fixture

