@@ -29,6 +29,11 @@ DOMAIN: Final = "messages"
 _NO_PARAMS: Final[Mapping[str, str]] = MappingProxyType({})
 
 
+def N_(message: str) -> str:
+    """Mark a message id in Python code for extraction; it is translated where it is shown."""
+    return message
+
+
 class RenderError(KeyError):
     """A placeholder had no value: a bug in the caller, never the reporter's fault."""
 

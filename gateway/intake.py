@@ -28,7 +28,7 @@ from case_store.queries import find_case_by_reference
 from case_store.references import format_reference
 from case_store.reporters import set_reporter_language
 from dialogs.engine import Step, advance, can_resume, resume, start
-from dialogs.render import render
+from dialogs.render import N_, render
 from gateway.callers import add_information, ask_callback, caller_language, lookup_status
 from gateway.providers.africastalking_ussd import SESSION_STATUSES, UssdRequest, UssdSessionEnded
 from gateway.runtime import Runtime
@@ -37,11 +37,6 @@ from workers.alerts import on_case_opened
 from workers.dispatch import dispatch
 
 log = logging.getLogger("kinga.intake")
-
-
-def N_(message: str) -> str:
-    """Mark a message id for extraction; translated where it is shown."""
-    return message
 
 
 UNAVAILABLE = N_("Sorry, the service is not available right now. Please try again later.")

@@ -35,6 +35,7 @@ from case_store.operations import (
 from case_store.permissions import ROLE_ACTIONS, Action, allowed
 from case_store.queries import find_case_by_reference
 from case_store.references import format_reference
+from dialogs.render import N_
 from gateway.runtime import Runtime
 
 log = logging.getLogger("kinga.staff_sms")
@@ -46,11 +47,6 @@ SMS_CLOSURE_REASONS = tuple(r.value for r in ClosureReason if r is not ClosureRe
 _COMMAND = re.compile(r"\s*(ACK|NOTE|CLOSE)(?:\s+(.*))?\s*", re.IGNORECASE | re.DOTALL)
 # Nine digits, optionally grouped by spaces or dashes (482-177-305, 482 177 305).
 _REFERENCE = re.compile(r"((?:\d[ \-]?){8}\d)(?:\s+(.*))?", re.DOTALL)
-
-
-def N_(message: str) -> str:
-    """Mark a message id for extraction; translated where it is sent."""
-    return message
 
 
 USAGE = N_("Kinga: reply ACK, NOTE or CLOSE with the case reference, e.g. ACK 482177305")

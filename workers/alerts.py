@@ -27,17 +27,12 @@ from case_store.queries import on_call_users
 from case_store.references import format_reference
 from case_store.triage import TriagePolicy
 from case_store.users import staff_language
-from dialogs.render import fold_to_gsm7, load_translations
+from dialogs.render import N_, fold_to_gsm7, load_translations
 from workers.dispatch import ESCALATE_JOB
 from workers.outgoing import TooLong, queue_sms
 from workers.profile import Profile
 
 log = logging.getLogger("kinga.alerts")
-
-
-def N_(message: str) -> str:
-    """Mark a message id for extraction; translated where it is sent."""
-    return message
 
 
 NEW_CASE = N_(
