@@ -1,7 +1,8 @@
-"""``kinga messages list``: the message log for operators, numbers masked, bodies never shown.
+"""``kinga messages list``: the message log for operators, numbers masked, bodies not shown.
 
 It is also how a developer sees what the ``log`` provider "sent": every outbound message is
-there with its provider, status, attempts and timeline.
+there with its provider, status, attempts and timeline, and, outside production only,
+``--bodies`` adds the text itself.
 """
 
 from __future__ import annotations
@@ -49,10 +50,15 @@ def _since(value: str | None) -> datetime | None:
 )
 @click.option("--direction", type=click.Choice(sorted(DIRECTIONS)), help="in or out.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--bodies", is_flag=True, help="Show message texts (development only).")
 @with_appcontext
-def messages_list(as_json: bool, since: str | None, direction: str | None, limit: int) -> None:
+def messages_list(
+    as_json: bool, since: str | None, direction: str | None, limit: int, bodies: bool
+) -> None:
     """Print recent messages, newest first."""
     rt = runtime()
+    if bodies and rt.settings.production:
+        raise click.UsageError("--bodies is refused when KINGA_ENV=production")
     with rt.sessions() as session:
         messages = list_messages(
             session,
@@ -60,15 +66,16 @@ def messages_list(as_json: bool, since: str | None, direction: str | None, limit
             direction=DIRECTIONS[direction] if direction else None,
             limit=limit,
         )
-        rows = [message_summary(rt.vault, message) for message in messages]
+        rows = [message_summary(rt.vault, message, show_body=bodies) for message in messages]
     click.echo(json.dumps(rows, indent=None if as_json else 2, ensure_ascii=False))
 
 
-def message_summary(vault: Vault, message: Message) -> dict[str, Any]:
-    """A message as operators see it: the number masked, the body only as its length."""
+def message_summary(vault: Vault, message: Message, *, show_body: bool = False) -> dict[str, Any]:
+    """A message as operators see it: the number masked, the body only as its length (and
+    the text itself when ``show_body``, which only development allows)."""
     phone = vault.decrypt(message.phone_encrypted) if message.phone_encrypted else None
     body = vault.decrypt(message.body_encrypted) if message.body_encrypted else None
-    return {
+    summary = {
         "id": message.public_id,
         "direction": "in" if message.direction is Direction.INBOUND else "out",
         "channel": message.channel.value,
@@ -90,3 +97,6 @@ def message_summary(vault: Vault, message: Message) -> dict[str, Any]:
             {**event.as_dict(), "provider_id": event.provider_id} for event in message.timeline
         ],
     }
+    if show_body:
+        summary["body"] = body if body is not None else PURGED
+    return summary

@@ -10,6 +10,7 @@ import pytest
 from fakes import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 from sms_client import PHONE, REPORT_ANSWERS, Texter, outbound
 
+from gateway import create_app
 from gateway.providers import build_senders
 from gateway.providers.log_sms import LogSender
 from workers import senders
@@ -136,3 +137,18 @@ def test_a_misconfigured_provider_stops_the_worker_with_a_clear_message(
 ):
     with pytest.raises(SettingsError, match=message):
         build_senders(replace(settings, sms_providers=providers, twilio_account_sid=""))
+
+
+def test_message_bodies_show_only_outside_production(app, client, runner, settings, db):
+    Texter(client, "africastalking").send("HELP")
+    plain = json.loads(runner.invoke(args=["messages", "list", "--json"]).output)
+    assert all("body" not in row for row in plain)
+    shown = json.loads(runner.invoke(args=["messages", "list", "--json", "--bodies"]).output)
+    assert {row["body"] for row in shown if row["direction"] == "in"} == {"HELP"}
+    assert any("116" in row["body"] for row in shown if row["direction"] == "out")
+
+    production = create_app(replace(settings, env="production")).test_cli_runner()
+    refused = production.invoke(args=["messages", "list", "--bodies"])
+    assert refused.exit_code != 0
+    assert "refused when KINGA_ENV=production" in refused.output
+    assert "HELP" not in refused.output
