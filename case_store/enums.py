@@ -163,6 +163,7 @@ class EventKind(StrEnum):
     DUPLICATE_MERGED = "duplicate_merged"
     REPEAT_CONFIRMED = "repeat_confirmed"
     REPEAT_REJECTED = "repeat_rejected"
+    REPEAT_UNLINKED = "repeat_unlinked"
     REVEALED = "revealed"
     RETENTION_PURGED = "retention_purged"
     CALLBACK_REQUESTED = "callback_requested"
@@ -258,6 +259,9 @@ class RepeatReason(StrEnum):
     """Why a new report was linked to an open case for a person to confirm."""
 
     SAME_REPORTER = "same_reporter"
+    # Same area, category, age band and sex: probably the same child.
+    SAME_CHILD = "same_child"
+    # Only in cases linked before the rule asked for the child's details too; never set now.
     SAME_AREA_CATEGORY = "same_area_category"
 
 

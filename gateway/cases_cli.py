@@ -17,7 +17,7 @@ from case_store.crypto import Vault
 from case_store.enums import CaseStatus, RiskLevel
 from case_store.masking import mask_phone
 from case_store.models import Case, CaseEvent
-from case_store.operations import record_reveal
+from case_store.operations import InvalidTransition, record_reveal, unlink_repeat
 from case_store.queries import find_case_by_reference, is_overdue, list_cases
 from case_store.references import format_reference
 from gateway.runtime import Runtime, runtime
@@ -84,6 +84,31 @@ def cases_list(
         )
         rows = [case_summary(case, now=now) for case in cases]
     click.echo(json.dumps(rows, indent=2 if not as_json else None, ensure_ascii=False))
+
+
+@cases_group.command("unlink")
+@click.argument("reference")
+@with_appcontext
+def cases_unlink(reference: str) -> None:
+    """Undo the repeat link of the case with REFERENCE (audited): both cases carry on apart.
+
+    Example: kinga cases unlink 482-177-305
+    """
+    rt = runtime()
+    with rt.sessions.begin() as session:
+        case = find_case_by_reference(session, reference)
+        if case is None:
+            raise click.ClickException("no case with that reference")
+        original = case.repeat_of
+        try:
+            unlink_repeat(session, case, now=datetime.now(UTC), actor_label=CLI_ACTOR)
+        except InvalidTransition:
+            raise click.ClickException("that case is not linked to another case") from None
+        assert original is not None
+        click.echo(
+            f"case {format_reference(case.reference)} no longer linked to "
+            f"{format_reference(original.reference)}"
+        )
 
 
 @click.group("keys")

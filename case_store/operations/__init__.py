@@ -28,6 +28,7 @@ from case_store.operations.staff import (
     merge_duplicate,
     record_reveal,
     reopen,
+    unlink_repeat,
 )
 from case_store.permissions import PermissionDenied
 from case_store.reports import InvalidReport, Report
@@ -59,4 +60,5 @@ __all__ = [
     "refer",
     "reopen",
     "request_callback",
+    "unlink_repeat",
 ]

@@ -175,8 +175,14 @@ def _possible_repeat(
     now: datetime,
     policy: TriagePolicy,
 ) -> tuple[Case, RepeatReason] | None:
-    """The most recent active case this report may repeat: same reporter first, then same
-    area and category, within the policy's window. Linked, never merged: a person decides."""
+    """The active case this report may repeat, within the policy's window: the reporter's own
+    latest case first, else the latest about the same child (area, category, age band and
+    sex all equal — an area and a category alone describe many children).
+
+    A link is a suggestion for a person, never a merge, and never a chain: a match that is
+    itself linked (and not rejected) hands over the case it points at, so repeats of one
+    concern all point at its first report.
+    """
     if policy.repeat_window <= timedelta(0):
         return None
     recent = select(Case).where(
@@ -185,20 +191,32 @@ def _possible_repeat(
         Case.created_at >= now - policy.repeat_window,
     )
     newest_first = (Case.created_at.desc(), Case.id.desc())
+    match: tuple[Case, RepeatReason] | None = None
     if known_reporter is not None:
         same_reporter = session.scalars(
             recent.where(Case.reporter_id == known_reporter.id).order_by(*newest_first).limit(1)
         ).first()
         if same_reporter is not None:
-            return same_reporter, RepeatReason.SAME_REPORTER
-    same_concern = session.scalars(
-        recent.where(Case.location_code == answers.area, Case.category == answers.category)
-        .order_by(*newest_first)
-        .limit(1)
-    ).first()
-    if same_concern is not None:
-        return same_concern, RepeatReason.SAME_AREA_CATEGORY
-    return None
+            match = same_reporter, RepeatReason.SAME_REPORTER
+    if match is None:
+        same_child = session.scalars(
+            recent.where(
+                Case.location_code == answers.area,
+                Case.category == answers.category,
+                Case.child_age_band == answers.age_band,
+                Case.child_sex == answers.sex,
+            )
+            .order_by(*newest_first)
+            .limit(1)
+        ).first()
+        if same_child is not None:
+            match = same_child, RepeatReason.SAME_CHILD
+    if match is None:
+        return None
+    case, reason = match
+    if case.repeat_of is not None and case.repeat_confirmed is not False:
+        case = case.repeat_of
+    return case, reason
 
 
 def record_contact(

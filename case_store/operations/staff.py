@@ -223,6 +223,41 @@ def confirm_repeat(
     return record_staff_event(session, case, kind, actor, now, before, after)
 
 
+def unlink_repeat(
+    session: Session,
+    case: Case,
+    *,
+    now: datetime,
+    actor: User | None = None,
+    actor_label: str = ACTOR_SYSTEM,
+) -> CaseEvent:
+    """Undo the repeat link of ``case`` (a wrong suggestion, or a wrong decision not yet
+    merged): both cases carry on as unrelated, and the change is audited. A staff ``actor``
+    needs the permission to decide on repeats; the administrator's command line runs on the
+    server and is recorded under ``actor_label``."""
+    if actor is not None:
+        check(actor, Action.CONFIRM_REPEAT, case)
+    if case.repeat_of is None:
+        raise InvalidTransition(f"case {case.id} is not linked to another case")
+    if case.merged_into_id is not None:
+        raise InvalidTransition(f"case {case.id} was merged; a merge is not undone by unlinking")
+    now = as_utc(now, "now")
+    reason = case.repeat_reason.value if case.repeat_reason is not None else None
+    before = {"repeat_of": case.repeat_of.reference, "repeat_reason": reason}
+    case.repeat_of = None
+    case.repeat_of_id = None
+    case.repeat_reason = None
+    case.repeat_confirmed = None
+    after: dict[str, str | None] = {"repeat_of": None, "repeat_reason": None}
+    if actor is not None:
+        return record_staff_event(
+            session, case, EventKind.REPEAT_UNLINKED, actor, now, before, after
+        )
+    return record_event(
+        session, case, EventKind.REPEAT_UNLINKED, actor_label, None, now, after, before
+    )
+
+
 def merge_duplicate(
     session: Session, duplicate: Case, into: Case, *, actor: User, now: datetime
 ) -> CaseEvent:

@@ -18,6 +18,7 @@ from case_store.operations import (
     close,
     confirm_repeat,
     open_case,
+    unlink_repeat,
 )
 from case_store.triage import TriagePolicy
 
@@ -54,7 +55,7 @@ def test_the_same_reporter_within_the_window_is_linked(session: Session, vault: 
     assert opened.data["after"]["repeat_of"] == first.reference
 
 
-def test_the_same_area_and_category_from_another_phone_is_linked(
+def test_the_same_child_details_from_another_phone_are_linked(
     session: Session, vault: Vault
 ) -> None:
     first = open_case(session, vault, build_report(), now=NOW)
@@ -62,7 +63,74 @@ def test_the_same_area_and_category_from_another_phone_is_linked(
         session, vault, build_report(phone=OTHER_PHONE), now=NOW + timedelta(hours=5)
     )
     assert second.repeat_of is first
-    assert second.repeat_reason is RepeatReason.SAME_AREA_CATEGORY
+    assert second.repeat_reason is RepeatReason.SAME_CHILD
+
+
+@pytest.mark.parametrize("change", [{"age_band": "12_14"}, {"sex": "boy"}])
+def test_the_same_area_and_category_alone_is_not_a_repeat(
+    session: Session, vault: Vault, change: dict[str, str]
+) -> None:
+    """A county and a category describe many children: linking on them alone chained every
+    neglect report of a county into one."""
+    open_case(session, vault, build_report(), now=NOW)
+    other = open_case(
+        session,
+        vault,
+        build_report(phone=OTHER_PHONE, answers=answers(**change)),
+        now=NOW + timedelta(hours=1),
+    )
+    assert other.repeat_of is None and other.repeat_reason is None
+
+
+def test_links_point_at_the_first_report_not_along_a_chain(session: Session, vault: Vault) -> None:
+    first = open_case(session, vault, build_report(), now=NOW)
+    phones = ("+254722000111", "+254722000222", "+254722000333")
+    later = [
+        open_case(session, vault, build_report(phone=phone), now=NOW + timedelta(hours=n))
+        for n, phone in enumerate(phones, start=1)
+    ]
+    assert [case.repeat_of for case in later] == [first, first, first]
+
+
+def test_a_rejected_link_is_not_followed(session: Session, vault: Vault) -> None:
+    first = open_case(session, vault, build_report(), now=NOW)
+    second = open_case(
+        session, vault, build_report(phone=OTHER_PHONE), now=NOW + timedelta(hours=1)
+    )
+    confirm_repeat(
+        session, second, False, actor=add_user(session, "supervisor"), now=NOW + timedelta(hours=2)
+    )
+    third = open_case(
+        session, vault, build_report(phone="+254722000444"), now=NOW + timedelta(hours=3)
+    )
+    # The second case was judged another child: the newest matching case is its own root.
+    assert third.repeat_of is second and first.id != second.id
+
+
+def test_unlink_undoes_a_link_and_is_audited(session: Session, vault: Vault) -> None:
+    first = open_case(session, vault, build_report(), now=NOW)
+    second = open_case(
+        session, vault, build_report(phone=OTHER_PHONE), now=NOW + timedelta(hours=1)
+    )
+    event = unlink_repeat(session, second, now=NOW + timedelta(hours=2), actor_label="admin_cli")
+    assert second.repeat_of is None and second.repeat_reason is None
+    assert second.repeat_confirmed is None
+    assert event.kind is EventKind.REPEAT_UNLINKED and event.actor == "admin_cli"
+    assert event.data["before"] == {"repeat_of": first.reference, "repeat_reason": "same_child"}
+    assert event.data["after"] == {"repeat_of": None, "repeat_reason": None}
+    with pytest.raises(InvalidTransition, match="not linked"):
+        unlink_repeat(session, second, now=NOW + timedelta(hours=3))
+
+
+def test_a_caseworker_unlinks_only_with_the_permission(session: Session, vault: Vault) -> None:
+    open_case(session, vault, build_report(), now=NOW)
+    second = open_case(
+        session, vault, build_report(phone=OTHER_PHONE), now=NOW + timedelta(hours=1)
+    )
+    outsider = add_user(session, "caseworker", areas=["001"])
+    with pytest.raises(PermissionDenied):
+        unlink_repeat(session, second, now=NOW + timedelta(hours=2), actor=outsider)
+    assert second.repeat_of is not None
 
 
 @pytest.mark.parametrize(

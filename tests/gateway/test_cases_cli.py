@@ -218,3 +218,22 @@ def test_retention_purge_on_a_clock_moved_forward(app: Flask, runner: FlaskCliRu
         assert by_reference[still_open].narrative_encrypted is not None
     naive = runner.invoke(retention_group, ["purge", "--now", "2030-01-01T00:00:00"])
     assert naive.exit_code != 0 and "time zone" in naive.output
+
+
+def test_unlink_undoes_a_repeat_link_and_is_audited(app: Flask, runner: FlaskCliRunner) -> None:
+    first = _open(app, 1, now=PAST)
+    second = _open(app, 2, now=PAST + timedelta(hours=1))
+    shown = _json(runner.invoke(cases_group, ["show", second, "--json"]).output)
+    assert isinstance(shown, dict) and shown["repeat"]["reason"] == "same_child"
+    result = runner.invoke(cases_group, ["unlink", second])
+    assert result.exit_code == 0, result.output
+    assert first[:3] in result.output
+    shown = _json(runner.invoke(cases_group, ["show", second, "--json"]).output)
+    assert isinstance(shown, dict)
+    assert shown["repeat"] == {"of": None, "reason": None, "confirmed": None}
+    assert shown["audit"][-1]["kind"] == "repeat_unlinked"
+    assert shown["audit"][-1]["actor"] == "admin_cli"
+    again = runner.invoke(cases_group, ["unlink", second])
+    assert again.exit_code != 0 and "not linked" in again.output
+    unknown = runner.invoke(cases_group, ["unlink", "123"])
+    assert unknown.exit_code != 0 and "no case with that reference" in unknown.output
