@@ -44,9 +44,10 @@ VERBS = ("ack", "note", "close")
 # A duplicate is closed by merging it into the case it repeats (console), not by SMS.
 SMS_CLOSURE_REASONS = tuple(r.value for r in ClosureReason if r is not ClosureReason.DUPLICATE)
 
-_COMMAND = re.compile(r"\s*(ACK|NOTE|CLOSE)(?:\s+(.*))?\s*", re.IGNORECASE | re.DOTALL)
-# Nine digits, optionally grouped by spaces or dashes (482-177-305, 482 177 305).
-_REFERENCE = re.compile(r"((?:\d[ \-]?){8}\d)(?:\s+(.*))?", re.DOTALL)
+# Typed on a keypad: any case, spaces, a colon or a dot after the verb ("Ack: 482177305.").
+_COMMAND = re.compile(r"\s*(ACK|NOTE|CLOSE)(?![^\W\d_])[\s:.,#-]*(.*)", re.IGNORECASE | re.DOTALL)
+# Nine digits, grouped or not (482-177-305, 482 177 305, 482.177.305), then punctuation.
+_REFERENCE = re.compile(r"((?:\d[\s.\-]*){8}\d)(?!\d)[\s.,;:!-]*(.*)", re.DOTALL)
 
 
 USAGE = N_("Kinga: reply ACK, NOTE or CLOSE with the case reference, e.g. ACK 482177305")
@@ -143,7 +144,7 @@ def _apply(
         add_note(db, rt.vault, case, command.rest, actor=user, now=now)
         return NOTED, {}
     words = command.rest.split(maxsplit=1)
-    reason = words[0].lower().replace("-", "_") if words else ""
+    reason = words[0].lower().strip(".,;:!").replace("-", "_") if words else ""
     if reason not in SMS_CLOSURE_REASONS:
         return REASONS, {"reasons": ", ".join(SMS_CLOSURE_REASONS)}
     if not allowed(user, Action.CLOSE, case):

@@ -72,6 +72,32 @@ def test_parse_staff_commands():
     assert parse_staff_command("REPORT") is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ACK 069-875-189.",
+        "ack 069875189",
+        "  Ack   069 875 189 !",
+        "ACK: 069.875.189",
+        "ACK069875189",
+        "ACK 069 - 875 - 189",
+    ],
+)
+def test_parse_forgives_case_spaces_and_punctuation(text):
+    command = parse_staff_command(text)
+    assert command is not None
+    assert (command.verb, command.reference, command.rest) == ("ack", "069875189", "")
+
+
+def test_parse_keeps_the_note_and_the_reason_without_stray_punctuation():
+    note = parse_staff_command("note 069-875-189. Child seen, safe.")
+    assert (note.reference, note.rest) == ("069875189", "Child seen, safe.")
+    close = parse_staff_command("CLOSE 069875189, resolved.")
+    assert (close.reference, close.rest) == ("069875189", "resolved.")
+    assert parse_staff_command("ACK 0698751891") .reference is None  # ten digits: not a reference
+    assert parse_staff_command("ACKNOWLEDGED 069875189") is None
+
+
 def test_ack_from_the_on_call_caseworker_claims_and_acknowledges(app, db, case):
     phone = staff_phone(app, areas=[MOMBASA], on_call=True)
     assert phone.send(f"ACK {case.reference}").status_code == 200
@@ -112,7 +138,7 @@ def test_note_and_close_by_the_assignee(app, db, case):
     phone.send(f"ACK {case.reference}")
     phone.send(f"NOTE {case.reference} Visited; child safe with aunt")
     assert last_reply(app, db) == f"Kinga: note added to case {format_reference(case.reference)}."
-    phone.send(f"CLOSE {case.reference} resolved Family supported")
+    phone.send(f"close {format_reference(case.reference)}, Resolved. Family supported")
     after = reload(db, case)
     assert after.status is CaseStatus.CLOSED and after.closure_reason is ClosureReason.RESOLVED
     assert len(after.notes) == 2
