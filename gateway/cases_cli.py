@@ -12,14 +12,16 @@ from typing import Any
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from case_store.crypto import Vault
 from case_store.enums import CaseStatus, RiskLevel
 from case_store.masking import mask_phone
-from case_store.models import Case, CaseEvent
+from case_store.models import Case, CaseEvent, User
 from case_store.operations import InvalidTransition, record_reveal, unlink_repeat
 from case_store.queries import find_case_by_reference, is_overdue, list_cases
 from case_store.references import format_reference
+from gateway.case_timeline import case_messages, render_case, timeline
 from gateway.runtime import Runtime, runtime
 
 HIDDEN = "[hidden]"
@@ -34,22 +36,35 @@ def cases_group() -> None:
 
 @cases_group.command("show")
 @click.argument("reference")
-@click.option("--json", "as_json", is_flag=True, help="One line of JSON (default: indented).")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts (default: readable text).")
 @click.option("--reveal", is_flag=True, help="Show personal fields in clear; this is audited.")
 @with_appcontext
 def cases_show(reference: str, as_json: bool, reveal: bool) -> None:
-    """Print the case with REFERENCE (482-177-305 or 482177305)."""
+    """Print the case with REFERENCE (482-177-305 or 482177305) and its timeline: audit
+    events, notes (decrypted; the view is audited) and messages (numbers masked).
+
+    Example: kinga cases show 482-177-305
+    """
     rt = runtime()
     now = datetime.now(UTC)
     with rt.sessions.begin() as session:
         case = find_case_by_reference(session, reference)
         if case is None:
             raise click.ClickException("no case with that reference")
-        if reveal:
-            present = [f for f in REVEALED_FIELDS if _encrypted(case, f) is not None]
-            record_reveal(session, case, present, now=now, actor_label=CLI_ACTOR)
-        document = case_document(rt, case, now=now, reveal=reveal)
-    click.echo(json.dumps(document, indent=2 if not as_json else None, ensure_ascii=False))
+        revealed = [f for f in REVEALED_FIELDS if reveal and _encrypted(case, f) is not None]
+        if not as_json and case.notes:
+            revealed.append("notes")
+        if revealed:
+            record_reveal(session, case, revealed, now=now, actor_label=CLI_ACTOR)
+        if as_json:
+            output = json.dumps(case_document(rt, case, now=now, reveal=reveal), ensure_ascii=False)
+        else:
+            rows = session.execute(select(User.id, User.username))
+            users = {row.id: row.username for row in rows}
+            lines = timeline(case, case_messages(session, case), rt.vault, users)
+            personal = _personal(rt.vault, case, reveal)
+            output = render_case(case, lines, profile=rt.profile, personal=personal)
+    click.echo(output)
 
 
 @cases_group.command("list")

@@ -13,12 +13,13 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
 from case_store.crypto import Vault, VaultError
-from case_store.enums import ClosureReason, EventKind, Role
+from case_store.enums import ClosureReason, EventKind, MessagePurpose, Role
 from case_store.models import Case, CaseEvent, Reporter, User
-from case_store.operations import assign, close, open_case
+from case_store.operations import add_note, assign, claim, close, open_case
 from case_store.reports import Report
 from gateway.cases_cli import cases_group, keys_group, retention_group
 from gateway.runtime import Runtime
+from workers.outgoing import queue_sms
 from workers.settings import Settings
 
 PHONE = "+254712345321"
@@ -100,7 +101,7 @@ def test_show_masks_personal_fields_and_prints_the_audit_trail(
 def test_reveal_shows_the_fields_and_is_audited(app: Flask, runner: FlaskCliRunner) -> None:
     reference = _open(app, 0, now=PAST)
     dashed = f"{reference[:3]}-{reference[3:6]}-{reference[6:]}"
-    result = runner.invoke(cases_group, ["show", dashed, "--reveal"])
+    result = runner.invoke(cases_group, ["show", dashed, "--reveal", "--json"])
     assert result.exit_code == 0, result.output
     case = _json(result.output)
     assert isinstance(case, dict)
@@ -237,3 +238,46 @@ def test_unlink_undoes_a_repeat_link_and_is_audited(app: Flask, runner: FlaskCli
     assert again.exit_code != 0 and "not linked" in again.output
     unknown = runner.invoke(cases_group, ["unlink", "123"])
     assert unknown.exit_code != 0 and "no case with that reference" in unknown.output
+
+
+def test_show_prints_a_readable_timeline_with_notes_and_masked_messages(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    rt = _rt(app)
+    reference = _open(app, 0, now=PAST)
+    with rt.sessions.begin() as session:
+        case = session.scalars(select(Case).where(Case.reference == reference)).one()
+        worker = User(
+            username="wanjiru", role=Role.CASEWORKER, areas=[], languages=["en"], created_at=PAST
+        )
+        session.add(worker)
+        session.flush()
+        claim(session, case, actor=worker, now=PAST + timedelta(minutes=5))
+        add_note(session, rt.vault, case, "Met Amina at school", actor=worker, now=PAST)
+        queue_sms(
+            session,
+            rt.vault,
+            phone="+254711000111",
+            text="Kinga: new case",
+            purpose=MessagePurpose.ALERT,
+            max_segments=2,
+            now=PAST + timedelta(minutes=1),
+            case=case,
+        )
+    result = runner.invoke(cases_group, ["show", reference])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert text.startswith(f"Case {reference[:3]}-{reference[3:6]}-{reference[6:]}  open")
+    assert "area 047 Nairobi" in text and "Timeline (Africa/Nairobi):" in text
+    assert "2026-03-02 12:30  reporter" in text  # 09:30 UTC in Nairobi's time
+    assert "wanjiru        assigned" in text and "assigned_to_id None → wanjiru" in text
+    assert "note: Met Amina at school" in text
+    assert "alert to +2547•••••111: queued" in text
+    for secret in (NARRATIVE, PLACE, PHONE, "+254711000111", "Kinga: new case"):
+        assert secret not in text
+    assert "narrative [hidden]" in text
+    with rt.sessions() as session:
+        event = session.scalars(
+            select(CaseEvent).where(CaseEvent.kind == EventKind.REVEALED)
+        ).one()
+        assert event.data["after"] == {"fields": ["notes"]}

@@ -1,0 +1,152 @@
+"""``kinga cases show REF``: a case and its history as text an administrator reads on a server.
+
+One line per thing that happened, oldest first: the audit trail (who changed what), the notes
+(staff notes and what the reporter added, decrypted: this is the administrator's own tool,
+and showing them is audited by the caller), and the messages about the case (direction,
+purpose, status, number masked, never the text). Times are in the deployment's time zone.
+The narrative, the place and the reporter's number stay hidden unless revealed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from case_store.columns import as_utc
+from case_store.crypto import Vault
+from case_store.enums import Direction
+from case_store.masking import mask_phone
+from case_store.models import Case, CaseEvent, Message, Note
+from case_store.references import format_reference
+from workers.profile import Profile
+
+
+@dataclass(frozen=True)
+class Line:
+    at: datetime
+    who: str
+    what: str
+
+
+def case_messages(session: Session, case: Case) -> list[Message]:
+    return list(
+        session.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.id))
+    )
+
+
+def timeline(
+    case: Case, messages: Iterable[Message], vault: Vault, users: dict[int, str]
+) -> list[Line]:
+    """Every event, note and message of ``case``, oldest first."""
+    lines = [_event_line(event, users) for event in case.events]
+    lines += [_note_line(note, vault) for note in case.notes]
+    lines += [_message_line(message, vault) for message in messages]
+    return sorted(lines, key=lambda line: as_utc(line.at, "at"))
+
+
+def render_case(
+    case: Case,
+    lines: list[Line],
+    *,
+    profile: Profile,
+    personal: dict[str, str | None],
+) -> str:
+    zone = profile.time_zone
+    location = profile.location(case.location_code)
+    area = f"{case.location_code} {location.name}" if location else case.location_code
+    assignee = case.assigned_to.username if case.assigned_to else "nobody"
+    head = [
+        f"Case {format_reference(case.reference)}  {case.status.value}"
+        f" ({case.workflow_stage.value})  level {case.risk_level.value}"
+        + ("  IMMEDIATE DANGER" if case.immediate_danger else ""),
+        f"  concern   {case.category.value}; child {case.child_age_band.value}, "
+        f"{case.child_sex.value}; area {area}",
+        f"  reporter  {case.reporter_relationship.value}; call back: "
+        + (
+            f"yes ({case.callback_time.value if case.callback_time else 'any time'})"
+            if case.callback_consent
+            else "no"
+        ),
+        f"  deadlines assign by {_local(case.assign_by, zone)}, "
+        f"first contact by {_local(case.first_contact_by, zone)}",
+        f"  assigned  {assignee}"
+        + (f", acknowledged {_local(case.acknowledged_at, zone)}" if case.acknowledged_at else ""),
+    ]
+    if case.repeat_of is not None:
+        reason = case.repeat_reason.value if case.repeat_reason else "?"
+        head.append(f"  repeat of {format_reference(case.repeat_of.reference)} ({reason})")
+    if case.closure_reason is not None:
+        head.append(f"  closed    {case.closure_reason.value}")
+    for name, value in personal.items():
+        head.append(f"  {name:<9} {value if value is not None else '-'}")
+    body = [f"  {_local(line.at, zone)}  {line.who:<14} {line.what}" for line in lines]
+    return "\n".join([*head, "", f"Timeline ({profile.time_zone.key}):", *body])
+
+
+def _local(at: datetime | None, zone: tzinfo) -> str:
+    if at is None:
+        return "-"
+    return as_utc(at, "at").astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _event_line(event: CaseEvent, users: dict[int, str]) -> Line:
+    who = users.get(event.actor_user_id, event.actor) if event.actor_user_id else event.actor
+    return Line(event.at, who, f"{event.kind.value}{_changes(event.data, users)}")
+
+
+def _changes(data: dict[str, Any] | None, users: dict[int, str]) -> str:
+    """``: status open → closed, …`` from an event's before/after, fields that changed only."""
+    if not data:
+        return ""
+    before, after = data.get("before") or {}, data.get("after") or {}
+    if not isinstance(after, dict):
+        return ""
+    after = {key: _shown(key, value, users) for key, value in after.items()}
+    if not isinstance(before, dict) or not before:
+        # An opening or a one-sided event: its few plain facts, never a snapshot's bulk.
+        facts = [f"{k} {v}" for k, v in after.items() if v is not None]
+        return f": {', '.join(facts[:6])}" if facts else ""
+    before = {key: _shown(key, value, users) for key, value in before.items()}
+    changed = [
+        f"{key} {before.get(key)} → {value}"
+        for key, value in after.items()
+        if before.get(key) != value and value is not _BULK
+    ]
+    return f": {', '.join(changed)}" if changed else ""
+
+
+_BULK = object()  # a nested value (a whole snapshot): left out of a one-line summary
+
+
+def _shown(key: str, value: Any, users: dict[int, str]) -> Any:
+    """A value as one line shows it: a user id as the username, a list of words joined."""
+    if key.endswith("_to_id") and isinstance(value, int):
+        return users.get(value, value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "/".join(value)
+    if isinstance(value, dict | list):
+        return _BULK
+    return value
+
+
+def _note_line(note: Note, vault: Vault) -> Line:
+    who = note.author.username if note.author else "reporter"
+    body = " ".join(vault.decrypt(note.body_encrypted).split())
+    return Line(note.created_at, who, f"note: {body}")
+
+
+def _message_line(message: Message, vault: Vault) -> Line:
+    to = mask_phone(vault.decrypt(message.phone_encrypted)) if message.phone_encrypted else "-"
+    purpose = message.purpose.value if message.purpose else "message"
+    arrow = "to" if message.direction is Direction.OUTBOUND else "from"
+    error = f" ({message.last_error})" if message.last_error else ""
+    return Line(
+        message.created_at,
+        "sms",
+        f"{purpose} {arrow} {to}: {message.status.value}{error}",
+    )
