@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +138,11 @@ def test_format_groups_in_threes() -> None:
 def test_format_then_parse_round_trips() -> None:
     for reference in _sample_references(200, seed=3):
         assert parse_reference(format_reference(reference)) == reference
+
+
+def test_every_reference_the_readme_shows_is_a_valid_one() -> None:
+    """A reader who types the README's example gets past the check digit."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"(?<![\d-])\d{3}-?\d{3}-?\d{3}(?![\d-])", readme)
+    assert shown
+    assert [r for r in shown if not is_valid_reference(r.replace("-", ""))] == []
