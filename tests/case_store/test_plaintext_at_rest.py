@@ -3,14 +3,16 @@ number, name, place or narrative.
 
 The stored bytes are searched directly: the SQLite file with its WAL, or a ``pg_dump`` of
 the PostgreSQL test database; and Redis, where live USSD and SMS sessions and the RQ jobs
-are kept: every value of every key (inflated too, as RQ deflates job data and tracebacks),
-and, on the embedded Redis, a fresh snapshot file with every file beside it and under the
-var folder. Something known to be stored is searched too, to prove each search sees the data
-it is meant to see.
+are kept: every value of every key (decoded too, as RQ deflates job data and keeps results
+and tracebacks in base64) and, on the embedded Redis, a fresh snapshot file with every file
+beside it and under the var folder. Something known to be stored is searched too, to prove
+each search sees the data it is meant to see.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import shutil
 import subprocess
@@ -198,15 +200,25 @@ def _values(client: redis.Redis, key: bytes) -> Iterator[bytes]:
         raise AssertionError(f"a Redis key of an unexpected type {kind!r}")
 
 
+def _decoded(value: bytes) -> Iterator[bytes]:
+    """The value, and what it holds when it is deflated and/or base64 (RQ keeps job data
+    deflated, and results and tracebacks in base64)."""
+    forms = [value]
+    with suppress(binascii.Error, ValueError):
+        forms.append(base64.b64decode(value, validate=True))
+    for form in list(forms):
+        with suppress(zlib.error):
+            forms.append(zlib.decompress(form))
+    yield from forms
+
+
 def _redis_bytes(client: redis.Redis) -> bytes:
-    """Every key and value in Redis, each also inflated when it is deflated data."""
+    """Every key and value in Redis, decoded where RQ encoded it."""
     chunks: list[bytes] = []
     for key in client.scan_iter(count=500):
         chunks.append(key)
         for value in _values(client, key):
-            chunks.append(value)
-            with suppress(zlib.error):
-                chunks.append(zlib.decompress(value))
+            chunks.extend(_decoded(value))
     return b"\n".join(chunks)
 
 
@@ -259,5 +271,6 @@ def test_no_personal_text_reaches_redis(
     assert live_key.encode() in stored
     assert b"kinga:sms:session:" in stored  # the live conversation
     assert b"workers.outbound.send_message" in stored  # a send job's data, inflated
+    assert b'"sent"' in stored  # a send job's result, from base64
     found = [s for s in REDIS_SECRETS if any(form in stored for form in _forms(s))]
     assert not found, "personal text found in Redis"
