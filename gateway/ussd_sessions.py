@@ -1,11 +1,11 @@
 """USSD session records in Redis: the dialog state, the last text seen and the last answer.
 
 One small value per live session: JSON sealed by the vault (``Vault.seal``), because the
-answers hold the place and the narrative, and Redis snapshots its data to disk. Keeping the last answer makes a provider retry (the same cumulative ``text`` again)
-cheap and harmless: it gets the same answer and the dialog does not move. A second key per
-phone (by its keyed hash, never the number) points at the caller's latest session, so a
-redial within the resume window can offer to continue a dropped report; it holds only the
-session's key.
+answers hold the place and the narrative, and Redis snapshots its data to disk. Keeping the
+last answer makes a provider retry (the same cumulative ``text`` again) cheap and harmless: it
+gets the same answer and the dialog does not move. A second key per phone (by its keyed hash,
+never the number) points at the caller's latest session, so a redial within the resume window
+can offer to continue a dropped report; it holds only the session's key.
 
 A record no configured key opens (its key was removed from ``KINGA_ENCRYPTION_KEYS``, or it
 was altered or written by an older release) is treated as absent: the caller starts afresh.
