@@ -8,9 +8,10 @@
 2. Engine steps per second on one core: ``advance`` + ``render`` over random valid walks
    (random language, random valid keys, valid free text and references).
 3. Redis bytes per live USSD session: each hop's record saved by the webhook's own
-   ``UssdSessionStore`` into a real Redis (``KINGA_REDIS_URL``, else embedded), measured with
-   the JSON value's length and ``MEMORY USAGE`` (key, value and Redis overhead); target
-   ≤ 1 KB. Typical walks type short answers; worst-case walks fill every free-text answer to
+   ``UssdSessionStore`` (sealed by a vault with a fresh key) into a real Redis
+   (``KINGA_REDIS_URL``, else embedded), measured with the stored value's length and
+   ``MEMORY USAGE`` of the record and the phone's pointer (keys, values and Redis overhead);
+   target ≤ 1 KB. Typical walks type short answers; worst-case walks fill every free-text answer to
    its maximum length with Arabic letters (two UTF-8 bytes each).
 
 Prints figures; asserts nothing.
@@ -33,6 +34,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cryptography.fernet import Fernet  # noqa: E402
+
+from case_store.crypto import Vault  # noqa: E402
 from dialogs.check import check_tree  # noqa: E402
 from dialogs.engine import EXIT_KEY, Area, Context, Step, advance, start  # noqa: E402
 from dialogs.reference import damm_digit  # noqa: E402
@@ -242,7 +246,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("KINGA_REDIS_URL") or embedded_redis_url(Path(tmp) / "redis")
         client = redis_from_url(url)
-        store = UssdSessionStore(client, DEFAULT_USSD_SESSION_TTL, profile.resume_seconds)
+        vault = Vault([Fernet.generate_key().decode()], "bench-phone-hash-key")
+        store = UssdSessionStore(client, vault, DEFAULT_USSD_SESSION_TTL, profile.resume_seconds)
         print(f"redis bytes per live USSD session (target ≤ 1 KB = 1024 B), {args.walks} walks:")
         for worst, label in ((False, "typical"), (True, "worst (max-length Arabic)")):
             values, memory, language = session_sizes(
@@ -253,12 +258,12 @@ def main() -> None:
                 worst,
                 store,
             )
-            print(describe(f"{label} JSON value", values) + f"   (largest: {language})")
+            print(describe(f"{label} stored value", values) + f"   (largest: {language})")
             print(describe(f"{label} MEMORY USAGE", memory))
         values, memory, _language = session_sizes(
             tree, all_contexts, 1, rng, True, store, one_report(tree)
         )
-        print(describe("one report, max-length Arabic JSON", values))
+        print(describe("one report, max-length Arabic value", values))
         print(describe("one report, max-length Arabic MEMORY", memory))
         client.close()
         stop_embedded_redis()

@@ -1,7 +1,14 @@
-"""Phone numbers and URL secrets in logs: ``+254712345321`` becomes ``+2547•••••321``.
+"""What reaches the logs: phone numbers masked (``+254712345321`` becomes ``+2547•••••321``),
+URL secrets hidden, and one record never more than one line.
 
-``install_log_masking`` (called by the app factory and the worker) masks every record's
-message, arguments and traceback when the record is created.
+``install_log_masking`` (called by the app factory and the worker) treats every record when it
+is created. Its message, arguments included, has every control character escaped (a newline
+becomes ``\\n``): providers send ids, session ids and texts of their own, and a newline in one
+would otherwise let a caller forge a log line. Terminal colour codes (``ESC [ … m``) are
+removed instead: libraries colour their own arguments (RQ does), and a caller's could hide
+text. A record's traceback and stack keep their line breaks, but every line of them is
+indented, so no line of it can pass for a record of its own (log collectors take indented
+lines for the continuation of the record above).
 """
 
 from __future__ import annotations
@@ -16,6 +23,14 @@ MASK = "•"
 PHONE_PATTERN = re.compile(r"(?:\+|%2[Bb])[1-9](?:[ .\-]?\d){6,14}")
 # Secrets that travel in URLs: the Africa's Talking webhook ``key`` and the like.
 SECRET_PARAMETER = re.compile(r"(?i)\b(key|token|api_?key|password)=[^&\s\"']+")
+# Terminal colours (SGR sequences), removed rather than escaped.
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: everything a log
+# viewer, a terminal or ``str.splitlines`` may take for a line break or a command.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+CONTINUATION_INDENT = "  "
 
 
 def mask_phone(phone: str) -> str:
@@ -45,18 +60,39 @@ def mask_secrets(text: str) -> str:
     return mask_phones(masked)
 
 
+def _escape(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if char in NAMED_ESCAPES:
+        return NAMED_ESCAPES[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def escape_controls(text: str) -> str:
+    """``text`` on one line: colour codes removed, every other control character written as
+    its escape (``\\n``, ``\\x1b``, ``\\u2028``)."""
+    return CONTROL.sub(_escape, COLOUR.sub("", text))
+
+
+def _indented_block(text: str) -> str:
+    """A traceback or stack: its own line breaks kept, every other control character escaped,
+    and every line indented under the record's first line."""
+    lines = CONTROL_BUT_NEWLINE.sub(_escape, COLOUR.sub("", text)).split("\n")
+    return "\n".join(CONTINUATION_INDENT + line for line in lines)
+
+
 def _mask_record(record: logging.LogRecord) -> None:
     try:
         message = record.getMessage()
     except (TypeError, ValueError):
         return
-    masked = mask_secrets(message)
+    masked = escape_controls(mask_secrets(message))
     if masked != message:
         record.msg, record.args = masked, None
     if record.exc_info:
-        record.exc_text = mask_secrets(logging.Formatter().formatException(record.exc_info))
+        exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_text = _indented_block(mask_secrets(exc_text))
     if record.stack_info:
-        record.stack_info = mask_secrets(record.stack_info)
+        record.stack_info = _indented_block(mask_secrets(record.stack_info))
 
 
 _installed = False

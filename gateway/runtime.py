@@ -23,6 +23,7 @@ from dialogs.check import check_tree
 from dialogs.engine import Area, Context
 from dialogs.render import load_translations
 from dialogs.tree import Tree, TreeError, default_tree_path, load_tree
+from gateway.sms_sessions import SmsSessionStore
 from gateway.ussd_sessions import UssdSessionStore
 from workers.connection import embedded_redis_url, redis_from_url
 from workers.context import triage_policy
@@ -67,8 +68,12 @@ class Runtime:
     @cached_property
     def ussd_sessions(self) -> UssdSessionStore:
         return UssdSessionStore(
-            self.redis, self.settings.ussd_session_ttl, self.profile.resume_seconds
+            self.redis, self.vault, self.settings.ussd_session_ttl, self.profile.resume_seconds
         )
+
+    @cached_property
+    def sms_sessions(self) -> SmsSessionStore:
+        return SmsSessionStore(self.redis, self.vault, self.settings.sms_session_ttl)
 
     @cached_property
     def areas(self) -> tuple[Area, ...]:

@@ -47,7 +47,7 @@ from dialogs.sms import IGNORED, SmsStep, sms_step
 from gateway.callers import add_information, ask_callback, caller_language, lookup_status
 from gateway.providers.events import InboundSms, StatusUpdate
 from gateway.runtime import Runtime
-from gateway.sms_sessions import SmsSession, SmsSessionStore
+from gateway.sms_sessions import SmsSession
 from gateway.staff_sms import parse_staff_command, run_staff_command
 from workers.alerts import on_case_opened
 from workers.dispatch import dispatch
@@ -105,7 +105,7 @@ def receive(rt: Runtime, sms: InboundSms, now: datetime | None = None) -> Inboun
 
 
 def _receive_locked(rt: Runtime, sms: InboundSms, phone_hash: str, now: datetime) -> InboundResult:
-    store = SmsSessionStore(rt.redis, rt.settings.sms_session_ttl)
+    store = rt.sms_sessions
     saved = store.load(phone_hash)
     try:
         result, step, rows = _receive(rt, sms, saved, now)

@@ -1,14 +1,25 @@
-"""SMS conversations in Redis: one small JSON value per phone (by its keyed hash, never the
+"""SMS conversations in Redis: one small value per phone (by its keyed hash, never the
 number), forgotten after ``KINGA_SMS_SESSION_TTL`` seconds of silence (a day by default) and
-refreshed by every inbound message."""
+refreshed by every inbound message.
+
+The value is JSON sealed by the vault (``Vault.seal``): the answers hold the place and the
+narrative, and Redis snapshots its data to disk. A record no configured key opens (its key was
+removed from ``KINGA_ENCRYPTION_KEYS``, or it was altered or written by an older release) is
+treated as absent: the conversation starts afresh.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import redis
+
+from case_store.crypto import Vault, VaultError
+
+log = logging.getLogger("kinga.sms")
 
 KEY_PREFIX = "kinga:sms:session:"
 
@@ -21,8 +32,9 @@ class SmsSession:
 
 
 class SmsSessionStore:
-    def __init__(self, client: redis.Redis[bytes], ttl_seconds: int) -> None:
+    def __init__(self, client: redis.Redis[bytes], vault: Vault, ttl_seconds: int) -> None:
         self.client = client
+        self.vault = vault
         self.ttl = ttl_seconds
 
     @staticmethod
@@ -30,14 +42,17 @@ class SmsSessionStore:
         return KEY_PREFIX + phone_hash
 
     def load(self, phone_hash: str) -> SmsSession | None:
-        raw = self.client.get(self.key(phone_hash))
+        key = self.key(phone_hash)
+        raw = self.client.get(key)
         if raw is None:
             return None
         try:
-            data = json.loads(raw)
+            data = json.loads(self.vault.unseal(raw, context=key.encode()))
             return SmsSession(dict(data["s"]), str(data["l"]), float(data["b"]))
-        except (ValueError, KeyError, TypeError):
-            return None  # written by an older release: start afresh rather than fail
+        except (VaultError, ValueError, KeyError, TypeError):
+            # The key names the phone's hash: not logged.
+            log.warning("an sms session record cannot be opened; treated as absent")
+            return None
 
     def save(self, phone_hash: str, session: SmsSession) -> None:
         value = json.dumps(
@@ -45,7 +60,8 @@ class SmsSessionStore:
             separators=(",", ":"),
             ensure_ascii=False,
         )
-        self.client.set(self.key(phone_hash), value, ex=self.ttl)
+        key = self.key(phone_hash)
+        self.client.set(key, self.vault.seal(value.encode(), context=key.encode()), ex=self.ttl)
 
     def delete(self, phone_hash: str) -> None:
         self.client.delete(self.key(phone_hash))

@@ -1,20 +1,29 @@
 """USSD session records in Redis: the dialog state, the last text seen and the last answer.
 
-One small JSON value per live session. Keeping the last answer makes a provider retry (the
-same cumulative ``text`` again) cheap and harmless: it gets the same answer and the dialog
-does not move. A second key per phone (by its keyed hash, never the number) points at the
-caller's latest session, so a redial within the resume window can offer to continue a
-dropped report.
+One small value per live session: JSON sealed by the vault (``Vault.seal``), because the
+answers hold the place and the narrative, and Redis snapshots its data to disk. Keeping the
+last answer makes a provider retry (the same cumulative ``text`` again) cheap and harmless: it
+gets the same answer and the dialog does not move. A second key per phone (by its keyed hash,
+never the number) points at the caller's latest session, so a redial within the resume window
+can offer to continue a dropped report; it holds only the session's key.
+
+A record no configured key opens (its key was removed from ``KINGA_ENCRYPTION_KEYS``, or it
+was altered or written by an older release) is treated as absent: the caller starts afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import redis
+
+from case_store.crypto import Vault, VaultError
+
+log = logging.getLogger("kinga.ussd")
 
 KEY_PREFIX = "kinga:ussd:"
 
@@ -63,8 +72,11 @@ class UssdSession:
 
 
 class UssdSessionStore:
-    def __init__(self, client: redis.Redis[bytes], ttl_seconds: int, resume_seconds: int) -> None:
+    def __init__(
+        self, client: redis.Redis[bytes], vault: Vault, ttl_seconds: int, resume_seconds: int
+    ) -> None:
         self.client = client
+        self.vault = vault
         # A session record must outlive the resume window, or there is nothing to resume.
         self.ttl = max(ttl_seconds, resume_seconds)
         self.resume_seconds = resume_seconds
@@ -78,14 +90,14 @@ class UssdSessionStore:
         return f"{KEY_PREFIX}latest:{provider}:{phone_hash}"
 
     def load(self, provider: str, session_id: str) -> UssdSession | None:
-        return self._decode(self.client.get(self.key(provider, session_id)))
+        return self._open(self.key(provider, session_id))
 
     def latest(self, provider: str, phone_hash: str) -> UssdSession | None:
         """The caller's previous session, if it is still within the resume window."""
         session_key = self.client.get(self.latest_key(provider, phone_hash))
         if session_key is None:
             return None
-        return self._decode(self.client.get(session_key))
+        return self._open(session_key.decode())
 
     def save(self, provider: str, session_id: str, phone_hash: str, session: UssdSession) -> None:
         value = json.dumps(
@@ -102,16 +114,27 @@ class UssdSessionStore:
             ensure_ascii=False,
         )
         key = self.key(provider, session_id)
+        sealed = self.vault.seal(value.encode(), context=key.encode())
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(key, value, ex=self.ttl)
+            pipe.set(key, sealed, ex=self.ttl)
             pipe.set(self.latest_key(provider, phone_hash), key, ex=self.resume_seconds)
             pipe.execute()
 
-    @staticmethod
-    def _decode(raw: bytes | None) -> UssdSession | None:
+    def _open(self, key: str) -> UssdSession | None:
+        raw = self.client.get(key)
         if raw is None:
             return None
-        data = json.loads(raw)
-        return UssdSession(
-            data["n"], data["d"], data["s"], data["r"], data["e"], data["l"], data["b"]
-        )
+        try:
+            data = json.loads(self.vault.unseal(raw, context=key.encode()))
+            return UssdSession(
+                int(data["n"]),
+                str(data["d"]),
+                dict(data["s"]),
+                str(data["r"]),
+                bool(data["e"]),
+                str(data["l"]),
+                float(data["b"]),
+            )
+        except (VaultError, ValueError, KeyError, TypeError):
+            log.warning("ussd session record %s cannot be opened; treated as absent", key)
+            return None

@@ -1,12 +1,19 @@
-"""Masking: phone numbers never reach the logs in full."""
+"""Masking: phone numbers never reach the logs in full, and a record is one line."""
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
 
-from case_store.masking import install_log_masking, mask_phone, mask_phones, mask_secrets
+from case_store.masking import (
+    escape_controls,
+    install_log_masking,
+    mask_phone,
+    mask_phones,
+    mask_secrets,
+)
 
 
 @pytest.mark.parametrize(
@@ -67,3 +74,83 @@ def test_every_record_is_masked_whatever_logger_or_handler(
     assert "+2547•••••444" in output and "Traceback" in output
     assert caplog.records[-1].getMessage() == "nothing personal here: case 482177305"
     assert len(caplog.records) == 4
+
+
+FORGED = "2026-03-02 09:30:00,000 INFO kinga.intake: case committed from ussd: session=forged"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("ATXid_1\nINFO forged", "ATXid_1\\nINFO forged"),
+        ("a\r\nb", "a\\r\\nb"),
+        ("a\tb", "a\\tb"),
+        ("a\x00b\x1bc\x7fd", "a\\x00b\\x1bc\\x7fd"),
+        ("a\x85b\x9bc", "a\\x85b\\x9bc"),  # C1: next line, control sequence introducer
+        ("a\u2028b\u2029c", "a\\u2028b\\u2029c"),
+        ("\x1b[31mred\x1b[0m and \x1b[8mhidden", "red and hidden"),  # colours removed
+        ("Kibera, مرحبا, ç — ok", "Kibera, مرحبا, ç — ok"),
+    ],
+)
+def test_escape_controls(text: str, escaped: str) -> None:
+    assert escape_controls(text) == escaped
+    assert len(escape_controls(text).splitlines()) <= 1
+
+
+def _formatted(logger: logging.Logger) -> tuple[io.StringIO, logging.Handler]:
+    """A real handler writing formatted records to a stream, as a deployment's would."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logger.addHandler(handler)
+    return stream, handler
+
+
+@pytest.mark.parametrize("separator", ["\n", "\r\n", "\r", "\u2028", "\x85", "\x0b"])
+def test_a_provider_value_cannot_forge_a_log_line(
+    separator: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    install_log_masking()
+    logger = logging.getLogger("kinga.test.forging")
+    provider_id = f"ATXid_1{separator}{FORGED}"
+    stream, handler = _formatted(logger)
+    try:
+        with caplog.at_level(logging.INFO):
+            logger.info("case opened from sms %s", provider_id)
+            logger.info("session=" + provider_id)  # already formatted by the caller
+            logger.warning("status %r is unknown", provider_id)  # repr escapes some already
+    finally:
+        logger.removeHandler(handler)
+
+    for record in caplog.records:
+        assert len(record.getMessage().splitlines()) == 1
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3
+    assert not any(line.startswith(FORGED) for line in lines)
+    assert all(" kinga.test.forging: " in line for line in lines)
+    assert "ATXid_1" + escape_controls(separator) + FORGED in lines[0]
+
+
+def test_a_traceback_keeps_its_lines_but_every_one_is_indented() -> None:
+    install_log_masking()
+    logger = logging.getLogger("kinga.test.traceback")
+    stream, handler = _formatted(logger)
+    try:
+        try:
+            raise ValueError(f"provider sent ATXid_1\n{FORGED}\u2028{FORGED}")
+        except ValueError:
+            logger.exception("sms webhook failed")
+        logger.warning("done", stack_info=True)
+    finally:
+        logger.removeHandler(handler)
+
+    lines = stream.getvalue().splitlines()
+    records = [line for line in lines if not line.startswith(" ")]
+    assert len(records) == 2
+    assert records[0].endswith("kinga.test.traceback: sms webhook failed")
+    assert records[1].endswith("kinga.test.traceback: done")
+    assert "  Traceback (most recent call last):" in lines
+    assert "  ValueError: provider sent ATXid_1" in lines
+    assert f"  {FORGED}\\u2028{FORGED}" in lines  # indented: a continuation, not a record
+    assert "  Stack (most recent call last):" in lines
