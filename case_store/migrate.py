@@ -40,6 +40,13 @@ def head() -> str:
     return found
 
 
+@cache
+def revision_ids() -> tuple[str, ...]:
+    """Every revision, oldest first."""
+    scripts = ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    return tuple(reversed([script.revision for script in scripts]))
+
+
 def revision(connection: Connection) -> str | None:
     """The revision the database is at, or None before the first migration."""
     return MigrationContext.configure(connection).get_current_revision()

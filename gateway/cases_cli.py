@@ -29,7 +29,10 @@ REVEALED_FIELDS = ("narrative", "place", "reporter_phone")
 
 @click.group("cases")
 def cases_group() -> None:
-    """Look at cases (personal fields masked unless --reveal)."""
+    """Look at cases (personal fields masked unless --reveal).
+
+    Example: kinga cases list --overdue
+    """
 
 
 @cases_group.command("show")
@@ -38,7 +41,10 @@ def cases_group() -> None:
 @click.option("--reveal", is_flag=True, help="Show personal fields in clear; this is audited.")
 @with_appcontext
 def cases_show(reference: str, as_json: bool, reveal: bool) -> None:
-    """Print the case with REFERENCE (482-177-305 or 482177305)."""
+    """Print the case with REFERENCE (482-177-305 or 482177305).
+
+    Example: kinga cases show 482-177-305 --json
+    """
     rt = runtime()
     now = datetime.now(UTC)
     with rt.sessions.begin() as session:
@@ -70,7 +76,10 @@ def cases_list(
     overdue: bool,
     limit: int,
 ) -> None:
-    """Print cases matching every filter, soonest deadline first (no personal fields)."""
+    """Print cases matching every filter, soonest deadline first (no personal fields).
+
+    Example: kinga cases list --json --level immediate --area 047
+    """
     rt = runtime()
     now = datetime.now(UTC)
     with rt.sessions() as session:
@@ -88,7 +97,10 @@ def cases_list(
 
 @click.group("keys")
 def keys_group() -> None:
-    """Encryption keys (KINGA_ENCRYPTION_KEYS: the first encrypts, all decrypt)."""
+    """Encryption keys (KINGA_ENCRYPTION_KEYS: the first encrypts, all decrypt).
+
+    Example: kinga keys rotate
+    """
 
 
 @keys_group.command("rotate")
@@ -105,6 +117,8 @@ def keys_rotate(batch_size: int, max_batches: int | None) -> None:
 
     Put the new key first in KINGA_ENCRYPTION_KEYS and keep the old ones until this finishes;
     the service keeps running meanwhile. Each batch is committed with its progress.
+
+    Example: kinga keys rotate --batch-size 1000
     """
     from case_store.keys import rotate_batch, start_or_resume
 
@@ -137,7 +151,10 @@ def keys_rotate(batch_size: int, max_batches: int | None) -> None:
 
 @click.group("retention")
 def retention_group() -> None:
-    """Data retention (periods per data kind in the deployment profile)."""
+    """Data retention (periods per data kind in the deployment profile).
+
+    Example: kinga retention purge
+    """
 
 
 @retention_group.command("purge")
@@ -149,7 +166,10 @@ def retention_group() -> None:
 )
 @with_appcontext
 def retention_purge(at: str | None) -> None:
-    """Blank personal data past its retention period; prints the counts per kind (JSON)."""
+    """Blank personal data past its retention period; prints the counts per kind (JSON).
+
+    Example: kinga retention purge
+    """
     from workers.retention import purge_now
 
     rt = runtime()

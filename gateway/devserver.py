@@ -64,7 +64,10 @@ def serve_command(bind: str, workers: int, threads: int) -> None:
 @click.command("run")
 @click.option("--port", default=5000, show_default=True)
 def run_command(port: int) -> None:
-    """Run everything on embedded defaults: Redis, migrations, gateway and one worker."""
+    """Run everything on embedded defaults: Redis, migrations, gateway and one worker.
+
+    Example: kinga run --port 5000
+    """
     from case_store import migrate
 
     try:
