@@ -1,15 +1,31 @@
-"""Kinga's web gateway: thin provider webhooks, health checks and (later) the staff console."""
+"""Kinga's web gateway: thin provider webhooks, health checks and (later) the staff console.
+
+Every response carries the same security headers, error pages included: nothing here is meant
+to be framed, sniffed into another type, or to leak its address to another site, and pages
+run only the scripts and styles served from here (no inline code: the CSP allows none).
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from workers.settings import Settings
 
 MAX_CONTENT_LENGTH = 64 * 1024
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+}
+
+log = logging.getLogger("kinga")
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -19,7 +35,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gateway.runtime import EXTENSION, Runtime
 
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    for warning in settings.warnings:
+        log.warning("unsafe for production, accepted for a pilot: %s", warning)
+    # No app-wide static folder: the only static files are the simulator's, off in production.
+    app = Flask(__name__, static_folder=None)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
@@ -32,9 +51,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(sms.bp)
     simulator.init_app(app, settings)
     app.register_error_handler(HTTPException, _plain_error)
+    app.after_request(_security_headers)
     register_commands(app)
-    logging.getLogger("kinga").setLevel(logging.INFO)
+    log.setLevel(logging.INFO)
     return app
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _plain_error(error: HTTPException) -> tuple[str, int, dict[str, str]]:

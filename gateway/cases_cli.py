@@ -31,7 +31,10 @@ REVEALED_FIELDS = ("narrative", "place", "reporter_phone")
 
 @click.group("cases")
 def cases_group() -> None:
-    """Look at cases (personal fields masked unless --reveal)."""
+    """Look at cases (personal fields masked unless --reveal).
+
+    Example: kinga cases list --overdue
+    """
 
 
 @cases_group.command("show")
@@ -85,7 +88,10 @@ def cases_list(
     overdue: bool,
     limit: int,
 ) -> None:
-    """Print cases matching every filter, soonest deadline first (no personal fields)."""
+    """Print cases matching every filter, soonest deadline first (no personal fields).
+
+    Example: kinga cases list --json --level immediate --area 047
+    """
     rt = runtime()
     now = datetime.now(UTC)
     with rt.sessions() as session:
@@ -128,7 +134,10 @@ def cases_unlink(reference: str) -> None:
 
 @click.group("keys")
 def keys_group() -> None:
-    """Encryption keys (KINGA_ENCRYPTION_KEYS: the first encrypts, all decrypt)."""
+    """Encryption keys (KINGA_ENCRYPTION_KEYS: the first encrypts, all decrypt).
+
+    Example: kinga keys rotate
+    """
 
 
 @keys_group.command("rotate")
@@ -145,6 +154,8 @@ def keys_rotate(batch_size: int, max_batches: int | None) -> None:
 
     Put the new key first in KINGA_ENCRYPTION_KEYS and keep the old ones until this finishes;
     the service keeps running meanwhile. Each batch is committed with its progress.
+
+    Example: kinga keys rotate --batch-size 1000
     """
     from case_store.keys import rotate_batch, start_or_resume
 
@@ -177,7 +188,10 @@ def keys_rotate(batch_size: int, max_batches: int | None) -> None:
 
 @click.group("retention")
 def retention_group() -> None:
-    """Data retention (periods per data kind in the deployment profile)."""
+    """Data retention (periods per data kind in the deployment profile).
+
+    Example: kinga retention purge
+    """
 
 
 @retention_group.command("purge")
@@ -189,7 +203,10 @@ def retention_group() -> None:
 )
 @with_appcontext
 def retention_purge(at: str | None) -> None:
-    """Blank personal data past its retention period; prints the counts per kind (JSON)."""
+    """Blank personal data past its retention period; prints the counts per kind (JSON).
+
+    Example: kinga retention purge
+    """
     from workers.retention import purge_now
 
     rt = runtime()

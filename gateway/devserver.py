@@ -18,6 +18,7 @@ from typing import Any
 import click
 from sqlalchemy.engine import make_url
 
+from gateway import gunicorn_config
 from workers.settings import Settings, SettingsError
 
 STOP_GRACE_SECONDS = 10
@@ -25,9 +26,18 @@ STOP_GRACE_SECONDS = 10
 
 @click.command("serve")
 @click.option("--bind", default="127.0.0.1:5000", show_default=True)
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
-def serve_command(bind: str, workers: int) -> None:
-    """Serve the gateway with gunicorn (the production web server)."""
+@click.option(
+    "--workers", default=gunicorn_config.workers, show_default=True, help="worker processes"
+)
+@click.option(
+    "--threads", default=gunicorn_config.threads, show_default=True, help="threads per worker"
+)
+def serve_command(bind: str, workers: int, threads: int) -> None:
+    """Serve the gateway with gunicorn (the production web server): threaded workers, so a
+    slow client holds one thread, never a worker (gateway/gunicorn_config.py).
+
+    Example: kinga serve --bind 127.0.0.1:8000 --workers 4
+    """
     try:
         Settings.from_env()  # refuse here, in one line, rather than in every gunicorn worker
     except SettingsError as exc:
@@ -38,12 +48,14 @@ def serve_command(bind: str, workers: int) -> None:
             sys.executable,
             "-m",
             "gunicorn",
+            "--config",
+            f"python:{gunicorn_config.__name__}",
             "--bind",
             bind,
             "--workers",
             str(workers),
-            "--timeout",
-            "30",
+            "--threads",
+            str(threads),
             "gateway:create_app()",
         ],
     )
@@ -52,7 +64,10 @@ def serve_command(bind: str, workers: int) -> None:
 @click.command("run")
 @click.option("--port", default=5000, show_default=True)
 def run_command(port: int) -> None:
-    """Run everything on embedded defaults: Redis, migrations, gateway and one worker."""
+    """Run everything on embedded defaults: Redis, migrations, gateway and one worker.
+
+    Example: kinga run --port 5000
+    """
     from case_store import migrate
 
     try:

@@ -24,12 +24,17 @@ from case_store.operations import (
     record_contact,
 )
 from case_store.operations.reports import find_contact
-from case_store.queries import find_case_by_reference
 from case_store.references import format_reference
 from case_store.reporters import set_reporter_language
 from dialogs.engine import Step, advance, can_resume, resume, start
 from dialogs.render import N_, render
-from gateway.callers import add_information, ask_callback, caller_language, lookup_status
+from gateway.callers import (
+    add_information,
+    ask_callback,
+    caller_language,
+    follow_up_case,
+    lookup_status,
+)
 from gateway.providers.africastalking_ussd import SESSION_STATUSES, UssdRequest, UssdSessionEnded
 from gateway.runtime import Runtime
 from gateway.ussd_sessions import UssdSession
@@ -205,7 +210,8 @@ def _apply_in_transaction(
             elif effect.kind == "lookup_case":
                 params["status"] = lookup_status(rt, db, caller.phone, str(data["reference"]))
             elif effect.kind == "add_note":
-                add_information(rt, db, str(data["reference"]), str(data["text"]), now=now)
+                reference, text = str(data["reference"]), str(data["text"])
+                add_information(rt, db, caller.phone, reference, text, now=now)
             elif effect.kind == "request_callback":
                 reference, when = str(data["reference"]), str(data["callback_time"])
                 ask_callback(rt, db, caller.phone, reference, when, now=now)
@@ -222,7 +228,7 @@ def _record_contact(rt: Runtime, db: Session, caller: Caller, step: Step, now: d
     case = None
     for effect in step.effects:
         if effect.kind in ("add_note", "request_callback"):
-            case = find_case_by_reference(db, str(effect.data["reference"]))
+            case = follow_up_case(rt, db, caller.phone, str(effect.data["reference"]))
     if case is not None:
         disposition = Disposition.CASE_UPDATED
     elif step.screen.node in (rt.tree.exit, rt.tree.give_up):

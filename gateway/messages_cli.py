@@ -28,7 +28,10 @@ PURGED = "[purged]"
 
 @click.group("messages")
 def messages_group() -> None:
-    """The SMS message log (numbers masked, bodies never shown)."""
+    """The SMS message log (numbers masked; texts only with --bodies, outside production).
+
+    Example: kinga messages list --since 2026-03-01 --direction out
+    """
 
 
 def _since(value: str | None) -> datetime | None:
@@ -55,7 +58,10 @@ def _since(value: str | None) -> datetime | None:
 def messages_list(
     as_json: bool, since: str | None, direction: str | None, limit: int, bodies: bool
 ) -> None:
-    """Print recent messages, newest first."""
+    """Print recent messages, newest first (JSON).
+
+    Example: kinga messages list --json --since 2026-03-01 --direction in
+    """
     rt = runtime()
     if bodies and rt.settings.production:
         raise click.UsageError("--bodies is refused when KINGA_ENV=production")

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from case_store import migrate
 from case_store.crypto import Vault
 from case_store.db import make_engine, make_sessionmaker
 from case_store.triage import TriagePolicy
@@ -137,3 +138,21 @@ def checked_tree(
 def runtime() -> Runtime:
     rt: Runtime = current_app.extensions[EXTENSION]
     return rt
+
+
+class NotMigrated(RuntimeError):
+    """The database is behind this code's migrations; the message says what to run."""
+
+
+def require_migrated(rt: Runtime) -> None:
+    """Raise NotMigrated unless the database is at the code's revision, for the commands that
+    would otherwise fail on every database access, or (worker, simulator) turn each failure
+    into a polite "not available" that hides the cause."""
+    with rt.engine.connect() as connection:
+        current = migrate.revision(connection)
+    if current != migrate.head():
+        at = f"at {current}" if current else "empty"
+        raise NotMigrated(
+            f"the database is not migrated ({at}, this Kinga needs {migrate.head()}): "
+            "run `kinga db upgrade`"
+        )

@@ -33,7 +33,7 @@ from gateway import intake, sms_intake
 from gateway.phones import InvalidPhoneNumber, to_e164
 from gateway.providers import africastalking_ussd
 from gateway.providers.events import InboundSms
-from gateway.runtime import Runtime, runtime
+from gateway.runtime import Runtime, require_migrated, runtime
 from gateway.simulator import DEFAULT_PHONE, NETWORK_CODE, SESSION_PREFIX
 
 CHANNELS: Final = ("ussd", "sms")
@@ -67,12 +67,15 @@ def simulate_command(channel: str, language: str | None, phone: str) -> None:
     """Run a session in the terminal: print each screen, read an answer, until the end.
 
     End of input (Ctrl-D) hangs up like a dropped call and exits with status 1.
+
+    Example: kinga simulate --channel sms --lang sw
     """
     try:
         phone = to_e164(phone)
     except InvalidPhoneNumber as exc:
         raise click.BadParameter(str(exc), param_hint="--phone") from None
     rt = runtime()
+    require_migrated(rt)
     if language is not None:
         if language_chain(language)[-1] not in shipped_languages():
             raise click.BadParameter(

@@ -1,9 +1,11 @@
 """The browser phone simulator (development only): a keypad page on the real USSD webhook path.
 
-``GET /simulator`` is one small page. Each "Send" posts what the network would post to
-``POST /simulator/hop``, which runs the Africa's Talking webhook's own steps — the provider's
-``parse`` on that form, ``intake.ussd_hop``, the provider's ``render`` — and answers the exact
-``CON``/``END`` body as JSON, with the room the screen takes in its real encoding.
+``GET /simulator`` is one small page; its script and style are files under ``static/`` (the
+content security policy allows no inline code) and its settings are data attributes. Each
+"Send" posts what the network would post to ``POST /simulator/hop``, which runs the Africa's
+Talking webhook's own steps — the provider's ``parse`` on that form, ``intake.ussd_hop``, the
+provider's ``render`` — and answers the exact ``CON``/``END`` body as JSON, with the room the
+screen takes in its real encoding.
 
 Only the webhook's ``key`` check is left out, and on purpose: the browser never holds the
 webhook secret. The hop runs in-process rather than as an HTTP call to our own webhook, which
@@ -26,7 +28,7 @@ from gateway.providers import africastalking_ussd
 from gateway.runtime import runtime
 from workers.settings import Settings
 
-bp = Blueprint("simulator", __name__, url_prefix="/simulator")
+bp = Blueprint("simulator", __name__, url_prefix="/simulator", static_folder="static")
 
 SESSION_PREFIX: Final = "sim-"
 # A Kenyan mobile number in the range Safaricom uses; any number works, none is stored.

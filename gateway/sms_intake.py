@@ -252,7 +252,7 @@ def _apply_effects(
             applied.params["status"] = lookup_status(rt, db, sms.sender, str(data["reference"]))
         elif effect.kind == "add_note":
             reference, text = str(data["reference"]), str(data["text"])
-            applied.updated_case = add_information(rt, db, reference, text, now=now)
+            applied.updated_case = add_information(rt, db, sms.sender, reference, text, now=now)
         elif effect.kind == "request_callback":
             reference, when = str(data["reference"]), str(data["callback_time"])
             applied.updated_case = ask_callback(rt, db, sms.sender, reference, when, now=now)

@@ -25,7 +25,10 @@ from gateway.runtime import runtime
 
 @click.group("users")
 def users_group() -> None:
-    """Staff accounts (phones masked)."""
+    """Staff accounts (phones masked).
+
+    Example: kinga users list
+    """
 
 
 @users_group.command("create")
@@ -44,7 +47,10 @@ def users_create(
     languages: tuple[str, ...],
     on_call: bool,
 ) -> None:
-    """Create the user USERNAME."""
+    """Create the user USERNAME.
+
+    Example: kinga users create wanjiru --role caseworker --phone +254711000111 --area 047
+    """
     rt = runtime()
     e164 = None
     if phone is not None:
@@ -89,7 +95,10 @@ def users_create(
 @click.option("--json", "as_json", is_flag=True, help="One line of JSON (default: indented).")
 @with_appcontext
 def users_list(as_json: bool) -> None:
-    """Print every user, phones masked."""
+    """Print every user, phones masked.
+
+    Example: kinga users list --json
+    """
     rt = runtime()
     with rt.sessions() as session:
         rows = [user_document(user, rt.vault) for user in list_users(session)]

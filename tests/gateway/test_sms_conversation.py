@@ -12,9 +12,11 @@ import pytest
 from sms_client import PHONE, REPORT_ANSWERS, Texter, inbound, outbound, texts
 from sqlalchemy import func, select
 
-from case_store.models import Case, Contact, OutboxRow, Reporter
+from case_store.models import Case, CaseEvent, Contact, Note, OutboxRow, Reporter
 from case_store.queries import find_case_by_reference
+from case_store.references import damm_digit
 from gateway import sms_intake
+from gateway.callers import MAX_REFERENCE_MISSES
 
 REFERENCE = re.compile(r"Your reference is (\d{3}-\d{3}-\d{3})\.")
 
@@ -111,6 +113,30 @@ def test_status_reports_the_neutral_state_and_misses_are_limited(app, client, db
     reply = texts(app, outbound(db))[-1]
     assert reference in reply
     assert "Neglect" not in reply and "Kibera" not in reply
+
+
+def test_once_status_is_rate_limited_its_follow_ups_change_nothing(app, client, db) -> None:
+    reporter = Texter(client)
+    for answer in REPORT_ANSWERS:
+        ok(reporter.send(answer))
+    reference = REFERENCE.search(texts(app, outbound(db))[-1]).group(1)
+    guesser = Texter(client, phone="+254733000555")
+    for n in range(MAX_REFERENCE_MISSES):
+        body = f"7654321{n}"
+        ok(guesser.send(f"STATUS {body}{damm_digit(body)}"))
+    ok(guesser.send(f"STATUS {reference}"))
+    assert "We cannot find it." in texts(app, outbound(db))[-1]
+    ok(guesser.send("1"))  # Add information
+    ok(guesser.send("The father came back"))
+    ok(guesser.send(f"STATUS {reference}"))
+    ok(guesser.send("2"))  # Ask for a call back
+    ok(guesser.send("1"))
+    with db() as session:
+        case = find_case_by_reference(session, reference)
+        assert session.scalars(select(Note).where(Note.case_id == case.id)).all() == []
+        assert case.callback_consent is False
+        kinds = {e.kind.value for e in session.scalars(select(CaseEvent))}
+        assert not kinds & {"note_added", "callback_requested"}
 
 
 def test_the_conversation_lives_in_redis_per_phone_hash_and_expires(app, client, redis_client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 from ussd_client import REPORT_ANSWERS, Caller
 
@@ -11,6 +12,7 @@ from case_store.enums import Disposition, EventKind
 from case_store.models import CaseEvent, Contact, Note, Reporter
 from case_store.queries import find_case_by_reference
 from case_store.references import damm_digit, format_reference
+from gateway.callers import MAX_REFERENCE_MISSES
 
 REFERENCE_RE = re.compile(r"Your reference is (\d{3}-\d{3}-\d{3})\.")
 
@@ -167,3 +169,37 @@ def test_sessions_without_a_case_are_contacts_too(client, db):
         "ATUid_help": Disposition.INFORMATION,
         "ATUid_silent": Disposition.SILENT,
     }
+
+
+def spend_the_miss_budget(client, phone: str) -> None:
+    """Guess unknown (well-formed) references from ``phone`` until it is rate limited."""
+    for n in range(MAX_REFERENCE_MISSES):
+        body = f"7654321{n}"
+        caller = Caller(client, session_id=f"ATUid_spend_{n}", phone=phone)
+        caller.dial()
+        caller.answer("2")
+        assert "We cannot find it." in caller.answer(body + damm_digit(body))
+        caller.answer("0")
+
+
+@pytest.mark.parametrize("follow_up", ["add information", "call back"])
+def test_a_rate_limited_caller_cannot_add_to_a_real_report(client, db, follow_up):
+    reference = report_reference(client)
+    with db() as session:
+        case = find_case_by_reference(session, reference)
+        events_before = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
+    spend_the_miss_budget(client, "+254733000444")
+
+    caller = _follow_up(client, f"ATUid_limited_{follow_up}", reference)
+    if follow_up == "add information":
+        caller.answer("1")
+        assert caller.answer("Guessed it").startswith("END Thank you.")
+    else:
+        caller.answer("2")
+        assert caller.answer("3").startswith("END Thank you. A caseworker will try")
+    with db() as session:
+        case = find_case_by_reference(session, reference)
+        assert session.scalars(select(Note).where(Note.case_id == case.id)).all() == []
+        assert case.callback_consent is False
+        events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
+        assert len(events) == len(events_before)

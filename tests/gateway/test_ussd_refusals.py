@@ -141,6 +141,5 @@ def test_a_failure_inside_the_transaction_leaves_nothing_half_written(client, db
     assert caller.post().get_data(as_text=True).startswith("END Thank you. Your reference is")
 
 
-def test_healthz_and_readyz(client):
+def test_healthz(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
-    assert client.get("/readyz").get_json() == {"status": "ok"}

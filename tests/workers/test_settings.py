@@ -29,24 +29,129 @@ def test_environment_wins_over_generated_secrets(tmp_path):
     assert settings.sms_providers == ("twilio", "log")
 
 
-@pytest.mark.parametrize(
-    "missing", ["KINGA_DATABASE_URL", "KINGA_PHONE_HASH_KEY", "KINGA_ENCRYPTION_KEYS"]
-)
-def test_production_refuses_to_start_and_names_the_missing_variable(tmp_path, missing):
+TOKEN = "t" * 32  # the shortest secret production accepts
+SECRET_NAMES = [*GENERATED_SECRETS]
+
+
+def production_env(tmp_path, **changes: str) -> dict[str, str]:
+    """A production environment that starts; ``changes`` set (or, empty, remove) variables."""
     env = {
         "KINGA_ENV": "production",
         "KINGA_VAR_DIR": str(tmp_path),
         "KINGA_DATABASE_URL": "postgresql+psycopg://db/kinga",
         "KINGA_REDIS_URL": "redis://redis:6379/0",
         "KINGA_PUBLIC_URL": "https://kinga.example.org",
-        **{name: "x" for name in GENERATED_SECRETS},
+        "KINGA_SMS_PROVIDERS": "twilio",
+        **{name: TOKEN for name in GENERATED_SECRETS},
         "KINGA_ENCRYPTION_KEYS": "x3hWgUZUQ3Ws0yh7kJhZyb7bI2PgsX7qZmCQJQ7xX9s=",
     }
-    del env[missing]
+    env.update(changes)
+    return {name: value for name, value in env.items() if value}
+
+
+def refused(env: dict[str, str]) -> list[str]:
     with pytest.raises(SettingsError) as error:
         Settings.from_env(env)
-    assert str(error.value) == f"{missing} is required when KINGA_ENV=production"
+    return error.value.problems
+
+
+def test_a_complete_production_environment_starts_without_warnings(tmp_path):
+    settings = Settings.from_env(production_env(tmp_path))
+    assert settings.production and settings.unsafe == () and settings.warnings == ()
     assert not (tmp_path / "secrets.json").exists()
+
+
+def test_production_lists_every_missing_or_unsafe_setting_at_once(tmp_path):
+    problems = refused({"KINGA_ENV": "production", "KINGA_VAR_DIR": str(tmp_path)})
+    named = [problem.split(" ")[0] for problem in problems]
+    assert named == [
+        "KINGA_PUBLIC_URL",
+        *SECRET_NAMES,
+        "KINGA_SMS_PROVIDERS",  # log, the default, sends nothing
+        "KINGA_DATABASE_URL",  # SQLite
+        "KINGA_REDIS_URL",  # embedded
+    ]
+    assert all(": " in problem for problem in problems)  # each says what to do
+    assert "KINGA_ALLOW_UNSAFE=log for a pilot" in problems[-3]
+    assert not (tmp_path / "secrets.json").exists()
+
+
+@pytest.mark.parametrize("missing", ["KINGA_PUBLIC_URL", *SECRET_NAMES])
+def test_production_names_a_missing_variable(tmp_path, missing):
+    problems = refused(production_env(tmp_path, **{missing: ""}))
+    assert len(problems) == 1 and problems[0].startswith(f"{missing} is missing: set ")
+
+
+@pytest.mark.parametrize(
+    "name", ["KINGA_SECRET_KEY", "KINGA_PHONE_HASH_KEY", "KINGA_AT_WEBHOOK_KEY"]
+)
+def test_production_refuses_a_secret_shorter_than_32_bytes(tmp_path, name):
+    problems = refused(production_env(tmp_path, **{name: "t" * 31}))
+    assert problems == [
+        f"{name} is shorter than 32 bytes: set at least 32 random bytes, e.g. "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "word", "variable"),
+    [
+        ({"KINGA_SMS_PROVIDERS": "twilio,log"}, "log", "KINGA_SMS_PROVIDERS"),
+        ({"KINGA_DATABASE_URL": "sqlite:////srv/kinga.db"}, "sqlite", "KINGA_DATABASE_URL"),
+        ({"KINGA_REDIS_URL": ""}, "embedded-redis", "KINGA_REDIS_URL"),
+        ({"KINGA_PUBLIC_URL": "http://kinga.example.org"}, "http", "KINGA_PUBLIC_URL"),
+    ],
+)
+def test_each_unsafe_setting_is_refused_unless_a_pilot_allows_it(tmp_path, change, word, variable):
+    problems = refused(production_env(tmp_path, **change))
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{variable} ")
+    assert problems[0].endswith(f"(or KINGA_ALLOW_UNSAFE={word} for a pilot)")
+    allowed = Settings.from_env(production_env(tmp_path, KINGA_ALLOW_UNSAFE=word, **change))
+    assert allowed.unsafe == (word,)
+    assert allowed.warnings[0].startswith(f"KINGA_ALLOW_UNSAFE={word}: ")
+
+
+def test_a_pilot_on_log_and_sqlite_runs_with_two_warnings(tmp_path):
+    env = production_env(tmp_path, KINGA_ALLOW_UNSAFE="log, sqlite", KINGA_SMS_PROVIDERS="")
+    del env["KINGA_DATABASE_URL"]
+    settings = Settings.from_env(env)
+    assert settings.sms_providers == ("log",)
+    assert settings.database_url == f"sqlite:///{tmp_path / 'kinga.db'}"
+    assert settings.unsafe == ("log", "sqlite")
+    assert [w.split(":")[0] for w in settings.warnings] == [
+        "KINGA_ALLOW_UNSAFE=log",
+        "KINGA_ALLOW_UNSAFE=sqlite",
+    ]
+
+
+def test_allowing_what_is_not_used_warns_of_nothing(tmp_path):
+    settings = Settings.from_env(production_env(tmp_path, KINGA_ALLOW_UNSAFE="sqlite"))
+    assert settings.unsafe == ()
+
+
+@pytest.mark.parametrize("kind", ["production", "development"])
+def test_an_unknown_unsafe_word_is_refused(tmp_path, kind):
+    env = production_env(tmp_path, KINGA_ENV=kind, KINGA_ALLOW_UNSAFE="log,sqllite")
+    assert refused(env) == [
+        "KINGA_ALLOW_UNSAFE names 'sqllite'; it knows embedded-redis, http, log, sqlite"
+    ]
+
+
+def test_malformed_numbers_are_listed_together(tmp_path):
+    problems = refused(
+        {
+            "KINGA_VAR_DIR": str(tmp_path),
+            "KINGA_USSD_SESSION_TTL": "five minutes",
+            "KINGA_SMS_MAX_SEGMENTS": "99",
+            "KINGA_SMS_RATE_TWILIO": "-1",
+        }
+    )
+    assert [problem.split(" ")[0] for problem in problems] == [
+        "KINGA_USSD_SESSION_TTL",
+        "KINGA_SMS_MAX_SEGMENTS",
+        "KINGA_SMS_RATE_TWILIO",
+    ]
 
 
 def test_bad_encryption_key_is_refused(tmp_path):
@@ -54,7 +159,7 @@ def test_bad_encryption_key_is_refused(tmp_path):
         Settings.from_env({"KINGA_VAR_DIR": str(tmp_path), "KINGA_ENCRYPTION_KEYS": "not-a-key"})
 
 
-def test_production_cli_start_fails_with_one_line(tmp_path):
+def test_production_cli_start_lists_every_problem_without_a_traceback(tmp_path):
     import subprocess
     import sys
 
@@ -66,5 +171,7 @@ def test_production_cli_start_fails_with_one_line(tmp_path):
         timeout=60,
     )
     assert result.returncode != 0
-    assert "KINGA_DATABASE_URL is required when KINGA_ENV=production" in result.stderr
+    assert "8 problems in the settings:" in result.stderr
+    for name in ("KINGA_PUBLIC_URL", "KINGA_SECRET_KEY", "KINGA_DATABASE_URL", "KINGA_REDIS_URL"):
+        assert f"  - {name} " in result.stderr
     assert "Traceback" not in result.stderr

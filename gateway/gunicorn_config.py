@@ -1,0 +1,56 @@
+"""How ``kinga serve`` runs gunicorn: ``gunicorn --config python:gateway.gunicorn_config``.
+
+Threaded workers (``gthread``) read each request on a thread of their own, so a client that
+sends slowly holds one thread, never a whole worker: the others, and ``/healthz``, keep
+answering. gunicorn bounds only the wait for a request's first byte; after that a thread reads
+on a blocking socket with no deadline, and a few clients that stop halfway through would hold
+every thread for as long as they keep the connection open. So every client socket also gets a
+kernel read and write timeout (``SO_RCVTIMEO``/``SO_SNDTIMEO``, set on the listening sockets and
+inherited by each accepted one): a client silent for ``CLIENT_SOCKET_TIMEOUT`` seconds in the
+middle of a request, or not reading its answer, is disconnected and its thread freed.
+
+In production nginx sits in front (README, "Production") and hands gunicorn whole requests;
+these limits are what holds when it does not. gunicorn reads only the lower-case names below
+that are its settings; ``kinga serve --workers/--threads`` override theirs.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+from typing import Any
+
+CLIENT_SOCKET_TIMEOUT = 5  # seconds; providers send a webhook in milliseconds
+
+worker_class = "gthread"
+workers = 2
+threads = 8
+timeout = 30  # gthread: a worker whose main loop is silent this long is restarted
+graceful_timeout = 10  # a stopping worker finishes its requests within this
+keepalive = 5  # idle seconds a kept-alive connection stays open (nginx's upstream: 4 s)
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+
+
+def post_worker_init(worker: Any) -> None:
+    """gunicorn's hook: client sockets inherit the timeouts; a stalled one is logged in a line."""
+    timeval = struct.pack("ll", CLIENT_SOCKET_TIMEOUT, 0)
+    for listener in worker.sockets:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+    worker.log.error_log.addFilter(StalledClient())
+
+
+class StalledClient(logging.Filter):
+    """A client cut off by the socket timeout is routine: one info line, not an error with a
+    traceback. On a blocking socket only those timeouts raise ``BlockingIOError``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], BlockingIOError):
+            record.msg = "closed a connection whose client stalled for %s s"
+            record.args = (CLIENT_SOCKET_TIMEOUT,)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
