@@ -20,6 +20,7 @@ from case_store.models import Case, CaseEvent
 from case_store.operations import record_reveal
 from case_store.queries import find_case_by_reference, is_overdue, list_cases
 from case_store.references import format_reference
+from gateway.areas_cli import area_codes
 from gateway.runtime import Runtime, runtime
 
 HIDDEN = "[hidden]"
@@ -57,7 +58,7 @@ def cases_show(reference: str, as_json: bool, reveal: bool) -> None:
 @click.option(
     "--status", "statuses", multiple=True, type=click.Choice([s.value for s in CaseStatus])
 )
-@click.option("--area", "areas", multiple=True, help="Location code; repeat for several.")
+@click.option("--area", "areas", multiple=True, help="Area code or name; repeat for several.")
 @click.option("--level", "levels", multiple=True, type=click.Choice([lv.value for lv in RiskLevel]))
 @click.option("--overdue", is_flag=True, help="Only active cases past a deadline.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
@@ -73,11 +74,12 @@ def cases_list(
     """Print cases matching every filter, soonest deadline first (no personal fields)."""
     rt = runtime()
     now = datetime.now(UTC)
+    codes = area_codes(rt.profile, areas)
     with rt.sessions() as session:
         cases = list_cases(
             session,
             statuses=[CaseStatus(s) for s in statuses] or None,
-            location_codes=list(areas) or None,
+            location_codes=codes or None,
             levels=[RiskLevel(lv) for lv in levels] or None,
             overdue_at=now if overdue else None,
             limit=limit,

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from gateway import create_app
+from gateway.areas_cli import areas_group
 from gateway.cases_cli import COMMANDS as CASE_COMMANDS
 from gateway.devserver import run_command, serve_command
 from gateway.messages_cli import messages_group
@@ -178,6 +179,7 @@ COMMANDS: tuple[click.Command, ...] = (
     dialogs_group,
     simulate_command,
     users_group,
+    areas_group,
     *CASE_COMMANDS,
 )
 

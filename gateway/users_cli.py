@@ -19,6 +19,7 @@ from case_store.enums import Role
 from case_store.masking import mask_phone
 from case_store.models import User
 from case_store.users import InvalidUser, create_user, list_users
+from gateway.areas_cli import area_codes
 from gateway.phones import InvalidPhoneNumber, to_e164
 from gateway.runtime import runtime
 
@@ -32,7 +33,7 @@ def users_group() -> None:
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--phone", help="Work phone in E.164 form (+2547…): alerts go there.")
-@click.option("--area", "areas", multiple=True, help="Location code; repeat. None: every area.")
+@click.option("--area", "areas", multiple=True, help="Area code or name; repeat. None: every area.")
 @click.option("--language", "languages", multiple=True, help="Language of alerts; first wins.")
 @click.option("--on-call", is_flag=True, help="On call now, whatever the weekly windows say.")
 @with_appcontext
@@ -52,11 +53,7 @@ def users_create(
             e164 = to_e164(phone)
         except InvalidPhoneNumber as exc:
             raise click.BadParameter(str(exc), param_hint="--phone") from None
-    unknown_areas = [code for code in areas if rt.profile.location(code) is None]
-    if unknown_areas:
-        raise click.BadParameter(
-            f"unknown location code(s): {', '.join(unknown_areas)}", param_hint="--area"
-        )
+    codes = area_codes(rt.profile, areas)
     unknown_languages = [lang for lang in languages if lang not in rt.profile.languages]
     if unknown_languages:
         enabled = ", ".join(rt.profile.languages)
@@ -73,7 +70,7 @@ def users_create(
                 role=role,
                 phone=e164,
                 now=datetime.now(UTC),
-                areas=areas,
+                areas=codes,
                 languages=languages,
                 on_call=on_call,
             )

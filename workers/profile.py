@@ -7,8 +7,10 @@ A profile is a folder (``KINGA_DEPLOYMENT``, default ``deployments/example/``) h
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,10 +33,31 @@ class ProfileError(ValueError):
         super().__init__(f"invalid deployment profile {folder}: " + "; ".join(problems))
 
 
+class UnknownArea(ValueError):
+    """Text that names no area of the profile; the message suggests near matches."""
+
+
 @dataclass(frozen=True)
 class Location:
     code: str
     name: str
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+def _fold(text: str) -> str:
+    """How area text is compared: case and runs of spaces do not matter."""
+    return " ".join(text.split()).casefold()
+
+
+def _area_keys(location: Location) -> Iterator[str]:
+    """What names ``location``: its code as listed (``047``), a numeric code without its leading
+    zeros (``47``), and its name."""
+    yield _fold(location.code)
+    if location.code.isdigit():
+        yield str(int(location.code))
+    yield _fold(location.name)
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,26 @@ class Profile:
 
     def location(self, code: str) -> Location | None:
         return next((loc for loc in self.locations if loc.code == code), None)
+
+    @cached_property
+    def _areas_by_key(self) -> dict[str, Location]:
+        return {key: loc for loc in self.locations for key in _area_keys(loc)}
+
+    def find_area(self, text: str) -> Location:
+        """The area ``text`` names (code, short code or name, in any case; see ``_area_keys``).
+
+        Anything else raises ``UnknownArea``, naming the closest areas when some are close.
+        """
+        wanted = _fold(text)
+        if wanted.isdigit():
+            wanted = str(int(wanted))
+        found = self._areas_by_key.get(wanted)
+        if found is not None:
+            return found
+        close = difflib.get_close_matches(wanted, self._areas_by_key, n=3, cutoff=0.75)
+        near = list(dict.fromkeys(str(self._areas_by_key[key]) for key in close))
+        hint = f"did you mean {' or '.join(near)}?" if near else "`kinga areas list` prints them"
+        raise UnknownArea(f"unknown area {text!r}; {hint}")
 
     def emergency_numbers_for(self, area_code: str | None) -> Mapping[str, str]:
         return {**self.emergency_numbers, **self.emergency_numbers_by_area.get(area_code or "", {})}
@@ -145,6 +188,12 @@ def load_profile(folder: Path) -> Profile:
         locations.append(Location(code, name))
     if not locations and not problems:
         problems.append("locations.yaml lists no locations")
+    named: dict[str, Location] = {}
+    for location in locations:
+        for key in _area_keys(location):
+            other = named.setdefault(key, location)
+            if other is not location and other.code != location.code:
+                problems.append(f"{key!r} names both {other} and {location}")
 
     numbers = data.get("emergency_numbers") or {}
     default_numbers = _str_map(numbers.get("default"), "emergency_numbers.default", problems)

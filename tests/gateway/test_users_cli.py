@@ -53,7 +53,7 @@ def test_bad_input_is_refused(runner, db):
     bad_phone = create(runner, "amina", "--role", "caseworker", "--phone", "0712000111")
     assert bad_phone.exit_code != 0 and "--phone" in bad_phone.output
     bad_area = create(runner, "amina", "--role", "caseworker", "--area", "999")
-    assert bad_area.exit_code != 0 and "unknown location code(s): 999" in bad_area.output
+    assert bad_area.exit_code != 0 and "unknown area '999'" in bad_area.output
     bad_language = create(runner, "amina", "--role", "caseworker", "--language", "de")
     assert bad_language.exit_code != 0 and "not enabled" in bad_language.output
     bad_role = create(runner, "amina", "--role", "boss")
