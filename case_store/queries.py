@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from case_store.columns import as_utc
 from case_store.enums import CaseStatus, RiskLevel, Role, WorkflowStage
 from case_store.models import Case, Reporter, User
+from case_store.on_call import ON_CALL_ROLES, covers_area, is_on_call
 from case_store.references import parse_reference
 
 ACTIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.PENDING, CaseStatus.ESCALATED)
@@ -100,25 +101,29 @@ def cases_for_reporter(session: Session, phone_hash: str) -> list[Case]:
 
 
 def on_call_users(
-    session: Session, *, at: datetime, time_zone: tzinfo, location_code: str | None = None
+    session: Session,
+    *,
+    at: datetime,
+    time_zone: tzinfo,
+    location_code: str | None = None,
+    roles: Iterable[Role] = ON_CALL_ROLES,
 ) -> list[User]:
-    """Active caseworkers and supervisors on call at ``at``: flagged on call now, or inside one
-    of their weekly windows (in the deployment's ``time_zone``); for ``location_code`` when
-    given (users with no areas cover every area). Caseworkers before supervisors."""
-    local = as_utc(at, "at").astimezone(time_zone)
+    """Users with ``roles`` on call at ``at`` (``on_call.is_on_call``), for ``location_code``
+    when given (users with no areas cover every area). In the order of ``roles``."""
+    wanted = list(roles)
     users = session.scalars(
         select(User)
-        .where(User.active.is_(True), User.role.in_((Role.CASEWORKER, Role.SUPERVISOR)))
+        .where(User.active.is_(True), User.role.in_(wanted))
         .options(selectinload(User.on_call_windows))
         .order_by(User.id)
     )
     found = [
         user
         for user in users
-        if (user.on_call or any(window.covers(local) for window in user.on_call_windows))
-        and (location_code is None or not user.areas or location_code in user.areas)
+        if is_on_call(user, at, time_zone)
+        and (location_code is None or covers_area(user, location_code))
     ]
-    return sorted(found, key=lambda user: user.role is not Role.CASEWORKER)
+    return sorted(found, key=lambda user: wanted.index(user.role))
 
 
 def list_cases(

@@ -3,7 +3,8 @@
 Operations take the caller's session and never commit; the request or job that calls them
 owns the transaction and commits once. One module per kind of actor: ``reports`` (what a
 report or a caller triggers), ``staff`` (what staff do, permission-checked), ``referrals``;
-``audit`` holds the event trail they all append to.
+``roster`` changes staff accounts (audited in their own trail); ``audit`` holds the event
+trails they all append to.
 """
 
 from case_store.operations.audit import case_snapshot
@@ -15,6 +16,12 @@ from case_store.operations.reports import (
     open_case,
     record_contact,
     request_callback,
+)
+from case_store.operations.roster import (
+    create_user,
+    deactivate_user,
+    set_on_call,
+    update_user,
 )
 from case_store.operations.staff import (
     acknowledge,
@@ -50,6 +57,8 @@ __all__ = [
     "claim",
     "close",
     "confirm_repeat",
+    "create_user",
+    "deactivate_user",
     "escalate",
     "merge_duplicate",
     "new_referral_code",
@@ -59,4 +68,6 @@ __all__ = [
     "refer",
     "reopen",
     "request_callback",
+    "set_on_call",
+    "update_user",
 ]

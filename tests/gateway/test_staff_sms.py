@@ -206,3 +206,21 @@ def test_replies_are_in_the_staff_language(app, db, case):
         f"Kinga : dossier {format_reference(case.reference)} pris"
     )
     assert EventKind.ACKNOWLEDGED in events(db, case)
+
+
+def test_a_deactivated_users_commands_are_refused_at_once(app, db, case, runner):
+    phone = staff_phone(app, areas=[MOMBASA], on_call=True)
+    result = runner.invoke(args=["users", "deactivate", "amina"])
+    assert result.exit_code == 0, result.output
+    for command in (
+        f"ACK {case.reference}",
+        f"NOTE {case.reference} seen",
+        f"CLOSE {case.reference} resolved",
+    ):
+        assert phone.send(command).status_code == 200
+        assert (
+            last_reply(app, db) == "Kinga: this phone can no longer act on cases. Nothing changed."
+        )
+    after = reload(db, case)
+    assert after.assigned_to_id is None and after.status is CaseStatus.OPEN and after.notes == []
+    assert events(db, case) == ["case_opened"]
