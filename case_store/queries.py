@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from case_store.columns import as_utc
-from case_store.enums import CaseStatus, RiskLevel, Role, WorkflowStage
-from case_store.models import Case, Reporter, User
+from case_store.enums import CaseStatus, Direction, MessagePurpose, RiskLevel, Role, WorkflowStage
+from case_store.models import Case, Message, Reporter, User
 from case_store.on_call import ON_CALL_ROLES, covers_area, is_on_call
 from case_store.references import parse_reference
 
@@ -126,6 +126,37 @@ def on_call_users(
     return sorted(found, key=lambda user: wanted.index(user.role))
 
 
+def unalerted() -> ColumnElement[bool]:
+    """Cases whose alert still waits: it reached nobody, and nobody has taken the case since
+    (the pending-alert sweep sends these; ``kinga cases list --unalerted`` shows them)."""
+    return and_(
+        Case.alert_pending_since.is_not(None),
+        Case.assigned_to_id.is_(None),
+        Case.status.in_(ACTIVE_STATUSES),
+    )
+
+
+def unalerted_cases(session: Session, *, limit: int = DEFAULT_LIMIT) -> list[Case]:
+    """``unalerted`` cases, longest waiting first."""
+    query = select(Case).where(unalerted()).order_by(Case.alert_pending_since, Case.id)
+    return list(session.scalars(query.limit(limit)))
+
+
+def alerted_phone_hashes(
+    session: Session, case_id: int, *, since: datetime | None = None
+) -> set[str]:
+    """The phones (as hashes) an alert about the case was queued for, since ``since`` when
+    given: so that nobody is told the same thing twice."""
+    query = select(Message.phone_hash).where(
+        Message.case_id == case_id,
+        Message.direction == Direction.OUTBOUND,
+        Message.purpose == MessagePurpose.ALERT,
+    )
+    if since is not None:
+        query = query.where(Message.created_at >= as_utc(since, "since"))
+    return set(session.scalars(query))
+
+
 def list_cases(
     session: Session,
     *,
@@ -133,14 +164,18 @@ def list_cases(
     location_codes: Iterable[str] | None = None,
     levels: Iterable[RiskLevel] | None = None,
     overdue_at: datetime | None = None,
+    unalerted_only: bool = False,
     limit: int = DEFAULT_LIMIT,
 ) -> list[Case]:
     """Cases matching every filter given, soonest assign-by deadline first.
 
     ``overdue_at`` keeps active cases past a deadline at that time: unassigned after their
-    assign-by time, or unacknowledged after their first-contact time.
+    assign-by time, or unacknowledged after their first-contact time. ``unalerted_only``
+    keeps the cases whose alert reached nobody yet (``unalerted``).
     """
     query = select(Case)
+    if unalerted_only:
+        query = query.where(unalerted())
     if statuses is not None:
         query = query.where(Case.status.in_(list(statuses)))
     if location_codes is not None:

@@ -61,6 +61,9 @@ def cases_show(reference: str, as_json: bool, reveal: bool) -> None:
 @click.option("--area", "areas", multiple=True, help="Area code or name; repeat for several.")
 @click.option("--level", "levels", multiple=True, type=click.Choice([lv.value for lv in RiskLevel]))
 @click.option("--overdue", is_flag=True, help="Only active cases past a deadline.")
+@click.option(
+    "--unalerted", is_flag=True, help="Only cases whose alert reached nobody (nobody on call)."
+)
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
 @with_appcontext
 def cases_list(
@@ -69,6 +72,7 @@ def cases_list(
     areas: tuple[str, ...],
     levels: tuple[str, ...],
     overdue: bool,
+    unalerted: bool,
     limit: int,
 ) -> None:
     """Print cases matching every filter, soonest deadline first (no personal fields)."""
@@ -82,6 +86,7 @@ def cases_list(
             location_codes=codes or None,
             levels=[RiskLevel(lv) for lv in levels] or None,
             overdue_at=now if overdue else None,
+            unalerted_only=unalerted,
             limit=limit,
         )
         rows = [case_summary(case, now=now) for case in cases]
@@ -185,6 +190,7 @@ def case_summary(case: Case, *, now: datetime) -> dict[str, Any]:
         "first_contact_by": case.first_contact_by.isoformat(),
         "assigned": case.assigned_to_id is not None,
         "overdue": is_overdue(case, now),
+        "alert_pending_since": _iso(case.alert_pending_since),
         "repeat_of": format_reference(case.repeat_of.reference) if case.repeat_of else None,
     }
 
@@ -224,6 +230,10 @@ def case_document(rt: Runtime, case: Case, *, now: datetime, reveal: bool) -> di
             "assign_by": case.assign_by.isoformat(),
             "first_contact_by": case.first_contact_by.isoformat(),
             "overdue": is_overdue(case, now),
+        },
+        "alerts": {
+            "pending_since": _iso(case.alert_pending_since),
+            "fallback_at": _iso(case.fallback_alerted_at),
         },
         "assignment": {
             "assigned_to": case.assigned_to.username if case.assigned_to else None,

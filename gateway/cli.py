@@ -52,14 +52,24 @@ def db_downgrade(revision: str) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @with_appcontext
 def worker_command(burst: bool) -> None:
-    """Run one RQ worker with its scheduler, sending SMS through KINGA_SMS_PROVIDERS."""
+    """Run one RQ worker with its scheduler, sending SMS through KINGA_SMS_PROVIDERS.
+
+    As it starts, it warns of the areas with nobody on call in the next 24 hours.
+    """
+    from datetime import UTC, datetime
+
     from gateway.providers import build_senders
     from workers import senders
+    from workers.coverage import warn_uncovered_areas
     from workers.queues import run_worker
 
     rt = runtime()
+    warn_uncovered_areas(rt.sessions, rt.profile, now=datetime.now(UTC))
     senders.install(rt.settings, build_senders(rt.settings))
-    run_worker(rt.redis, burst=burst)
+    try:
+        run_worker(rt.redis, burst=burst)
+    finally:
+        senders.uninstall()
 
 
 @click.group("translate")

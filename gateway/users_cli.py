@@ -38,6 +38,7 @@ from gateway.areas_cli import area_codes
 from gateway.cases_cli import CLI_ACTOR
 from gateway.phones import InvalidPhoneNumber, to_e164
 from gateway.runtime import Runtime, runtime
+from workers.pending_alerts import release_pending
 
 ROLES = [r.value for r in Role]
 
@@ -257,4 +258,15 @@ def _check_languages(rt: Runtime, languages: tuple[str, ...]) -> None:
 
 
 def _release_pending(rt: Runtime) -> None:
-    """Send the alerts that were waiting for someone to come on call (see module docstring)."""
+    """Send at once the alerts that waited for someone to come on call (the per-minute job
+    would within the minute); a Redis outage leaves their sends to the outbox sweeper."""
+    released = release_pending(
+        rt.sessions,
+        rt.redis,
+        rt.vault,
+        profile=rt.profile,
+        max_segments=rt.settings.sms_max_segments,
+        now=datetime.now(UTC),
+    )
+    if released:
+        click.echo(f"note: {released} pending alert(s) sent", err=True)

@@ -18,11 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from case_store.categories import CategoryMapping, InvalidCategoryMapping, mappings_from_profile
-from case_store.enums import Category
+from case_store.crypto import E164
+from case_store.enums import Category, Role
 from case_store.retention import InvalidRetention, RetentionPolicy
 from case_store.triage import InvalidPolicy, TriagePolicy
 
 USSD_MAX_BUDGET = 182
+FALLBACK_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 
 class ProfileError(ValueError):
@@ -61,6 +63,16 @@ def _area_keys(location: Location) -> Iterator[str]:
 
 
 @dataclass(frozen=True)
+class AlertFallback:
+    """Who is told, as a last resort, about an immediate or high case still unacknowledged at
+    its assign-by deadline: the users with ``roles`` on call for its area, and the duty phone
+    (an E.164 number, told in the deployment's default language)."""
+
+    roles: tuple[Role, ...] = FALLBACK_ROLES
+    duty_phone: str | None = None
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     time_zone: ZoneInfo
@@ -78,6 +90,7 @@ class Profile:
     # Concern category → Primero protection concerns and CHI category; empty when not given.
     categories: Mapping[Category, CategoryMapping] = field(default_factory=dict)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    alert_fallback: AlertFallback = field(default_factory=AlertFallback)
 
     def location(self, code: str) -> Location | None:
         return next((loc for loc in self.locations if loc.code == code), None)
@@ -137,6 +150,26 @@ def _str_map(value: Any, where: str, problems: list[str]) -> dict[str, str]:
         problems.append(f"{where} must map names to quoted strings")
         return {}
     return dict(value)
+
+
+def _alert_fallback(value: Any, problems: list[str]) -> AlertFallback:
+    fallback = value.get("fallback") if isinstance(value, dict) else None
+    if not isinstance(fallback, dict) or not (fallback.get("roles") or fallback.get("duty_phone")):
+        problems.append(
+            "alerts.fallback must name roles and/or a duty_phone: nobody on call must never "
+            "mean nobody told"
+        )
+        return AlertFallback()
+    roles = fallback.get("roles") or []
+    allowed = {role.value: role for role in FALLBACK_ROLES}
+    if not isinstance(roles, list) or any(role not in allowed for role in roles):
+        problems.append(f"alerts.fallback.roles may hold {', '.join(allowed)}")
+        roles = []
+    phone = fallback.get("duty_phone")
+    if phone is not None and not (isinstance(phone, str) and E164.fullmatch(phone)):
+        problems.append('alerts.fallback.duty_phone must be a quoted E.164 number ("+254…")')
+        phone = None
+    return AlertFallback(tuple(allowed[role] for role in dict.fromkeys(roles)), phone)
 
 
 def load_profile(folder: Path) -> Profile:
@@ -224,6 +257,8 @@ def load_profile(folder: Path) -> Profile:
         except InvalidRetention as exc:
             problems.append(str(exc))
 
+    alert_fallback = _alert_fallback(data.get("alerts"), problems)
+
     if problems:
         raise ProfileError(folder, problems)
     return Profile(
@@ -242,4 +277,5 @@ def load_profile(folder: Path) -> Profile:
         triage=triage,
         categories=categories,
         retention=retention,
+        alert_fallback=alert_fallback,
     )

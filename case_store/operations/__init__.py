@@ -7,8 +7,9 @@ report or a caller triggers), ``staff`` (what staff do, permission-checked), ``r
 trails they all append to.
 """
 
+from case_store.operations.alerts import hold_alert, release_alert
 from case_store.operations.audit import case_snapshot
-from case_store.operations.deadlines import escalate
+from case_store.operations.deadlines import escalate, fall_back
 from case_store.operations.errors import InvalidNote, InvalidTransition, ReferenceExhausted
 from case_store.operations.referrals import answer_referral, new_referral_code, refer
 from case_store.operations.reports import (
@@ -60,12 +61,15 @@ __all__ = [
     "create_user",
     "deactivate_user",
     "escalate",
+    "fall_back",
+    "hold_alert",
     "merge_duplicate",
     "new_referral_code",
     "open_case",
     "record_contact",
     "record_reveal",
     "refer",
+    "release_alert",
     "reopen",
     "request_callback",
     "set_on_call",
