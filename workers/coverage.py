@@ -2,6 +2,7 @@
 
 ``kinga worker`` (and so ``kinga run``) logs them once as it starts, so an administrator can
 fill the roster before a report meets an empty one. Areas with the same gaps share one line.
+The check only advises: a database it cannot read is logged and the worker starts anyway.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.on_call import DAY_NAMES, uncovered
@@ -27,13 +29,17 @@ def warn_uncovered_areas(
     zone = profile.time_zone
     start = now.astimezone(zone)
     end = start + LOOK_AHEAD
-    with sessions() as db:
-        users = list_users(db)
-        by_gaps: dict[tuple[tuple[datetime, datetime], ...], list[Location]] = {}
-        for location in profile.locations:
-            gaps = uncovered(users, location.code, start=start, end=end, time_zone=zone)
-            if gaps:
-                by_gaps.setdefault(tuple(gaps), []).append(location)
+    try:
+        with sessions() as db:
+            users = list_users(db)
+    except SQLAlchemyError:
+        log.exception("could not read the roster to look for areas with nobody on call")
+        return 0
+    by_gaps: dict[tuple[tuple[datetime, datetime], ...], list[Location]] = {}
+    for location in profile.locations:
+        gaps = uncovered(users, location.code, start=start, end=end, time_zone=zone)
+        if gaps:
+            by_gaps.setdefault(tuple(gaps), []).append(location)
     fallback = profile.alert_fallback
     last_resort = []
     if fallback.roles:

@@ -4,8 +4,12 @@ nobody on call at some time in the next 24 hours."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from staff import NAIROBI, NAIROBI_PHONE, SUPERVISOR_PHONE, add_staff
+
+from case_store.db import make_engine, make_sessionmaker
+from workers.coverage import warn_uncovered_areas
 
 
 def start_worker(runner, caplog) -> list[str]:
@@ -35,3 +39,13 @@ def test_gaps_are_named_by_day_and_hour(app, runner, caplog):
     (warning,) = start_worker(runner, caplog)
     assert "for 47 areas" in warning and "20:00" in warning
     assert rt.profile.time_zone.key in warning
+
+
+def test_a_roster_it_cannot_read_is_logged_and_does_not_stop_the_worker(app, tmp_path, caplog):
+    unmigrated = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'empty.db'}"))
+    with caplog.at_level(logging.ERROR, logger="kinga.coverage"):
+        found = warn_uncovered_areas(
+            unmigrated, app.extensions["kinga"].profile, now=datetime.now(UTC)
+        )
+    assert found == 0
+    assert "could not read the roster" in caplog.text
