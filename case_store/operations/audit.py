@@ -130,9 +130,9 @@ def record_event(
 
 
 def roster_fields(user: User) -> dict[str, Any]:
-    """The audited state of a staff account: whether it has a phone, never the number."""
+    """The audited state of a staff account (the event names the user by id): whether it has a
+    phone, never the number."""
     return {
-        "username": user.username,
         "role": user.role.value,
         "has_phone": user.phone_hash is not None,
         "areas": list(user.areas),
