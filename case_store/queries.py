@@ -136,10 +136,14 @@ def unalerted() -> ColumnElement[bool]:
     )
 
 
-def unalerted_cases(session: Session, *, limit: int = DEFAULT_LIMIT) -> list[Case]:
-    """``unalerted`` cases, longest waiting first."""
-    query = select(Case).where(unalerted()).order_by(Case.alert_pending_since, Case.id)
-    return list(session.scalars(query.limit(limit)))
+def unalerted_cases(
+    session: Session, *, location_codes: Iterable[str] | None = None, limit: int = DEFAULT_LIMIT
+) -> list[Case]:
+    """``unalerted`` cases (in some areas), longest waiting first."""
+    query = select(Case).where(unalerted())
+    if location_codes is not None:
+        query = query.where(Case.location_code.in_(list(location_codes)))
+    return list(session.scalars(query.order_by(Case.alert_pending_since, Case.id).limit(limit)))
 
 
 def alerted_phone_hashes(

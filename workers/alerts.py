@@ -17,10 +17,11 @@ Nobody on call must never mean nobody told. In order of resort:
    fallback of last resort: the on-call users with its roles for the area, and the duty phone
    (``workers.fallback``).
 
-Escalations and the fallback leave out whoever was told already, so nobody gets the same news
-twice. Each alert is in the recipient's own language (``User.languages[0]``, English when the
-deployment lacks it); the duty phone's in the deployment's default language. Only people who
-may take the case are told to reply ACK.
+The fallback leaves out whoever was alerted about the case already, and an escalation whoever
+the fallback told: nobody hears twice that the case is not acknowledged. Each alert is in the
+recipient's own language (``User.languages[0]``, English when the deployment lacks it); the
+duty phone's in the deployment's default language. Only people who may take the case are told
+to reply ACK.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from case_store.columns import as_utc
 from case_store.crypto import Vault
 from case_store.enums import MessagePurpose, RiskLevel, Role
 from case_store.models import Case, OutboxRow, User
-from case_store.on_call import covers_area
 from case_store.operations import hold_alert
 from case_store.outbox import add_outbox
 from case_store.permissions import can_be_assigned
@@ -109,24 +109,20 @@ class Recipient:
     user_id: int | None = None  # None: the duty phone
 
 
-def choose_recipients(
-    on_call: Sequence[User], case: Case, *, escalation: bool = False
+def alert_recipients(
+    session: Session, case: Case, *, at: datetime, time_zone: tzinfo, escalation: bool = False
 ) -> list[User]:
-    """Who, of the users ``on_call`` now, is alerted about ``case`` (see the module docstring):
-    on-call caseworkers for its area, else its supervisors; its supervisors for an escalation.
-    Users without a work phone are among them: they cannot be reached (``reachable``)."""
-    here = [user for user in on_call if covers_area(user, case.location_code)]
-    caseworkers = [user for user in here if user.role is Role.CASEWORKER]
-    supervisors = [user for user in here if user.role is Role.SUPERVISOR]
-    return supervisors if escalation else caseworkers or supervisors
-
-
-def reachable(users: Sequence[User]) -> list[User]:
-    """``users`` who have a work phone; the others are left out, with a warning."""
-    for user in users:
+    """Who is alerted about ``case`` at ``at`` (see the module docstring): the on-call
+    caseworkers for its area, else its supervisors; its supervisors for an escalation. Users
+    without a work phone are left out, with a warning."""
+    on_call = on_call_users(session, at=at, time_zone=time_zone, location_code=case.location_code)
+    caseworkers = [user for user in on_call if user.role is Role.CASEWORKER]
+    supervisors = [user for user in on_call if user.role is Role.SUPERVISOR]
+    chosen = supervisors if escalation else caseworkers or supervisors
+    for user in chosen:
         if user.phone_encrypted is None:
             log.warning("user %s is on call without a work phone; no alert", user.id)
-    return [user for user in users if user.phone_encrypted is not None]
+    return [user for user in chosen if user.phone_encrypted is not None]
 
 
 def _staff(vault: Vault, users: Sequence[User], message: str, profile: Profile) -> list[Recipient]:
@@ -157,10 +153,9 @@ def queue_alerts(
     A new-case alert that finds nobody is kept pending on the case; an escalation leaves out
     whoever the fallback told already.
     """
-    on_call = on_call_users(
-        session, at=now, time_zone=profile.time_zone, location_code=case.location_code
+    users = alert_recipients(
+        session, case, at=now, time_zone=profile.time_zone, escalation=escalation
     )
-    users = reachable(choose_recipients(on_call, case, escalation=escalation))
     if escalation and case.fallback_alerted_at is not None:
         told = alerted_phone_hashes(session, case.id, since=case.fallback_alerted_at)
         users = [user for user in users if user.phone_hash not in told]

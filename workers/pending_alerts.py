@@ -18,10 +18,10 @@ import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
-from case_store.models import OutboxRow
+from case_store.models import OutboxRow, User
 from case_store.operations import release_alert
 from case_store.queries import on_call_users, unalerted_cases
-from workers.alerts import choose_recipients, queue_alerts
+from workers.alerts import queue_alerts
 from workers.context import job_redis, job_settings, profile_for, sessions_for, vault_for
 from workers.dispatch import dispatch
 from workers.profile import Profile
@@ -56,18 +56,18 @@ def release_pending(
     profile: Profile,
     max_segments: int,
     now: datetime,
+    batch: int = BATCH,
 ) -> int:
-    """Send every pending alert that has someone on call for its area at ``now``."""
+    """Send the pending alerts (``batch`` at most, longest waiting first) that have someone on
+    call for their area at ``now``. Only those areas are read, so cases waiting in areas that
+    nobody covers never hold back the others."""
     with sessions() as db:
-        waiting = unalerted_cases(db, limit=BATCH)
-        if not waiting:
-            return 0
         on_call = on_call_users(db, at=now, time_zone=profile.time_zone)
-        ready = [
-            case.id
-            for case in waiting
-            if any(user.phone_encrypted for user in choose_recipients(on_call, case))
-        ]
+        reachable = [user for user in on_call if user.phone_encrypted is not None]
+        if not reachable:
+            return 0
+        areas = None if any(not user.areas for user in reachable) else reachable_areas(reachable)
+        ready = [case.id for case in unalerted_cases(db, location_codes=areas, limit=batch)]
     released = 0
     for case_id in ready:
         rows: list[OutboxRow] = []
@@ -85,3 +85,7 @@ def release_pending(
         released += 1
         log.warning("case %s: its pending alert went out to %s staff", case_id, len(rows))
     return released
+
+
+def reachable_areas(users: list[User]) -> list[str]:
+    return sorted({code for user in users for code in user.areas})

@@ -52,7 +52,7 @@ def unalerted(runner) -> list[str]:
     return [row["reference"] for row in json.loads(result.stdout)]
 
 
-def release(app, redis_client, at: datetime) -> int:
+def release(app, redis_client, at: datetime, **options) -> int:
     rt = app.extensions["kinga"]
     return release_pending(
         rt.sessions,
@@ -61,6 +61,7 @@ def release(app, redis_client, at: datetime) -> int:
         profile=rt.profile,
         max_segments=rt.settings.sms_max_segments,
         now=at,
+        **options,
     )
 
 
@@ -138,7 +139,7 @@ def test_several_workers_at_once_send_it_exactly_once(app, client, db, redis_cli
     nobody_for_mombasa(app)
     Caller(client).report()
     put_on_call(db, "baraka")
-    workers = 4
+    workers = 8
     start = threading.Barrier(workers)
     released: list[int] = []
 
@@ -151,9 +152,27 @@ def test_several_workers_at_once_send_it_exactly_once(app, client, db, redis_cli
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(released) == [0, 0, 0, 1]
+    assert sorted(released) == [0] * (workers - 1) + [1]
     assert len(alerts(db, app)) == 1
     assert event_kinds(db).count("alert_released") == 1
+
+
+def test_cases_waiting_where_nobody_is_on_call_never_hold_back_the_others(
+    app, client, db, redis_client
+):
+    add_staff(app, "baraka", "caseworker", OFF_CALL_PHONE, areas=[MOMBASA])
+    # The oldest pending case is in Kwale, which nobody covers.
+    kwale = ["1", "2", "3", "2", "1", "2", "Msambweni", "3", "She is alone at night", "2", "1"]
+    Caller(client, session_id="ATUid_kwale", phone="+254712345888").report(kwale)
+    Caller(client).report()
+    put_on_call(db, "baraka")
+    assert release(app, redis_client, datetime.now(UTC), batch=1) == 1
+    assert [phone for phone, _ in alerts(db, app)] == [OFF_CALL_PHONE]
+    with db() as session:
+        waiting = session.scalars(
+            select(Case.location_code).where(Case.alert_pending_since.is_not(None))
+        )
+        assert list(waiting) == ["002"]
 
 
 def test_a_case_someone_took_or_closed_meanwhile_is_not_alerted_late(
