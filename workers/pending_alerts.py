@@ -18,7 +18,7 @@ import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
-from case_store.models import OutboxRow, User
+from case_store.models import OutboxRow
 from case_store.operations import release_alert
 from case_store.queries import on_call_users, unalerted_cases
 from workers.alerts import queue_alerts
@@ -66,7 +66,8 @@ def release_pending(
         reachable = [user for user in on_call if user.phone_encrypted is not None]
         if not reachable:
             return 0
-        areas = None if any(not user.areas for user in reachable) else reachable_areas(reachable)
+        everywhere = any(not user.areas for user in reachable)
+        areas = None if everywhere else {code for user in reachable for code in user.areas}
         ready = [case.id for case in unalerted_cases(db, location_codes=areas, limit=batch)]
     released = 0
     for case_id in ready:
@@ -85,7 +86,3 @@ def release_pending(
         released += 1
         log.warning("case %s: its pending alert went out to %s staff", case_id, len(rows))
     return released
-
-
-def reachable_areas(users: list[User]) -> list[str]:
-    return sorted({code for user in users for code in user.areas})
