@@ -172,11 +172,11 @@ def users_on_call(
     if on_call is None and not windows and not no_windows:
         raise click.UsageError("nothing to change: give --on, --off, --window or --no-windows")
     slots: list[Slot] | None = [] if no_windows else None
-    try:
-        if windows:
+    if windows:
+        try:
             slots = [slot for text in windows for slot in parse_window(text)]
-    except InvalidWindow as exc:
-        raise click.BadParameter(str(exc), param_hint="--window") from None
+        except InvalidWindow as exc:
+            raise click.BadParameter(str(exc), param_hint="--window") from None
     now = datetime.now(UTC)
     with _saving(rt) as session:
         user = _find(session, username)
