@@ -168,6 +168,20 @@ class EventKind(StrEnum):
     RETENTION_PURGED = "retention_purged"
     CALLBACK_REQUESTED = "callback_requested"
     ESCALATED = "escalated"
+    # The alert reached nobody (nobody on call for the area): kept pending until someone is.
+    ALERT_PENDING = "alert_pending"
+    ALERT_RELEASED = "alert_released"
+    # Unacknowledged at its assign-by deadline: sent to the profile's fallback of last resort.
+    FALLBACK_ALERTED = "fallback_alerted"
+
+
+class RosterEventKind(StrEnum):
+    """What happened to a staff account (the roster's own audit trail)."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    DEACTIVATED = "deactivated"
+    ON_CALL_CHANGED = "on_call_changed"
 
 
 class MessageStatus(StrEnum):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from case_store.columns import as_utc
-from case_store.enums import CaseStatus, RiskLevel, Role, WorkflowStage
-from case_store.models import Case, Reporter, User
+from case_store.enums import CaseStatus, Direction, MessagePurpose, RiskLevel, Role, WorkflowStage
+from case_store.models import Case, Message, Reporter, User
+from case_store.on_call import ON_CALL_ROLES, covers_area, is_on_call
 from case_store.references import parse_reference
 
 ACTIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.PENDING, CaseStatus.ESCALATED)
@@ -100,25 +101,64 @@ def cases_for_reporter(session: Session, phone_hash: str) -> list[Case]:
 
 
 def on_call_users(
-    session: Session, *, at: datetime, time_zone: tzinfo, location_code: str | None = None
+    session: Session,
+    *,
+    at: datetime,
+    time_zone: tzinfo,
+    location_code: str | None = None,
+    roles: Iterable[Role] = ON_CALL_ROLES,
 ) -> list[User]:
-    """Active caseworkers and supervisors on call at ``at``: flagged on call now, or inside one
-    of their weekly windows (in the deployment's ``time_zone``); for ``location_code`` when
-    given (users with no areas cover every area). Caseworkers before supervisors."""
-    local = as_utc(at, "at").astimezone(time_zone)
+    """Users with ``roles`` on call at ``at`` (``on_call.is_on_call``), for ``location_code``
+    when given (users with no areas cover every area). In the order of ``roles``."""
+    wanted = list(roles)
     users = session.scalars(
         select(User)
-        .where(User.active.is_(True), User.role.in_((Role.CASEWORKER, Role.SUPERVISOR)))
+        .where(User.active.is_(True), User.role.in_(wanted))
         .options(selectinload(User.on_call_windows))
         .order_by(User.id)
     )
     found = [
         user
         for user in users
-        if (user.on_call or any(window.covers(local) for window in user.on_call_windows))
-        and (location_code is None or not user.areas or location_code in user.areas)
+        if is_on_call(user, at, time_zone)
+        and (location_code is None or covers_area(user, location_code))
     ]
-    return sorted(found, key=lambda user: user.role is not Role.CASEWORKER)
+    return sorted(found, key=lambda user: wanted.index(user.role))
+
+
+def unalerted() -> ColumnElement[bool]:
+    """Cases whose alert still waits: it reached nobody, and nobody has taken the case since
+    (the pending-alert sweep sends these; ``kinga cases list --unalerted`` shows them)."""
+    return and_(
+        Case.alert_pending_since.is_not(None),
+        Case.assigned_to_id.is_(None),
+        Case.status.in_(ACTIVE_STATUSES),
+    )
+
+
+def unalerted_cases(
+    session: Session, *, location_codes: Iterable[str] | None = None, limit: int = DEFAULT_LIMIT
+) -> list[Case]:
+    """``unalerted`` cases (in some areas), longest waiting first."""
+    query = select(Case).where(unalerted())
+    if location_codes is not None:
+        query = query.where(Case.location_code.in_(list(location_codes)))
+    return list(session.scalars(query.order_by(Case.alert_pending_since, Case.id).limit(limit)))
+
+
+def alerted_phone_hashes(
+    session: Session, case_id: int, *, since: datetime | None = None
+) -> set[str]:
+    """The phones (as hashes) an alert about the case was queued for, since ``since`` when
+    given: so that nobody is told the same thing twice."""
+    query = select(Message.phone_hash).where(
+        Message.case_id == case_id,
+        Message.direction == Direction.OUTBOUND,
+        Message.purpose == MessagePurpose.ALERT,
+    )
+    if since is not None:
+        query = query.where(Message.created_at >= as_utc(since, "since"))
+    return set(session.scalars(query))
 
 
 def list_cases(
@@ -128,14 +168,18 @@ def list_cases(
     location_codes: Iterable[str] | None = None,
     levels: Iterable[RiskLevel] | None = None,
     overdue_at: datetime | None = None,
+    unalerted_only: bool = False,
     limit: int = DEFAULT_LIMIT,
 ) -> list[Case]:
     """Cases matching every filter given, soonest assign-by deadline first.
 
     ``overdue_at`` keeps active cases past a deadline at that time: unassigned after their
-    assign-by time, or unacknowledged after their first-contact time.
+    assign-by time, or unacknowledged after their first-contact time. ``unalerted_only``
+    keeps the cases whose alert reached nobody yet (``unalerted``).
     """
     query = select(Case)
+    if unalerted_only:
+        query = query.where(unalerted())
     if statuses is not None:
         query = query.where(Case.status.in_(list(statuses)))
     if location_codes is not None:

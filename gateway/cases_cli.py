@@ -21,6 +21,7 @@ from case_store.models import Case, CaseEvent, User
 from case_store.operations import InvalidTransition, record_reveal, unlink_repeat
 from case_store.queries import find_case_by_reference, is_overdue, list_cases
 from case_store.references import format_reference
+from gateway.areas_cli import area_codes
 from gateway.case_timeline import case_messages, render_case, timeline
 from gateway.runtime import Runtime, runtime
 
@@ -75,9 +76,12 @@ def cases_show(reference: str, as_json: bool, reveal: bool) -> None:
 @click.option(
     "--status", "statuses", multiple=True, type=click.Choice([s.value for s in CaseStatus])
 )
-@click.option("--area", "areas", multiple=True, help="Location code; repeat for several.")
+@click.option("--area", "areas", multiple=True, help="Area code or name; repeat for several.")
 @click.option("--level", "levels", multiple=True, type=click.Choice([lv.value for lv in RiskLevel]))
 @click.option("--overdue", is_flag=True, help="Only active cases past a deadline.")
+@click.option(
+    "--unalerted", is_flag=True, help="Only cases whose alert reached nobody (nobody on call)."
+)
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
 @with_appcontext
 def cases_list(
@@ -86,6 +90,7 @@ def cases_list(
     areas: tuple[str, ...],
     levels: tuple[str, ...],
     overdue: bool,
+    unalerted: bool,
     limit: int,
 ) -> None:
     """Print cases matching every filter, soonest deadline first (no personal fields).
@@ -94,13 +99,15 @@ def cases_list(
     """
     rt = runtime()
     now = datetime.now(UTC)
+    codes = area_codes(rt.profile, areas)
     with rt.sessions() as session:
         cases = list_cases(
             session,
             statuses=[CaseStatus(s) for s in statuses] or None,
-            location_codes=list(areas) or None,
+            location_codes=codes or None,
             levels=[RiskLevel(lv) for lv in levels] or None,
             overdue_at=now if overdue else None,
+            unalerted_only=unalerted,
             limit=limit,
         )
         rows = [case_summary(case, now=now) for case in cases]
@@ -240,6 +247,7 @@ def case_summary(case: Case, *, now: datetime) -> dict[str, Any]:
         "first_contact_by": case.first_contact_by.isoformat(),
         "assigned": case.assigned_to_id is not None,
         "overdue": is_overdue(case, now),
+        "alert_pending_since": _iso(case.alert_pending_since),
         "repeat_of": format_reference(case.repeat_of.reference) if case.repeat_of else None,
     }
 
@@ -279,6 +287,10 @@ def case_document(rt: Runtime, case: Case, *, now: datetime, reveal: bool) -> di
             "assign_by": case.assign_by.isoformat(),
             "first_contact_by": case.first_contact_by.isoformat(),
             "overdue": is_overdue(case, now),
+        },
+        "alerts": {
+            "pending_since": _iso(case.alert_pending_since),
+            "fallback_at": _iso(case.fallback_alerted_at),
         },
         "assignment": {
             "assigned_to": case.assigned_to.username if case.assigned_to else None,

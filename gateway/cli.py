@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from case_store import migrate
 from gateway import create_app
+from gateway.areas_cli import areas_group
 from gateway.cases_cli import COMMANDS as CASE_COMMANDS
 from gateway.devserver import run_command, serve_command
 from gateway.messages_cli import messages_group
@@ -99,16 +100,25 @@ def _migrate(step: Callable[[str, str], None], revision: str) -> None:
 def worker_command(burst: bool) -> None:
     """Run one RQ worker with its scheduler, sending SMS through KINGA_SMS_PROVIDERS.
 
+    As it starts, it warns of the areas with nobody on call in the next 24 hours.
+
     Example: kinga worker
     """
+    from datetime import UTC, datetime
+
     from gateway.providers import build_senders
     from workers import senders
+    from workers.coverage import warn_uncovered_areas
     from workers.queues import run_worker
 
     rt = runtime()
     require_migrated(rt)
+    warn_uncovered_areas(rt.sessions, rt.profile, now=datetime.now(UTC))
     senders.install(rt.settings, build_senders(rt.settings))
-    run_worker(rt.redis, burst=burst)
+    try:
+        run_worker(rt.redis, burst=burst)
+    finally:
+        senders.uninstall()
 
 
 @click.group("translate")
@@ -291,6 +301,7 @@ COMMANDS: tuple[click.Command, ...] = (
     dialogs_group,
     simulate_command,
     users_group,
+    areas_group,
     *CASE_COMMANDS,
 )
 

@@ -1,11 +1,13 @@
 """Staff commands by SMS: a caseworker or supervisor answers an alert from their work phone.
 
-An inbound SMS from a phone that belongs to an active user, starting with ``ACK``, ``NOTE`` or
+An inbound SMS from a phone that belongs to a user, starting with ``ACK``, ``NOTE`` or
 ``CLOSE``, is a staff command; anything else from that phone (STOP, a report of their own) is
 an ordinary conversation. ``ACK 482177305`` claims the case when nobody holds it and
 acknowledges it; ``NOTE 482177305 text`` adds a note; ``CLOSE 482177305 resolved [text]``
-closes it (extra words become a note first). Every change goes through a named operation and
-its permission check; a refusal writes nothing and is answered with the reason.
+closes it (extra words become a note first). A deactivated user's commands (a lost phone) are
+refused before the reference is even looked up: whoever holds the phone learns nothing. Every
+change goes through a named operation and its permission check; a refusal writes nothing and
+is answered with the reason.
 
 Replies are in the user's language and name only the reference. Idempotency comes from the
 inbound receipt: a replayed webhook never runs a command twice.
@@ -62,6 +64,7 @@ ASSIGNED_ELSEWHERE = N_(
 NOT_ALLOWED = N_("Not allowed: case {reference} is outside your role or areas. Nothing changed.")
 EMPTY_NOTE = N_("Kinga: the note was empty or too long. Send NOTE {reference} and your note.")
 REASONS = N_("Kinga: to close case {reference}, reply CLOSE {reference} and one of: {reasons}")
+DEACTIVATED = N_("Kinga: this phone can no longer act on cases. Nothing changed.")
 
 VERB_ACTIONS = {"ack": Action.ACKNOWLEDGE, "note": Action.ADD_NOTE, "close": Action.CLOSE}
 # One word per reply for the log line.
@@ -74,6 +77,7 @@ _OUTCOMES = {
     NOT_ALLOWED: "refused: role or area",
     EMPTY_NOTE: "refused: empty note",
     REASONS: "refused: unknown closure reason",
+    DEACTIVATED: "refused: user deactivated",
 }
 
 
@@ -107,6 +111,9 @@ def run_staff_command(
     now: datetime,
 ) -> tuple[str, Case | None]:
     """Apply ``command`` for ``user`` in the caller's transaction; the reply and the case."""
+    if not user.active:
+        log.warning("staff command %s by deactivated user %s refused", command.verb, user.id)
+        return translations.gettext(DEACTIVATED), None
     if command.reference is None:
         return translations.gettext(USAGE), None
     case = find_case_by_reference(db, command.reference)

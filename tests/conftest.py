@@ -121,6 +121,23 @@ def settings(tmp_path: Path, database_url: str, redis_url: str, db_engine: Engin
 
 
 @pytest.fixture
+def worker_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+    """The environment a worker process reads its settings from."""
+    for name, value in {
+        "KINGA_ENV": "test",
+        "KINGA_VAR_DIR": str(settings.var_dir),
+        "KINGA_DATABASE_URL": settings.database_url,
+        "KINGA_REDIS_URL": settings.redis_url,
+        "KINGA_ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
+        "KINGA_PHONE_HASH_KEY": settings.phone_hash_key,
+        "KINGA_SECRET_KEY": "test-secret-key",
+        "KINGA_DEPLOYMENT": str(settings.deployment),
+    }.items():
+        monkeypatch.setenv(name, value)
+    return settings
+
+
+@pytest.fixture
 def app(
     settings: Settings, db: sessionmaker[Session], redis_client: redis.Redis
 ) -> Iterator[Flask]:

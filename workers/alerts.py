@@ -4,15 +4,31 @@ An alert says only what a caseworker needs to act (DESIGN §7): the reference, t
 area, the first-contact deadline and how to acknowledge. Never a name, a narrative, a place or
 anything about the child: a work phone is read on a bus, or lent.
 
-Recipients: the on-call caseworkers for the case's area; when there are none, the on-call
-supervisors; when nobody is on call, a warning in the log (the case is stored whatever
-happens). Escalations go to the on-call supervisors. Each alert is in the recipient's own
-language (``User.languages[0]``, English when the deployment lacks it).
+Nobody on call must never mean nobody told. In order of resort:
+
+1. A new case goes to the on-call caseworkers for its area; when there are none, to the
+   on-call supervisors.
+2. When nobody is on call for the area, the alert is kept pending on the case (durable,
+   audited: ``hold_alert``) and goes out once someone for the area is on call
+   (``workers.pending_alerts``).
+3. An immediate case unacknowledged after ``escalate_within`` goes to the on-call supervisors
+   (``workers.escalation``).
+4. An immediate or high case unacknowledged at its assign-by deadline goes to the profile's
+   fallback of last resort: the on-call users with its roles for the area, and the duty phone
+   (``workers.fallback``).
+
+The fallback leaves out whoever was alerted about the case already, and an escalation whoever
+the fallback told: nobody hears twice that the case is not acknowledged. Each alert is in the
+recipient's own language (``User.languages[0]``, English when the deployment lacks it); the
+duty phone's in the deployment's default language. Only people who may take the case are told
+to reply ACK.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from babel.support import Translations
@@ -22,13 +38,15 @@ from case_store.columns import as_utc
 from case_store.crypto import Vault
 from case_store.enums import MessagePurpose, RiskLevel, Role
 from case_store.models import Case, OutboxRow, User
+from case_store.operations import hold_alert
 from case_store.outbox import add_outbox
-from case_store.queries import on_call_users
+from case_store.permissions import can_be_assigned
+from case_store.queries import alerted_phone_hashes, on_call_users
 from case_store.references import format_reference
 from case_store.triage import TriagePolicy
 from case_store.users import staff_language
 from dialogs.render import N_, fold_to_gsm7, load_translations
-from workers.dispatch import ESCALATE_JOB
+from workers.dispatch import ESCALATE_JOB, FALLBACK_ALERT_JOB
 from workers.outgoing import TooLong, queue_sms
 from workers.profile import Profile
 
@@ -43,6 +61,12 @@ ESCALATION = N_(
     "Kinga: case {reference} NOT acknowledged, level {level}, {area}. "
     "First contact by {deadline}. Reply ACK {ack}"
 )
+# To the fallback who cannot take the case themselves (an administrator, the duty phone).
+FALLBACK = N_(
+    "Kinga: case {reference} NOT acknowledged, level {level}, {area}. "
+    "First contact by {deadline}. Please find a caseworker for it."
+)
+FALLBACK_LEVELS = frozenset({RiskLevel.IMMEDIATE, RiskLevel.HIGH})
 LEVELS = {
     RiskLevel.IMMEDIATE: N_("IMMEDIATE"),
     RiskLevel.HIGH: N_("HIGH"),
@@ -61,10 +85,10 @@ def deadline_text(deadline: datetime, *, now: datetime, time_zone: tzinfo) -> st
 def alert_text(
     case: Case,
     translations: Translations,
+    message: str,
     *,
     profile: Profile,
     now: datetime,
-    escalation: bool = False,
 ) -> str:
     location = profile.location(case.location_code)
     values = {
@@ -74,14 +98,23 @@ def alert_text(
         "deadline": deadline_text(case.first_contact_by, now=now, time_zone=profile.time_zone),
         "ack": case.reference,
     }
-    return translations.gettext(ESCALATION if escalation else NEW_CASE).format_map(values)
+    return translations.gettext(message).format_map(values)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    phone: str
+    language: str
+    message: str  # NEW_CASE, ESCALATION or FALLBACK
+    user_id: int | None = None  # None: the duty phone
 
 
 def alert_recipients(
     session: Session, case: Case, *, at: datetime, time_zone: tzinfo, escalation: bool = False
 ) -> list[User]:
-    """Who is alerted about ``case`` at ``at`` (see the module docstring); users without a
-    work phone are left out, with a warning."""
+    """Who is alerted about ``case`` at ``at`` (see the module docstring): the on-call
+    caseworkers for its area, else its supervisors; its supervisors for an escalation. Users
+    without a work phone are left out, with a warning."""
     on_call = on_call_users(session, at=at, time_zone=time_zone, location_code=case.location_code)
     caseworkers = [user for user in on_call if user.role is Role.CASEWORKER]
     supervisors = [user for user in on_call if user.role is Role.SUPERVISOR]
@@ -90,6 +123,19 @@ def alert_recipients(
         if user.phone_encrypted is None:
             log.warning("user %s is on call without a work phone; no alert", user.id)
     return [user for user in chosen if user.phone_encrypted is not None]
+
+
+def _staff(vault: Vault, users: Sequence[User], message: str, profile: Profile) -> list[Recipient]:
+    return [
+        Recipient(
+            vault.decrypt(user.phone_encrypted),
+            staff_language(user, profile.languages),
+            message,
+            user.id,
+        )
+        for user in users
+        if user.phone_encrypted is not None
+    ]
 
 
 def queue_alerts(
@@ -102,33 +148,101 @@ def queue_alerts(
     now: datetime,
     escalation: bool = False,
 ) -> list[OutboxRow]:
-    """Queue one alert per recipient in the caller's transaction; the outbox rows to dispatch."""
-    recipients = alert_recipients(
+    """Queue one alert per recipient in the caller's transaction; the outbox rows to dispatch.
+
+    A new-case alert that finds nobody is kept pending on the case; an escalation leaves out
+    whoever the fallback told already.
+    """
+    users = alert_recipients(
         session, case, at=now, time_zone=profile.time_zone, escalation=escalation
     )
-    kind = "escalation" if escalation else "alert"
-    if not recipients:
-        log.warning(
-            "case %s (area %s): nobody on call to receive the %s; none sent",
-            case.id,
-            case.location_code,
-            kind,
-        )
+    if escalation and case.fallback_alerted_at is not None:
+        told = alerted_phone_hashes(session, case.id, since=case.fallback_alerted_at)
+        users = [user for user in users if user.phone_hash not in told]
+    if not users:
+        if escalation:
+            log.warning(
+                "case %s (area %s): no supervisor on call to receive the escalation who was "
+                "not told already; none sent",
+                case.id,
+                case.location_code,
+            )
+        else:
+            hold_alert(session, case, now=now)
+            log.warning(
+                "case %s (area %s): nobody on call to receive the alert; kept pending until "
+                "someone for the area is on call",
+                case.id,
+                case.location_code,
+            )
         return []
+    message = ESCALATION if escalation else NEW_CASE
+    recipients = _staff(vault, users, message, profile)
+    return _queue(
+        session, vault, case, recipients, profile=profile, max_segments=max_segments, now=now
+    )
+
+
+def queue_fallback_alerts(
+    session: Session,
+    vault: Vault,
+    case: Case,
+    *,
+    profile: Profile,
+    max_segments: int,
+    now: datetime,
+) -> list[OutboxRow]:
+    """Queue the fallback's alerts about the unacknowledged ``case``: the on-call users with
+    the fallback roles for its area, then the duty phone, leaving out every phone already
+    alerted about it. Whoever may take the case is asked to ACK it; the others to find a
+    caseworker."""
+    fallback = profile.alert_fallback
+    told = alerted_phone_hashes(session, case.id)
+    users = on_call_users(
+        session,
+        at=now,
+        time_zone=profile.time_zone,
+        location_code=case.location_code,
+        roles=fallback.roles,
+    )
+    recipients: list[Recipient] = []
+    for user in users:
+        if user.phone_hash is None or user.phone_hash in told:
+            continue
+        told.add(user.phone_hash)
+        message = ESCALATION if can_be_assigned(user, case) else FALLBACK
+        recipients.extend(_staff(vault, [user], message, profile))
+    duty = fallback.duty_phone
+    if duty is not None and vault.phone_hash(duty) not in told:
+        recipients.append(Recipient(duty, profile.default_language, FALLBACK))
+    return _queue(
+        session, vault, case, recipients, profile=profile, max_segments=max_segments, now=now
+    )
+
+
+def _queue(
+    session: Session,
+    vault: Vault,
+    case: Case,
+    recipients: Sequence[Recipient],
+    *,
+    profile: Profile,
+    max_segments: int,
+    now: datetime,
+) -> list[OutboxRow]:
     rows: list[OutboxRow] = []
-    for user in recipients:
-        assert user.phone_encrypted is not None
-        language = staff_language(user, profile.languages)
+    for recipient in recipients:
         text = alert_text(
-            case, load_translations(language), profile=profile, now=now, escalation=escalation
+            case, load_translations(recipient.language), recipient.message, profile=profile, now=now
         )
-        if language in profile.fold_accents:
+        if recipient.language in profile.fold_accents:
             text = fold_to_gsm7(text)
+        who = "the duty phone" if recipient.user_id is None else f"user {recipient.user_id}"
         try:
             _message, row = queue_sms(
                 session,
                 vault,
-                phone=vault.decrypt(user.phone_encrypted),
+                phone=recipient.phone,
                 text=text,
                 purpose=MessagePurpose.ALERT,
                 max_segments=max_segments,
@@ -136,10 +250,11 @@ def queue_alerts(
                 case=case,
             )
         except TooLong as exc:
-            log.error("case %s: %s to user %s not queued: %s", case.id, kind, user.id, exc)
+            log.error("case %s: alert to %s not queued: %s", case.id, who, exc)
             continue
         rows.append(row)
-    log.info("case %s: %s queued for %s staff", case.id, kind, len(rows))
+    if recipients:
+        log.info("case %s: %s alert(s) queued", case.id, len(rows))
     return rows
 
 
@@ -157,10 +272,14 @@ def on_case_opened(
     max_segments: int,
     now: datetime,
 ) -> list[OutboxRow]:
-    """Everything a new case sets off, in the transaction that opened it: the alerts, and for
-    an immediate case the escalation check (scheduled by the dispatcher for when it is due)."""
+    """Everything a new case sets off, in the transaction that opened it: the alerts, and the
+    checks the dispatcher schedules for when they are due: for an immediate case the
+    escalation, for an immediate or high case the fallback at its assign-by deadline."""
     rows = queue_alerts(session, vault, case, profile=profile, max_segments=max_segments, now=now)
     if case.risk_level is RiskLevel.IMMEDIATE:
         due = escalation_due(case, policy)
         rows.append(add_outbox(session, ESCALATE_JOB, case_id=case.id, due=due.isoformat()))
+    if case.risk_level in FALLBACK_LEVELS:
+        due = as_utc(case.assign_by, "assign_by")
+        rows.append(add_outbox(session, FALLBACK_ALERT_JOB, case_id=case.id, due=due.isoformat()))
     return rows

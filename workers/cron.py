@@ -21,6 +21,7 @@ from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
+from workers import pending_alerts
 from workers.dispatch import SWEEP_JOB_TIMEOUT, SWEEP_QUEUE, sweep_outbox
 from workers.queues import SLOW
 from workers.retention import JOB_TIMEOUT, purge_expired
@@ -30,6 +31,7 @@ log = logging.getLogger("kinga.cron")
 # Cron fields are in the worker host's local time (croniter, as rq uses it).
 RETENTION_CRON = "17 3 * * *"  # daily at 03:17, away from the top of the hour
 OUTBOX_SWEEP_CRON = "* * * * *"  # every minute: rows left undispatched by a crash
+PENDING_ALERTS_CRON = "* * * * *"  # every minute: alerts waiting for someone to come on call
 SLOT_LOCK_TTL = 24 * 3600
 MAX_SLEEP = 60.0
 
@@ -83,6 +85,15 @@ def build_scheduler(connection: redis.Redis[bytes]) -> KingaCronScheduler:
             cron=OUTBOX_SWEEP_CRON,
             job_timeout=SWEEP_JOB_TIMEOUT,
             name="outbox_sweep",
+        )
+    )
+    scheduler.add(
+        JsonCronJob(
+            pending_alerts.JOB_QUEUE,
+            func=pending_alerts.send_pending_alerts,
+            cron=PENDING_ALERTS_CRON,
+            job_timeout=pending_alerts.JOB_TIMEOUT,
+            name="pending_alerts",
         )
     )
     return scheduler

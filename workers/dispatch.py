@@ -40,6 +40,8 @@ SWEEP_JOB = "workers.dispatch.sweep_outbox"
 ESCALATE_JOB = "workers.escalation.escalate_case"
 ESCALATE_JOB_TIMEOUT = 120
 ESCALATE_RETRY_INTERVALS = (30, 60, 300)
+# Defined in ``workers.fallback``, which dispatches its own alerts; scheduled like escalations.
+FALLBACK_ALERT_JOB = "workers.fallback.alert_fallback"
 SWEEP_QUEUE = DEFAULT  # not behind slow batch work: the rows it finds are late already
 SWEEP_JOB_TIMEOUT = 120
 SWEEP_AGE = 60  # seconds: younger rows are still being dispatched by their own request
@@ -73,6 +75,9 @@ JOBS: dict[str, JobSpec] = {
         URGENT, outbound.JOB_TIMEOUT, outgoing.URGENT_RETRY_INTERVALS
     ),
     ESCALATE_JOB: JobSpec(
+        URGENT, ESCALATE_JOB_TIMEOUT, ESCALATE_RETRY_INTERVALS, run_at_arg="due", id_arg="case_id"
+    ),
+    FALLBACK_ALERT_JOB: JobSpec(
         URGENT, ESCALATE_JOB_TIMEOUT, ESCALATE_RETRY_INTERVALS, run_at_arg="due", id_arg="case_id"
     ),
 }

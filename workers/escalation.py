@@ -1,4 +1,5 @@
-"""Escalation: an immediate case nobody acknowledged in time goes to the on-call supervisors.
+"""Escalation: an immediate case nobody acknowledged in time goes to the on-call supervisors
+(those the fallback of last resort told already are left out: ``workers.fallback``).
 
 The intake that opens an immediate case writes an outbox row for ``escalate_case``; the
 dispatcher schedules it for the due time (``TriagePolicy.escalate_within`` after the case

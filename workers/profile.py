@@ -7,8 +7,10 @@ A profile is a folder (``KINGA_DEPLOYMENT``, default ``deployments/example/``) h
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,11 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from case_store.categories import CategoryMapping, InvalidCategoryMapping, mappings_from_profile
-from case_store.enums import Category
+from case_store.crypto import E164
+from case_store.enums import Category, Role
 from case_store.retention import InvalidRetention, RetentionPolicy
 from case_store.triage import InvalidPolicy, TriagePolicy
 
 USSD_MAX_BUDGET = 182
+FALLBACK_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 
 class ProfileError(ValueError):
@@ -31,10 +35,41 @@ class ProfileError(ValueError):
         super().__init__(f"invalid deployment profile {folder}: " + "; ".join(problems))
 
 
+class UnknownArea(ValueError):
+    """Text that names no area of the profile; the message suggests near matches."""
+
+
 @dataclass(frozen=True)
 class Location:
     code: str
     name: str
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+def _fold(text: str) -> str:
+    """How area text is compared: case and runs of spaces do not matter."""
+    return " ".join(text.split()).casefold()
+
+
+def _area_keys(location: Location) -> Iterator[str]:
+    """What names ``location``: its code as listed (``047``), a numeric code without its leading
+    zeros (``47``), and its name."""
+    yield _fold(location.code)
+    if location.code.isdigit():
+        yield str(int(location.code))
+    yield _fold(location.name)
+
+
+@dataclass(frozen=True)
+class AlertFallback:
+    """Who is told, as a last resort, about an immediate or high case still unacknowledged at
+    its assign-by deadline: the users with ``roles`` on call for its area, and the duty phone
+    (an E.164 number, told in the deployment's default language)."""
+
+    roles: tuple[Role, ...] = FALLBACK_ROLES
+    duty_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,9 +90,30 @@ class Profile:
     # Concern category → Primero protection concerns and CHI category; empty when not given.
     categories: Mapping[Category, CategoryMapping] = field(default_factory=dict)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    alert_fallback: AlertFallback = field(default_factory=AlertFallback)
 
     def location(self, code: str) -> Location | None:
         return next((loc for loc in self.locations if loc.code == code), None)
+
+    @cached_property
+    def _areas_by_key(self) -> dict[str, Location]:
+        return {key: loc for loc in self.locations for key in _area_keys(loc)}
+
+    def find_area(self, text: str) -> Location:
+        """The area ``text`` names (code, short code or name, in any case; see ``_area_keys``).
+
+        Anything else raises ``UnknownArea``, naming the closest areas when some are close.
+        """
+        wanted = _fold(text)
+        if wanted.isdigit():
+            wanted = str(int(wanted))
+        found = self._areas_by_key.get(wanted)
+        if found is not None:
+            return found
+        close = difflib.get_close_matches(wanted, self._areas_by_key, n=3, cutoff=0.75)
+        near = list(dict.fromkeys(str(self._areas_by_key[key]) for key in close))
+        hint = f"did you mean {' or '.join(near)}?" if near else "`kinga areas list` prints them"
+        raise UnknownArea(f"unknown area {text!r}; {hint}")
 
     def emergency_numbers_for(self, area_code: str | None) -> Mapping[str, str]:
         return {**self.emergency_numbers, **self.emergency_numbers_by_area.get(area_code or "", {})}
@@ -94,6 +150,26 @@ def _str_map(value: Any, where: str, problems: list[str]) -> dict[str, str]:
         problems.append(f"{where} must map names to quoted strings")
         return {}
     return dict(value)
+
+
+def _alert_fallback(value: Any, problems: list[str]) -> AlertFallback:
+    fallback = value.get("fallback") if isinstance(value, dict) else None
+    if not isinstance(fallback, dict) or not (fallback.get("roles") or fallback.get("duty_phone")):
+        problems.append(
+            "alerts.fallback must name roles and/or a duty_phone: nobody on call must never "
+            "mean nobody told"
+        )
+        return AlertFallback()
+    roles = fallback.get("roles") or []
+    allowed = {role.value: role for role in FALLBACK_ROLES}
+    if not isinstance(roles, list) or any(role not in allowed for role in roles):
+        problems.append(f"alerts.fallback.roles may hold {', '.join(allowed)}")
+        roles = []
+    phone = fallback.get("duty_phone")
+    if phone is not None and not (isinstance(phone, str) and E164.fullmatch(phone)):
+        problems.append('alerts.fallback.duty_phone must be a quoted E.164 number ("+254…")')
+        phone = None
+    return AlertFallback(tuple(allowed[role] for role in dict.fromkeys(roles)), phone)
 
 
 def load_profile(folder: Path) -> Profile:
@@ -145,6 +221,12 @@ def load_profile(folder: Path) -> Profile:
         locations.append(Location(code, name))
     if not locations and not problems:
         problems.append("locations.yaml lists no locations")
+    named: dict[str, Location] = {}
+    for location in locations:
+        for key in _area_keys(location):
+            other = named.setdefault(key, location)
+            if other is not location and other.code != location.code:
+                problems.append(f"{key!r} names both {other} and {location}")
 
     numbers = data.get("emergency_numbers") or {}
     default_numbers = _str_map(numbers.get("default"), "emergency_numbers.default", problems)
@@ -175,6 +257,8 @@ def load_profile(folder: Path) -> Profile:
         except InvalidRetention as exc:
             problems.append(str(exc))
 
+    alert_fallback = _alert_fallback(data.get("alerts"), problems)
+
     if problems:
         raise ProfileError(folder, problems)
     return Profile(
@@ -193,4 +277,5 @@ def load_profile(folder: Path) -> Profile:
         triage=triage,
         categories=categories,
         retention=retention,
+        alert_fallback=alert_fallback,
     )

@@ -2,7 +2,7 @@
 
 from case_store.models.cases import Case
 from case_store.models.contacts import Contact
-from case_store.models.events import AuditError, CaseEvent
+from case_store.models.events import AuditError, CaseEvent, RosterEvent
 from case_store.models.maintenance import MaintenanceRun
 from case_store.models.messages import InboundReceipt, Message, MessageEvent
 from case_store.models.notes import Note
@@ -25,6 +25,7 @@ __all__ = [
     "OutboxRow",
     "Referral",
     "Reporter",
+    "RosterEvent",
     "ServiceProvider",
     "User",
 ]

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 UNASSIGNED_ACTIVE = "assigned_to_id IS NULL AND status <> 'closed'"
 UNACKNOWLEDGED_ACTIVE = "acknowledged_at IS NULL AND status <> 'closed'"
+ALERT_PENDING = "alert_pending_since IS NOT NULL"
 
 
 class Case(Base):
@@ -62,6 +63,14 @@ class Case(Base):
             "id",
             postgresql_where=text(UNACKNOWLEDGED_ACTIVE),
             sqlite_where=text(UNACKNOWLEDGED_ACTIVE),
+        ),
+        # The pending-alert sweep (every minute) reads the few cases whose alert waits.
+        Index(
+            "ix_case_alert_pending",
+            "alert_pending_since",
+            "id",
+            postgresql_where=text(ALERT_PENDING),
+            sqlite_where=text(ALERT_PENDING),
         ),
     )
 
@@ -103,6 +112,11 @@ class Case(Base):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the alert about this case reached nobody (nobody on call for its area); cleared
+    # when it goes out to someone who came on call. Durable, so a restart forgets no alert.
+    alert_pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the case, unacknowledged at its assign-by deadline, went to the profile's fallback.
+    fallback_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     primero_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     primero_sync_state: Mapped[SyncState] = mapped_column(
         enum_column(SyncState), default=SyncState.NOT_SYNCED, server_default="not_synced"

@@ -1,4 +1,5 @@
-"""The audit trail: one append-only row per change to a case."""
+"""The audit trails: one append-only row per change to a case, and per change to a staff
+account (the roster: who may act, and who is told)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from case_store.base import Base
 from case_store.columns import UTCDateTime, enum_column
-from case_store.enums import EventKind
+from case_store.enums import EventKind, RosterEventKind
 
 if TYPE_CHECKING:
     from case_store.models.cases import Case
@@ -41,11 +42,32 @@ class CaseEvent(Base):
         return f"<CaseEvent id={self.id} {self.kind} by {self.actor}>"
 
 
-@event.listens_for(CaseEvent, "before_update")
-def _refuse_update(_mapper: Mapper[CaseEvent], _conn: Any, target: CaseEvent) -> None:
-    raise AuditError(f"case events are append-only (event {target.id})")
+class RosterEvent(Base):
+    __tablename__ = "roster_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    kind: Mapped[RosterEventKind] = mapped_column(enum_column(RosterEventKind))
+    # Who acted: "admin_cli" for the command line, "system" otherwise.
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # {"before": {...} | None, "after": {...}}: roles, areas, windows; never a phone number.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<RosterEvent id={self.id} {self.kind} by {self.actor}>"
 
 
-@event.listens_for(CaseEvent, "before_delete")
-def _refuse_delete(_mapper: Mapper[CaseEvent], _conn: Any, target: CaseEvent) -> None:
-    raise AuditError(f"case events are append-only (event {target.id})")
+def _refuse_update(_mapper: Mapper[Any], _conn: Any, target: CaseEvent | RosterEvent) -> None:
+    raise AuditError(f"{target.__tablename__} rows are append-only (event {target.id})")
+
+
+def _refuse_delete(_mapper: Mapper[Any], _conn: Any, target: CaseEvent | RosterEvent) -> None:
+    raise AuditError(f"{target.__tablename__} rows are append-only (event {target.id})")
+
+
+for _trail in (CaseEvent, RosterEvent):
+    event.listen(_trail, "before_update", _refuse_update)
+    event.listen(_trail, "before_delete", _refuse_delete)

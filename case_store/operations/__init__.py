@@ -3,11 +3,13 @@
 Operations take the caller's session and never commit; the request or job that calls them
 owns the transaction and commits once. One module per kind of actor: ``reports`` (what a
 report or a caller triggers), ``staff`` (what staff do, permission-checked), ``referrals``;
-``audit`` holds the event trail they all append to.
+``roster`` changes staff accounts (audited in their own trail); ``audit`` holds the event
+trails they all append to.
 """
 
+from case_store.operations.alerts import hold_alert, release_alert
 from case_store.operations.audit import case_snapshot
-from case_store.operations.deadlines import escalate
+from case_store.operations.deadlines import escalate, fall_back
 from case_store.operations.errors import InvalidNote, InvalidTransition, ReferenceExhausted
 from case_store.operations.referrals import answer_referral, new_referral_code, refer
 from case_store.operations.reports import (
@@ -15,6 +17,12 @@ from case_store.operations.reports import (
     open_case,
     record_contact,
     request_callback,
+)
+from case_store.operations.roster import (
+    create_user,
+    deactivate_user,
+    set_on_call,
+    update_user,
 )
 from case_store.operations.staff import (
     acknowledge,
@@ -51,14 +59,21 @@ __all__ = [
     "claim",
     "close",
     "confirm_repeat",
+    "create_user",
+    "deactivate_user",
     "escalate",
+    "fall_back",
+    "hold_alert",
     "merge_duplicate",
     "new_referral_code",
     "open_case",
     "record_contact",
     "record_reveal",
     "refer",
+    "release_alert",
     "reopen",
     "request_callback",
+    "set_on_call",
     "unlink_repeat",
+    "update_user",
 ]

@@ -11,12 +11,15 @@ from case_store.columns import as_utc
 from case_store.enums import (
     CaseStatus,
     EventKind,
+    RosterEventKind,
 )
 from case_store.models import (
     Case,
     CaseEvent,
+    RosterEvent,
     User,
 )
+from case_store.on_call import describe_window
 from case_store.operations.errors import InvalidTransition
 
 ACTOR_REPORTER = "reporter"
@@ -124,3 +127,38 @@ def record_event(
     session.add(case_event)
     session.flush()
     return case_event
+
+
+def roster_fields(user: User) -> dict[str, Any]:
+    """The audited state of a staff account (the event names the user by id): whether it has a
+    phone, never the number."""
+    return {
+        "role": user.role.value,
+        "has_phone": user.phone_hash is not None,
+        "areas": list(user.areas),
+        "languages": list(user.languages),
+        "on_call": user.on_call,
+        "windows": [describe_window(window) for window in user.on_call_windows],
+        "active": user.active,
+    }
+
+
+def record_roster_event(
+    session: Session,
+    user: User,
+    kind: RosterEventKind,
+    actor: str,
+    now: datetime,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> RosterEvent:
+    roster_event = RosterEvent(
+        user=user,
+        kind=kind,
+        actor=actor,
+        at=as_utc(now, "now"),
+        data={"before": before, "after": after},
+    )
+    session.add(roster_event)
+    session.flush()
+    return roster_event

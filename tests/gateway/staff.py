@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.enums import Direction, MessagePurpose
 from case_store.models import Message, OutboxRow
-from case_store.users import create_user
+from case_store.operations import create_user
 
 CASEWORKER_PHONE = "+254700111001"
 OTHER_CASEWORKER_PHONE = "+254700111002"

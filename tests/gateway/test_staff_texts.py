@@ -17,6 +17,7 @@ PROFILE = load_profile(DEFAULT_DEPLOYMENT)
 MESSAGES = [
     alerts.NEW_CASE,
     alerts.ESCALATION,
+    alerts.FALLBACK,
     *alerts.LEVELS.values(),
     staff_sms.USAGE,
     *staff_sms._OUTCOMES,

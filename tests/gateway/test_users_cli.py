@@ -1,12 +1,15 @@
-"""``kinga users create|list``: the work phone is stored hashed and encrypted, shown masked."""
+"""``kinga users``: the work phone is stored hashed and encrypted, shown masked; every change
+to the roster is audited; ``list`` shows who is on call now and next."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
-from case_store.models import User
+from case_store.models import RosterEvent, User
+from case_store.on_call import DAY_NAMES
 
 PHONE = "+254712000111"
 
@@ -53,7 +56,7 @@ def test_bad_input_is_refused(runner, db):
     bad_phone = create(runner, "amina", "--role", "caseworker", "--phone", "0712000111")
     assert bad_phone.exit_code != 0 and "--phone" in bad_phone.output
     bad_area = create(runner, "amina", "--role", "caseworker", "--area", "999")
-    assert bad_area.exit_code != 0 and "unknown location code(s): 999" in bad_area.output
+    assert bad_area.exit_code != 0 and "unknown area '999'" in bad_area.output
     bad_language = create(runner, "amina", "--role", "caseworker", "--language", "de")
     assert bad_language.exit_code != 0 and "not enabled" in bad_language.output
     bad_role = create(runner, "amina", "--role", "boss")
@@ -74,3 +77,116 @@ def test_list_json_masks_phones(runner, db):
     ]
     assert rows[0]["languages"] == ["en"] and rows[0]["areas"] == []
     assert PHONE not in result.output
+
+
+def invoke(runner, *args: str):
+    return runner.invoke(args=["users", *args])
+
+
+def roster_events(db, username: str) -> list[tuple[str, str]]:
+    with db() as session:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        query = select(RosterEvent).where(RosterEvent.user_id == user.id).order_by(RosterEvent.id)
+        return [(event.kind.value, event.actor) for event in session.scalars(query)]
+
+
+def test_update_changes_phone_areas_languages_and_role(app, db, runner):
+    create(runner, "amina", "--role", "caseworker", "--phone", PHONE, "--area", "047")
+    result = invoke(
+        runner, "update", "amina", "--phone", "+254 712 000 222", "--area", "mombasa",
+        "--area", "47", "--language", "sw", "--role", "supervisor",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert (shown["phone"], shown["areas"], shown["languages"], shown["role"]) == (
+        "+2547•••••222",
+        ["001", "047"],
+        ["sw"],
+        "supervisor",
+    )
+    every_area = invoke(runner, "update", "amina", "--all-areas")
+    assert json.loads(every_area.output)["areas"] == []
+    assert roster_events(db, "amina") == [
+        ("created", "admin_cli"),
+        ("updated", "admin_cli"),
+        ("updated", "admin_cli"),
+    ]
+    assert "nothing changed" in invoke(runner, "update", "amina", "--all-areas").output
+
+
+def test_bad_updates_are_refused_and_change_nothing(db, runner):
+    create(runner, "amina", "--role", "caseworker", "--phone", PHONE)
+    create(runner, "baraka", "--role", "caseworker", "--phone", "+254712000222")
+    for args, expected in (
+        (["update", "nobody", "--role", "admin"], "no user named 'nobody'"),
+        (["update", "amina"], "nothing to change"),
+        (["update", "amina", "--phone", "+254712000222"], "belongs to another user"),
+        (["update", "amina", "--area", "Nairobbi"], "did you mean 047 Nairobi?"),
+        (["update", "amina", "--area", "047", "--all-areas"], "not both"),
+        (["update", "amina", "--language", "de"], "not enabled"),
+    ):
+        result = invoke(runner, *args)
+        assert result.exit_code != 0 and expected in result.output, (args, result.output)
+        assert "712000222" not in result.output
+    assert roster_events(db, "amina") == [("created", "admin_cli")]
+
+
+def test_deactivate_is_at_once_and_audited(db, runner):
+    create(runner, "amina", "--role", "caseworker", "--phone", PHONE, "--on-call")
+    result = invoke(runner, "deactivate", "amina")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert (shown["active"], shown["on_call"], shown["on_call_now"]) == (False, False, False)
+    assert roster_events(db, "amina")[-1] == ("deactivated", "admin_cli")
+    again = invoke(runner, "deactivate", "amina")
+    assert again.exit_code != 0 and "already deactivated" in again.output
+    assert invoke(runner, "on-call", "amina", "--on").exit_code != 0
+
+
+def test_on_call_flag_and_windows(app, db, runner):
+    create(runner, "amina", "--role", "caseworker")
+    on = invoke(runner, "on-call", "amina", "--on")
+    assert on.exit_code == 0, on.output
+    assert json.loads(on.output)["on_call_now"] is True
+    windows = invoke(
+        runner, "on-call", "amina", "--off", "--window", "Mon-Fri 08:00-17:00",
+        "--window", "sat 22:00-06:00",
+    )  # fmt: skip
+    assert windows.exit_code == 0, windows.output
+    shown = json.loads(windows.output)
+    assert shown["on_call"] is False
+    assert shown["windows"] == [
+        *(f"{day} 08:00-17:00" for day in ("Mon", "Tue", "Wed", "Thu", "Fri")),
+        "Sat 22:00-06:00",
+    ]
+    cleared = invoke(runner, "on-call", "amina", "--no-windows")
+    assert json.loads(cleared.output)["windows"] == []
+    for args, expected in (
+        (["on-call", "amina"], "nothing to change"),
+        (["on-call", "amina", "--window", "weekdays 8-5"], "Mon-Fri 08:00-17:00"),
+        (["on-call", "amina", "--window", "Mon 08:00-09:00", "--no-windows"], "not both"),
+    ):
+        result = invoke(runner, *args)
+        assert result.exit_code != 0 and expected in result.output, (args, result.output)
+    assert [kind for kind, _ in roster_events(db, "amina")] == [
+        "created", "on_call_changed", "on_call_changed", "on_call_changed",
+    ]  # fmt: skip
+
+
+def test_list_shows_who_is_on_call_now_and_next(app, runner):
+    zone = app.extensions["kinga"].profile.time_zone
+    in_two_days = datetime.now(zone).date() + timedelta(days=2)
+    day = DAY_NAMES[in_two_days.weekday()]
+    create(runner, "amina", "--role", "caseworker")
+    invoke(runner, "on-call", "amina", "--window", "Mon-Sun 00:00-24:00")
+    create(runner, "baraka", "--role", "caseworker")
+    invoke(runner, "on-call", "baraka", "--window", f"{day} 10:30-12:00")
+    create(runner, "chebet", "--role", "supervisor")
+    result = invoke(runner, "list", "--json")
+    assert result.exit_code == 0, result.output
+    rows = {row["username"]: row for row in json.loads(result.output)}
+    assert (rows["amina"]["on_call_now"], rows["amina"]["next_on_call"]) == (True, None)
+    assert rows["baraka"]["on_call_now"] is False
+    expected = datetime.combine(in_two_days, time(10, 30), tzinfo=zone)
+    assert datetime.fromisoformat(rows["baraka"]["next_on_call"]) == expected
+    assert (rows["chebet"]["on_call_now"], rows["chebet"]["next_on_call"]) == (False, None)

@@ -57,11 +57,12 @@ def test_a_full_report_ends_with_a_valid_reference_and_a_stored_case(client, db,
         assert vault.decrypt(case.narrative_encrypted) == "She is alone at night"
         assert case.risk_level.value == "low"  # neglect over 5 is not raised (DESIGN §6)
         events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
-        assert [event.kind for event in events] == ["case_opened"]
+        # Nobody was on call: the alert waits for someone (``test_pending_alerts``).
+        assert [event.kind for event in events] == ["case_opened", "alert_pending"]
         contact = session.scalars(select(Contact)).one()
         assert contact.external_id == caller.session_id
         assert contact.case_id == case.id
-    assert counts(db) == {"Reporter": 1, "Contact": 1, "Case": 1, "CaseEvent": 1}
+    assert counts(db) == {"Reporter": 1, "Contact": 1, "Case": 1, "CaseEvent": 2}
 
 
 def test_danger_now_is_triaged_immediate(client, db):

@@ -12,6 +12,23 @@ PHONE = "+254712345321"
 # Main menu → report → not in danger now → neglect → 5-11 → girl → first county (Mombasa)
 # → place → neighbour → narrative → no call-back → send.
 REPORT_ANSWERS = ["1", "2", "3", "2", "1", "1", "Kibera", "3", "She is alone at night", "2", "1"]
+# The same, at the other levels: a child in danger now (immediate, after a screen that gives the
+# emergency numbers: continue), and sexual abuse (high).
+IMMEDIATE_ANSWERS = [
+    "1",
+    "1",
+    "1",
+    "3",
+    "2",
+    "1",
+    "1",
+    "Kibera",
+    "3",
+    "She is alone at night",
+    "2",
+    "1",
+]
+HIGH_ANSWERS = ["1", "2", "2", "2", "1", "1", "Kibera", "3", "She is alone at night", "2", "1"]
 
 
 @dataclass

@@ -106,3 +106,75 @@ def test_bad_triage_categories_and_retention_are_reported(tmp_path):
         "retention.narrative",
     ):
         assert expected in problems
+
+
+def test_an_area_is_found_by_its_code_its_short_code_or_its_name():
+    profile = load_profile(DEFAULT_DEPLOYMENT)
+    for text in ("047", "47", "0047", "Nairobi", "nairobi", " NAIROBI "):
+        assert profile.find_area(text).code == "047", text
+    assert profile.find_area("tana  river").code == "004"
+    assert profile.find_area("elgeyo-marakwet").name == "Elgeyo-Marakwet"
+
+
+def test_an_unknown_area_is_refused_with_a_hint():
+    from workers.profile import UnknownArea
+
+    profile = load_profile(DEFAULT_DEPLOYMENT)
+    with pytest.raises(UnknownArea, match=r"unknown area 'Nairobbi'; did you mean 047 Nairobi\?"):
+        profile.find_area("Nairobbi")
+    for text in ("48", "", "0", "Kenya"):
+        with pytest.raises(UnknownArea, match="kinga areas list"):
+            profile.find_area(text)
+
+
+def test_area_codes_and_names_must_name_one_area_each(tmp_path):
+    example = yaml.safe_load((DEFAULT_DEPLOYMENT / "profile.yaml").read_text())
+    locations = {
+        "locations": [
+            {"code": "1", "name": "Coast"},
+            {"code": "001", "name": "Highlands"},
+            {"code": "002", "name": "coast"},
+        ]
+    }
+    with pytest.raises(ProfileError) as error:
+        load_profile(_write(tmp_path, example, locations))
+    problems = " | ".join(error.value.problems)
+    assert "'1' names both 1 Coast and 001 Highlands" in problems
+    assert "'coast' names both 1 Coast and 002 coast" in problems
+
+
+def test_the_example_names_a_fallback_of_last_resort():
+    from case_store.enums import Role
+
+    fallback = load_profile(DEFAULT_DEPLOYMENT).alert_fallback
+    assert fallback.roles == (Role.SUPERVISOR, Role.ADMIN)
+    assert fallback.duty_phone is not None and fallback.duty_phone.startswith("+254")
+
+
+@pytest.mark.parametrize(
+    ("alerts", "problem"),
+    [
+        (None, "alerts.fallback must name roles and/or a duty_phone"),
+        ({"fallback": {}}, "alerts.fallback must name roles and/or a duty_phone"),
+        ({"fallback": {"roles": ["boss"]}}, "alerts.fallback.roles may hold supervisor, admin"),
+        ({"fallback": {"roles": "admin"}}, "alerts.fallback.roles may hold supervisor, admin"),
+        ({"fallback": {"duty_phone": "0700 000 116"}}, "alerts.fallback.duty_phone must be"),
+        ({"fallback": {"duty_phone": 254700000116}}, "alerts.fallback.duty_phone must be"),
+    ],
+)
+def test_a_missing_or_bad_fallback_is_refused(tmp_path, alerts, problem):
+    example = yaml.safe_load((DEFAULT_DEPLOYMENT / "profile.yaml").read_text())
+    example.pop("alerts")
+    if alerts is not None:
+        example["alerts"] = alerts
+    locations = yaml.safe_load((DEFAULT_DEPLOYMENT / "locations.yaml").read_text())
+    with pytest.raises(ProfileError, match=problem):
+        load_profile(_write(tmp_path, example, locations))
+
+
+def test_a_fallback_may_be_a_duty_phone_alone(tmp_path):
+    example = yaml.safe_load((DEFAULT_DEPLOYMENT / "profile.yaml").read_text())
+    example["alerts"] = {"fallback": {"duty_phone": "+255700000116"}}
+    locations = yaml.safe_load((DEFAULT_DEPLOYMENT / "locations.yaml").read_text())
+    fallback = load_profile(_write(tmp_path, example, locations)).alert_fallback
+    assert (fallback.roles, fallback.duty_phone) == ((), "+255700000116")

@@ -27,23 +27,6 @@ NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 PHONE = "+254712345321"
 
 
-@pytest.fixture
-def worker_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
-    """The environment a worker process reads its settings from."""
-    for name, value in {
-        "KINGA_ENV": "test",
-        "KINGA_VAR_DIR": str(settings.var_dir),
-        "KINGA_DATABASE_URL": settings.database_url,
-        "KINGA_REDIS_URL": settings.redis_url,
-        "KINGA_ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
-        "KINGA_PHONE_HASH_KEY": settings.phone_hash_key,
-        "KINGA_SECRET_KEY": "test-secret-key",
-        "KINGA_DEPLOYMENT": str(settings.deployment),
-    }.items():
-        monkeypatch.setenv(name, value)
-    return settings
-
-
 def _seed(db: sessionmaker[Session], settings: Settings) -> str:
     vault = Vault(settings.encryption_keys, settings.phone_hash_key)
     with db.begin() as session:
@@ -141,7 +124,11 @@ def test_the_schedule_thread_registers_and_stops(redis_client: redis.Redis) -> N
                 break
             stop.wait(0.05)
         (scheduler,) = CronScheduler.all(redis_client)
-        assert [j.name for j in scheduler.get_jobs()] == ["retention", "outbox_sweep"]
+        assert [j.name for j in scheduler.get_jobs()] == [
+            "retention",
+            "outbox_sweep",
+            "pending_alerts",
+        ]
     finally:
         stop.set()
         thread.join(timeout=5)

@@ -1,0 +1,158 @@
+"""The roster: staff accounts created and changed, each change audited (``RosterEvent``).
+
+Who is told about a case depends on the roster, so every change to it is named and recorded,
+with the state before and after (never a phone number: only whether it changed). Changes take
+effect in the caller's transaction: a deactivated user gets no further alert from the commit
+on, and their SMS commands are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from case_store.columns import as_utc
+from case_store.crypto import Vault
+from case_store.enums import Role, RosterEventKind
+from case_store.models import OnCallWindow, RosterEvent, User
+from case_store.on_call import Slot
+from case_store.operations.audit import ACTOR_SYSTEM, record_roster_event, roster_fields
+from case_store.users import (
+    DEFAULT_LANGUAGE,
+    MAX_USERNAME,
+    DuplicateUser,
+    InvalidUser,
+    check_phone_free,
+    parse_role,
+)
+
+
+def create_user(
+    session: Session,
+    vault: Vault,
+    *,
+    username: str,
+    role: Role | str,
+    phone: str | None,
+    now: datetime,
+    areas: Iterable[str] = (),
+    languages: Iterable[str] = (),
+    on_call: bool = False,
+    actor: str = ACTOR_SYSTEM,
+) -> User:
+    """A new active user; ``phone`` must already be in E.164 form (checked at the edge).
+
+    Refuses a username or a phone number that another user has, before writing anything. Two
+    concurrent creations of the same name both pass the look-up; the second flush raises
+    ``sqlalchemy.exc.IntegrityError`` on the unique constraint.
+    """
+    name = username.strip()
+    if not name or len(name) > MAX_USERNAME or any(c.isspace() for c in name):
+        raise InvalidUser(f"a username has 1 to {MAX_USERNAME} characters and no spaces")
+    role = parse_role(role)
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise DuplicateUser(f"a user named {name!r} exists already")
+    phone_hash = None if phone is None else check_phone_free(session, vault, phone)
+    now = as_utc(now, "now")
+    user = User(
+        username=name,
+        role=role,
+        phone_hash=phone_hash,
+        phone_encrypted=None if phone is None else vault.encrypt(phone),
+        areas=sorted(set(areas)),
+        languages=list(dict.fromkeys(languages)) or [DEFAULT_LANGUAGE],
+        on_call=on_call,
+        active=True,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    after = roster_fields(user)
+    record_roster_event(session, user, RosterEventKind.CREATED, actor, now, None, after)
+    return user
+
+
+def update_user(
+    session: Session,
+    vault: Vault,
+    user: User,
+    *,
+    now: datetime,
+    actor: str,
+    phone: str | None = None,
+    role: Role | str | None = None,
+    areas: Iterable[str] | None = None,
+    languages: Iterable[str] | None = None,
+) -> RosterEvent | None:
+    """Change what is given (``areas=[]``: every area); None when nothing changes.
+
+    ``phone`` must already be in E.164 form; one another user has is refused. Everything is
+    checked before anything is written.
+    """
+    new_role = user.role if role is None else parse_role(role)
+    phone_hash = user.phone_hash
+    if phone is not None:
+        phone_hash = check_phone_free(session, vault, phone, user_id=user.id)
+    new_areas = user.areas if areas is None else sorted(set(areas))
+    new_languages = user.languages
+    if languages is not None:
+        new_languages = list(dict.fromkeys(languages)) or [DEFAULT_LANGUAGE]
+    phone_changed = phone_hash != user.phone_hash
+    if (new_role, new_areas, new_languages) == (user.role, user.areas, user.languages) and not (
+        phone_changed
+    ):
+        return None
+    before = roster_fields(user)
+    user.role, user.areas, user.languages = new_role, new_areas, new_languages
+    if phone is not None and phone_changed:
+        user.phone_hash, user.phone_encrypted = phone_hash, vault.encrypt(phone)
+    after = roster_fields(user) | {"phone_changed": phone_changed}
+    return record_roster_event(session, user, RosterEventKind.UPDATED, actor, now, before, after)
+
+
+def deactivate_user(session: Session, user: User, *, now: datetime, actor: str) -> RosterEvent:
+    """Take ``user`` off the roster at once (a lost phone, someone leaving): no more alerts,
+    no on-call, and their SMS commands are refused. Their history stays."""
+    if not user.active:
+        raise InvalidUser(f"user {user.username!r} is already deactivated")
+    before = roster_fields(user)
+    user.active = False
+    user.on_call = False
+    after = roster_fields(user)
+    return record_roster_event(
+        session, user, RosterEventKind.DEACTIVATED, actor, now, before, after
+    )
+
+
+def set_on_call(
+    session: Session,
+    user: User,
+    *,
+    now: datetime,
+    actor: str,
+    on_call: bool | None = None,
+    windows: Sequence[Slot] | None = None,
+) -> RosterEvent | None:
+    """Set the on-call flag and/or replace the weekly windows; None when nothing changes."""
+    if not user.active:
+        raise InvalidUser(f"user {user.username!r} is deactivated")
+    current = sorted(Slot(w.weekday, w.starts, w.ends) for w in user.on_call_windows)
+    new_windows = current if windows is None else sorted(set(windows))
+    new_flag = user.on_call if on_call is None else on_call
+    if new_flag == user.on_call and new_windows == current:
+        return None
+    before = roster_fields(user)
+    user.on_call = new_flag
+    if new_windows != current:
+        user.on_call_windows = [
+            OnCallWindow(weekday=slot.weekday, starts=slot.starts, ends=slot.ends)
+            for slot in new_windows
+        ]
+    session.flush()
+    after = roster_fields(user)
+    return record_roster_event(
+        session, user, RosterEventKind.ON_CALL_CHANGED, actor, now, before, after
+    )
