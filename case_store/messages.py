@@ -196,9 +196,14 @@ def find_message(
     provider_id: str | None = None,
     public_id: str | None = None,
 ) -> Message | None:
-    """By our id when given (it cannot race the provider's), else by provider and its id."""
+    """By our id when given (it cannot race the provider's), else by provider and its id.
+
+    An id of ours that matches nothing (a callback URL from another install, a mangled query
+    string) falls back to the provider's id, so a receipt is not lost for it."""
     if public_id is not None:
-        return session.scalars(select(Message).where(Message.public_id == public_id)).first()
+        found = session.scalars(select(Message).where(Message.public_id == public_id)).first()
+        if found is not None:
+            return found
     if provider is None or provider_id is None:
         return None
     return session.scalars(

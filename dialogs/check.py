@@ -18,7 +18,18 @@ from typing import Any
 from babel.messages.pofile import read_po
 
 from dialogs.encoding import SMS_SEGMENTS, analyse, non_gsm_characters, ussd_capacity
-from dialogs.engine import MORE_KEY, SMS, Area, Context, screen_fits, show, text_fits, with_error
+from dialogs.engine import (
+    EXIT_KEY,
+    MORE_KEY,
+    SMS,
+    Area,
+    Context,
+    ended,
+    screen_fits,
+    show,
+    text_fits,
+    with_error,
+)
 from dialogs.keywords import COMMANDS, START, STOP
 from dialogs.paging import measure_params
 from dialogs.reference import damm_digit
@@ -88,15 +99,17 @@ def _translation_problems(tree: Tree, language: str, locales_dir: Path) -> Itera
 def _budget_problems(tree: Tree, context: Context) -> Iterator[str]:
     answer_sets = _worst_answers(tree, context)
     resumed = show(tree, {"node": tree.start, "answers": {"_": "_"}, "resume": True}, context)
-    for label, variant in [
-        ("", resumed),
+    for node_id, label, variant in [
+        ("resume", "", resumed),
         (
+            "resume",
             " (error invalid_choice)",
             with_error(resumed, Message(tree.ui["invalid_choice"]), context),
         ),
+        ("ended", "", ended(tree)),
     ]:
-        if context.channel != SMS and not screen_fits(variant, context):  # no resume over SMS
-            yield _overflow(tree, "resume", 0, label, variant, context)
+        if not screen_fits(variant, context):
+            yield _overflow(tree, node_id, 0, label, variant, context)
     for node in tree.nodes.values():
         if node.kind == "router":
             continue
@@ -162,8 +175,8 @@ def _overflow(
 
 
 def _sms_reply_problems(tree: Tree, context: Context) -> Iterator[str]:
-    """Every reply only SMS sends (keywords, focal-point errors, the SMS give-up text),
-    produced by ``sms_step`` itself in this language."""
+    """Every reply only SMS sends (keywords, focal-point errors, the SMS give-up and unsent
+    texts), produced by ``sms_step`` itself in this language."""
     from dialogs.sms import sms_step  # sms imports the engine, as this module does
 
     spec = tree.sms
@@ -175,6 +188,11 @@ def _sms_reply_problems(tree: Tree, context: Context) -> Iterator[str]:
     probes.append(("keyword stop mid-dialog", _at(tree, tree.start), words[STOP], False))
     give_up = {**_at(tree, tree.start), "invalid": tree.max_invalid - 1}
     probes.append(("three wrong answers", give_up, "wrong", False))
+    probes.extend(
+        (f"0 on summary {node.id}", {**_at(tree, node.id), "answers": {"_": "_"}}, EXIT_KEY, False)
+        for node in tree.nodes.values()
+        if node.kind == "summary"
+    )
     if spec.focal is not None and context.areas:
         prefix, area = words["prefix"], context.areas[-1].code
         ones = " ".join("1" for _ in spec.focal.fields)

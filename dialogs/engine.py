@@ -5,9 +5,12 @@ and talks to nothing. The state is a small JSON-serialisable dict (node id, answ
 counters) that the webhook keeps per session; it never holds the phone number.
 
 Rules every screen follows:
-- ``0`` exits to the tree's ``exit`` node (a harmless closing text). On an optional free-text
-  screen ``0`` skips the question instead (DESIGN §4 "Tell us more (optional text, 0 to skip)");
-  the next screen is a menu, where ``0`` exits again.
+- ``0`` leaves with the tree's ``exit`` text (harmless, and no thank-you: only a committed case
+  earns one). On a summary it answers the tree's ``unsent`` text instead, which says plainly
+  that the report was NOT sent, and the report is kept for ``resume`` exactly as after a drop.
+  On an optional free-text screen ``0`` skips the question instead (DESIGN §4 "Tell us more
+  (optional text, 0 to skip)"); the next screen is a menu, where ``0`` exits again.
+- Input after an end screen changes nothing and gets ``ended`` ("This session has ended").
 - An invalid answer shows the same screen with a short error line (in place of the question
   when both do not fit); ``tree.max_invalid`` invalid answers in a row, or more than
   ``tree.max_steps`` hops, end the session at ``tree.give_up``.
@@ -43,6 +46,7 @@ __all__ = [
     "Step",
     "advance",
     "can_resume",
+    "ended",
     "resume",
     "show",
     "start",
@@ -169,8 +173,7 @@ def _answer_resume(tree: Tree, state: dict[str, Any], choice: str, context: Cont
     if choice == "2":
         return start(tree, context)
     if choice == EXIT_KEY:
-        del state["resume"]
-        return _enter(tree, state, tree.exit, context)
+        return _leave(tree, state, context)
     state["invalid"] += 1
     if state["invalid"] >= tree.max_invalid:
         del state["resume"]
@@ -189,7 +192,7 @@ def advance(tree: Tree, state: Mapping[str, Any], user_input: str, context: Cont
         return _answer_resume(tree, current, normalise_input(user_input), context)
     node = tree.nodes[current["node"]]
     if node.kind == "end":
-        return Step(current, _screen(tree, current, context))
+        return Step(current, ended(tree))
     current["steps"] += 1
     if current["steps"] > tree.max_steps:
         return _enter(tree, current, tree.give_up, context)
@@ -206,7 +209,7 @@ def _answer_choice(
     page = min(state["page"], len(pages) - 1)
     first, last = pages[page]
     if choice == EXIT_KEY:
-        return _enter(tree, state, tree.exit, context)
+        return _leave(tree, state, context)
     if choice == MORE_KEY and page < len(pages) - 1:
         return _stay(tree, state, context, page=page + 1)
     if choice == BACK_KEY and page > 0:
@@ -227,7 +230,7 @@ def _answer_input(
     assert node.answer is not None and node.next is not None
     if normalise_input(raw) == EXIT_KEY:
         if not node.optional:
-            return _enter(tree, state, tree.exit, context)
+            return _leave(tree, state, context)
         state["answers"].pop(node.answer, None)
         return _enter(tree, state, node.next, context)
     value = clean_free_text(raw)
@@ -246,6 +249,23 @@ def _answer_input(
         value = reference
     state["answers"][node.answer] = value
     return _enter(tree, state, node.next, context)
+
+
+def _leave(tree: Tree, state: dict[str, Any], context: Context) -> Step:
+    """``0``: the harmless ``tree.exit`` text. On a summary, where leaving could pass for
+    sending, ``tree.unsent`` says the report was NOT sent, and the state stays on the summary
+    marked ``resume``: the webhook keeps it as it keeps a dropped session, and the next dial
+    offers it back."""
+    if tree.nodes[state["node"]].kind != "summary":
+        state.pop("resume", None)
+        return _enter(tree, state, tree.exit, context)
+    kept = {**state, "resume": True, "invalid": 0}
+    return Step(kept, _screen(tree, {**kept, "node": tree.unsent}, context))
+
+
+def ended(tree: Tree) -> Screen:
+    """The answer to input for a session that already ended: nothing happens, dial again."""
+    return Screen(node="ended", end=True, text=Message(tree.ui["ended"]))
 
 
 def _invalid(tree: Tree, state: dict[str, Any], error: str, context: Context) -> Step:

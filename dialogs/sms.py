@@ -9,9 +9,12 @@ when there is none or it expired), calls ``sms_step`` and then
   24 h, refreshed on every inbound message), or deletes the session when ``step.state`` is None.
 
 The same screens as USSD: a question with its numbered options and ``0. Exit``; the reporter
-replies with the number. ``0`` leaves with the tree's harmless closing text. Lists that do not
-fit one reply (``Context.sms_segments``, default 2: 306 GSM-7 septets or 134 UCS-2 units)
-page with 98/99 as on USSD.
+replies with the number. ``0`` leaves with the tree's harmless closing text. On the summary it
+answers that the report was NOT sent (the SMS wording ``sms.messages.unsent``) and, as on USSD,
+the report is kept: the session stays, marked for resume, and the next message answers
+"1 Continue where you stopped · 2 Start again". Lists that do not fit one reply
+(``Context.sms_segments``, default 2: 306 GSM-7 septets or 134 UCS-2 units) page with 98/99
+as on USSD.
 
 Keywords (``dialogs/keywords.py``, data in the tree's ``sms:`` section):
 - STOP / START always win, even in the middle of a dialog: effect ``opt_out`` / ``opt_in``
@@ -108,7 +111,9 @@ def sms_step(
     spec = tree.sms
     current = _live_state(tree, state)
     match = match_keyword(spec, text, context.language, context.languages)
-    node = tree.nodes[current["node"]] if current is not None else None
+    # On the resume screen (a report left with 0) the answer is 1, 2 or 0: keywords apply.
+    resuming = current is not None and current.get("resume") is True
+    node = tree.nodes[current["node"]] if current is not None and not resuming else None
     if match is not None and node is not None and node.kind == "input":
         # Free text is the answer, even if it looks like a keyword; but STOP and START always
         # win, and "STATUS 482-177-305" on the reference question is that reference.
@@ -193,11 +198,14 @@ def _dialog(tree: Tree, current: dict[str, Any] | None, text: str, context: Cont
 def _from_step(tree: Tree, step: Step, command: str | None, context: Context) -> SmsStep:
     screen = step.screen
     spec = tree.sms
-    if screen.node == tree.give_up and "give_up" in spec.messages:
-        # The USSD wording says "dial again"; over SMS the way back is the REPORT keyword.
-        words = spec.keyword_params(context.language)
-        screen = replace(screen, text=_message(spec, "give_up", words).text)
-    state = None if screen.end else step.state
+    # The USSD wording says "dial again": over SMS the way back is the REPORT keyword, or 1 to
+    # go back to a report left at its summary.
+    for node, name in ((tree.give_up, "give_up"), (tree.unsent, "unsent")):
+        if screen.node == node and name in spec.messages:
+            words = spec.keyword_params(context.language)
+            screen = replace(screen, text=_message(spec, name, words).text)
+    # An end screen closes the session, unless 0 on a summary kept the report to come back to.
+    state = step.state if not screen.end or step.state.get("resume") else None
     return SmsStep(state, (screen,), step.effects, command, context.language)
 
 
@@ -214,6 +222,6 @@ def _live_state(tree: Tree, state: Mapping[str, Any] | None) -> dict[str, Any] |
         return None
     if tree.nodes[node].kind in ("end", "router"):
         return None
-    if state.get("resume") or not isinstance(state.get("answers"), Mapping):
+    if not isinstance(state.get("answers"), Mapping):
         return None
     return dict(state)

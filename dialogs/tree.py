@@ -44,6 +44,7 @@ UI_MESSAGES: Final = (
     "resume",
     "resume_continue",
     "restart",
+    "ended",
 )
 _NODE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -110,6 +111,7 @@ class Tree:
     start: str
     exit: str
     give_up: str
+    unsent: str  # the closing text of 0 on a summary; the tree's `exit` unless it names one
     max_steps: int
     max_invalid: int
     ui: Mapping[str, str]
@@ -209,6 +211,7 @@ def _parse(path: Path, data: Any, lines: Mapping[str, int], problems: list[str])
         start=_text(data.get("start")),
         exit=_text(data.get("exit")),
         give_up=_text(data.get("give_up")),
+        unsent=_text(data.get("unsent") or data.get("exit")),
         max_steps=_positive(data.get("max_steps"), "max_steps", problems),
         max_invalid=_positive(data.get("max_invalid"), "max_invalid", problems),
         ui=ui,
@@ -344,11 +347,15 @@ def validate(tree: Tree) -> list[str]:
     def where(node: Node) -> str:
         return f"node {node.id} (line {node.line})"
 
-    for name, node_id in (("start", tree.start), ("exit", tree.exit), ("give_up", tree.give_up)):
+    roots = {"start": tree.start, "exit": tree.exit, "unsent": tree.unsent, "give_up": tree.give_up}
+    for name, node_id in roots.items():
         if node_id not in nodes:
             problems.append(f"{name}: node {node_id!r} does not exist")
         elif name != "start" and nodes[node_id].kind != "end":
             problems.append(f"{name}: node {node_id!r} must be an end node")
+        elif name in ("exit", "unsent") and nodes[node_id].effect is not None:
+            # 0 shows this text over a kept report (engine ``_leave``): it applies nothing.
+            problems.append(f"{name}: node {node_id!r} must not carry an effect")
     for node in nodes.values():
         problems.extend(
             f"{where(node)}: goes to {target!r}, which does not exist"
@@ -356,7 +363,7 @@ def validate(tree: Tree) -> list[str]:
             if target not in nodes
         )
 
-    reachable = _reachable(tree, [tree.start, tree.exit, tree.give_up])
+    reachable = _reachable(tree, list(roots.values()))
     problems.extend(
         f"{where(node)}: unreachable from {tree.start!r}"
         for node in nodes.values()

@@ -4,6 +4,11 @@ Webhook views stay thin (verify → parse → intake → render); the orchestrat
 Order matters: the dialog effects are committed before the session record is saved, and a
 retried request (same cumulative text) gets the saved answer back without running again, so
 a provider retry never advances the dialog twice nor creates a second case.
+
+A session belongs to the phone that opened it (its record's state carries ``OWNER``, a cut of
+the phone's keyed hash) and ends with its first END. A request for a session of another phone,
+or for one that has ended with other text than its last, changes nothing and gets the engine's
+``ended`` screen: it can neither read another caller's screens nor send a report again.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from case_store.operations import (
 from case_store.operations.reports import find_contact
 from case_store.references import format_reference
 from case_store.reporters import set_reporter_language
-from dialogs.engine import Step, advance, can_resume, resume, start
+from dialogs.engine import Step, advance, can_resume, ended, resume, start
 from dialogs.render import N_, render
 from gateway.callers import (
     add_information,
@@ -45,6 +50,10 @@ log = logging.getLogger("kinga.intake")
 
 
 UNAVAILABLE = N_("Sorry, the service is not available right now. Please try again later.")
+# The session record's state key for its phone: 64 bits of the keyed hash tell two phones apart
+# and keep the record small (the engine ignores keys it does not know).
+OWNER = "owner"
+OWNER_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -65,10 +74,17 @@ def ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime | None 
 
 def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Reply:
     saved = rt.ussd_sessions.load(provider, req.session_id)
+    phone_hash = rt.vault.phone_hash(req.phone)
+    owner = phone_hash[:OWNER_CHARS]
+    if saved is not None and saved.state.get(OWNER) != owner:
+        log.warning("ussd session %s continued by another phone; refused", req.session_id)
+        return _ended(rt, rt.profile.language_for(req.phone))
     if saved is not None and saved.is_retry(req.text):
         log.debug("ussd retry answered from the session: session=%s", req.session_id)
         return Reply(saved.reply, saved.end)
-    phone_hash = rt.vault.phone_hash(req.phone)
+    if saved is not None and saved.end:
+        log.info("ussd input after the session ended; nothing done: session=%s", req.session_id)
+        return _ended(rt, saved.language)
     if saved is None:
         step, language, started = _first_screen(rt, provider, req.phone, phone_hash, now)
     else:
@@ -80,9 +96,15 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
     dispatch(rt.sessions, rt.redis, rows)
     text = render(step.screen, rt.translations(language), params, fold=_folds(rt, language))
     end = step.screen.end
-    record = UssdSession.after(req.text, step.state, text, end, language, started)
+    state = {**step.state, OWNER: owner}
+    record = UssdSession.after(req.text, state, text, end, language, started)
     rt.ussd_sessions.save(provider, req.session_id, phone_hash, record)
     return Reply(text, end)
+
+
+def _ended(rt: Runtime, language: str) -> Reply:
+    text = render(ended(rt.tree), rt.translations(language), {}, fold=_folds(rt, language))
+    return Reply(text, end=True)
 
 
 def ussd_session_ended(
@@ -126,9 +148,10 @@ def ussd_session_ended(
 def _first_screen(
     rt: Runtime, provider: str, phone: str, phone_hash: str, now: datetime
 ) -> tuple[Step, str, float]:
-    """A new session: offer back a dropped report from this phone, or the main menu."""
+    """A new session: offer back a report from this phone that was dropped or left with 0,
+    or the main menu."""
     previous = rt.ussd_sessions.latest(provider, phone_hash)
-    if previous is not None and not previous.end and can_resume(rt.tree, previous.state):
+    if previous is not None and can_resume(rt.tree, previous.state):
         language = previous.language
         return resume(rt.tree, previous.state, rt.context(language)), language, previous.started
     with rt.sessions() as db:
@@ -231,7 +254,7 @@ def _record_contact(rt: Runtime, db: Session, caller: Caller, step: Step, now: d
             case = follow_up_case(rt, db, caller.phone, str(effect.data["reference"]))
     if case is not None:
         disposition = Disposition.CASE_UPDATED
-    elif step.screen.node in (rt.tree.exit, rt.tree.give_up):
+    elif step.screen.node in (rt.tree.exit, rt.tree.unsent, rt.tree.give_up):
         answered = bool(step.state.get("answers"))
         disposition = Disposition.DROPPED if answered else Disposition.SILENT
     else:

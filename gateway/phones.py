@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import phonenumbers
 
+from case_store.crypto import E164
+
 
 class InvalidPhoneNumber(ValueError):
     pass
@@ -20,4 +22,9 @@ def to_e164(value: str) -> str:
         raise InvalidPhoneNumber("phone number is not a valid E.164 number") from exc
     if not phonenumbers.is_possible_number(number):
         raise InvalidPhoneNumber("phone number is not a possible number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # phonenumbers calls some 16-digit and some 5-digit numbers possible; E.164 allows at most
+    # 15 digits, and the vault hashes nothing shorter than a subscriber number (7).
+    if not E164.fullmatch(e164):
+        raise InvalidPhoneNumber("phone number is not a possible number")
+    return e164

@@ -155,7 +155,7 @@ def _receive(
         step = sms_step(rt.tree, state, sms.text, rt.context(language), opted_out=opted_out)
         started = datetime.fromtimestamp(saved.started, UTC) if saved is not None else now
         applied = _apply_effects(rt, db, sms, step, started, now)
-        if step.state is None and step.command != IGNORED and applied.case is None:
+        if _closes(rt, step) and applied.case is None:
             _record_contact(rt, db, sms, step, applied, started, now)
         replies: list[str] = []
         rows: list[OutboxRow] = list(applied.rows)
@@ -266,6 +266,14 @@ def _apply_effects(
     return applied
 
 
+def _closes(rt: Runtime, step: SmsStep) -> bool:
+    """Whether this step ends the conversation: its session is gone, or 0 on the summary left
+    the report for later (the session keeps it, but this contact is over, as a drop is)."""
+    if step.command == IGNORED:
+        return False
+    return step.state is None or any(screen.node == rt.tree.unsent for screen in step.replies)
+
+
 def _record_contact(
     rt: Runtime,
     db: Session,
@@ -279,7 +287,7 @@ def _record_contact(
     nodes = {screen.node for screen in step.replies}
     if applied.updated_case is not None:
         disposition = Disposition.CASE_UPDATED
-    elif rt.tree.exit in nodes or rt.tree.give_up in nodes:
+    elif {rt.tree.exit, rt.tree.unsent, rt.tree.give_up} & nodes:
         disposition = Disposition.DROPPED
     else:
         disposition = Disposition.INFORMATION

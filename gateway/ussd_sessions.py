@@ -117,7 +117,8 @@ class UssdSessionStore:
         sealed = self.vault.seal(value.encode(), context=key.encode())
         with self.client.pipeline(transaction=True) as pipe:
             pipe.set(key, sealed, ex=self.ttl)
-            pipe.set(self.latest_key(provider, phone_hash), key, ex=self.resume_seconds)
+            if self.resume_seconds > 0:  # 0: the profile turned resuming off
+                pipe.set(self.latest_key(provider, phone_hash), key, ex=self.resume_seconds)
             pipe.execute()
 
     def _open(self, key: str) -> UssdSession | None:

@@ -18,7 +18,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -65,6 +65,10 @@ ACCEPTED_CODES = frozenset({100, 101, 102})  # Processed, Sent, Queued
 TEMPORARY_CODES = frozenset({500, 501})  # InternalServerError, GatewayError
 OPT_OUT_CODES = frozenset({406})  # UserInBlacklist
 _WORD = re.compile(r"^[A-Za-z][A-Za-z ]{0,63}$")
+# Inbound ``date``: the provider's clock may run a little ahead of ours, and a message may reach
+# us late (an outage, retries); outside this window the time of receipt is the better guess.
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_DELAY = timedelta(days=2)
 
 
 def key_matches(given: str | None, expected: str) -> bool:
@@ -79,7 +83,10 @@ def verify(query: Mapping[str, str], webhook_key: str) -> bool:
     return key_matches(query.get(KEY_PARAM), webhook_key)
 
 
-def parse_inbound(params: Mapping[str, str]) -> InboundSms:
+def parse_inbound(params: Mapping[str, str], *, now: datetime | None = None) -> InboundSms:
+    """An inbound SMS, timed by Africa's Talking's ``date`` when it is believable (see
+    ``received_at``), else by ``now``, the time of receipt."""
+    now = now or datetime.now(UTC)
     provider_id = required(params, "id")
     sender = phone(params, "from")
     recipient = required(params, "to")
@@ -94,10 +101,28 @@ def parse_inbound(params: Mapping[str, str]) -> InboundSms:
         sender=sender,
         recipient=recipient,
         text=text,
-        received_at=parse_date(required(params, "date")),
+        received_at=received_at(params.get("date", ""), now),
         link_id=optional(params, "linkId"),
         network_code=optional(params, "networkCode"),
     )
+
+
+def received_at(date: str, now: datetime) -> datetime:
+    """When the message was received: the provider's ``date`` if it reads as a time from
+    ``MAX_DELAY`` before ``now`` to ``CLOCK_SKEW`` after it, else ``now``, with a warning.
+
+    A real message is never refused for its timestamp (the provider would retry it and then
+    give up: a lost report), and a nonsense date never decides how long it is kept.
+    """
+    try:
+        when = parse_date(date)
+    except InvalidPayload:
+        log.warning("africastalking date unreadable (%d characters); timed at receipt", len(date))
+        return now
+    if not now - MAX_DELAY <= when <= now + CLOCK_SKEW:
+        log.warning("africastalking date %s is not believable; timed at receipt", when.isoformat())
+        return now
+    return when
 
 
 def parse_date(value: str) -> datetime:
@@ -106,11 +131,9 @@ def parse_date(value: str) -> datetime:
     zone is UTC."""
     try:
         when = datetime.fromisoformat(value.strip())
-    except ValueError as exc:
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # OverflowError: year 1 or 9999 moved to UTC
         raise InvalidPayload("date is not an ISO 8601 date and time") from exc
-    if when.tzinfo is None:
-        return when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
 
 
 def parse_status(params: Mapping[str, str], our_id: str | None = None) -> StatusUpdate:

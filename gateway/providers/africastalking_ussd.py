@@ -14,10 +14,11 @@ from werkzeug.exceptions import BadRequest, Forbidden
 
 from gateway.phones import InvalidPhoneNumber, to_e164
 from gateway.providers import africastalking_sms
+from gateway.providers.events import InvalidPayload, required
 
 NAME = "africastalking"
 MAX_TEXT = 1000
-MAX_ID = 128
+MAX_DURATION_MS = 24 * 60 * 60 * 1000  # sessions last minutes; more is not a duration
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -54,11 +55,10 @@ def _session_and_phone(request: Request) -> tuple[str, str]:
     if request.mimetype not in FORM_TYPES:
         raise BadRequest("expected a form-encoded body")
     form = request.form
-    session_id = form.get("sessionId", "").strip()
-    if not session_id:
-        raise BadRequest("sessionId is required")
-    if len(session_id) > MAX_ID:
-        raise BadRequest("sessionId is too long")
+    try:
+        session_id = required(form, "sessionId")
+    except InvalidPayload as exc:
+        raise BadRequest(str(exc)) from exc
     if not form.get("phoneNumber", "").strip():
         raise BadRequest("phoneNumber is required")
     try:
@@ -73,14 +73,25 @@ def parse_session_end(request: Request) -> UssdSessionEnded:
     status = form.get("status", "").strip()
     if not status:
         raise BadRequest("status is required")
-    duration = form.get("durationInMillis", "").strip()
     return UssdSessionEnded(
         session_id=session_id,
         phone=phone,
         status=status[:32],
-        duration_ms=int(duration) if duration.isdigit() else None,
+        duration_ms=_duration(form.get("durationInMillis", "")),
         error=form.get("errorMessage", "")[:200],
     )
+
+
+def _duration(value: str) -> int | None:
+    """``durationInMillis`` in ASCII digits (``str.isdigit`` accepts ``²``), or None when it is
+    anything else or longer than any session (it dates the start of a dropped contact)."""
+    value = value.strip()
+    # The length first: int() refuses thousands of digits.
+    if value.isascii() and value.isdigit() and len(value) <= 12:
+        duration = int(value)
+        if duration <= MAX_DURATION_MS:
+            return duration
+    return None
 
 
 def parse(request: Request) -> UssdRequest:

@@ -24,6 +24,7 @@ __all__ = [
     "optional",
     "phone",
     "required",
+    "short",
 ]
 
 MAX_BODY = 1600  # characters; Twilio's documented maximum, and plenty for any concatenated SMS
@@ -68,19 +69,30 @@ class StatusUpdate:
 
 
 def required(params: Mapping[str, str], field: str) -> str:
-    """A short field that must be there, stripped; ``InvalidPayload`` names it, never its value."""
+    """A short field that must be there, stripped; ``InvalidPayload`` names it, never its value.
+
+    Ids and codes are stored and logged as they are, so control and invisible characters are
+    refused (PostgreSQL refuses NUL in text, and a line break would forge a log line)."""
     value = params.get(field, "").strip()
     if not value:
         raise InvalidPayload(f"{field} is required")
     if len(value) > MAX_ID:
         raise InvalidPayload(f"{field} is too long")
+    if not value.isprintable():
+        raise InvalidPayload(f"{field} has control or invisible characters")
     return value
 
 
 def optional(params: Mapping[str, str], field: str) -> str | None:
-    """A short field that may be missing or empty, stripped and cut to ``MAX_ID``."""
-    value = params.get(field, "").strip()
-    return value[:MAX_ID] or None
+    """A short field that may be missing or empty, stripped and cut to ``MAX_ID``; a value
+    with control or invisible characters is dropped (an extra never refuses a message)."""
+    return short(params.get(field))
+
+
+def short(value: str | None) -> str | None:
+    """``optional`` for a value already taken from a request (a query parameter)."""
+    value = (value or "").strip()[:MAX_ID]
+    return value if value and value.isprintable() else None
 
 
 def phone(params: Mapping[str, str], field: str) -> str:

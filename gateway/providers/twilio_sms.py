@@ -33,6 +33,7 @@ from gateway.providers.events import (
     optional,
     phone,
     required,
+    short,
 )
 from workers.sending import (
     DEFAULT_SEND_TIMEOUT,
@@ -105,13 +106,17 @@ def verify(
 
 
 def parse_inbound(params: Mapping[str, str], *, now: datetime | None = None) -> InboundSms:
-    """An inbound SMS. Twilio's webhook carries no timestamp, so ``received_at`` is now."""
+    """An inbound SMS. Twilio's webhook carries no timestamp, so ``received_at`` is now.
+
+    An MMS (``NumMedia`` > 0) may come without ``Body``: it is kept as an empty text, so the
+    sender still gets the dialog's answer; its media are neither fetched nor stored.
+    """
     provider_id = required(params, "MessageSid")
     sender = phone(params, "From")
     recipient = required(params, "To")
-    if "Body" not in params:
+    if "Body" not in params and not _has_media(params):
         raise InvalidPayload("Body is required")
-    text = params["Body"]
+    text = params.get("Body", "")
     if len(text) > MAX_BODY:
         raise InvalidPayload(f"Body is longer than {MAX_BODY} characters")
     return InboundSms(
@@ -124,8 +129,16 @@ def parse_inbound(params: Mapping[str, str], *, now: datetime | None = None) -> 
     )
 
 
+def _has_media(params: Mapping[str, str]) -> bool:
+    count = params.get("NumMedia", "").strip()
+    # Compared as text: int() of thousands of digits raises.
+    return count.isascii() and count.isdigit() and count.strip("0") != ""
+
+
 def parse_status(params: Mapping[str, str], our_id: str | None) -> StatusUpdate:
-    """A status callback. Unknown statuses map to ``unknown`` and are logged, never refused."""
+    """A status callback. Unknown statuses map to ``unknown`` and are logged, never refused.
+    ``our_id`` is the ``id`` of the callback URL; one that is no id of ours (see
+    ``case_store.messages.find_message``) leaves the provider's ``MessageSid`` to match."""
     provider_id = required(params, "MessageSid")
     provider_status = required(params, "MessageStatus").lower()
     status = STATUSES.get(provider_status)
@@ -136,7 +149,7 @@ def parse_status(params: Mapping[str, str], our_id: str | None) -> StatusUpdate:
     return StatusUpdate(
         provider=NAME,
         provider_id=provider_id,
-        our_id=our_id,
+        our_id=short(our_id),
         status=status,
         error_code=error_code,
         failure_reason=FAILURE_REASONS.get(error_code or ""),

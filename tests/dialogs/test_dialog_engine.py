@@ -24,6 +24,7 @@ from dialogs.render import load_translations, render
 from dialogs.tree import Tree
 
 EN = load_translations("en")
+UNSENT = "Your report was NOT sent. Dial again soon to finish it."
 
 
 def at(node: str, **answers: str) -> dict[str, Any]:
@@ -87,7 +88,8 @@ def test_zero_exits_from_every_menu_list_and_required_input(tree: Tree, context:
     for node in exits:
         step = advance(tree, at(node.id, reference="482177305"), "0", context)
         assert step.screen.end, node.id
-        assert text(step.screen) == "Thank you. Goodbye.", node.id
+        closing = UNSENT if node.kind == "summary" else "Goodbye."
+        assert text(step.screen) == closing, node.id
         assert step.effects == (), node.id
         assert text(show(tree, at(node.id, reference="482177305"), context)).endswith(
             "\n0. Exit"
@@ -305,9 +307,58 @@ def test_a_dropped_report_can_be_started_again_or_left(tree: Tree, context: Cont
     wrong = advance(tree, offer.state, "7", context)
 
     assert again.state["node"] == "main" and again.state["answers"] == {}
-    assert left.screen.end and text(left.screen) == "Thank you. Goodbye."
+    assert left.screen.end and text(left.screen) == "Goodbye."
+    assert not can_resume(tree, left.state)
     assert text(wrong.screen).startswith("Try again.\nYour last session was cut off.")
     assert wrong.state["resume"] is True
+
+
+SUMMARY = at("report_summary", danger="no", category="neglect", age_band="5_11", sex="girl",
+             area="001", relationship="community", callback="no")  # fmt: skip
+
+
+def test_zero_at_the_summary_says_not_sent_and_keeps_the_report(
+    tree: Tree, context: Context
+) -> None:
+    left = advance(tree, SUMMARY, "0", context)
+
+    assert left.screen.end and text(left.screen) == UNSENT
+    assert left.effects == ()
+    assert "Thank you" not in text(left.screen)
+    assert left.state["node"] == "report_summary"
+    assert left.state["answers"] == SUMMARY["answers"]
+    assert can_resume(tree, left.state)
+    offer = resume(tree, left.state, context)
+    assert text(offer.screen).startswith("Your last session was cut off.\n1. Continue")
+    again = advance(tree, offer.state, "1", context)
+    assert text(again.screen).startswith("Your report: neglect, Mombasa.\n1. Send")
+    sent = advance(tree, again.state, "1", context)
+    assert [effect.kind for effect in sent.effects] == ["open_case"]
+    assert text(sent.screen).startswith("Thank you. Your reference is 482-177-305.")
+
+
+def test_zero_at_the_offer_of_a_summary_says_not_sent_again(tree: Tree, context: Context) -> None:
+    offer = resume(tree, advance(tree, SUMMARY, "0", context).state, context)
+    left = advance(tree, offer.state, "0", context)
+
+    assert text(left.screen) == UNSENT
+    assert left.state == offer.state
+
+
+def test_zero_before_the_summary_is_the_quick_exit(tree: Tree, context: Context) -> None:
+    left = advance(tree, at("report_age", danger="no", category="neglect"), "0", context)
+
+    assert text(left.screen) == "Goodbye."
+    assert left.state["node"] == tree.exit and not can_resume(tree, left.state)
+
+
+def test_input_after_an_end_screen_changes_nothing(tree: Tree, context: Context) -> None:
+    done = at("report_sent", danger="no", category="neglect")
+    step = advance(tree, done, "1", context)
+
+    assert step.screen.end and step.effects == ()
+    assert text(step.screen) == "This session has ended. Please dial again."
+    assert step.state == {**done, "steps": 0}
 
 
 def test_nothing_to_resume_starts_a_new_session(tree: Tree, context: Context) -> None:

@@ -127,7 +127,7 @@ max_steps: 10
 max_invalid: 3
 ui: {exit: Exit, skip: Skip, more: More, back: Back, invalid_choice: Again, required: Type,
      too_long: Long, digits: Digits, reference: Ref, resume: Resume, resume_continue: Go on,
-     restart: Restart}
+     restart: Restart, ended: Ended}
 nodes:
   main:
     kind: menu
@@ -151,7 +151,7 @@ def test_missing_translations_and_wrong_placeholders_are_reported(tmp_path: Path
     tree = load_tree(tree_path)
     ui = {"Exit": "Toka", "Skip": "Ruka", "More": "Zaidi", "Back": "Rudi", "Again": "Tena"}
     ui |= {"Type": "Andika", "Long": "Ndefu", "Digits": "Namba", "Ref": "Kumbukumbu"}
-    ui |= {"Resume": "Endelea?", "Go on": "Endelea", "Restart": "Anza upya"}
+    ui |= {"Resume": "Endelea?", "Go on": "Endelea", "Restart": "Anza upya", "Ended": "Imekwisha"}
     write_catalog(tmp_path / "locales", "sw", ui | {"Choose {helpline}": "Chagua {simu}"})
 
     problems = check_tree(tree, ["en", "sw"], COUNTIES, 160, locales_dir=tmp_path / "locales")

@@ -119,7 +119,7 @@ def test_zero_leaves_with_the_closing_text_and_ends_the_session(tree: Tree) -> N
     step = sms_step(tree, at("report_sex"), "0", kenya())
 
     assert step.state is None
-    assert texts(step) == ["Thank you. Goodbye."]
+    assert texts(step) == ["Goodbye."]
 
 
 def test_three_wrong_answers_end_with_the_sms_wording(tree: Tree) -> None:
@@ -202,7 +202,7 @@ max_steps: 10
 max_invalid: 3
 ui: {exit: Exit, skip: Skip, more: More, back: Back, invalid_choice: Again, required: Type,
      too_long: Long, digits: Digits, reference: Ref, resume: Resume, resume_continue: Go on,
-     restart: Restart}
+     restart: Restart, ended: Ended}
 nodes:
   main: {kind: menu, text: Hi, options: [{label: Go, next: bye}]}
   bye: {kind: end, text: Bye}

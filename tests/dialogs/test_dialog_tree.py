@@ -17,7 +17,7 @@ max_steps: 20
 max_invalid: 3
 ui: {exit: Exit, skip: Skip, more: More, back: Back, invalid_choice: Again, required: Type,
      too_long: Long, digits: Digits, reference: Ref, resume: Resume, resume_continue: Go on,
-     restart: Restart}
+     restart: Restart, ended: Ended}
 nodes:
   bye: {kind: end, text: Bye}
 """

@@ -15,7 +15,7 @@ from typing import Any
 
 from dialog_fixtures import kenya
 
-from dialogs.engine import Effect, advance, start
+from dialogs.engine import Effect, advance, can_resume, resume, start
 from dialogs.render import load_translations, render
 from dialogs.sms import sms_step
 from dialogs.tree import Tree
@@ -47,16 +47,18 @@ def _plain(value: Any) -> Any:
 
 
 def play_ussd(tree: Tree, language: str, inputs: list[str | None]) -> Iterator[dict[str, Any]]:
-    """``None`` dials (a new session); each string is the next answer."""
+    """``None`` dials (a new session: a report left unfinished by the previous one is offered
+    back, as the webhook does within its resume window); each string is the next answer."""
     context = kenya(language)
     translations = load_translations(language)
     state: dict[str, Any] = {}
     for user_input in inputs:
-        step = (
-            start(tree, context)
-            if user_input is None
-            else advance(tree, state, user_input, context)
-        )
+        if user_input is not None:
+            step = advance(tree, state, user_input, context)
+        elif can_resume(tree, state):
+            step = resume(tree, state, context)
+        else:
+            step = start(tree, context)
         state = step.state
         params = {"reference": REFERENCE, **webhook_params(step.effects)}
         if "{status}" in step.screen.text.msgid:

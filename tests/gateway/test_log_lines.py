@@ -27,36 +27,46 @@ def output(caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
     logger.removeHandler(handler)
 
 
-def assert_not_forged(stream: io.StringIO, caplog: pytest.LogCaptureFixture, value: str) -> None:
-    escaped = value.replace("\n", "\\n").replace("\r", "\\r")
+def assert_not_forged(stream: io.StringIO, caplog: pytest.LogCaptureFixture) -> None:
     lines = stream.getvalue().splitlines()
-    assert any(escaped in line for line in lines), "the value was not logged"
     assert not any(line.startswith(FORGED) for line in lines)
     assert all(line.startswith(("20", " ")) for line in lines)  # a record, or indented under one
     for record in caplog.records:
         assert len(record.getMessage().splitlines()) == 1
-    assert escaped in caplog.text and not any(
-        line.startswith(FORGED) for line in caplog.text.splitlines()
-    )
+    assert not any(line.startswith(FORGED) for line in caplog.text.splitlines())
 
 
-@pytest.mark.parametrize("separator", ["\n", "\r\n"])
+@pytest.mark.parametrize("separator", ["\n", "\r\n", "\u2028"])
 def test_a_ussd_session_id_cannot_forge_a_log_line(client, output, caplog, separator) -> None:
+    """Refused at the edge (ids never hold control characters), and whatever is logged of
+    the refusal stays on its line (the escaping itself: test_masking.py)."""
     session_id = f"ATUid_1{separator}{FORGED}"
-    screen = Caller(client, session_id=session_id).report(REPORT_ANSWERS)
-    assert screen.startswith("END Thank you")  # "case committed from ussd: session=…" logged
     key = client.application.extensions["kinga"].settings.at_webhook_key
+    hop = client.post(
+        f"/ussd/africastalking?key={key}",
+        data={"sessionId": session_id, "phoneNumber": "+254712345321", "text": ""},
+    )
+    assert hop.status_code == 400
     ended = client.post(
         f"/ussd/africastalking/events?key={key}",
         data={"sessionId": session_id, "phoneNumber": "+254712345321", "status": "Failed"},
     )
-    assert ended.status_code == 200  # "provider reports a failed ussd session: session=…"
-    assert_not_forged(output, caplog, session_id)
+    assert ended.status_code == 400
+    assert_not_forged(output, caplog)
 
 
 def test_an_sms_id_cannot_forge_a_log_line(client, output, caplog) -> None:
     provider_id = f"ATXid_1\n{FORGED}"
     texter = Texter(client, "africastalking")
     response = texter.send("R 2 3 1 047 She works at night at the market", provider_id)
-    assert response.status_code == 200  # "case opened from sms …" logged
-    assert_not_forged(output, caplog, provider_id)
+    assert response.status_code == 400
+    assert_not_forged(output, caplog)
+
+
+def test_values_that_are_accepted_are_logged_on_one_line(client, output, caplog) -> None:
+    """A session id that passes the edge (odd, but no control character) is logged as sent."""
+    session_id = "ATUid_1 INFO kinga.intake: forged?"
+    screen = Caller(client, session_id=session_id).report(REPORT_ANSWERS)
+    assert screen.startswith("END Thank you")  # "case committed from ussd: session=…" logged
+    assert any(session_id in line for line in output.getvalue().splitlines())
+    assert_not_forged(output, caplog)

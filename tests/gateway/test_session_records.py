@@ -105,3 +105,11 @@ def test_a_caller_whose_record_cannot_be_opened_starts_afresh(client, app, redis
     other.save("africastalking", caller.session_id, PHONE_HASH, ussd_record())
     assert redis_client.exists(key)
     assert caller.answer("2").startswith("CON Welcome to Kinga")
+
+
+def test_resume_turned_off_keeps_sessions_and_offers_nothing_back(redis_client) -> None:
+    """``resume_minutes: 0`` in the profile: sessions work, no pointer offers a report back."""
+    store = UssdSessionStore(redis_client, Vault([NEW_KEY], "k"), 300, 0)
+    store.save("africastalking", "ATUid_1", PHONE_HASH, ussd_record())
+    assert store.load("africastalking", "ATUid_1") == ussd_record()
+    assert store.latest("africastalking", PHONE_HASH) is None

@@ -201,3 +201,26 @@ def test_a_message_arriving_while_another_from_the_same_phone_is_handled_waits(
     again = texter.send("REPORT", provider_id=texter.sent[-1])
     assert again.status_code == 200
     assert len(inbound(db)) == 1
+
+
+@pytest.mark.parametrize("provider", ["twilio", "africastalking"])
+def test_zero_at_the_summary_is_not_sent_and_1_goes_back_to_it(app, client, db, provider) -> None:
+    texter = Texter(client, provider)
+    for answer in REPORT_ANSWERS[:-1]:
+        ok(texter.send(answer))
+    summary = texts(app, outbound(db))[-1]
+    assert summary.startswith("Your report: neglect, Mombasa.\n1. Send")
+
+    ok(texter.send("0"))
+    assert texts(app, outbound(db))[-1] == "Your report was NOT sent. Send 1 to go back to it."
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
+        (left,) = session.scalars(select(Contact)).all()
+        assert (left.disposition.value, left.case_id) == ("dropped", None)
+
+    ok(texter.send("1"))
+    assert texts(app, outbound(db))[-1] == summary
+    ok(texter.send("1"))
+    assert REFERENCE.search(texts(app, outbound(db))[-1])
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 1

@@ -180,3 +180,14 @@ def test_receipts_log_no_phone_number(client, sent, caplog) -> None:
     twilio_status(client, public_id, "failed", "21610")
     at_delivery(client, "Failed", "UserInBlackList")
     assert PHONE not in caplog.text and PHONE[1:] not in caplog.text
+
+
+@pytest.mark.parametrize("our_id", ["00000000-0000-0000-0000-000000000000", "", "%00", "x" * 300])
+def test_a_twilio_receipt_with_an_unknown_id_falls_back_to_the_message_sid(
+    client, db, sent, our_id
+) -> None:
+    public_id = sent("twilio", TWILIO_SID)
+    assert twilio_status(client, our_id, "delivered").status_code == 200
+    found = message(db, public_id)
+    assert found.status.value == "delivered"
+    assert statuses(found) == ["queued", "delivered"]

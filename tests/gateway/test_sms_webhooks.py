@@ -8,14 +8,16 @@ and nothing stored; a replay → the same answer and nothing new.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sms_client import load_fixture, replay
+from sms_client import inbound, load_fixture, outbound, replay, texts
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from case_store.columns import as_utc
 from case_store.models import InboundReceipt, Message, MessageEvent, OutboxRow
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "providers"
@@ -161,3 +163,33 @@ def test_the_send_job_sets_the_status_callback_to_this_route(app) -> None:
 
     routes = {rule.rule for rule in app.url_map.iter_rules()}
     assert STATUS_CALLBACK_PATH in routes
+
+
+@pytest.mark.parametrize(
+    "date",
+    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "05/03/2024 10:15", "", None],
+)
+def test_an_africastalking_sms_with_an_unusable_date_is_kept_and_timed_at_receipt(
+    app, client, db, date, caplog
+) -> None:
+    form = {"from": "+254712345321", "to": "40404", "text": "REPORT", "id": "ATXid_dated"}
+    if date is not None:
+        form["date"] = date
+    before = datetime.now(UTC)
+    response = client.post("/sms/africastalking/inbound?key=test-webhook-key", data=form)
+    after = datetime.now(UTC)
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    (message,) = inbound(db)
+    assert before <= as_utc(message.created_at, "created_at") <= after
+    assert len(outbound(db)) == 1  # and it is answered like any other
+    assert "timed at receipt" in caplog.text
+
+
+def test_a_twilio_mms_without_body_is_an_empty_text_and_gets_an_answer(app, client, db) -> None:
+    response = replay(client, load_fixture("twilio_sms", "inbound_mms_without_body"))
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    (message,) = inbound(db)
+    assert texts(app, [message]) == [""]
+    assert texts(app, outbound(db))[0].startswith("Welcome to Kinga")

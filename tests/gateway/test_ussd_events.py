@@ -90,3 +90,25 @@ def test_a_redial_after_an_incomplete_notification_offers_the_report_back(client
         "ATUid_cut": Disposition.DROPPED,
         "ATUid_cut_again": Disposition.CASE_OPENED,
     }
+
+
+@pytest.mark.parametrize(
+    ("duration", "seconds"),
+    [
+        ("41234", 41.234),
+        ("²", 0),  # a digit to str.isdigit, not to int()
+        ("٤١٢٣٤", 0),
+        ("9" * 5000, 0),  # more digits than int() reads
+        ("99999999999999999999", 0),  # a start before year 1
+        ("86400001", 0),  # longer than a day: no session lasts that long
+        ("-5", 0),
+        ("", 0),
+    ],
+)
+def test_an_odd_duration_is_ignored_and_the_drop_still_counted(client, db, duration, seconds):
+    response = notify(client, "ATUid_timed", "Incomplete", durationInMillis=duration)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with db() as session:
+        contact = session.scalars(select(Contact)).one()
+        assert contact.disposition == Disposition.DROPPED
+        assert (contact.ended_at - contact.started_at).total_seconds() == seconds

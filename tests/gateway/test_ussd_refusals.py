@@ -47,6 +47,11 @@ def test_a_wrong_or_missing_key_gets_403_and_changes_nothing(client, db, redis_c
         ({"phoneNumber": "+abc"}, "not a valid E.164 number"),
         ({"text": "1*" * 501}, "longer than 1000"),
         ({"sessionId": "x" * 500}, "sessionId is too long"),
+        ({"sessionId": "ATUid_\x00"}, "sessionId has control or invisible characters"),
+        ({"sessionId": "ATUid_1\nforged log line"}, "sessionId has control"),
+        # phonenumbers calls these possible; E.164 has at most 15 digits, a phone at least 7.
+        ({"phoneNumber": "+2342222222222222"}, "not a possible number"),
+        ({"phoneNumber": "+4922"}, "not a possible number"),
     ],
 )
 def test_malformed_callbacks_get_400_with_a_reason(client, db, redis_client, change, reason):

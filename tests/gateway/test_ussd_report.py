@@ -132,7 +132,7 @@ def test_zero_exits_with_a_harmless_text(client, db):
     caller = Caller(client)
     caller.dial()
     caller.answer("1")
-    assert caller.answer("0") == "END Thank you. Goodbye."
+    assert caller.answer("0") == "END Goodbye."
 
 
 def test_the_session_record_in_redis_is_small_and_sealed(client, app, redis_client):

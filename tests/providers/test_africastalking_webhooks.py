@@ -15,6 +15,8 @@ from gateway.providers import africastalking_sms
 from gateway.providers.events import InvalidPayload, MessageStatus
 
 PHONE = re.compile(r"\+?\d{9,}")
+# The recorded inbound messages were sent at 10:15:30 UTC on that day.
+NOW = datetime(2024, 3, 5, 10, 20, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("case", cases("africastalking_sms"))
@@ -27,11 +29,12 @@ def test_key_of_recorded_webhooks(case: dict[str, Any]) -> None:
 def test_parse_recorded_webhooks(case: dict[str, Any]) -> None:
     params = form(case["body"])
     expect = case["expect"]
-    parse = (
-        africastalking_sms.parse_inbound
-        if case["kind"] == "inbound"
-        else africastalking_sms.parse_status
-    )
+
+    def parse(params: Any) -> Any:
+        if case["kind"] == "inbound":
+            return africastalking_sms.parse_inbound(params, now=NOW)
+        return africastalking_sms.parse_status(params)
+
     if "invalid" in expect:
         with pytest.raises(InvalidPayload) as raised:
             parse(params)
@@ -46,8 +49,8 @@ def test_duplicates_carry_the_same_receipt_key() -> None:
         case = json.loads((FIXTURES / "africastalking_sms" / f"{name}.json").read_text())
         return form(case["body"])
 
-    first = africastalking_sms.parse_inbound(load("inbound_valid"))
-    again = africastalking_sms.parse_inbound(load("inbound_duplicate"))
+    first = africastalking_sms.parse_inbound(load("inbound_valid"), now=NOW)
+    again = africastalking_sms.parse_inbound(load("inbound_duplicate"), now=NOW)
     assert (again.provider, again.provider_id) == (first.provider, first.provider_id)
     report = africastalking_sms.parse_status(load("delivery_success"))
     repeat = africastalking_sms.parse_status(load("delivery_success_duplicate"))
@@ -89,10 +92,40 @@ def test_dates_in_every_format_become_utc(value: str, expected: datetime) -> Non
     assert parsed.tzinfo is UTC
 
 
-@pytest.mark.parametrize("value", ["", "yesterday", "05/03/2024 10:15", "2024-13-01 00:00:00"])
-def test_bad_dates_are_refused(value: str) -> None:
+@pytest.mark.parametrize(
+    "value",
+    ["", "yesterday", "05/03/2024 10:15", "2024-13-01 00:00:00", "0001-01-01T00:00:00+14:00",
+     "9999-12-31T23:59:59-14:00", "２０２４-03-05"],
+)  # fmt: skip
+def test_dates_that_cannot_be_read(value: str) -> None:
     with pytest.raises(InvalidPayload, match="date"):
         africastalking_sms.parse_date(value)
+
+
+@pytest.mark.parametrize(
+    ("date", "believed"),
+    [
+        ("2024-03-05T10:15:30Z", True),
+        ("2024-03-03T10:25:00Z", True),  # two days late: an outage, retries
+        ("2024-03-05T10:24:00Z", True),  # their clock a little ahead of ours
+        ("2024-03-03T10:15:00Z", False),
+        ("2024-03-05T11:00:00Z", False),
+        ("0001-01-01T00:00:00Z", False),
+        ("9999-12-31T23:59:59Z", False),
+        ("0001-01-01T00:00:00+14:00", False),  # not even representable in UTC
+        ("05/03/2024 10:15", False),
+        ("", False),
+    ],
+)
+def test_a_message_is_timed_at_receipt_when_its_date_is_not_believable(
+    date: str, believed: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    params = {"id": "ATXid_1", "from": "+254711000123", "to": "40404", "text": "Hi", "date": date}
+    sms = africastalking_sms.parse_inbound(params, now=NOW)
+
+    assert sms.received_at == (africastalking_sms.parse_date(date) if believed else NOW)
+    assert ("timed at receipt" in caplog.text) is not believed
+    assert "254711000123" not in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -131,3 +164,11 @@ def test_blacklist_is_an_opt_out() -> None:
     no_credit = {"id": "ATXid_1", "status": "Failed", "failureReason": "InsufficientCredit"}
     assert africastalking_sms.is_opt_out(africastalking_sms.parse_status(blocked))
     assert not africastalking_sms.is_opt_out(africastalking_sms.parse_status(no_credit))
+
+
+def test_ids_with_control_characters_are_refused_and_extras_dropped() -> None:
+    params = {"id": "ATXid_1", "from": "+254711000123", "to": "40404", "text": "Hi"}
+    with pytest.raises(InvalidPayload, match="id has control or invisible characters"):
+        africastalking_sms.parse_inbound({**params, "id": "ATXid_\x00"}, now=NOW)
+    sms = africastalking_sms.parse_inbound({**params, "networkCode": "639\r\n02"}, now=NOW)
+    assert sms.network_code is None

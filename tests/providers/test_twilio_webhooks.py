@@ -168,3 +168,27 @@ def test_no_reply_is_an_empty_response(text: str | None) -> None:
     assert content_type.startswith("text/xml")
     assert root.tag == "Response"
     assert len(root) == 0
+
+
+@pytest.mark.parametrize(
+    ("num_media", "kept"),
+    [("1", True), ("10", True), ("9" * 5000, True), ("0", False), ("", False), ("²", False)],
+)
+def test_only_an_mms_may_come_without_body(num_media: str, kept: bool) -> None:
+    params = {"MessageSid": "MM1", "From": "+254711000123", "To": "+15005550006"}
+    params["NumMedia"] = num_media
+    if kept:
+        assert twilio_sms.parse_inbound(params, now=NOW).text == ""
+    else:
+        with pytest.raises(InvalidPayload, match="Body is required"):
+            twilio_sms.parse_inbound(params, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("our_id", "kept"),
+    [(" msg_1 ", "msg_1"), ("", None), ("  ", None), ("id\x00", None), ("id\nforged", None),
+     ("x" * 129, "x" * 128)],
+)  # fmt: skip
+def test_a_callback_id_that_cannot_be_ours_is_left_out(our_id: str, kept: str | None) -> None:
+    params = {"MessageSid": "SM1", "MessageStatus": "sent"}
+    assert twilio_sms.parse_status(params, our_id).our_id == kept
