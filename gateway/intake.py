@@ -89,7 +89,9 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
         step, language, started = _first_screen(rt, provider, req.phone, phone_hash, now)
     else:
         language, started = saved.language, saved.started
-        step = advance(rt.tree, saved.state, saved.new_input(req.text), rt.context(language))
+        step = advance(
+            rt.tree, saved.state, saved.new_input(req.text), rt.context(language, req.phone)
+        )
     caller = Caller(provider, req.session_id, req.phone, language, started)
     language, params, rows = _apply_effects(rt, caller, step, now)
     # Alerts about a new case leave only after its commit (the outbox keeps them meanwhile).
@@ -153,10 +155,14 @@ def _first_screen(
     previous = rt.ussd_sessions.latest(provider, phone_hash)
     if previous is not None and can_resume(rt.tree, previous.state):
         language = previous.language
-        return resume(rt.tree, previous.state, rt.context(language)), language, previous.started
+        return (
+            resume(rt.tree, previous.state, rt.context(language, phone)),
+            language,
+            previous.started,
+        )
     with rt.sessions() as db:
         language = caller_language(rt, db, phone)
-    return start(rt.tree, rt.context(language)), language, now.timestamp()
+    return start(rt.tree, rt.context(language, phone)), language, now.timestamp()
 
 
 def _folds(rt: Runtime, language: str) -> bool:

@@ -80,10 +80,12 @@ class Runtime:
     def areas(self) -> tuple[Area, ...]:
         return tuple(Area(loc.code, loc.name) for loc in self.profile.locations)
 
-    def context(self, language: str) -> Context:
+    def context(self, language: str, phone: str | None = None) -> Context:
+        """What the dialogs need for a caller in ``language`` from ``phone`` (their country's
+        emergency numbers; the default ones when the phone is not known)."""
         return Context(
             areas=self.areas,
-            emergency_numbers=self.profile.emergency_numbers,
+            emergency_numbers=self.profile.emergency_numbers_for(phone),
             language=language,
             languages=self.profile.languages,
             budget=self.profile.screen_budget,
@@ -104,7 +106,8 @@ def tree_for(profile: Profile) -> Tree:
         tuple(Area(loc.code, loc.name) for loc in profile.locations),
         profile.screen_budget,
         tuple(sorted(profile.fold_accents)),
-        tuple(sorted(profile.emergency_numbers.items())),
+        # The longest number of every service: a help screen fits for callers from anywhere.
+        tuple(sorted(profile.longest_emergency_numbers.items())),
     )
 
 

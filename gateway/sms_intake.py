@@ -152,7 +152,9 @@ def _receive(
         opted_out = is_opted_out(db, rt.vault, sms.sender)
         language = saved.language if saved is not None else caller_language(rt, db, sms.sender)
         state = saved.state if saved is not None else None
-        step = sms_step(rt.tree, state, sms.text, rt.context(language), opted_out=opted_out)
+        step = sms_step(
+            rt.tree, state, sms.text, rt.context(language, sms.sender), opted_out=opted_out
+        )
         started = datetime.fromtimestamp(saved.started, UTC) if saved is not None else now
         applied = _apply_effects(rt, db, sms, step, started, now)
         if _closes(rt, step) and applied.case is None:
