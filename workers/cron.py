@@ -22,14 +22,17 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from workers.dispatch import SWEEP_JOB_TIMEOUT, SWEEP_QUEUE, sweep_outbox
-from workers.queues import SLOW
+from workers.queues import SLOW, URGENT
 from workers.retention import JOB_TIMEOUT, purge_expired
+from workers.unsent import SWEEP_JOB_TIMEOUT as UNSENT_SWEEP_JOB_TIMEOUT
+from workers.unsent import sweep_unsent
 
 log = logging.getLogger("kinga.cron")
 
 # Cron fields are in the worker host's local time (croniter, as rq uses it).
 RETENTION_CRON = "17 3 * * *"  # daily at 03:17, away from the top of the hour
 OUTBOX_SWEEP_CRON = "* * * * *"  # every minute: rows left undispatched by a crash
+UNSENT_SWEEP_CRON = "* * * * *"  # every minute: messages whose send job died
 SLOT_LOCK_TTL = 24 * 3600
 MAX_SLEEP = 60.0
 
@@ -83,6 +86,15 @@ def build_scheduler(connection: redis.Redis[bytes]) -> KingaCronScheduler:
             cron=OUTBOX_SWEEP_CRON,
             job_timeout=SWEEP_JOB_TIMEOUT,
             name="outbox_sweep",
+        )
+    )
+    scheduler.add(
+        JsonCronJob(
+            URGENT,  # it rescues alerts: not behind a backlog of replies and follow-ups
+            func=sweep_unsent,
+            cron=UNSENT_SWEEP_CRON,
+            job_timeout=UNSENT_SWEEP_JOB_TIMEOUT,
+            name="unsent_sweep",
         )
     )
     return scheduler

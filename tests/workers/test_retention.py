@@ -141,7 +141,11 @@ def test_the_schedule_thread_registers_and_stops(redis_client: redis.Redis) -> N
                 break
             stop.wait(0.05)
         (scheduler,) = CronScheduler.all(redis_client)
-        assert [j.name for j in scheduler.get_jobs()] == ["retention", "outbox_sweep"]
+        assert [j.name for j in scheduler.get_jobs()] == [
+            "retention",
+            "outbox_sweep",
+            "unsent_sweep",
+        ]
     finally:
         stop.set()
         thread.join(timeout=5)
