@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 
 import case_store.models  # noqa: F401  (registers every table on Base.metadata)
+from case_store.db import private_sqlite_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -24,10 +25,12 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    private_sqlite_file(url)
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
+    private_sqlite_file(url)
     command.downgrade(alembic_config(url), revision)
 
 

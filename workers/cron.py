@@ -119,7 +119,7 @@ def start_in_thread(connection: redis.Redis[bytes]) -> tuple[threading.Thread, t
             while not stop.is_set():
                 try:
                     delay = tick(scheduler)
-                except redis.RedisError:
+                except Exception:  # the thread must outlive any one tick: nothing restarts it
                     log.exception("cron tick failed; retrying")
                     delay = MAX_SLEEP
                 stop.wait(delay)

@@ -37,11 +37,11 @@ _prctl = _load_prctl()
 _forking_parent = [0]
 
 
-def die_with(parent: int) -> None:
-    """In a child just forked by ``parent``: get SIGTERM when ``parent`` dies."""
+def die_with(parent: int, sig: signal.Signals = SIGNAL) -> None:
+    """In a child just forked by ``parent``: get ``sig`` when ``parent`` dies."""
     if _prctl is None:
         return
-    _prctl(PR_SET_PDEATHSIG, int(SIGNAL), 0, 0, 0)
+    _prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
     if os.getppid() != parent:  # it died before the signal was armed
         os._exit(1)
 

@@ -6,6 +6,10 @@ imports point one way (gateway → workers), never back.
 Development (the default) generates missing secrets once into ``var/secrets.json`` (mode 0600)
 so that ``make run`` works on a fresh machine; ``KINGA_ENV=production`` refuses to start
 without them and names the missing variable.
+
+``var/`` (``KINGA_VAR_DIR``) holds those secrets, the SQLite database and the embedded Redis's
+data and socket: it is created, or tightened, to mode 0700 by ``private_dir``, and every file
+Kinga writes there is 0600.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ DEFAULT_SMS_MAX_SEGMENTS = 4  # 612 GSM-7 or 268 UCS-2 characters; dialog replie
 MAX_SMS_SEGMENTS = 10
 DEFAULT_SMS_SESSION_TTL = 24 * 3600  # an SMS conversation is forgotten after a day of silence
 SMS_RATE_PREFIX = "KINGA_SMS_RATE_"  # KINGA_SMS_RATE_TWILIO=5: at most 5 messages per second
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 
 # Secrets that production must be given and development may generate.
 GENERATED_SECRETS: dict[str, str] = {
@@ -171,9 +177,18 @@ def _sms_rates(env: Mapping[str, str]) -> dict[str, float]:
     return rates
 
 
+def private_dir(path: Path) -> Path:
+    """``path``, created if missing, with mode 0700 (an existing folder of ours is tightened)."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    status = path.stat()
+    if status.st_mode & 0o077 and status.st_uid == os.geteuid():
+        path.chmod(PRIVATE_DIR)
+    return path
+
+
 def _development_secrets(var_dir: Path) -> dict[str, str]:
     """Secrets generated once for development, kept in ``var/secrets.json`` (mode 0600)."""
-    path = var_dir / "secrets.json"
+    path = private_dir(var_dir) / "secrets.json"
     stored: dict[str, str] = {}
     if path.exists():
         stored = json.loads(path.read_text())
@@ -183,9 +198,9 @@ def _development_secrets(var_dir: Path) -> dict[str, str]:
             stored[name] = (
                 Fernet.generate_key().decode() if kind == "fernet" else secrets.token_urlsafe(32)
             )
-        var_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
         with os.fdopen(fd, "w") as handle:
             json.dump(stored, handle, indent=2)
-        os.chmod(path, 0o600)
+    if path.exists() and path.stat().st_mode & 0o077:
+        path.chmod(PRIVATE_FILE)  # a file written by an older Kinga
     return stored
