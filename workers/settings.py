@@ -178,12 +178,23 @@ def _sms_rates(env: Mapping[str, str]) -> dict[str, float]:
 
 
 def private_dir(path: Path) -> Path:
-    """``path``, created if missing, with mode 0700 (an existing folder of ours is tightened)."""
+    """``path``, created if missing, with mode 0700, and the files in it 0600: what an older
+    Kinga (or an older embedded Redis) left there more open is tightened, if it is ours."""
     path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    status = path.stat()
-    if status.st_mode & 0o077 and status.st_uid == os.geteuid():
-        path.chmod(PRIVATE_DIR)
+    _tighten(path, PRIVATE_DIR)
+    for entry in path.iterdir():
+        if not entry.is_dir():
+            _tighten(entry, PRIVATE_FILE)
     return path
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        status = path.lstat()
+        if status.st_mode & 0o077 and status.st_uid == os.geteuid() and not path.is_symlink():
+            path.chmod(mode)
+    except FileNotFoundError:
+        pass  # removed meanwhile (a Redis temporary file)
 
 
 def _development_secrets(var_dir: Path) -> dict[str, str]:
@@ -201,6 +212,4 @@ def _development_secrets(var_dir: Path) -> dict[str, str]:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
         with os.fdopen(fd, "w") as handle:
             json.dump(stored, handle, indent=2)
-    if path.exists() and path.stat().st_mode & 0o077:
-        path.chmod(PRIVATE_FILE)  # a file written by an older Kinga
     return stored

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import redis
+from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
@@ -100,7 +101,7 @@ def sweep(
 ) -> Swept:
     """Re-enqueue the unsent messages whose job died, or mark them for review (see above)."""
     for name in QUEUE_NAMES:
-        queue(name, connection).started_job_registry.cleanup(timestamp=now.timestamp())
+        _let_rq_handle_dead_workers_jobs(queue(name, connection), now)
     with sessions() as db:
         found = [
             _Unsent(
@@ -131,6 +132,17 @@ def sweep(
             )
             for_review += 1
     return Swept(requeued, for_review)
+
+
+def _let_rq_handle_dead_workers_jobs(origin: Queue, now: datetime) -> None:
+    """RQ's own cleanup of jobs whose worker's heartbeat lapsed (retried or failed), under the
+    lock a worker's maintenance takes for it, so the two never handle one job twice."""
+    if not origin.acquire_maintenance_lock():
+        return  # a worker is doing it right now
+    try:
+        origin.started_job_registry.cleanup(timestamp=now.timestamp())
+    finally:
+        origin.release_maintenance_lock()  # type: ignore[no-untyped-call]
 
 
 def _mark_for_review(sessions: sessionmaker[Session], unsent: _Unsent, *, now: datetime) -> bool:

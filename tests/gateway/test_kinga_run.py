@@ -147,6 +147,17 @@ def test_a_redis_that_dies_is_restarted_from_its_own_data(kinga_run: KingaRun) -
     wait_until(kinga_run.ready, "the gateway to be ready again")
 
 
+def test_ctrl_c_stops_everything_cleanly(kinga_run: KingaRun) -> None:
+    """Last of the tests sharing ``kinga_run``: it stops it."""
+    everything = descendants(kinga_run.process.pid)
+    before = len(kinga_run.output())
+    kinga_run.process.send_signal(signal.SIGINT)
+    assert kinga_run.process.wait(timeout=60) == 0
+    assert not any(alive(pid) for pid in everything)
+    stopping = kinga_run.output()[before:]
+    assert stopping.rstrip().endswith("Kinga stopped.") and "restart" not in stopping
+
+
 def test_killing_kinga_run_leaves_no_process_behind(tmp_path: Path) -> None:
     run = KingaRun.start(tmp_path)
     everything = descendants(run.process.pid)

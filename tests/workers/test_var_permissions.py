@@ -77,3 +77,30 @@ def test_the_embedded_redis_writes_only_private_files(tmp_path) -> None:
     modes = _modes(var)
     assert {"redis.db", "appendonly.aof", "redis.log", "redis.lock"} <= set(modes)
     assert {name: mode for name, mode in modes.items() if mode != 0o600} == {}
+
+
+def test_an_older_var_keeps_its_redis_data_and_is_tightened(tmp_path) -> None:
+    """An older Kinga kept Redis's data as a world-readable snapshot only (no append-only
+    file): it is loaded, written to a new append-only file, and made private."""
+    var = tmp_path / "var"
+    server = EmbeddedRedis(var)
+    process = server.spawn()
+    client = redis.Redis(unix_socket_path=str(server.socket))
+    client.set("kinga:test:old", "kept")
+    client.save()
+    client.close()
+    server.stop(process)
+    (var / "appendonly.aof").unlink()
+    (var / "redis.db").chmod(0o644)
+    var.chmod(0o755)
+
+    process = server.spawn()
+    try:
+        client = redis.Redis(unix_socket_path=str(server.socket))
+        assert client.get("kinga:test:old") == b"kept"
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        client.close()
+    finally:
+        server.stop(process)
+    assert _mode(var) == 0o700 and _mode(var / "redis.db") == 0o600
+    assert (var / "appendonly.aof").exists()
