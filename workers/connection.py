@@ -4,8 +4,8 @@ With no ``KINGA_REDIS_URL`` Kinga runs the Redis server shipped in the ``redisli
 per ``var/`` folder and shared by every process using that folder. It listens on
 ``var/redis.sock`` only, keeps its data in ``var/`` and writes every change to an append-only
 file before it answers (synced to disk every second), so a server that is killed and started
-again from its own files has lost no write anyone was told succeeded. Its files are its owner's alone (umask 077, socket
-0600), like everything else in ``var/``.
+again from its own files has lost no write anyone was told succeeded. Its files are its
+owner's alone (umask 077, socket 0600), like everything else in ``var/``.
 
 It is never daemonized, so the process that starts it can supervise it: ``kinga run`` restarts
 it when it dies and takes it down when it stops (``gateway.supervisor``); any other process that
