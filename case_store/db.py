@@ -8,6 +8,7 @@ shared-memory and journal files the database file's own mode.
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": 15})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **kwargs)
+    _forget_pool_in_forked_children(engine)
+    return engine
+
+
+def _forget_pool_in_forked_children(engine: Engine) -> None:
+    """A forked child (RQ's work horse) starts with an empty pool, as SQLAlchemy advises.
+
+    Otherwise it would talk on its parent's pooled connections: several children, one after
+    another, on one server session whose state (a statement the driver prepared, an open
+    transaction) each believes it alone knows — jobs then fail at random. The inherited
+    connections are dropped without being closed: they still belong to the parent.
+    """
+    ref = weakref.ref(engine)
+
+    def forget() -> None:
+        inherited = ref()
+        if inherited is not None:
+            inherited.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
