@@ -32,6 +32,7 @@ def queue_message(
     phone: str = PHONE,
     body: str = BODY,
     opt_out_confirmation: bool = False,
+    purpose: MessagePurpose = MessagePurpose.FOLLOW_UP,
 ) -> str:
     """Log an outbound message, commit, dispatch its send job; returns our id."""
     with db.begin() as session:
@@ -40,7 +41,7 @@ def queue_message(
             vault,
             phone=phone,
             text=body,
-            purpose=MessagePurpose.FOLLOW_UP,
+            purpose=purpose,
             max_segments=4,
             now=datetime.now(UTC),
             opt_out_confirmation=opt_out_confirmation,
