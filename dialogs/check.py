@@ -190,7 +190,7 @@ def _sms_reply_problems(tree: Tree, context: Context) -> Iterator[str]:
     ]
     probes.append(("keyword start, opted out", None, words[START], True))
     probes.append(("keyword stop mid-dialog", _at(tree, tree.start), words[STOP], False))
-    drafted = {**_at(tree, tree.start), "answers": {"_": "_"}}
+    drafted = {**_at(tree, spec.report or tree.start), "answers": {"_": "_"}}
     probes.append(("keyword start mid-report, opted out", drafted, words[START], True))
     give_up = {**_at(tree, tree.start), "invalid": tree.max_invalid - 1}
     probes.append(("three wrong answers", give_up, "wrong", False))

@@ -150,7 +150,7 @@ def test_three_wrong_answers_end_with_the_sms_wording(tree: Tree) -> None:
 
     assert step.state is None
     assert texts(step, "fr") == [
-        "Désolé, nous ne pouvons pas continuer. Si un enfant est en danger maintenant, appelez "
+        "Désolé, nous n'avons pas pu continuer. Si un enfant est en danger maintenant, appelez "
         "le 116. Envoyez SIGNALER quand vous le souhaitez."
     ]
 
