@@ -256,7 +256,7 @@ def _dialog(tree: Tree, current: dict[str, Any] | None, text: str, context: Cont
     if normalise_input(text) == EXIT_KEY:  # a late "0" to a session that already expired
         return _from_step(tree, start(tree, context, at=tree.exit), None, context)
     spec = tree.sms
-    if spec.report is not None and any(char.isalpha() for char in text):
+    if spec.report is not None and _has_words(text):
         # Written unprompted, in words: that is the report (a bare number is not).
         answers = _first_message(spec, text)
         return _from_step(
@@ -266,9 +266,16 @@ def _dialog(tree: Tree, current: dict[str, Any] | None, text: str, context: Cont
 
 
 def _first_message(spec: SmsSpec, text: str) -> dict[str, str]:
-    """The answers a message in words opens the report with: its text, as the narrative."""
+    """The answers a message in words opens the report with: its text, as the narrative
+    (none for a text without words, such as the "." after a REPORT keyword)."""
     kept = clean_free_text(text)[:MAX_FIRST_MESSAGE]
-    return {spec.first_message: kept} if spec.first_message is not None and kept else {}
+    if spec.first_message is None or not _has_words(kept):
+        return {}
+    return {spec.first_message: kept}
+
+
+def _has_words(text: str) -> bool:
+    return any(char.isalpha() for char in text)
 
 
 def _from_step(tree: Tree, step: Step, command: str | None, context: Context) -> SmsStep:

@@ -199,8 +199,9 @@ def test_a_report_keyword_with_words_starts_the_report_with_them(
     assert not kinds(step) - {"set_language"}
 
 
-def test_a_bare_focal_prefix_starts_a_plain_report(tree: Tree) -> None:
-    step = sms_step(tree, None, "R", kenya())
+@pytest.mark.parametrize("typed", ["R", "R 12", "REPORT .", "R 2 3"])
+def test_a_bare_or_short_focal_prefix_starts_a_plain_report(tree: Tree, typed: str) -> None:
+    step = sms_step(tree, None, typed, kenya())
 
     assert step.command == "report"
     assert step.state is not None and step.state["answers"] == {}
