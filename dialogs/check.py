@@ -25,6 +25,7 @@ from dialogs.engine import (
     Area,
     Context,
     ended,
+    error_message,
     screen_fits,
     show,
     text_fits,
@@ -34,8 +35,9 @@ from dialogs.keywords import COMMANDS, START, STOP
 from dialogs.paging import measure_params
 from dialogs.reference import damm_digit
 from dialogs.render import DOMAIN, LOCALES_DIR, language_chain, load_translations, render
-from dialogs.screen import Message, Screen
+from dialogs.screen import Screen
 from dialogs.tree import CHOICE_KINDS, Node, Tree, placeholders
+from dialogs.words import word_problems
 
 SOURCE_LANGUAGE = "en"
 _INPUT_ERRORS = ("required", "too_long", "digits", "reference")
@@ -73,6 +75,7 @@ def check_tree(
         sms = replace(context, channel=SMS, sms_segments=sms_segments)
         problems.extend(_budget_problems(tree, sms))
         problems.extend(_sms_reply_problems(tree, sms))
+        problems.extend(word_problems(tree, language, load_translations(language, locales_dir)))
     return problems
 
 
@@ -104,7 +107,7 @@ def _budget_problems(tree: Tree, context: Context) -> Iterator[str]:
         (
             "resume",
             " (error invalid_choice)",
-            with_error(resumed, Message(tree.ui["invalid_choice"]), context),
+            with_error(resumed, error_message(tree, "invalid_choice", context), context),
         ),
         ("ended", "", ended(tree)),
     ]:
@@ -133,7 +136,8 @@ def _first_overflow(
         screen = show(tree, state, context)
         variants = [("", screen)]
         variants.extend(
-            (f" (error {e})", with_error(screen, Message(tree.ui[e]), context)) for e in errors
+            (f" (error {e})", with_error(screen, error_message(tree, e, context), context))
+            for e in errors
         )
         for label, variant in variants:
             if not screen_fits(variant, context):
@@ -186,6 +190,8 @@ def _sms_reply_problems(tree: Tree, context: Context) -> Iterator[str]:
     ]
     probes.append(("keyword start, opted out", None, words[START], True))
     probes.append(("keyword stop mid-dialog", _at(tree, tree.start), words[STOP], False))
+    drafted = {**_at(tree, spec.report or tree.start), "answers": {"_": "_"}}
+    probes.append(("keyword start mid-report, opted out", drafted, words[START], True))
     give_up = {**_at(tree, tree.start), "invalid": tree.max_invalid - 1}
     probes.append(("three wrong answers", give_up, "wrong", False))
     probes.extend(
@@ -195,11 +201,14 @@ def _sms_reply_problems(tree: Tree, context: Context) -> Iterator[str]:
     )
     if spec.focal is not None and context.areas:
         prefix, area = words["prefix"], context.areas[-1].code
+        count = len(spec.focal.fields)
         ones = " ".join("1" for _ in spec.focal.fields)
         probes.extend(
-            (f"focal point, field {n + 1} wrong", None, f"{prefix} {'1 ' * n}x", False)
-            for n in range(len(spec.focal.fields) + 1)
-        )
+            (f"focal point, field {n + 1} wrong", None, f"{prefix} {'1 ' * n}99 "
+             f"{'1 ' * (count - n - 1)}{area} x", False)
+            for n in range(count)
+        )  # fmt: skip
+        probes.append(("focal point, area wrong", None, f"{prefix} {ones} x", False))
         probes.append(("focal point, no text", None, f"{prefix} {ones} {area}", False))
         long_text = "x" * (spec.focal.max_text + 1)
         probes.append(("focal point, too long", None, f"{prefix} {ones} {area} {long_text}", False))

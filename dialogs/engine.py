@@ -11,9 +11,15 @@ Rules every screen follows:
   On an optional free-text screen ``0`` skips the question instead (DESIGN §4 "Tell us more
   (optional text, 0 to skip)"); the next screen is a menu, where ``0`` exits again.
 - Input after an end screen changes nothing and gets ``ended`` ("This session has ended").
+- A numbered choice may also be answered in words: the option's own label, a yes/no word of
+  the session's language, ``1.`` or ``1)`` (``dialogs/words.py``).
 - An invalid answer shows the same screen with a short error line (in place of the question
-  when both do not fit); ``tree.max_invalid`` invalid answers in a row, or more than
-  ``tree.max_steps`` hops, end the session at ``tree.give_up``.
+  when both do not fit; over SMS the tree's SMS wording, which says how to answer);
+  ``tree.max_invalid`` invalid answers in a row, or more than ``tree.max_steps`` hops, end the
+  session at ``tree.give_up``.
+- An answer given before its question (an SMS that opened the report with the reporter's own
+  words, ``start(answers=…)``) is kept when the question comes: ``0`` skips leaving it, and
+  text typed there is added after it.
 - A dropped session can be offered back (``can_resume``, ``resume``): "1 Continue where you
   stopped · 2 Start again".
 - Options that do not fit the screen budget in the caller's language are split into pages
@@ -37,6 +43,7 @@ from dialogs.reference import format_reference, parse_reference
 from dialogs.render import load_translations, render
 from dialogs.screen import Choice, Line, Message, Screen, Text
 from dialogs.tree import CHOICE_KINDS, CONTEXT_PLACEHOLDERS, Node, Tree, placeholders
+from dialogs.words import Candidate, numbered, pick, shown, words_in
 
 __all__ = [
     "Area",
@@ -47,6 +54,9 @@ __all__ = [
     "advance",
     "can_resume",
     "ended",
+    "error_message",
+    "helpline",
+    "leave",
     "resume",
     "show",
     "start",
@@ -57,6 +67,7 @@ SMS: Final = "sms"
 EXIT_KEY: Final = "0"
 MORE_KEY: Final = "98"
 BACK_KEY: Final = "99"
+RESUME: Final = "resume"  # the node id of the resume screen ("1 Continue · 2 Start again")
 DEFAULT_LANGUAGES: Final = ("en", "sw", "fr", "ar", "pt")
 
 
@@ -153,7 +164,7 @@ def resume(tree: Tree, state: Mapping[str, Any], context: Context) -> Step:
 
 def _resume_screen(tree: Tree) -> Screen:
     return Screen(
-        node="resume",
+        node=RESUME,
         end=False,
         text=Message(tree.ui["resume"]),
         options=(
@@ -164,7 +175,8 @@ def _resume_screen(tree: Tree) -> Screen:
     )
 
 
-def _answer_resume(tree: Tree, state: dict[str, Any], choice: str, context: Context) -> Step:
+def _answer_resume(tree: Tree, state: dict[str, Any], typed: str, context: Context) -> Step:
+    choice = numbered(typed) or _by_label(_resume_screen(tree).options, typed, context) or typed
     if choice == "1":
         del state["resume"]
         state["invalid"] = 0
@@ -178,9 +190,8 @@ def _answer_resume(tree: Tree, state: dict[str, Any], choice: str, context: Cont
     if state["invalid"] >= tree.max_invalid:
         del state["resume"]
         return _enter(tree, state, tree.give_up, context)
-    return Step(
-        state, with_error(_resume_screen(tree), Message(tree.ui["invalid_choice"]), context)
-    )
+    error = error_message(tree, "invalid_choice", context)
+    return Step(state, with_error(_resume_screen(tree), error, context))
 
 
 def advance(tree: Tree, state: Mapping[str, Any], user_input: str, context: Context) -> Step:
@@ -189,7 +200,7 @@ def advance(tree: Tree, state: Mapping[str, Any], user_input: str, context: Cont
     if current is None:
         return start(tree, context)
     if current.get("resume"):
-        return _answer_resume(tree, current, normalise_input(user_input), context)
+        return _answer_resume(tree, current, user_input, context)
     node = tree.nodes[current["node"]]
     if node.kind == "end":
         return Step(current, ended(tree))
@@ -198,16 +209,27 @@ def advance(tree: Tree, state: Mapping[str, Any], user_input: str, context: Cont
         return _enter(tree, current, tree.give_up, context)
     if node.kind == "input":
         return _answer_input(tree, current, node, user_input, context)
-    return _answer_choice(tree, current, node, normalise_input(user_input), context)
+    return _answer_choice(tree, current, node, user_input, context)
 
 
 def _answer_choice(
-    tree: Tree, state: dict[str, Any], node: Node, choice: str, context: Context
+    tree: Tree, state: dict[str, Any], node: Node, typed: str, context: Context
 ) -> Step:
     items = _items(tree, node, context)
     pages = _pages(tree, node, state, items, context)
     page = min(state["page"], len(pages) - 1)
     first, last = pages[page]
+    choice = numbered(typed)
+    if choice is None:
+        controls = [Choice(EXIT_KEY, Message(tree.ui["exit"]))]
+        if page < len(pages) - 1:
+            controls.append(Choice(MORE_KEY, Message(tree.ui["more"])))
+        if page > 0:
+            controls.append(Choice(BACK_KEY, Message(tree.ui["back"])))
+        named = _by_words(tree, node, items, controls, typed, context)
+        if isinstance(named, Item):
+            return _choose(tree, state, node, named, context)
+        choice = named or normalise_input(typed)
     if choice == EXIT_KEY:
         return _leave(tree, state, context)
     if choice == MORE_KEY and page < len(pages) - 1:
@@ -215,13 +237,44 @@ def _answer_choice(
     if choice == BACK_KEY and page > 0:
         return _stay(tree, state, context, page=page - 1)
     if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= last - first:
-        item = items[first + int(choice) - 1]
-        if item.clear:
-            state["answers"] = {}
-        if node.answer is not None and item.value is not None:
-            state["answers"][node.answer] = item.value
-        return _enter(tree, state, item.next, context)
+        return _choose(tree, state, node, items[first + int(choice) - 1], context)
     return _invalid(tree, state, "invalid_choice", context)
+
+
+def _choose(tree: Tree, state: dict[str, Any], node: Node, item: Item, context: Context) -> Step:
+    if item.clear:
+        state["answers"] = {}
+    if node.answer is not None and item.value is not None:
+        state["answers"][node.answer] = item.value
+    return _enter(tree, state, item.next, context)
+
+
+def _by_words(
+    tree: Tree,
+    node: Node,
+    items: list[Item],
+    controls: list[Choice],
+    typed: str,
+    context: Context,
+) -> Item | str | None:
+    """The item (on any page) or the control key (0, 98, 99) that ``typed`` names in words."""
+    translations = load_translations(context.language)
+    menu = node.kind in CHOICE_KINDS
+    candidates = [
+        Candidate(shown(item.label, translations), item.value if menu else None) for item in items
+    ]
+    candidates.extend(Candidate(shown(control.label, translations)) for control in controls)
+    index = pick(typed, candidates, words_in(tree.words, context.language) if menu else {})
+    if index is None:
+        return None
+    return items[index] if index < len(items) else controls[index - len(items)].key
+
+
+def _by_label(options: tuple[Choice, ...], typed: str, context: Context) -> str | None:
+    translations = load_translations(context.language)
+    candidates = [Candidate(shown(option.label, translations)) for option in options]
+    index = pick(typed, candidates, {})
+    return None if index is None else options[index].key
 
 
 def _answer_input(
@@ -231,8 +284,7 @@ def _answer_input(
     if normalise_input(raw) == EXIT_KEY:
         if not node.optional:
             return _leave(tree, state, context)
-        state["answers"].pop(node.answer, None)
-        return _enter(tree, state, node.next, context)
+        return _enter(tree, state, node.next, context)  # skipped: an earlier answer stays
     value = clean_free_text(raw)
     if not value:
         return _invalid(tree, state, "required", context)
@@ -247,8 +299,17 @@ def _answer_input(
         if reference is None:
             return _invalid(tree, state, "reference", context)
         value = reference
-    state["answers"][node.answer] = value
+    earlier = state["answers"].get(node.answer)
+    state["answers"][node.answer] = f"{earlier}\n{value}" if earlier else value
     return _enter(tree, state, node.next, context)
+
+
+def leave(tree: Tree, state: Mapping[str, Any], context: Context) -> Step:
+    """What ``0`` does on a menu, from any screen (an SMS exit word): see ``_leave``."""
+    current = _checked_state(tree, state)
+    if current is None:
+        return start(tree, context, at=tree.exit)
+    return _leave(tree, current, context)
 
 
 def _leave(tree: Tree, state: dict[str, Any], context: Context) -> Step:
@@ -273,8 +334,15 @@ def _invalid(tree: Tree, state: dict[str, Any], error: str, context: Context) ->
     if state["invalid"] >= tree.max_invalid:
         return _enter(tree, state, tree.give_up, context)
     node = tree.nodes[state["node"]]
-    screen = with_error(_screen(tree, state, context), Message(tree.ui[error]), context)
+    screen = with_error(_screen(tree, state, context), error_message(tree, error, context), context)
     return Step(state, screen, _effects(node, state))
+
+
+def error_message(tree: Tree, error: str, context: Context) -> Message:
+    """A re-prompt's error line (``ui`` name): over SMS the tree's SMS wording when it has one.
+    A USSD screen shows its keypad; an SMS reader must be told to reply with the number."""
+    wording = tree.sms.messages.get(error) if context.channel == SMS else None
+    return Message(wording or tree.ui[error])
 
 
 def with_error(screen: Screen, error: Message, context: Context) -> Screen:
@@ -388,7 +456,7 @@ def _params(
     params: dict[str, Text] = {}
     for name in names:
         if name == "helpline":
-            params[name] = _helpline(tree, context)
+            params[name] = helpline(tree, context)
         elif name in answers:
             params[name] = _display(tree, name, answers[name], context)
         elif name not in CONTEXT_PLACEHOLDERS:
@@ -443,7 +511,8 @@ def _pages(
     )
 
 
-def _helpline(tree: Tree, context: Context) -> str:
+def helpline(tree: Tree, context: Context) -> str:
+    """The child helpline of the caller's area (the profile's), else the tree's default."""
     numbers = context.emergency_numbers or {}
     return numbers.get(tree.helpline_key) or tree.helpline_default
 

@@ -31,8 +31,8 @@ from case_store.operations import (
 from case_store.operations.reports import find_contact
 from case_store.references import format_reference
 from case_store.reporters import set_reporter_language
-from dialogs.engine import Step, advance, can_resume, ended, resume, start
-from dialogs.render import N_, render
+from dialogs.engine import Step, advance, can_resume, ended, helpline, resume, start
+from dialogs.render import N_, fold_to_gsm7, render
 from gateway.callers import (
     add_information,
     ask_callback,
@@ -49,7 +49,11 @@ from workers.dispatch import dispatch
 log = logging.getLogger("kinga.intake")
 
 
-UNAVAILABLE = N_("Sorry, the service is not available right now. Please try again later.")
+# Whoever dialled may have a child in danger: even when nothing works, they get the helpline.
+UNAVAILABLE = N_(
+    "Sorry, the service is not available right now. If a child is in danger now, call "
+    "{helpline}. Please try again later."
+)
 # The session record's state key for its phone: 64 bits of the keyed hash tell two phones apart
 # and keep the record small (the engine ignores keys it does not know).
 OWNER = "owner"
@@ -69,7 +73,14 @@ def ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime | None 
     except (RedisError, SQLAlchemyError):
         log.exception("ussd hop failed: session=%s", req.session_id)
         language = rt.profile.language_for(req.phone)
-        return Reply(rt.translations(language).gettext(UNAVAILABLE), end=True)
+        return Reply(unavailable(rt, language), end=True)
+
+
+def unavailable(rt: Runtime, language: str) -> str:
+    """The closing screen when Redis or the database is down, with the child helpline."""
+    number = helpline(rt.tree, rt.context(language))
+    text = rt.translations(language).gettext(UNAVAILABLE).format(helpline=number)
+    return fold_to_gsm7(text) if _folds(rt, language) else text
 
 
 def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Reply:

@@ -10,7 +10,9 @@ and the send jobs are enqueued (``workers.dispatch``); a crash in between leaves
 for the sweeper, never a lost reply. Replies are never given in the webhook answer itself:
 they go through the send job, so they get retries, failover, opt-out checks and a log line.
 
-A number that opted out gets no reply, except the one confirmation of its STOP.
+A number that opted out still gets the replies to what it sends (HELP, REPORT, a report, STATUS
+and the answers of a conversation are requests); what it is no longer sent is anything
+unasked (``workers.outbound`` refuses those at send time).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from case_store.references import format_reference
 from case_store.reporters import set_reporter_language
 from case_store.users import find_staff_by_phone, staff_language
 from dialogs.render import fold_to_gsm7, render
-from dialogs.sms import IGNORED, SmsStep, sms_step
+from dialogs.sms import SmsStep, sms_step
 from gateway.callers import add_information, ask_callback, caller_language, lookup_status
 from gateway.providers.events import InboundSms, StatusUpdate
 from gateway.runtime import Runtime
@@ -271,8 +273,6 @@ def _apply_effects(
 def _closes(rt: Runtime, step: SmsStep) -> bool:
     """Whether this step ends the conversation: its session is gone, or 0 on the summary left
     the report for later (the session keeps it, but this contact is over, as a drop is)."""
-    if step.command == IGNORED:
-        return False
     return step.state is None or any(screen.node == rt.tree.unsent for screen in step.replies)
 
 

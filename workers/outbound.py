@@ -25,9 +25,11 @@ Providers are tried in ``KINGA_SMS_PROVIDERS`` order (the installed senders' ord
   it is not resent blindly: the message stays ``sending`` with a ``maybe sent`` error for
   an operator to review, and a late receipt (our id rides in Twilio's callback URL) settles it.
 
-A number that opted out gets nothing, except the one confirmation of its STOP
-(``opt_out_confirmation``). Log lines carry our message id and provider codes, never a phone
-number, a body or a credential.
+A number that opted out is sent nothing unasked (follow-ups, reminders, referrals, alerts).
+It still gets the replies to what it sends (``MessagePurpose.REPLY``: HELP, a report, STATUS,
+the next question) and the confirmation of its STOP (``opt_out_confirmation``): STOP is about
+what we send, not about asking for help. Log lines carry our message id and provider codes,
+never a phone number, a body or a credential.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from rq import Retry, get_current_job
 from rq.job import Job
 from sqlalchemy.orm import Session, sessionmaker
 
-from case_store.enums import Direction, MessageEventKind
+from case_store.enums import Direction, MessageEventKind, MessagePurpose
 from case_store.enums import MessageStatus as LoggedStatus
 from case_store.messages import (
     apply_status,
@@ -76,6 +78,8 @@ TEMPORARY = "temporary"
 MAYBE_SENT = "maybe sent, review before resending"
 OPTED_OUT = "opted_out"
 KINGA = "kinga"  # the "provider" of a status Kinga decided itself (opted out, purged, failed)
+# Answers to what the number itself sent: sent even after STOP (see the module docstring).
+ANSWERS = frozenset({MessagePurpose.REPLY})
 
 
 class Outcome:
@@ -256,7 +260,8 @@ class Send:
                 self._fail(db, message, "purged before sending")
                 return Outcome.FAILED
             phone = self.vault.decrypt(message.phone_encrypted)
-            if not opt_out_confirmation and is_opted_out(db, self.vault, phone):
+            asked = opt_out_confirmation or message.purpose in ANSWERS
+            if not asked and is_opted_out(db, self.vault, phone):
                 self._fail(db, message, OPTED_OUT)
                 log.info("send %s: the number opted out; not sending", public_id)
                 return Outcome.OPTED_OUT

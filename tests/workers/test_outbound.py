@@ -30,6 +30,7 @@ from rq.job import JobStatus
 from sqlalchemy import select
 
 from case_store.crypto import Vault
+from case_store.enums import MessagePurpose
 from case_store.messages import claim_send, is_opted_out, set_opt_out
 from case_store.models import Message, MessageEvent
 from gateway.providers.africastalking_sms import AfricasTalkingSender
@@ -421,6 +422,33 @@ def test_the_stop_confirmation_still_reaches_an_opted_out_number(
     )
     work(redis_client)
     assert fake_twilio.sent == 1
+
+
+@pytest.mark.parametrize(
+    ("purpose", "sent"),
+    [
+        (MessagePurpose.REPLY, 1),  # an answer to what the reporter just sent
+        (MessagePurpose.FOLLOW_UP, 0),  # anything we start is not
+        (MessagePurpose.REMINDER, 0),
+        (MessagePurpose.REFERRAL, 0),
+    ],
+)
+def test_after_stop_only_replies_to_the_numbers_own_messages_are_sent(
+    db, vault, redis_client, install, twilio, fake_twilio, purpose, sent
+) -> None:
+    from datetime import UTC, datetime
+
+    install(twilio)
+    with db.begin() as session:
+        set_opt_out(session, vault, PHONE, True, now=datetime.now(UTC))
+    public_id = queue_message(db, vault, redis_client, purpose=purpose)
+    work(redis_client)
+    assert fake_twilio.sent == sent
+    message = load(db, public_id)
+    if sent:
+        assert message.provider == "twilio" and message.last_error is None
+    else:
+        assert (message.status.value, message.last_error) == ("failed", "opted_out")
 
 
 def test_a_carrier_opt_out_marks_the_number_and_stops_failover(
