@@ -177,7 +177,7 @@ def _receive(
                     text=text,
                     purpose=purpose,
                     max_segments=rt.settings.sms_max_segments,
-                    case=applied.case or applied.updated_case,
+                    case=_filed_under(applied.case or applied.updated_case),
                     now=now,
                     opt_out_confirmation=step.command == STOP_COMMAND,
                 )
@@ -191,6 +191,12 @@ def _receive(
             replies.append(reply.public_id)
             rows.append(row)
         return InboundResult(message.public_id, True, tuple(replies)), step, rows
+
+
+def _filed_under(case: Case | None) -> Case | None:
+    """The case a reply to a reporter is filed under in the message log: none when the
+    reporter chose to stay anonymous, so that the log never ties their number to the case."""
+    return case if case is not None and case.callback_consent else None
 
 
 def _staff_command(

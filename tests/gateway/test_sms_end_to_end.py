@@ -39,7 +39,8 @@ def test_kinga_worker_sends_the_replies_through_the_log_provider(app, client, db
     assert listed.exit_code == 0, listed.output
     rows = json.loads(listed.output)
     assert len(rows) == len(REPORT_ANSWERS)
-    assert rows[0]["case"] is not None  # the thank-you reply is linked to the new case
+    # The reporter chose to stay anonymous: no reply is filed under the case.
+    assert all(row["case"] is None for row in rows)
     assert {row["phone"] for row in rows} == {"+2547•••••321"}
     assert {row["provider"] for row in rows} == {"log"}
     assert PHONE not in listed.output and "Kibera" not in listed.output
@@ -152,3 +153,25 @@ def test_message_bodies_show_only_outside_production(app, client, runner, settin
     assert refused.exit_code != 0
     assert "refused when KINGA_ENV=production" in refused.output
     assert "HELP" not in refused.output
+
+
+@pytest.mark.parametrize(("callback", "linked"), [("2", False), ("1", True)])
+def test_an_anonymous_reporter_is_not_tied_to_the_case_by_the_message_log(
+    app, client, db, callback, linked
+):
+    texter = Texter(client)
+    answers = list(REPORT_ANSWERS)
+    answers[answers.index("She is alone at night") + 1] = callback
+    if callback == "1":
+        answers.insert(answers.index("She is alone at night") + 2, "4")  # any time
+    for answer in answers:
+        assert texter.send(answer).status_code == 200
+    with db() as session:
+        from sqlalchemy import select
+
+        from case_store.models import Case, Message
+
+        case = session.scalars(select(Case)).one()
+        assert case.callback_consent is linked
+        filed = session.scalars(select(Message).where(Message.case_id == case.id)).all()
+    assert bool(filed) is linked
