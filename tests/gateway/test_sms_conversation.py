@@ -45,7 +45,7 @@ def test_an_sms_report_becomes_a_case_and_a_reference_reply(app, client, db, pro
         assert contact.channel.value == "sms"
         assert contact.external_id == texter.sent[-1]  # the provider id of the last message
     last = outbound(db)[-1]
-    assert last.case is not None and last.case.reference == case.reference
+    assert last.case is None  # the reporter stayed anonymous: not filed under the case
     assert last.purpose.value == "reply"
     assert (last.encoding, last.segments) == ("GSM-7", 1)
 
