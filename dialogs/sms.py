@@ -206,7 +206,9 @@ def _from_step(tree: Tree, step: Step, command: str | None, context: Context) ->
             screen = replace(screen, text=_message(spec, name, words).text)
     # An end screen closes the session, unless 0 on a summary kept the report to come back to.
     state = step.state if not screen.end or step.state.get("resume") else None
-    return SmsStep(state, (screen,), step.effects, command, context.language)
+    # A language chosen from the Language list: the next screen is in it, and so is the session.
+    language = step.language or context.language
+    return SmsStep(state, (screen,), step.effects, command, language)
 
 
 def _message(spec: SmsSpec, name: str, words: Mapping[str, str]) -> Screen:
