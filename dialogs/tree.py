@@ -42,7 +42,6 @@ UI_MESSAGES: Final = (
     "too_long",
     "digits",
     "reference",
-    "no_match",
     "resume",
     "resume_continue",
     "restart",
@@ -439,6 +438,10 @@ def validate(tree: Tree) -> list[str]:
                 for name in names
                 if name not in answers
             )
+    if "no_match" not in tree.ui and any(
+        node.kind == "list" and node.source == "areas" for node in nodes.values()
+    ):
+        problems.append("ui: message 'no_match' is missing (letters that start no area's name)")
     problems.extend(_router_cycles(tree))
     problems.extend(validate_sms_spec(tree))
     longest = _longest_path(tree)

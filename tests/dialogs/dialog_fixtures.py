@@ -2,7 +2,8 @@
 
 The 47 counties with their official codes (001 Mombasa … 047 Nairobi), their Arabic names and
 aliases, and the most used areas, read from the example deployment's
-``deployments/example/locations.yaml``: the dialogs are tested on the data Kinga ships.
+``deployments/example/locations.yaml``: the dialogs are tested on the data Kinga ships. As in
+that deployment, Portuguese is folded to GSM-7 (``criança → crianca``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ COUNTIES = tuple(
 MOST_USED = tuple(_DATA["most_used"])  # Nairobi, Mombasa, Kisumu, Nakuru
 EMERGENCY = {"child_helpline": "116", "police": "999"}
 SHIPPED_LANGUAGES = ("en", "sw", "fr", "ar", "pt")
+FOLDED = ("pt",)
 
 
 def kenya(language: str = "en", **overrides: object) -> Context:
@@ -35,6 +37,7 @@ def kenya(language: str = "en", **overrides: object) -> Context:
         "emergency_numbers": EMERGENCY,
         "language": language,
         "most_used": MOST_USED,
+        "fold_accents": language in FOLDED,
     }
     values.update(overrides)
     return Context(**values)  # type: ignore[arg-type]
