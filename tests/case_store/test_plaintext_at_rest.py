@@ -244,7 +244,7 @@ def test_no_personal_text_reaches_redis(
     # Finished reports on both channels, their replies sent by a worker: jobs, results and
     # registries stay in Redis.
     finished = _ussd_report(client, "ATUid_plain_1", USSD_ANSWERS)
-    assert "Mombasa" in finished
+    assert "Nairobi" in finished  # the first of the most used areas
     assert (
         client.post(
             f"/ussd/africastalking?key={app.extensions['kinga'].settings.at_webhook_key}",
