@@ -293,7 +293,8 @@ def _hop_problems(
 def _typed_screens(
     tree: Tree, node: Node, answers: dict[str, str], context: Context
 ) -> Iterator[tuple[str, Screen]]:
-    """On an areas list, the screens of matches for the first letter of every area's name."""
+    """On an areas list, the screen of matches for the first letter of every area's name (the
+    screens behind its groups are cut by the same rules as those the walk visits)."""
     if not (node.kind == "list" and node.source == "areas"):
         return
     letters = dict.fromkeys(
@@ -303,9 +304,7 @@ def _typed_screens(
     for letter in filter(None, letters):
         step = advance(tree, state, letter, context)
         if step.state["node"] == node.id and not step.screen.end:
-            for how, screen in _walk(tree, node, step.state, context).screens:
-                keys = f", {how[2:-1]}" if how else ""
-                yield f" (typed {letter!r}{keys})", screen
+            yield f" (typed {letter!r})", step.screen
 
 
 def _can_fail(node: Node, error: str) -> bool:

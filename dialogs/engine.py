@@ -356,7 +356,9 @@ def _area_levels(
 
 def _area_root(tree: Tree, node: Node, find: str | None, context: Context) -> tuple[Entry, ...]:
     """The first screen's entries, or with ``find`` the first screen of the areas it matches.
-    Arranged on the real rendered screens (see ``dialogs.places.arrange``), cached on the tree."""
+    Arranged on the real rendered screens (see ``dialogs.places.arrange``), cached on the tree
+    per areas tuple by identity (the webhook passes the same one on every hop; hashing all the
+    areas on every screen would cost more than the lookup saves)."""
     key = (
         "areas",
         node.id,
@@ -366,12 +368,12 @@ def _area_root(tree: Tree, node: Node, find: str | None, context: Context) -> tu
         context.sms_segments,
         context.fold_accents,
         find,
-        context.areas,
+        id(context.areas),
         context.most_used,
     )
     cached = tree.page_cache.get(key)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    if cached is not None and cached[0] is context.areas:
+        return cached[1]  # type: ignore[no-any-return]
     areas = find_areas(context.areas, find) if find else list(context.areas)
     by_code = {area.code: area for area in context.areas}
     most_used = [] if find else [by_code[c] for c in context.most_used if c in by_code]
@@ -389,7 +391,7 @@ def _area_root(tree: Tree, node: Node, find: str | None, context: Context) -> tu
     root = arrange(areas, context.language, fits(not find), fits(False), most_used)
     if len(tree.page_cache) >= CACHE_LIMIT:
         tree.page_cache.clear()
-    tree.page_cache[key] = root
+    tree.page_cache[key] = (context.areas, root)  # the tuple kept alive: its id stays its own
     return root
 
 
