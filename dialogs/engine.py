@@ -67,7 +67,8 @@ EXIT_KEY: Final = "0"
 MORE_KEY: Final = "98"
 BACK_KEY: Final = "99"
 DEFAULT_LANGUAGES: Final = ("en", "sw", "fr", "ar", "pt")
-# How deep the state may say it is inside an areas list's groups (a stored state is input).
+# How deep a stored state may say it is inside an areas list's groups, and how many folded
+# letters it may keep as typed: a stored state is input like any other.
 MAX_GROUP_DEPTH: Final = 8
 MAX_FIND: Final = 60
 _PICK_KEYS: Final = ("path", "find")

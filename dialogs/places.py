@@ -91,12 +91,17 @@ def _keys(names: tuple[str, ...]) -> frozenset[str]:
 def find_areas(areas: Sequence[Area], typed: str) -> list[Area]:
     """The areas whose name (in any language) starts with the letters typed, in the given
     order; only when no name does, those with such an alias ("nai" is Nairobi, not also
-    Nakuru for its town Naivasha; "eldo" is Uasin Gishu, for Eldoret)."""
+    Nakuru for its town Naivasha; "eldo" is Uasin Gishu, for Eldoret). A whole name typed is
+    that area, even when it starts another name too ("Meru", not also "Meru South")."""
     query = fold_letters(typed)
     if not query:
         return []
-    by_name = [area for area in areas if _starts(_keys(tuple(area.spellings())), query)]
-    return by_name or [area for area in areas if _starts(_keys(area.aliases), query)]
+    for spellings in (Area.spellings, lambda area: iter(area.aliases)):
+        found = [area for area in areas if _starts(_keys(tuple(spellings(area))), query)]
+        whole = [area for area in found if query in map(fold_letters, spellings(area))]
+        if found:
+            return whole or found
+    return []
 
 
 def _starts(keys: frozenset[str], query: str) -> bool:

@@ -132,7 +132,8 @@ class Tree:
     language_names: Mapping[str, str]
     choices: Mapping[str, Mapping[str, str]]
     sms: SmsSpec = field(default_factory=SmsSpec)
-    # Pages computed per (node, language, options, budget); filled lazily by the engine.
+    # Pages computed per (node, language, options, budget), and areas lists arranged per
+    # (node, language, budget, letters typed, areas); filled lazily by the engine.
     page_cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def messages(self) -> Iterator[str]:

@@ -103,6 +103,14 @@ def test_a_name_wins_over_an_alias() -> None:
     assert [area.code for area in find_areas(COUNTIES, "naiv")] == [NAKURU]
 
 
+def test_a_whole_name_typed_is_that_area_even_if_it_starts_another() -> None:
+    areas = (Area("1", "Meru"), Area("2", "Meru South"), Area("3", "Merti", aliases=("Meru",)))
+
+    assert [area.code for area in find_areas(areas, "MERU")] == ["1"]
+    assert [area.code for area in find_areas(areas, "mer")] == ["1", "2", "3"]
+    assert [area.code for area in find_areas(areas, "meru s")] == ["2"]
+
+
 def test_several_matches_give_a_short_numbered_list(tree: Tree, context: Context) -> None:
     step = press(tree, context, "ki")
     chosen = advance(tree, step.state, "3", context)
