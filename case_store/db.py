@@ -1,11 +1,22 @@
-"""Engines and sessions. Repository functions take a session and never commit."""
+"""Engines and sessions. Repository functions take a session and never commit.
+
+A SQLite database file holds every record in the clear but for the encrypted columns, so it
+is created readable by its owner only (0600) before SQLite opens it; SQLite gives its WAL,
+shared-memory and journal files the database file's own mode.
+"""
 
 from __future__ import annotations
 
+import os
+import weakref
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+PRIVATE_FILE = 0o600
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -16,12 +27,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         kwargs.setdefault("connect_args", {"timeout": 15})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **kwargs)
+    _forget_pool_in_forked_children(engine)
+    return engine
+
+
+def _forget_pool_in_forked_children(engine: Engine) -> None:
+    """A forked child (RQ's work horse) starts with an empty pool, as SQLAlchemy advises.
+
+    Otherwise it would talk on its parent's pooled connections: several children, one after
+    another, on one server session whose state (a statement the driver prepared, an open
+    transaction) each believes it alone knows — jobs then fail at random. The inherited
+    connections are dropped without being closed: they still belong to the parent.
+    """
+    ref = weakref.ref(engine)
+
+    def forget() -> None:
+        inherited = ref()
+        if inherited is not None:
+            inherited.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -33,3 +65,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create the SQLite database file of ``url`` with mode 0600, or tighten the mode of an
+    existing one (and of its WAL, shared-memory and journal files) that is ours."""
+    if not url.startswith("sqlite"):
+        return
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite will say so, in its own words
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
+    for suffix in SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        try:
+            status = companion.stat()
+        except FileNotFoundError:
+            continue
+        if status.st_mode & 0o077 and status.st_uid == os.geteuid():
+            companion.chmod(PRIVATE_FILE)

@@ -1,5 +1,12 @@
-"""The message log: inbound SMS recorded once per provider id, outbound SMS queued, attempted
-and moved forward by delivery receipts; and the reporter opt-out flag.
+"""The message log: inbound SMS recorded once per provider id, outbound SMS queued, claimed,
+attempted and moved forward by delivery receipts; and the reporter opt-out flag.
+
+The log, not the job queue, is the truth about an outbound message: one still ``queued`` with
+no provider id has not been sent, whatever Redis holds. Before each provider call a send job
+takes the message's send claim (``claim_send``, committed before the call); recording the
+attempt releases it. At most one claim can be taken for one state of the message, so two jobs
+never call a provider for the same message, and a claim nobody released marks a call whose
+outcome is unknown.
 
 Functions take the caller's session and never commit. Phone numbers are kept as a keyed hash
 plus Fernet ciphertext, bodies only as ciphertext; nothing here logs either.
@@ -9,8 +16,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from case_store.columns import as_utc
@@ -22,7 +30,7 @@ from case_store.enums import (
     MessagePurpose,
     MessageStatus,
 )
-from case_store.models import Case, InboundReceipt, Message, MessageEvent, Reporter
+from case_store.models import Case, InboundReceipt, Message, MessageEvent, OutboxRow, Reporter
 
 DEFAULT_LANGUAGE = "en"
 MAX_ERROR = 200
@@ -34,6 +42,7 @@ ENCODINGS = ("GSM-7", "UCS-2")
 __all__ = [
     "InvalidMessage",
     "apply_status",
+    "claim_send",
     "find_message",
     "is_opted_out",
     "list_messages",
@@ -41,6 +50,7 @@ __all__ = [
     "record_attempt",
     "record_inbound",
     "set_opt_out",
+    "unsent_messages",
 ]
 
 
@@ -167,11 +177,14 @@ def record_attempt(
     A successful attempt (``provider_id`` given, no error) makes ``provider`` the message's
     provider, so its receipts find it. A failed attempt keeps the error (a provider's code or
     short reason, never a number or a body) and leaves the status alone: whether to retry, fail
-    over or give up is the send job's decision, recorded with ``apply_status``.
+    over or give up is the send job's decision, recorded with ``apply_status``. Either way the
+    call's outcome is known now, so the send claim is released.
     """
     now = as_utc(now, "now")
     message.attempts += 1
     message.updated_at = now
+    message.claimed_provider = None
+    message.claimed_at = None
     if error is not None:
         message.last_error = error[:MAX_ERROR]
     elif provider_id is not None:
@@ -187,6 +200,60 @@ def record_attempt(
     message.timeline.append(event)
     session.flush()
     return event
+
+
+def claim_send(
+    session: Session, public_id: str, *, provider: str, attempts: int, now: datetime
+) -> bool:
+    """Claim the outbound message ``public_id`` for one call to ``provider``; True if taken.
+
+    Taken only if the message is still as the caller read it: queued, accepted by no provider,
+    unclaimed, and with ``attempts`` attempts (so a run that read it before another run's
+    attempt cannot repeat that attempt). One conditional UPDATE, atomic on SQLite and
+    PostgreSQL alike: of two concurrent callers exactly one gets True. The caller commits it
+    before calling the provider; ``record_attempt`` releases it.
+    """
+    now = as_utc(now, "now")
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Message)
+            .where(
+                Message.public_id == public_id,
+                Message.direction == Direction.OUTBOUND,
+                Message.status == MessageStatus.QUEUED,
+                Message.provider_id.is_(None),
+                Message.claimed_at.is_(None),
+                Message.attempts == attempts,
+            )
+            .values(claimed_provider=provider, claimed_at=now, updated_at=now)
+            .execution_options(synchronize_session="fetch")
+        ),
+    )
+    return result.rowcount == 1
+
+
+def unsent_messages(
+    session: Session, *, queued_before: datetime, limit: int = LIST_LIMIT
+) -> list[tuple[Message, OutboxRow]]:
+    """Outbound messages no provider has accepted, queued before ``queued_before`` (and, when
+    claimed, claimed before it too), with the dispatched outbox row of their send job; oldest
+    first. Messages whose row is not dispatched yet are the outbox sweep's."""
+    before = as_utc(queued_before, "queued_before")
+    rows = session.execute(
+        select(Message, OutboxRow)
+        .join(OutboxRow, Message.outbox_id == OutboxRow.id)
+        .where(
+            Message.status == MessageStatus.QUEUED,
+            Message.provider_id.is_(None),
+            Message.created_at < before,
+            (Message.claimed_at.is_(None)) | (Message.claimed_at < before),
+            OutboxRow.dispatched_at.is_not(None),
+        )
+        .order_by(Message.created_at, Message.id)
+        .limit(limit)
+    )
+    return [(message, row) for message, row in rows]
 
 
 def find_message(

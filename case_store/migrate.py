@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 import case_store.models  # noqa: F401  (registers every table on Base.metadata)
+from case_store.db import private_sqlite_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -53,10 +54,12 @@ def revision(connection: Connection) -> str | None:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    private_sqlite_file(url)
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
+    private_sqlite_file(url)
     command.downgrade(alembic_config(url), revision)
 
 

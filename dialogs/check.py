@@ -4,8 +4,9 @@ every question answered in few hops.
 ``check_dialogs`` is what ``kinga dialogs check`` prints (after ``load_tree`` has validated the
 graph) and what the app runs at start (``check_tree``: its problems). Screens are rendered
 through the real engine and renderer, in every language, with the longest answers and the
-longest values the webhook may fill in, and with each error a re-prompt can show; once as USSD
-screens and once as SMS replies (``sms_segments`` segments), where every keyword reply and every
+longest values the webhook may fill in, and with each error a re-prompt can show (one that
+fits neither above nor in place of the question is an overflow too); once as USSD screens and
+once as SMS replies (``sms_segments`` segments), where every keyword reply and every
 focal-point error is rendered through ``sms_step`` too.
 
 Each question is walked as a caller who cannot type letters would: from its first screen,
@@ -35,18 +36,20 @@ from dialogs.engine import (
     Step,
     advance,
     ended,
+    error_message,
     screen_fits,
     show,
     text_fits,
     with_error,
 )
 from dialogs.keywords import COMMANDS, START, STOP
+from dialogs.normalise import fold_word
 from dialogs.paging import measure_params
-from dialogs.places import fold_letters
 from dialogs.reference import damm_digit
 from dialogs.render import DOMAIN, LOCALES_DIR, language_chain, load_translations, render
-from dialogs.screen import Message, Screen
+from dialogs.screen import Screen
 from dialogs.tree import CHOICE_KINDS, Node, Tree, placeholders
+from dialogs.words import word_problems
 
 SOURCE_LANGUAGE = "en"
 _INPUT_ERRORS = ("required", "too_long", "digits", "reference")
@@ -131,6 +134,7 @@ def check_dialogs(
             found = hops.setdefault((channel_context.channel, language), {})
             problems.extend(_budget_problems(tree, channel_context, found, max_hops))
         problems.extend(_sms_reply_problems(tree, sms))
+        problems.extend(word_problems(tree, language, load_translations(language, locales_dir)))
     return CheckResult(problems, hops)
 
 
@@ -162,11 +166,7 @@ def _budget_problems(
     resumed = show(tree, {"node": tree.start, "answers": {"_": "_"}, "resume": True}, context)
     for node_id, label, variant in [
         ("resume", "", resumed),
-        (
-            "resume",
-            " (error invalid_choice)",
-            with_error(resumed, Message(tree.ui["invalid_choice"]), context),
-        ),
+        ("resume", " (error invalid_choice)", _reprompt(tree, resumed, "invalid_choice", context)),
         ("ended", "", ended(tree)),
     ]:
         if not screen_fits(variant, context):
@@ -204,13 +204,20 @@ def _first_overflow(
         if node.kind == "list" and node.source == "areas" and screen.text.msgid == node.text:
             shown.append("no_match")  # letters that start no name: said on the first screen
         variants = [("", screen)]
-        variants.extend(
-            (f" (error {e})", with_error(screen, Message(tree.ui[e]), context)) for e in shown
-        )
+        variants.extend((f" (error {e})", _reprompt(tree, screen, e, context)) for e in shown)
         for label, variant in variants:
             if not screen_fits(variant, context):
                 return _overflow(tree, node.id, page, how + label, variant, context)
     return None
+
+
+def _reprompt(tree: Tree, screen: Screen, error: str, context: Context) -> Screen:
+    """The re-prompt a wrong answer gets; where the error fits neither above nor in place of
+    the question (``with_error`` then shows the screen without it), the error in place, so
+    that the overflow is reported."""
+    message = error_message(tree, error, context)
+    shown = with_error(screen, message, context)
+    return replace(screen, text=message, error=None) if shown is screen else shown
 
 
 @dataclass(frozen=True)
@@ -297,9 +304,7 @@ def _typed_screens(
     screens behind its groups are cut by the same rules as those the walk visits)."""
     if not (node.kind == "list" and node.source == "areas"):
         return
-    letters = dict.fromkeys(
-        fold_letters(area.label(context.language))[:1] for area in context.areas
-    )
+    letters = dict.fromkeys(fold_word(area.label(context.language))[:1] for area in context.areas)
     state = _at(tree, node.id) | {"answers": dict(answers)}
     for letter in filter(None, letters):
         step = advance(tree, state, letter, context)
@@ -350,6 +355,8 @@ def _sms_reply_problems(tree: Tree, context: Context) -> Iterator[str]:
     ]
     probes.append(("keyword start, opted out", None, words[START], True))
     probes.append(("keyword stop mid-dialog", _at(tree, tree.start), words[STOP], False))
+    drafted = {**_at(tree, spec.report or tree.start), "answers": {"_": "_"}}
+    probes.append(("keyword start mid-report, opted out", drafted, words[START], True))
     give_up = {**_at(tree, tree.start), "invalid": tree.max_invalid - 1}
     probes.append(("three wrong answers", give_up, "wrong", False))
     probes.extend(
@@ -359,11 +366,14 @@ def _sms_reply_problems(tree: Tree, context: Context) -> Iterator[str]:
     )
     if spec.focal is not None and context.areas:
         prefix, area = words["prefix"], context.areas[-1].code
+        count = len(spec.focal.fields)
         ones = " ".join("1" for _ in spec.focal.fields)
         probes.extend(
-            (f"focal point, field {n + 1} wrong", None, f"{prefix} {'1 ' * n}x", False)
-            for n in range(len(spec.focal.fields) + 1)
-        )
+            (f"focal point, field {n + 1} wrong", None, f"{prefix} {'1 ' * n}99 "
+             f"{'1 ' * (count - n - 1)}{area} x", False)
+            for n in range(count)
+        )  # fmt: skip
+        probes.append(("focal point, area wrong", None, f"{prefix} {ones} x", False))
         probes.append(("focal point, no text", None, f"{prefix} {ones} {area}", False))
         long_text = "x" * (spec.focal.max_text + 1)
         probes.append(("focal point, too long", None, f"{prefix} {ones} {area} {long_text}", False))

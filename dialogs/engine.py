@@ -11,17 +11,25 @@ Rules every screen follows:
   On an optional free-text screen ``0`` skips the question instead (DESIGN §4 "Tell us more
   (optional text, 0 to skip)"); the next screen is a menu, where ``0`` exits again.
 - Input after an end screen changes nothing and gets ``ended`` ("This session has ended").
+- A numbered choice may also be answered in words: the option's own label, a yes/no word of
+  the session's language, ``1.`` or ``1)`` (``dialogs/words.py``).
 - An invalid answer shows the same screen with a short error line (in place of the question
-  when both do not fit); ``tree.max_invalid`` invalid answers in a row, or more than
-  ``tree.max_steps`` hops, end the session at ``tree.give_up``.
+  when both do not fit; over SMS the tree's SMS wording, which says how to answer);
+  ``tree.max_invalid`` invalid answers in a row, or more than ``tree.max_steps`` hops, end the
+  session at ``tree.give_up``.
+- An answer given before its question (an SMS that opened the report with the reporter's own
+  words, ``start(answers=…)``) is kept when the question comes: ``0`` skips leaving it, and
+  free text typed there is added after it (a reference or number typed again replaces it).
 - A dropped session can be offered back (``can_resume``, ``resume``): "1 Continue where you
   stopped · 2 Start again".
 - Options that do not fit the screen budget in the caller's language are split into pages
-  with "More" (98) and "Back" (99).
+  with "More" (98) and "Back" (99). Pages are cut so that the error a re-prompt shows there
+  (over SMS the SMS wording) always fits.
 - An areas list is answered in few hops instead (``dialogs.places``): the most used areas and
   alphabetical groups by number ("Back" (99) leaves a group), or the first letters of a name;
   letters that start no area's name are an invalid answer (``ui.no_match``), said on the first
-  screen.
+  screen. There letters are a place: no yes/no word applies ("n", "لا" start area names), and
+  "Exit" or "Back" typed in words is that control only when no area has that name.
 - Choosing from a languages list emits ``set_language`` and goes on to the list's ``next``,
   built in the new language (``Step.language``): the webhook renders it in that language.
 - Effects are data for the webhook. Changes (``open_case``, ``add_note``, ``request_callback``)
@@ -38,13 +46,22 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from dialogs.encoding import SMS_SEGMENTS, USSD_BUDGET, ussd_fits, within_segments
-from dialogs.normalise import clean_free_text, normalise_input
+from dialogs.normalise import clean_free_text, fold_word, normalise_input
 from dialogs.paging import CACHE_LIMIT, Item, measure_params, paginate
-from dialogs.places import Area, Entry, Group, arrange, entry_label, find_areas, fold_letters
+from dialogs.places import (
+    Area,
+    Entry,
+    Group,
+    arrange,
+    entry_label,
+    find_areas,
+    is_area_name,
+)
 from dialogs.reference import format_reference, parse_reference
 from dialogs.render import load_translations, render
 from dialogs.screen import Choice, Line, Message, Screen, Text
 from dialogs.tree import CHOICE_KINDS, CONTEXT_PLACEHOLDERS, Node, Tree, placeholders
+from dialogs.words import Candidate, numbered, pick, shown, words_in
 
 __all__ = [
     "Area",
@@ -55,7 +72,10 @@ __all__ = [
     "advance",
     "can_resume",
     "ended",
+    "error_message",
     "fill",
+    "helpline",
+    "leave",
     "resume",
     "show",
     "start",
@@ -66,6 +86,7 @@ SMS: Final = "sms"
 EXIT_KEY: Final = "0"
 MORE_KEY: Final = "98"
 BACK_KEY: Final = "99"
+RESUME: Final = "resume"  # the node id of the resume screen ("1 Continue · 2 Start again")
 DEFAULT_LANGUAGES: Final = ("en", "sw", "fr", "ar", "pt")
 # How deep a stored state may say it is inside an areas list's groups, and how many folded
 # letters it may keep as typed: a stored state is input like any other.
@@ -166,7 +187,7 @@ def resume(tree: Tree, state: Mapping[str, Any], context: Context) -> Step:
 
 def _resume_screen(tree: Tree) -> Screen:
     return Screen(
-        node="resume",
+        node=RESUME,
         end=False,
         text=Message(tree.ui["resume"]),
         options=(
@@ -177,7 +198,8 @@ def _resume_screen(tree: Tree) -> Screen:
     )
 
 
-def _answer_resume(tree: Tree, state: dict[str, Any], choice: str, context: Context) -> Step:
+def _answer_resume(tree: Tree, state: dict[str, Any], typed: str, context: Context) -> Step:
+    choice = numbered(typed) or _by_label(_resume_screen(tree).options, typed, context) or typed
     if choice == "1":
         del state["resume"]
         state["invalid"] = 0
@@ -191,9 +213,8 @@ def _answer_resume(tree: Tree, state: dict[str, Any], choice: str, context: Cont
     if state["invalid"] >= tree.max_invalid:
         del state["resume"]
         return _enter(tree, state, tree.give_up, context)
-    return Step(
-        state, with_error(_resume_screen(tree), Message(tree.ui["invalid_choice"]), context)
-    )
+    error = error_message(tree, "invalid_choice", context)
+    return Step(state, with_error(_resume_screen(tree), error, context))
 
 
 def advance(tree: Tree, state: Mapping[str, Any], user_input: str, context: Context) -> Step:
@@ -202,7 +223,7 @@ def advance(tree: Tree, state: Mapping[str, Any], user_input: str, context: Cont
     if current is None:
         return start(tree, context)
     if current.get("resume"):
-        return _answer_resume(tree, current, normalise_input(user_input), context)
+        return _answer_resume(tree, current, user_input, context)
     node = tree.nodes[current["node"]]
     if node.kind == "end":
         return Step(current, ended(tree))
@@ -212,8 +233,8 @@ def advance(tree: Tree, state: Mapping[str, Any], user_input: str, context: Cont
     if node.kind == "input":
         return _answer_input(tree, current, node, user_input, context)
     if _is_areas(node):
-        return _answer_area(tree, current, node, normalise_input(user_input), context)
-    return _answer_choice(tree, current, node, normalise_input(user_input), context)
+        return _answer_area(tree, current, node, user_input, context)
+    return _answer_choice(tree, current, node, user_input, context)
 
 
 def fill(
@@ -248,12 +269,23 @@ def fill(
 
 
 def _answer_choice(
-    tree: Tree, state: dict[str, Any], node: Node, choice: str, context: Context
+    tree: Tree, state: dict[str, Any], node: Node, typed: str, context: Context
 ) -> Step:
     items = _items(tree, node, state, context)
     pages = _pages(tree, node, state, items, context)
     page = min(state["page"], len(pages) - 1)
     first, last = pages[page]
+    choice = numbered(typed)
+    if choice is None:
+        controls = [Choice(EXIT_KEY, Message(tree.ui["exit"]))]
+        if page < len(pages) - 1:
+            controls.append(Choice(MORE_KEY, Message(tree.ui["more"])))
+        if page > 0:
+            controls.append(Choice(BACK_KEY, Message(tree.ui["back"])))
+        named = _by_words(tree, node, items, controls, typed, context)
+        if isinstance(named, Item):
+            return _choose(tree, state, node, named, context)
+        choice = named or normalise_input(typed)
     if choice == EXIT_KEY:
         return _leave(tree, state, context)
     if choice == MORE_KEY and page < len(pages) - 1:
@@ -261,15 +293,18 @@ def _answer_choice(
     if choice == BACK_KEY and page > 0:
         return _stay(tree, state, context, page=page - 1)
     if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= last - first:
-        item = items[first + int(choice) - 1]
-        if item.clear:
-            state["answers"] = {}
-        if node.answer is not None and item.value is not None:
-            state["answers"][node.answer] = item.value
-        if node.source == "languages" and item.value is not None:
-            return _choose_language(tree, state, item, context)
-        return _enter(tree, state, item.next, context)
+        return _choose(tree, state, node, items[first + int(choice) - 1], context)
     return _invalid(tree, state, "invalid_choice", context)
+
+
+def _choose(tree: Tree, state: dict[str, Any], node: Node, item: Item, context: Context) -> Step:
+    if item.clear:
+        state["answers"] = {}
+    if node.answer is not None and item.value is not None:
+        state["answers"][node.answer] = item.value
+    if node.source == "languages" and item.value is not None:
+        return _choose_language(tree, state, item, context)
+    return _enter(tree, state, item.next, context)
 
 
 def _choose_language(tree: Tree, state: dict[str, Any], item: Item, context: Context) -> Step:
@@ -287,14 +322,27 @@ def _is_areas(node: Node) -> bool:
 
 
 def _answer_area(
-    tree: Tree, state: dict[str, Any], node: Node, choice: str, context: Context
+    tree: Tree, state: dict[str, Any], node: Node, typed: str, context: Context
 ) -> Step:
-    """A number picks an area or opens a group; 99 goes back up; letters find areas."""
+    """A number picks an area or opens a group; 99 goes back up; letters find areas.
+
+    Letters here are a place first: no yes/no word applies, and "Exit" or "Back" typed in
+    words is that control only when it is no area's whole name."""
     levels = _area_levels(tree, node, state, context)
     entries = levels[-1]
+    first_screen = _first_area_screen(state, levels)
+    choice = numbered(typed)
+    if choice is None:
+        controls = [Choice(EXIT_KEY, Message(tree.ui["exit"]))]
+        if not first_screen:
+            controls.append(Choice(BACK_KEY, Message(tree.ui["back"])))
+        named = _by_label(tuple(controls), typed, context)
+        if named is not None and is_area_name(context.areas, typed):
+            named = None  # a place called "Retour" is that place
+        choice = named or normalise_input(typed)
     if choice == EXIT_KEY:
         return _leave(tree, state, context)
-    if choice == BACK_KEY and not _first_area_screen(state, levels):
+    if choice == BACK_KEY and not first_screen:
         if len(levels) > 1:
             _set_path(state, state["path"][: len(levels) - 2])
         else:
@@ -317,7 +365,7 @@ def _answer_area(
         return _invalid(tree, state, "no_match", context)
     if len(matches) == 1:
         return _choose_area(tree, state, node, matches[0], context)
-    state["find"] = fold_letters(choice)
+    state["find"] = fold_word(choice)
     _set_path(state, [])
     return _stay(tree, state, context, page=0)
 
@@ -380,9 +428,9 @@ def _area_root(tree: Tree, node: Node, find: str | None, context: Context) -> tu
     most_used = [] if find else [by_code[c] for c in context.most_used if c in by_code]
 
     def fits(first: bool) -> Callable[[Sequence[Entry]], bool]:
-        errors = [Message(tree.ui["invalid_choice"])]
+        errors = [error_message(tree, "invalid_choice", context)]
         if first:
-            errors.append(Message(tree.ui["no_match"]))
+            errors.append(error_message(tree, "no_match", context))
         return lambda entries: all(
             screen_fits(variant, context)
             for screen in [_area_screen(tree, node, tuple(entries), first, context)]
@@ -411,6 +459,34 @@ def _area_screen(
     return _base_screen(tree, node, {"answers": {}}, context, tuple(options), text)
 
 
+def _by_words(
+    tree: Tree,
+    node: Node,
+    items: list[Item],
+    controls: list[Choice],
+    typed: str,
+    context: Context,
+) -> Item | str | None:
+    """The item (on any page) or the control key (0, 98, 99) that ``typed`` names in words."""
+    translations = load_translations(context.language)
+    menu = node.kind in CHOICE_KINDS
+    candidates = [
+        Candidate(shown(item.label, translations), item.value if menu else None) for item in items
+    ]
+    candidates.extend(Candidate(shown(control.label, translations)) for control in controls)
+    index = pick(typed, candidates, words_in(tree.words, context.language) if menu else {})
+    if index is None:
+        return None
+    return items[index] if index < len(items) else controls[index - len(items)].key
+
+
+def _by_label(options: tuple[Choice, ...], typed: str, context: Context) -> str | None:
+    translations = load_translations(context.language)
+    candidates = [Candidate(shown(option.label, translations)) for option in options]
+    index = pick(typed, candidates, {})
+    return None if index is None else options[index].key
+
+
 def _answer_input(
     tree: Tree, state: dict[str, Any], node: Node, raw: str, context: Context
 ) -> Step:
@@ -418,8 +494,7 @@ def _answer_input(
     if normalise_input(raw) == EXIT_KEY:
         if not node.optional:
             return _leave(tree, state, context)
-        state["answers"].pop(node.answer, None)
-        return _enter(tree, state, node.next, context)
+        return _enter(tree, state, node.next, context)  # skipped: an earlier answer stays
     value = clean_free_text(raw)
     if not value:
         return _invalid(tree, state, "required", context)
@@ -434,8 +509,19 @@ def _answer_input(
         if reference is None:
             return _invalid(tree, state, "reference", context)
         value = reference
-    state["answers"][node.answer] = value
+    # Free text given before (an SMS's own words) is added to; a number or reference typed
+    # again (a reference not found, "Try again") replaces the one before.
+    earlier = state["answers"].get(node.answer) if node.check is None else None
+    state["answers"][node.answer] = f"{earlier}\n{value}" if earlier else value
     return _enter(tree, state, node.next, context)
+
+
+def leave(tree: Tree, state: Mapping[str, Any], context: Context) -> Step:
+    """What ``0`` does on a menu, from any screen (an SMS exit word): see ``_leave``."""
+    current = _checked_state(tree, state)
+    if current is None:
+        return start(tree, context, at=tree.exit)
+    return _leave(tree, current, context)
 
 
 def _leave(tree: Tree, state: dict[str, Any], context: Context) -> Step:
@@ -460,8 +546,15 @@ def _invalid(tree: Tree, state: dict[str, Any], error: str, context: Context) ->
     if state["invalid"] >= tree.max_invalid:
         return _enter(tree, state, tree.give_up, context)
     node = tree.nodes[state["node"]]
-    screen = with_error(_screen(tree, state, context), Message(tree.ui[error]), context)
+    screen = with_error(_screen(tree, state, context), error_message(tree, error, context), context)
     return Step(state, screen, _effects(node, state))
+
+
+def error_message(tree: Tree, error: str, context: Context) -> Message:
+    """A re-prompt's error line (``ui`` name): over SMS the tree's SMS wording when it has one.
+    A USSD screen shows its keypad; an SMS reader must be told to reply with the number."""
+    wording = tree.sms.messages.get(error) if context.channel == SMS else None
+    return Message(wording or tree.ui[error])
 
 
 def with_error(screen: Screen, error: Message, context: Context) -> Screen:
@@ -582,7 +675,7 @@ def _params(
     params: dict[str, Text] = {}
     for name in names:
         if name == "helpline":
-            params[name] = _helpline(tree, context)
+            params[name] = helpline(tree, context)
         elif name in answers:
             params[name] = _display(tree, name, answers[name], context)
         elif name not in CONTEXT_PLACEHOLDERS:
@@ -636,13 +729,14 @@ def _pages(
         lambda pages, page: choice_screen(tree, node, state, items, pages, page, context),
         context.language,
         context.budget,
-        Message(tree.ui["invalid_choice"]),
+        error_message(tree, "invalid_choice", context),
         context.fold_accents,
         context.sms_segments if context.channel == SMS else None,
     )
 
 
-def _helpline(tree: Tree, context: Context) -> str:
+def helpline(tree: Tree, context: Context) -> str:
+    """The child helpline of the caller's area (the profile's), else the tree's default."""
     numbers = context.emergency_numbers or {}
     return numbers.get(tree.helpline_key) or tree.helpline_default
 

@@ -17,6 +17,11 @@ Grammar (fields separated by spaces, commas, ``*`` or ``#``; digits in any scrip
   ``KE-047``, ``ke047``. With ``Context.country`` set, another country's prefix is refused.
 - The description is required (at most ``max_text`` characters) and kept as typed.
 
+A message is a one-message report only in its full shape: the prefix, then one number per
+field (``has_focal_shape``). Anything else that starts with the prefix or a REPORT word
+("Ripoti 2 watoto wanapigwa", a bare "R") is a reporter writing in words: it starts the
+ordinary report with that text, never a refusal that reads like an error.
+
 The report carries ``relationship: <sms.focal_point.relationship>`` and ``callback: no``: a
 focal point who wants a call back can send STATUS and the reference afterwards. A wrong field
 is reported alone, the first one found, with what it allows and the grammar.
@@ -47,6 +52,17 @@ class FocalError:
     message: str
     count: int = 0
     example: str = ""
+
+
+def has_focal_shape(focal: FocalPoint, argument: str) -> bool:
+    """Whether what follows the prefix starts with one number per field (``! 2 3 1 …``)."""
+    rest = clean_free_text(argument).removeprefix(DANGER_FLAG)
+    for _name in focal.fields:
+        token, rest = _next_token(rest)
+        number = normalise_input(token)
+        if not (number.isascii() and number.isdigit()):
+            return False
+    return True
 
 
 def parse_focal(

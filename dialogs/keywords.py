@@ -2,24 +2,27 @@
 
 A tree's ``sms:`` section says where keywords enter the tree, which words mean what in each
 language, the SMS-only messages (English message ids) and the one-message report grammar for
-trained focal points (``dialogs/focal.py``). Keywords are compared folded: case, accents,
-Arabic hamza and vowel marks, tatweel, spaces and punctuation do not matter
-(``Arrêt`` = ``ARRET``, ``إبلاغ`` = ``ابلاغ``, ``stop all`` = ``STOPALL``).
+trained focal points (``dialogs/focal.py``). Keywords are compared folded
+(``dialogs.normalise.fold_word``): ``Arrêt`` = ``ARRET``, ``إبلاغ`` = ``ابلاغ``,
+``stop all`` = ``STOPALL``.
 
 Keywords listed under ``any`` (those carriers honour, e.g. English STOP) belong to no language:
 they never change the session language. A keyword listed under exactly one enabled language
 sets that language when it differs from the session's.
+
+STOP opts a number out, so only words that mean nothing else in the dialog may be STOP words:
+a word a screen shows (``0. Sair``) or that a reporter may use to leave a conversation
+(CANCEL, END, QUIT) is an EXIT word, which ends the conversation and nothing more.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from dialogs.normalise import clean_free_text, normalise_input
+from dialogs.normalise import clean_free_text, fold_word, normalise_input
 
 if TYPE_CHECKING:
     from dialogs.tree import Tree
@@ -30,15 +33,16 @@ STATUS: Final = "status"
 HELP: Final = "help"
 STOP: Final = "stop"
 START: Final = "start"
+EXIT: Final = "exit"
 FOCAL: Final = "focal_report"
-COMMANDS: Final = (REPORT, STATUS, HELP, STOP, START)
+COMMANDS: Final = (REPORT, STATUS, HELP, STOP, START, EXIT)
 # Placeholders an SMS message may use: keywords in the reader's language, the focal-point
-# prefix, and what a focal-point error names (a count, an example area code).
-SMS_PLACEHOLDERS: Final = frozenset({*COMMANDS, "prefix", "count", "example"})
+# prefix, what a focal-point error names (a count, an example area code), and the child
+# helpline of the reader's area.
+SMS_PLACEHOLDERS: Final = frozenset({*COMMANDS, "prefix", "count", "example", "helpline"})
 SMS_MESSAGES: Final = ("stopped", "started", "help", "give_up")
 FOCAL_MESSAGES: Final = ("focal_usage", "focal_area", "focal_text", "focal_too_long")
 DANGER_FLAG: Final = "!"
-_ARABIC: Final = str.maketrans({"\u0629": "\u0647", "\u0649": "\u064a", "\u0640": None})
 _ARGUMENT_SEPARATORS: Final = re.compile(r"[\s:,;.#*]+")
 _HEAD: Final = re.compile(r"\s*([^\s,;*#]*)[\s,;*#]*(.*)", re.DOTALL)
 
@@ -59,6 +63,9 @@ class SmsSpec:
     report: str | None = None  # node REPORT enters
     status: str | None = None  # the reference input node STATUS enters
     help: str | None = None  # end node with the emergency numbers, sent before the keywords
+    # The answer a first message in words opens (the report's narrative): what a reporter
+    # writes unprompted is the report, kept as typed.
+    first_message: str | None = None
     keywords: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     messages: Mapping[str, str] = field(default_factory=dict)
     focal: FocalPoint | None = None
@@ -87,31 +94,24 @@ class Match:
     danger: bool = False
 
 
-def fold_keyword(text: str) -> str:
-    """``Arrêt!`` → ``arret``; ``إيقاف`` → ``ايقاف``: letters and digits, no marks, lower case."""
-    decomposed = unicodedata.normalize("NFKD", normalise_input(text).translate(_ARABIC))
-    return "".join(
-        char
-        for char in decomposed.casefold()
-        if char.isalnum() and not unicodedata.category(char).startswith("M")
-    )
-
-
 def match_keyword(
     spec: SmsSpec, text: str, language: str, languages: tuple[str, ...]
 ) -> Match | None:
     """What ``text`` asks for, if it is a keyword message; None for anything else.
 
-    STOP, START, HELP and REPORT are the whole message. STATUS may be followed by a reference
-    (``STATUS 482-177-305``, ``status482177305``). A focal-point prefix, or REPORT followed by a
-    number, is a one-message report whose argument is the rest of the message.
+    STOP, START, HELP and EXIT are the whole message. REPORT is the whole message, or followed
+    by words (``RIPOTI watoto wanapigwa``: the argument is the rest as typed). STATUS is
+    followed by a reference (``STATUS 482-177-305``, ``status482177305``), or alone: STATUS
+    words are everyday words (``Hali gani?``, ``حالة طارئة``), so without digits they are not
+    STATUS. A focal-point prefix, or REPORT followed by a number, may be a one-message report
+    (``FOCAL``, the argument is the rest; ``dialogs.focal.has_focal_shape`` decides).
     """
     cleaned = normalise_input(text)
     if not cleaned:
         return None
     table = _table(spec, languages)
-    whole = fold_keyword(cleaned)
-    for command in (STOP, START, HELP, REPORT, STATUS):
+    whole = fold_word(cleaned)
+    for command in (STOP, START, HELP, EXIT, REPORT, STATUS):
         found = table.get((whole, command))
         if found is not None:
             return Match(command, _language(found, language, languages))
@@ -120,19 +120,20 @@ def match_keyword(
     head, raw_rest = split.group(1), split.group(2)  # the rest as typed: free text stays intact
     rest = normalise_input(raw_rest)
     danger = head.endswith(DANGER_FLAG) and len(head) > 1
-    folded_head = fold_keyword(head)
+    folded_head = fold_word(head)
     if spec.focal is not None and folded_head in spec.focal.prefixes:
         return Match(FOCAL, None, raw_rest, danger)
     found = table.get((folded_head, REPORT))
-    if found is not None and (rest[:1].isdigit() or rest[:1] == DANGER_FLAG):
-        return Match(FOCAL, _language(found, language, languages), raw_rest, danger)
+    if found is not None:
+        command = FOCAL if rest[:1].isdigit() or rest[:1] == DANGER_FLAG else REPORT
+        return Match(command, _language(found, language, languages), raw_rest, danger)
     glued = re.fullmatch(r"(\D+?)[\s:#-]*(\d[\d\s./-]*)", cleaned)
     if glued is not None:
-        folded_head, rest = fold_keyword(glued.group(1)), glued.group(2)
+        folded_head, rest = fold_word(glued.group(1)), glued.group(2)
     else:
         rest = _ARGUMENT_SEPARATORS.sub(" ", rest).strip()
     found = table.get((folded_head, STATUS))
-    if found is not None and rest:
+    if found is not None and rest[:1].isdigit():
         return Match(STATUS, _language(found, language, languages), rest)
     return None
 
@@ -145,7 +146,7 @@ def _table(spec: SmsSpec, languages: tuple[str, ...]) -> dict[tuple[str, str], f
             continue
         for command, words in commands.items():
             for word in words:
-                table.setdefault((fold_keyword(word), command), set()).add(group)
+                table.setdefault((fold_word(word), command), set()).add(group)
     return {key: frozenset(groups) for key, groups in table.items()}
 
 
@@ -181,6 +182,9 @@ def parse_sms_spec(raw: Any, problems: list[str]) -> SmsSpec:
             if not isinstance(words, list) or not words:
                 problems.append(f"sms.keywords.{group}.{command}: a list of words is required")
                 continue
+            if not all(isinstance(word, str) for word in words):
+                # YAML reads a bare YES, NO, ON or OFF as a boolean.
+                problems.append(f"sms.keywords.{group}.{command}: quote every word ({words!r})")
             keywords[str(group)][str(command)] = tuple(str(word) for word in words)
     messages = raw.get("messages") or {}
     if not isinstance(messages, dict):
@@ -190,6 +194,7 @@ def parse_sms_spec(raw: Any, problems: list[str]) -> SmsSpec:
         report=None if raw.get("report") is None else str(raw["report"]),
         status=None if raw.get("status") is None else str(raw["status"]),
         help=None if raw.get("help") is None else str(raw["help"]),
+        first_message=None if raw.get("first_message") is None else str(raw["first_message"]),
         keywords=keywords,
         messages={str(k): str(v) for k, v in messages.items()},
         focal=_parse_focal(raw.get("focal_point"), problems),
@@ -212,7 +217,7 @@ def _parse_focal(raw: Any, problems: list[str]) -> FocalPoint | None:
         problems.append("sms.focal_point.max_text: a positive integer is required")
         max_text = 600
     return FocalPoint(
-        prefixes=tuple(fold_keyword(str(prefix)) for prefix in prefixes),
+        prefixes=tuple(fold_word(str(prefix)) for prefix in prefixes),
         fields=tuple(str(name) for name in fields),
         done=str(raw.get("done") or ""),
         relationship=str(raw.get("relationship") or ""),
@@ -234,6 +239,10 @@ def validate_sms_spec(tree: Tree) -> Iterator[str]:
         or nodes[spec.status].check != "reference"
     ):
         yield f"sms.status: {spec.status!r} must be an input node with check: reference"
+    if spec.first_message is not None and not any(
+        node.kind == "input" and node.answer == spec.first_message for node in nodes.values()
+    ):
+        yield f"sms.first_message: no free-text question asks {spec.first_message!r}"
     if spec.keywords:
         yield from (
             f"sms.messages: message {name!r} is missing"
@@ -252,7 +261,7 @@ def validate_sms_spec(tree: Tree) -> Iterator[str]:
     for group, table in spec.keywords.items():
         for command, words in table.items():
             for word in words:
-                folded = fold_keyword(word)
+                folded = fold_word(word)
                 if not folded or folded.isdigit():
                     yield f"sms.keywords.{group}.{command}: {word!r} cannot be a keyword"
                 meanings.setdefault(folded, set()).add(command)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
-from dialogs.keywords import fold_keyword
+from dialogs.normalise import fold_word
 from dialogs.render import language_chain
 
 _WORD_BREAKS: Final = re.compile(r"[\s\-/]+")
@@ -72,17 +72,12 @@ def entry_label(entry: Entry, language: str) -> str:
     return entry.label(language) if isinstance(entry, Area) else entry.label
 
 
-def fold_letters(text: str) -> str:
-    """What typed letters and spellings are compared as (``Murang'a`` → ``muranga``)."""
-    return fold_keyword(text)
-
-
 @functools.lru_cache(maxsize=4096)
 def _keys(names: tuple[str, ...]) -> frozenset[str]:
     """Each name folded from each word on: ``West Pokot`` → ``westpokot``, ``pokot``."""
     keys: set[str] = set()
     for name in names:
-        words = [fold_letters(word) for word in _WORD_BREAKS.split(name)]
+        words = [fold_word(word) for word in _WORD_BREAKS.split(name)]
         words = [word for word in words if word]
         keys.update("".join(words[start:]) for start in range(len(words)))
     return frozenset(keys)
@@ -93,15 +88,23 @@ def find_areas(areas: Sequence[Area], typed: str) -> list[Area]:
     order; only when no name does, those with such an alias ("nai" is Nairobi, not also
     Nakuru for its town Naivasha; "eldo" is Uasin Gishu, for Eldoret). A whole name typed is
     that area, even when it starts another name too ("Meru", not also "Meru South")."""
-    query = fold_letters(typed)
+    query = fold_word(typed)
     if not query:
         return []
     for spellings in (Area.spellings, lambda area: iter(area.aliases)):
         found = [area for area in areas if _starts(_keys(tuple(spellings(area))), query)]
-        whole = [area for area in found if query in map(fold_letters, spellings(area))]
+        whole = [area for area in found if query in map(fold_word, spellings(area))]
         if found:
             return whole or found
     return []
+
+
+def is_area_name(areas: Sequence[Area], typed: str) -> bool:
+    """Whether ``typed`` is some area's whole name, in any language, or one of its aliases."""
+    query = fold_word(typed)
+    return bool(query) and any(
+        query == fold_word(name) for area in areas for name in (*area.spellings(), *area.aliases)
+    )
 
 
 def _starts(keys: frozenset[str], query: str) -> bool:
@@ -123,7 +126,7 @@ def arrange(
     Otherwise areas are packed into as few groups as fit, those groups into groups, and so on,
     until the first screen holds them all; the most used areas then take the room left.
     """
-    ordered = sorted(areas, key=lambda area: (fold_letters(area.label(language)), area.code))
+    ordered = sorted(areas, key=lambda area: (fold_word(area.label(language)), area.code))
     entries: list[Entry] = list(ordered)
     while len(entries) > 1 and not fits_root(entries):
         runs = _pack(entries, fits_group, language)
@@ -145,7 +148,7 @@ def _pack(entries: Sequence[Entry], fits_group: Fits, language: str) -> list[Seq
     """Consecutive runs that each fit one screen, as few as filling screens greedily makes:
     cut between initial letters when that costs no run ("K", "L-M" read like a phone book),
     else evened out (no group of one left at the end)."""
-    initials = [fold_letters(_first_area(entry).label(language))[:1] for entry in entries]
+    initials = [fold_word(_first_area(entry).label(language))[:1] for entry in entries]
     letters = {i for i in range(1, len(entries)) if initials[i] != initials[i - 1]}
     greedy = _greedy(entries, fits_group, set())
     aligned = _greedy(entries, fits_group, letters | {len(entries)})
@@ -200,8 +203,8 @@ def _last_area(entry: Entry) -> Area:
 
 def _prefix(area: Area, neighbour: Area | None, language: str) -> str:
     """The shortest start of ``area``'s folded name that its neighbour does not share."""
-    name = fold_letters(area.label(language)) or area.code
-    other = fold_letters(neighbour.label(language)) if neighbour is not None else ""
+    name = fold_word(area.label(language)) or area.code
+    other = fold_word(neighbour.label(language)) if neighbour is not None else ""
     shared = 0
     while shared < min(len(name), len(other)) and name[shared] == other[shared]:
         shared += 1

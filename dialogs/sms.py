@@ -9,26 +9,41 @@ when there is none or it expired), calls ``sms_step`` and then
   24 h, refreshed on every inbound message), or deletes the session when ``step.state`` is None.
 
 The same screens as USSD: a question with its numbered options and ``0. Exit``; the reporter
-replies with the number. ``0`` leaves with the tree's harmless closing text. On the summary it
-answers that the report was NOT sent (the SMS wording ``sms.messages.unsent``) and, as on USSD,
-the report is kept: the session stays, marked for resume, and the next message answers
-"1 Continue where you stopped · 2 Start again". Lists that do not fit one reply
-(``Context.sms_segments``, default 2: 306 GSM-7 septets or 134 UCS-2 units) page with 98/99
-as on USSD.
+replies with the number, or in words (the option's label, "yes", "ndiyo": ``dialogs/words.py``),
+and a wrong answer is asked again with the SMS wording that says how to answer. ``0`` leaves
+with the tree's harmless closing text. On the summary it answers that the report was NOT sent
+(the SMS wording ``sms.messages.unsent``) and, as on USSD, the report is kept: the session
+stays, marked for resume, and the next message answers "1 Continue where you stopped · 2 Start
+again". Lists that do not fit one reply (``Context.sms_segments``, default 2: 306 GSM-7
+septets or 134 UCS-2 units) page with 98/99 as on USSD.
+
+A first message in words, with no conversation going ("I want to report a child being
+beaten"), is the report: it starts the report questions and is kept as the start of the
+narrative (``sms.first_message``), never answered with the menu and dropped.
 
 Keywords (``dialogs/keywords.py``, data in the tree's ``sms:`` section):
-- STOP / START always win, even in the middle of a dialog: effect ``opt_out`` / ``opt_in``
-  (data ``{}``), one short neutral confirmation, the session ends. For an opted-out number
-  (``opted_out=True``) only START is acted on; anything else gets no reply and no effect.
+- STOP: effect ``opt_out`` (data ``{}``), one short neutral confirmation, the session ends.
+  STOP is about what we send unasked (alerts, follow-ups, reminders): an opted-out number
+  still gets the replies to what it asks, so every keyword and answer below works as ever.
+- EXIT (CANCEL, END, QUIT, the "0. Exit" label in every language): what 0 does on a menu, and
+  nothing more.
 - HELP: two messages, the emergency numbers (``sms.help`` node) then the keywords; the
   session (if any) is kept as it was.
-- REPORT: the report questions from the start (``sms.report`` node).
-- STATUS <reference>: the follow-up status screen (effect ``lookup_case``); STATUS alone asks
-  for the reference; a mistyped reference gets the tree's reference error.
-- ``R …``: a one-message report (``dialogs/focal.py``): ``open_case`` and the tree's thank-you
-  screen with ``{reference}``, or which field is wrong.
-On a free-text question only STOP and START are keywords (and STATUS with a reference on the
-reference question): anything else is the answer.
+- START: effect ``opt_in`` and the confirmation.
+- REPORT: the report questions from the start (``sms.report`` node); REPORT followed by words
+  keeps them as the start of the narrative.
+- STATUS <reference>: the follow-up status screen (effect ``lookup_case``); a mistyped
+  reference gets the tree's reference error. A STATUS word alone gets the keywords message.
+- ``R …`` in the full focal-point shape: a one-message report (``dialogs/focal.py``):
+  ``open_case`` and the tree's thank-you screen with ``{reference}``, or which field is wrong.
+  Anything else after ``R`` is a report in words.
+In the middle of a report (a session with answers) START, REPORT and STATUS keep the draft:
+they answer "1 Continue where you stopped · 2 Start again" (START also opts back in, with its
+confirmation first, for a number that had opted out); a one-message report is filed and the
+draft stays. On a free-text question only STOP, START and EXIT are keywords (and STATUS with a
+reference on the reference question): anything else is the answer. On the place question,
+letters that start an area's name are the answer too ("R" finds Tana River), unless they are
+STOP, START, or an exit word that is no area's whole name.
 
 Effects and what the webhook supplies back as render parameters:
 ``open_case`` {answers} → ``{"reference": "482-177-305"}``; ``lookup_case`` {reference} →
@@ -46,15 +61,21 @@ from typing import Any, Final
 
 from dialogs.engine import (
     EXIT_KEY,
+    RESUME,
     SMS,
     Context,
     Effect,
     Step,
     advance,
+    can_resume,
+    helpline,
+    leave,
+    resume,
     start,
 )
-from dialogs.focal import FocalError, parse_focal
+from dialogs.focal import FocalError, has_focal_shape, parse_focal
 from dialogs.keywords import (
+    EXIT,
     FOCAL,
     HELP,
     REPORT,
@@ -65,15 +86,17 @@ from dialogs.keywords import (
     SmsSpec,
     match_keyword,
 )
-from dialogs.normalise import normalise_input
+from dialogs.normalise import clean_free_text, normalise_input
+from dialogs.places import find_areas, is_area_name
 from dialogs.screen import Message, Screen
-from dialogs.tree import Tree
+from dialogs.tree import Tree, reachable
 
-__all__ = ["IGNORED", "SmsStep", "sms_context", "sms_step"]
+__all__ = ["SmsStep", "sms_context", "sms_step"]
 
-# ``SmsStep.command`` for a message from an opted-out number that is not START.
-IGNORED: Final = "ignored"
 FOCAL_ERROR: Final = "focal_error"
+# The most of a first message kept as the narrative: Twilio's longest inbound body. The case
+# store keeps 2,000 characters, and the answer to the narrative question is added after it.
+MAX_FIRST_MESSAGE: Final = 1600
 
 
 @dataclass(frozen=True)
@@ -82,8 +105,8 @@ class SmsStep:
 
     ``state``: the new session (small JSON), or None to end it. ``replies``: the messages to
     send, in order, each within the SMS budget. ``command``: the keyword recognised (``stop``,
-    ``start``, ``help``, ``report``, ``status``, ``focal_report``, ``focal_error``,
-    ``ignored``) or None for an answer in the dialog. ``language``: render the replies and
+    ``start``, ``help``, ``exit``, ``report``, ``status``, ``focal_report``, ``focal_error``)
+    or None for an answer in the dialog. ``language``: render the replies and
     keep the session in this language.
     """
 
@@ -106,30 +129,58 @@ def sms_step(
     context: Context,
     opted_out: bool = False,
 ) -> SmsStep:
-    """One inbound SMS; ``context.language`` is the session's (or the reporter's) language."""
+    """One inbound SMS; ``context.language`` is the session's (or the reporter's) language.
+
+    ``opted_out``: the number had sent STOP. It changes only what START answers: every
+    request is answered as ever (what the number may be sent unasked is the send job's rule).
+    """
     context = sms_context(context)
     spec = tree.sms
     current = _live_state(tree, state)
     match = match_keyword(spec, text, context.language, context.languages)
-    # On the resume screen (a report left with 0) the answer is 1, 2 or 0: keywords apply.
-    resuming = current is not None and current.get("resume") is True
-    node = tree.nodes[current["node"]] if current is not None and not resuming else None
-    if match is not None and node is not None and node.kind == "input":
-        # Free text is the answer, even if it looks like a keyword; but STOP and START always
-        # win, and "STATUS 482-177-305" on the reference question is that reference.
-        keeps = (STOP, START, STATUS) if node.check == "reference" else (STOP, START)
-        if match.command not in keeps:
-            match = None
-    if opted_out and (match is None or match.command != START):
-        return SmsStep(None, (), (), IGNORED, context.language)
+    if (
+        match is not None
+        and match.command == FOCAL
+        and (spec.focal is None or not has_focal_shape(spec.focal, match.argument))
+    ):
+        match = replace(match, command=REPORT)  # a report written in words
+    if (
+        match is not None
+        and current is not None
+        and not _applies(tree, current, match, text, context)
+    ):
+        match = None
     language_effects: tuple[Effect, ...] = ()
     if match is not None and match.language is not None:
         context = replace(context, language=match.language)
         language_effects = (Effect("set_language", {"language": match.language}),)
-    result = _command(tree, spec, current, match, context) if match else None
+    result = _command(tree, spec, current, match, context, opted_out) if match else None
     if result is None:
         result = _dialog(tree, current, text, context)
     return replace(result, effects=language_effects + result.effects)
+
+
+def _applies(
+    tree: Tree, current: Mapping[str, Any], match: Match, text: str, context: Context
+) -> bool:
+    """Whether a keyword is one in the middle of a conversation, or just the answer."""
+    if match.command == STATUS and not match.argument:
+        return False  # "Hali", "حالة" alone: an everyday word, not a question for us
+    if current.get("resume") is True:
+        return True  # the resume screen is answered with 1, 2 or 0
+    node = tree.nodes[current["node"]]
+    if node.kind == "list" and node.source == "areas" and find_areas(context.areas, text):
+        # Letters that start an area's name answer the place question ("R" finds Tana River,
+        # it is no focal-point report); STOP and START always count, and an exit word unless
+        # it is an area's whole name, as "0. Exit" typed in words (dialogs.engine).
+        keeps = {STOP, START} | (set() if is_area_name(context.areas, text) else {EXIT})
+        return match.command in keeps
+    if node.kind != "input":
+        return True
+    # Free text is the answer, even if it looks like a keyword; but STOP, START and EXIT
+    # always count, and "STATUS 482-177-305" on the reference question is that reference.
+    keeps = {STOP, START, EXIT} | ({STATUS} if node.check == "reference" else set())
+    return match.command in keeps
 
 
 def _command(
@@ -138,32 +189,58 @@ def _command(
     current: dict[str, Any] | None,
     match: Match,
     context: Context,
+    opted_out: bool,
 ) -> SmsStep | None:
     language = context.language
     words = spec.keyword_params(language)
-    if match.command == STOP:
+    command = match.command
+    if command == STOP:
         reply = _message(spec, "stopped", words)
         return SmsStep(None, (reply,), (Effect("opt_out", {}),), STOP, language)
-    if match.command == START:
-        reply = _message(spec, "started", words)
-        return SmsStep(None, (reply,), (Effect("opt_in", {}),), START, language)
-    if match.command == HELP:
+    if command == HELP:
         # Two messages: the emergency numbers (the tree's "Get help now" screen) first, then
         # the keywords. One message cannot hold both in UCS-2 (Arabic, Portuguese): 134 units.
         replies = [_message(spec, "help", words)]
         if spec.help is not None:
             replies.insert(0, start(tree, context, at=spec.help).screen)
         return SmsStep(current, tuple(replies), (), HELP, language)
-    if match.command == REPORT and spec.report is not None:
-        return _from_step(tree, start(tree, context, at=spec.report), REPORT, context)
-    if match.command == STATUS and spec.status is not None:
-        step = start(tree, context, at=spec.status)
-        if match.argument:
-            step = advance(tree, step.state, match.argument, context)
-        return _from_step(tree, step, STATUS, context)
-    if match.command == FOCAL and spec.focal is not None:
+    if command == EXIT:
+        step = leave(tree, current or {}, context)
+        return _from_step(tree, step, EXIT, context)
+    if command == FOCAL and spec.focal is not None:
         return _focal(tree, spec, current, match, context)
+    if current is not None and _is_draft(tree, current):
+        # A draft is never thrown away by a keyword: offer it back instead.
+        kept = _from_step(tree, resume(tree, current, context), command, context)
+        if command != START or not opted_out:
+            return kept
+        started = _message(spec, "started", words)
+        return replace(kept, replies=(started, *kept.replies), effects=(Effect("opt_in", {}),))
+    if command == START:
+        reply = _message(spec, "started", words)
+        return SmsStep(None, (reply,), (Effect("opt_in", {}),), START, language)
+    if command == REPORT and spec.report is not None:
+        answers = _first_message(spec, match.argument)
+        return _from_step(
+            tree, start(tree, context, at=spec.report, answers=answers), REPORT, context
+        )
+    if command == STATUS and not match.argument:
+        return SmsStep(None, (_message(spec, "help", words),), (), STATUS, language)
+    if command == STATUS and spec.status is not None:
+        step = advance(tree, start(tree, context, at=spec.status).state, match.argument, context)
+        return _from_step(tree, step, STATUS, context)
     return None
+
+
+def _is_draft(tree: Tree, current: Mapping[str, Any]) -> bool:
+    """A report under way: answers given, on one of the report's own questions (a follow-up
+    of an earlier report is not one: STATUS again simply looks up the next reference)."""
+    report = tree.sms.report
+    return (
+        report is not None
+        and can_resume(tree, current)
+        and current["node"] in reachable(tree, [report])
+    )
 
 
 def _focal(
@@ -184,25 +261,48 @@ def _focal(
         )
         return SmsStep(current, (reply,), (), FOCAL_ERROR, context.language)
     step = start(tree, context, at=spec.focal.done, answers=parsed)
-    return _from_step(tree, step, FOCAL, context)
+    # A complete report of its own: a conversation going on (a draft) is left as it was.
+    return replace(_from_step(tree, step, FOCAL, context), state=current)
 
 
 def _dialog(tree: Tree, current: dict[str, Any] | None, text: str, context: Context) -> SmsStep:
-    if current is None:
-        if normalise_input(text) == EXIT_KEY:  # a late "0" to a session that already expired
-            return _from_step(tree, start(tree, context, at=tree.exit), None, context)
-        return _from_step(tree, start(tree, context), None, context)
-    return _from_step(tree, advance(tree, current, text, context), None, context)
+    if current is not None:
+        return _from_step(tree, advance(tree, current, text, context), None, context)
+    if normalise_input(text) == EXIT_KEY:  # a late "0" to a session that already expired
+        return _from_step(tree, start(tree, context, at=tree.exit), None, context)
+    spec = tree.sms
+    if spec.report is not None and _has_words(text):
+        # Written unprompted, in words: that is the report (a bare number is not).
+        answers = _first_message(spec, text)
+        return _from_step(
+            tree, start(tree, context, at=spec.report, answers=answers), None, context
+        )
+    return _from_step(tree, start(tree, context), None, context)
+
+
+def _first_message(spec: SmsSpec, text: str) -> dict[str, str]:
+    """The answers a message in words opens the report with: its text, as the narrative
+    (none for a text without words, such as the "." after a REPORT keyword)."""
+    kept = clean_free_text(text)[:MAX_FIRST_MESSAGE]
+    if spec.first_message is None or not _has_words(kept):
+        return {}
+    return {spec.first_message: kept}
+
+
+def _has_words(text: str) -> bool:
+    return any(char.isalpha() for char in text)
 
 
 def _from_step(tree: Tree, step: Step, command: str | None, context: Context) -> SmsStep:
     screen = step.screen
     spec = tree.sms
-    # The USSD wording says "dial again": over SMS the way back is the REPORT keyword, or 1 to
-    # go back to a report left at its summary.
-    for node, name in ((tree.give_up, "give_up"), (tree.unsent, "unsent")):
-        if screen.node == node and name in spec.messages:
-            words = spec.keyword_params(context.language)
+    # The USSD wording says "dial again" or "cut off": over SMS the way back is the REPORT
+    # keyword, or 1 to go back to a report left at its summary or interrupted by a keyword.
+    # (A re-prompt that had to put its error in place of the text keeps it: nothing to swap.)
+    for node, name in ((tree.give_up, "give_up"), (tree.unsent, "unsent"), (RESUME, "resume")):
+        shown = tree.ui["resume"] if node == RESUME else tree.nodes[node].text
+        if screen.node == node and name in spec.messages and screen.text.msgid == shown:
+            words = {**spec.keyword_params(context.language), "helpline": helpline(tree, context)}
             screen = replace(screen, text=_message(spec, name, words).text)
     # An end screen closes the session, unless 0 on a summary kept the report to come back to.
     state = step.state if not screen.end or step.state.get("resume") else None

@@ -17,6 +17,7 @@ from typing import Any, Final
 import yaml
 
 from dialogs.keywords import SmsSpec, parse_sms_spec, validate_sms_spec
+from dialogs.words import Words, parse_words, validate_words
 
 SPEC_VERSION: Final = 1
 TREES_DIR: Final = Path(__file__).resolve().parent / "trees"
@@ -132,6 +133,7 @@ class Tree:
     language_names: Mapping[str, str]
     choices: Mapping[str, Mapping[str, str]]
     sms: SmsSpec = field(default_factory=SmsSpec)
+    words: Words = field(default_factory=dict)  # answers in words (dialogs/words.py)
     # Pages computed per (node, language, options, budget), and areas lists arranged per
     # (node, language, budget, letters typed, areas); filled lazily by the engine.
     page_cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -233,6 +235,7 @@ def _parse(path: Path, data: Any, lines: Mapping[str, int], problems: list[str])
         language_names=_string_map(data.get("language_names"), "language_names", problems),
         choices=choices,
         sms=parse_sms_spec(data.get("sms"), problems),
+        words=parse_words(data.get("words"), problems),
     )
 
 
@@ -393,11 +396,11 @@ def validate(tree: Tree) -> list[str]:
             if target not in nodes
         )
 
-    reachable = _reachable(tree, list(roots.values()))
+    reachable_nodes = reachable(tree, list(roots.values()))
     problems.extend(
         f"{where(node)}: unreachable from {tree.start!r}"
         for node in nodes.values()
-        if node.id not in reachable
+        if node.id not in reachable_nodes
     )
     ends = {node.id for node in nodes.values() if node.kind == "end"}
     finishing = _reaching(tree, ends)
@@ -445,6 +448,7 @@ def validate(tree: Tree) -> list[str]:
         problems.append("ui: message 'no_match' is missing (letters that start no area's name)")
     problems.extend(_router_cycles(tree))
     problems.extend(validate_sms_spec(tree))
+    problems.extend(validate_words(tree))
     longest = _longest_path(tree)
     if longest > tree.max_steps:
         problems.append(
@@ -462,7 +466,8 @@ def placeholders(text: str) -> list[str]:
         return ["<unbalanced braces>"]
 
 
-def _reachable(tree: Tree, roots: list[str]) -> set[str]:
+def reachable(tree: Tree, roots: list[str]) -> set[str]:
+    """The nodes some path from ``roots`` reaches, ``roots`` included."""
     seen: set[str] = set()
     stack = [root for root in roots if root in tree.nodes]
     while stack:

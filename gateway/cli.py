@@ -243,10 +243,15 @@ def dialogs_check() -> None:
     """
     from dialogs.tree import TreeError, default_tree_path
     from gateway.runtime import dialog_check
-    from workers.profile import load_profile
+    from workers.profile import ProfileError, load_profile
     from workers.settings import Settings
 
-    profile = load_profile(Settings.from_env().deployment)
+    try:
+        profile = load_profile(Settings.from_env().deployment)
+    except ProfileError as exc:
+        for problem in exc.problems:
+            click.echo(problem)
+        raise click.ClickException(f"{len(exc.problems)} problem(s) in the profile") from None
     try:
         _tree, result = dialog_check(profile)
     except TreeError as exc:

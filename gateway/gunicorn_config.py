@@ -12,14 +12,22 @@ middle of a request, or not reading its answer, is disconnected and its thread f
 In production nginx sits in front (README, "Production") and hands gunicorn whole requests;
 these limits are what holds when it does not. gunicorn reads only the lower-case names below
 that are its settings; ``kinga serve --workers/--threads`` override theirs.
+
+Each web worker dies with its master (``workers.lifetime``): a master killed outright (SIGKILL,
+the OOM killer) takes its workers along at once, instead of leaving them to answer on the port
+with no master behind them, holding it so that a new master cannot bind it. They get SIGQUIT,
+gunicorn's quick exit: there is no master left to wait for.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import struct
 from typing import Any
+
+from workers.lifetime import die_with
 
 CLIENT_SOCKET_TIMEOUT = 5  # seconds; providers send a webhook in milliseconds
 
@@ -54,3 +62,8 @@ class StalledClient(logging.Filter):
             record.exc_info, record.exc_text = None, None
             record.levelno, record.levelname = logging.INFO, "INFO"
         return True
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """gunicorn's hook: the worker dies with its master."""
+    die_with(server.pid, signal.SIGQUIT)

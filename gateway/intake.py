@@ -31,8 +31,8 @@ from case_store.operations import (
 from case_store.operations.reports import find_contact
 from case_store.references import format_reference
 from case_store.reporters import set_reporter_language
-from dialogs.engine import Step, advance, can_resume, ended, fill, resume, start
-from dialogs.render import N_, render
+from dialogs.engine import Step, advance, can_resume, ended, fill, helpline, resume, start
+from dialogs.render import N_, fold_to_gsm7, render
 from gateway.callers import (
     add_information,
     ask_callback,
@@ -49,7 +49,11 @@ from workers.dispatch import dispatch
 log = logging.getLogger("kinga.intake")
 
 
-UNAVAILABLE = N_("Sorry, the service is not available right now. Please try again later.")
+# Whoever dialled may have a child in danger: even when nothing works, they get the helpline.
+UNAVAILABLE = N_(
+    "Sorry, the service is not available right now. If a child is in danger now, call "
+    "{helpline}. Please try again later."
+)
 # The session record's state key for its phone: 64 bits of the keyed hash tell two phones apart
 # and keep the record small (the engine ignores keys it does not know).
 OWNER = "owner"
@@ -69,7 +73,14 @@ def ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime | None 
     except (RedisError, SQLAlchemyError):
         log.exception("ussd hop failed: session=%s", req.session_id)
         language = rt.profile.language_for(req.phone)
-        return Reply(rt.translations(language).gettext(UNAVAILABLE), end=True)
+        return Reply(unavailable(rt, language), end=True)
+
+
+def unavailable(rt: Runtime, language: str) -> str:
+    """The closing screen when Redis or the database is down, with the child helpline."""
+    number = helpline(rt.tree, rt.context(language))
+    text = rt.translations(language).gettext(UNAVAILABLE).format(helpline=number)
+    return fold_to_gsm7(text) if _folds(rt, language) else text
 
 
 def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Reply:
@@ -89,13 +100,15 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
         step, language, started = _first_screen(rt, provider, req.phone, phone_hash, now)
     else:
         language, started = saved.language, saved.started
-        step = advance(rt.tree, saved.state, saved.new_input(req.text), rt.context(language))
+        step = advance(
+            rt.tree, saved.state, saved.new_input(req.text), rt.context(language, req.phone)
+        )
     caller = Caller(provider, req.session_id, req.phone, language, started)
     language, params, rows = _apply_effects(rt, caller, step, now)
     # Alerts about a new case leave only after its commit (the outbox keeps them meanwhile).
     dispatch(rt.sessions, rt.redis, rows)
     # A status found is kept as an answer: the options shown depend on it.
-    filled, screen = fill(rt.tree, step.state, step.screen, params, rt.context(language))
+    filled, screen = fill(rt.tree, step.state, step.screen, params, rt.context(language, req.phone))
     text = render(screen, rt.translations(language), params, fold=_folds(rt, language))
     end = screen.end
     state = {**filled, OWNER: owner}
@@ -155,10 +168,14 @@ def _first_screen(
     previous = rt.ussd_sessions.latest(provider, phone_hash)
     if previous is not None and can_resume(rt.tree, previous.state):
         language = rt.remembered_language(previous.language, previous.started)
-        return resume(rt.tree, previous.state, rt.context(language)), language, previous.started
+        return (
+            resume(rt.tree, previous.state, rt.context(language, phone)),
+            language,
+            previous.started,
+        )
     with rt.sessions() as db:
         language = caller_language(rt, db, phone)
-    return start(rt.tree, rt.context(language)), language, now.timestamp()
+    return start(rt.tree, rt.context(language, phone)), language, now.timestamp()
 
 
 def _folds(rt: Runtime, language: str) -> bool:

@@ -91,10 +91,12 @@ class Runtime:
     def areas(self) -> tuple[Area, ...]:
         return profile_areas(self.profile)
 
-    def context(self, language: str) -> Context:
+    def context(self, language: str, phone: str | None = None) -> Context:
+        """What the dialogs need for a caller in ``language`` from ``phone`` (their country's
+        emergency numbers; the default ones when the phone is not known)."""
         return Context(
             areas=self.areas,
-            emergency_numbers=self.profile.emergency_numbers,
+            emergency_numbers=self.profile.emergency_numbers_for(phone),
             language=language,
             languages=self.profile.languages,
             budget=self.profile.screen_budget,
@@ -136,7 +138,8 @@ def dialog_check(profile: Profile) -> tuple[Tree, CheckResult]:
         profile_areas(profile),
         profile.screen_budget,
         tuple(sorted(profile.fold_accents)),
-        tuple(sorted(profile.emergency_numbers.items())),
+        # The longest number of every service: a help screen fits for callers from anywhere.
+        tuple(sorted(profile.longest_emergency_numbers.items())),
         profile.most_used,
         profile.max_hops,
     )

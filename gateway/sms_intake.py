@@ -10,7 +10,9 @@ and the send jobs are enqueued (``workers.dispatch``); a crash in between leaves
 for the sweeper, never a lost reply. Replies are never given in the webhook answer itself:
 they go through the send job, so they get retries, failover, opt-out checks and a log line.
 
-A number that opted out gets no reply, except the one confirmation of its STOP.
+A number that opted out still gets the replies to what it sends (HELP, REPORT, a report, STATUS
+and the answers of a conversation are requests); what it is no longer sent is anything
+unasked (``workers.outbound`` refuses those at send time).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from case_store.users import find_staff_by_phone, staff_language
 from dialogs.engine import fill
 from dialogs.render import fold_to_gsm7, render
 from dialogs.screen import Screen
-from dialogs.sms import IGNORED, SmsStep, sms_context, sms_step
+from dialogs.sms import SmsStep, sms_context, sms_step
 from gateway.callers import add_information, ask_callback, caller_language, lookup_status
 from gateway.providers.events import InboundSms, StatusUpdate
 from gateway.runtime import Runtime
@@ -158,10 +160,12 @@ def _receive(
             else caller_language(rt, db, sms.sender)
         )
         state = saved.state if saved is not None else None
-        step = sms_step(rt.tree, state, sms.text, rt.context(language), opted_out=opted_out)
+        step = sms_step(
+            rt.tree, state, sms.text, rt.context(language, sms.sender), opted_out=opted_out
+        )
         started = datetime.fromtimestamp(saved.started, UTC) if saved is not None else now
         applied = _apply_effects(rt, db, sms, step, started, now)
-        step = _filled(rt, step, applied.params)
+        step = _filled(rt, step, sms.sender, applied.params)
         if _closes(rt, step) and applied.case is None:
             _record_contact(rt, db, sms, step, applied, started, now)
         replies: list[str] = []
@@ -196,12 +200,12 @@ def _receive(
         return InboundResult(message.public_id, True, tuple(replies)), step, rows
 
 
-def _filled(rt: Runtime, step: SmsStep, params: dict[str, str]) -> SmsStep:
+def _filled(rt: Runtime, step: SmsStep, phone: str, params: dict[str, str]) -> SmsStep:
     """A status found is kept as an answer, and the question about it shows the options that
     depend on it (``dialogs.engine.fill``)."""
     if step.state is None:
         return step
-    context = sms_context(rt.context(step.language))
+    context = sms_context(rt.context(step.language, phone))
     state, replies = step.state, list[Screen]()
     for reply in step.replies:
         if reply.node == state.get("node"):
@@ -290,8 +294,6 @@ def _apply_effects(
 def _closes(rt: Runtime, step: SmsStep) -> bool:
     """Whether this step ends the conversation: its session is gone, or 0 on the summary left
     the report for later (the session keeps it, but this contact is over, as a drop is)."""
-    if step.command == IGNORED:
-        return False
     return step.state is None or any(screen.node == rt.tree.unsent for screen in step.replies)
 
 

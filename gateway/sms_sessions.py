@@ -1,6 +1,7 @@
 """SMS conversations in Redis: one small value per phone (by its keyed hash, never the
 number), forgotten after ``KINGA_SMS_SESSION_TTL`` seconds of silence (a day by default) and
-refreshed by every inbound message.
+refreshed by every inbound message. It holds a few kilobytes at most when the reporter's first
+message is kept as the start of the narrative (``dialogs.sms.MAX_FIRST_MESSAGE`` characters).
 
 The value is JSON sealed by the vault (``Vault.seal``): the answers hold the place and the
 narrative, and Redis snapshots its data to disk. A record no configured key opens (its key was

@@ -23,8 +23,10 @@ from rq.serializers import JSONSerializer
 
 from workers import pending_alerts
 from workers.dispatch import SWEEP_JOB_TIMEOUT, SWEEP_QUEUE, sweep_outbox
-from workers.queues import SLOW
+from workers.queues import SLOW, URGENT
 from workers.retention import JOB_TIMEOUT, purge_expired
+from workers.unsent import SWEEP_JOB_TIMEOUT as UNSENT_SWEEP_JOB_TIMEOUT
+from workers.unsent import sweep_unsent
 
 log = logging.getLogger("kinga.cron")
 
@@ -32,6 +34,7 @@ log = logging.getLogger("kinga.cron")
 RETENTION_CRON = "17 3 * * *"  # daily at 03:17, away from the top of the hour
 OUTBOX_SWEEP_CRON = "* * * * *"  # every minute: rows left undispatched by a crash
 PENDING_ALERTS_CRON = "* * * * *"  # every minute: alerts waiting for someone to come on call
+UNSENT_SWEEP_CRON = "* * * * *"  # every minute: messages whose send job died
 SLOT_LOCK_TTL = 24 * 3600
 MAX_SLEEP = 60.0
 
@@ -96,6 +99,15 @@ def build_scheduler(connection: redis.Redis[bytes]) -> KingaCronScheduler:
             name="pending_alerts",
         )
     )
+    scheduler.add(
+        JsonCronJob(
+            URGENT,  # it rescues alerts: not behind a backlog of replies and follow-ups
+            func=sweep_unsent,
+            cron=UNSENT_SWEEP_CRON,
+            job_timeout=UNSENT_SWEEP_JOB_TIMEOUT,
+            name="unsent_sweep",
+        )
+    )
     return scheduler
 
 
@@ -118,7 +130,7 @@ def start_in_thread(connection: redis.Redis[bytes]) -> tuple[threading.Thread, t
             while not stop.is_set():
                 try:
                     delay = tick(scheduler)
-                except redis.RedisError:
+                except Exception:  # the thread must outlive any one tick: nothing restarts it
                     log.exception("cron tick failed; retrying")
                     delay = MAX_SLEEP
                 stop.wait(delay)

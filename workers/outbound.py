@@ -1,9 +1,17 @@
 """Outbound SMS as an RQ job: send one message of the message log through the providers.
 
-``send_message(public_id)`` is idempotent. Before any provider is called it takes a claim in
-Redis (``SET NX``) on the message and reads the message log: a message a provider already
-accepted, one that reached a final state, or one whose send may already have happened is never
-sent again, however many times the job runs.
+``send_message(public_id)`` is idempotent, and the message log decides, not Redis: a message a
+provider accepted, one that reached a final state, or one whose send may already have happened
+is never sent again, however many times the job runs. Just before each provider call the job
+takes the message's send claim in the database (``claim_send``: a conditional update,
+committed before the call) and the transaction that records the call's outcome releases it.
+So two runs never call a provider for one message, and a job killed at any step loses nothing:
+- killed before the claim (loading, or waiting for a rate-limit slot): nothing is held, the
+  message is still ``queued``, and RQ's retry or the unsent-message sweep (``workers.unsent``)
+  sends it;
+- killed holding the claim (during the call, or after the provider accepted but before the
+  outcome was recorded): the provider may have it. A later run sees the claim and sends
+  nothing; once the claim's job is gone the sweep marks the message "maybe sent" for review.
 
 Providers are tried in ``KINGA_SMS_PROVIDERS`` order (the installed senders' order):
 - accepted → the attempt and the provider's id are recorded; receipts take it from there;
@@ -17,9 +25,11 @@ Providers are tried in ``KINGA_SMS_PROVIDERS`` order (the installed senders' ord
   it is not resent blindly: the message stays ``sending`` with a ``maybe sent`` error for
   an operator to review, and a late receipt (our id rides in Twilio's callback URL) settles it.
 
-A number that opted out gets nothing, except the one confirmation of its STOP
-(``opt_out_confirmation``). Log lines carry our message id and provider codes, never a phone
-number, a body or a credential.
+A number that opted out is sent nothing unasked (follow-ups, reminders, referrals, alerts).
+It still gets the replies to what it sends (``MessagePurpose.REPLY``: HELP, a report, STATUS,
+the next question) and the confirmation of its STOP (``opt_out_confirmation``): STOP is about
+what we send, not about asking for help. Log lines carry our message id and provider codes,
+never a phone number, a body or a credential.
 """
 
 from __future__ import annotations
@@ -33,10 +43,11 @@ from rq import Retry, get_current_job
 from rq.job import Job
 from sqlalchemy.orm import Session, sessionmaker
 
-from case_store.enums import Direction, MessageEventKind
+from case_store.enums import Direction, MessageEventKind, MessagePurpose
 from case_store.enums import MessageStatus as LoggedStatus
 from case_store.messages import (
     apply_status,
+    claim_send,
     find_message,
     is_opted_out,
     record_attempt,
@@ -52,6 +63,7 @@ from workers.sending import (
     PermanentFailure,
     Sender,
     SendFailure,
+    SendResult,
     TemporaryFailure,
 )
 
@@ -61,14 +73,13 @@ SEND_JOB = "workers.outbound.send_message"
 JOB_TIMEOUT = 180  # seconds: three providers at 10 s each, and a wait for a rate-limit slot
 RETRY_INTERVALS = (60, 300, 900)  # seconds before the 1st, 2nd and 3rd retry
 STATUS_CALLBACK_PATH = "/sms/twilio/status"  # the gateway's route; our id rides in ``?id=``
-CLAIM_PREFIX = "kinga:send:"
-SENDING_CLAIM_TTL = 2 * JOB_TIMEOUT  # a job killed mid-send leaves its claim this long
-DONE_CLAIM_TTL = 7 * 24 * 3600  # a sent message keeps its claim; the message log is the record
 PERMANENT = "permanent"
 TEMPORARY = "temporary"
 MAYBE_SENT = "maybe sent, review before resending"
 OPTED_OUT = "opted_out"
 KINGA = "kinga"  # the "provider" of a status Kinga decided itself (opted out, purged, failed)
+# Answers to what the number itself sent: sent even after STOP (see the module docstring).
+ANSWERS = frozenset({MessagePurpose.REPLY})
 
 
 class Outcome:
@@ -78,7 +89,7 @@ class Outcome:
     FAILED = "failed"
     OPTED_OUT = "opted_out"
     REVIEW = "review"
-    DUPLICATE = "duplicate"  # another run holds the claim, or a provider already accepted it
+    DUPLICATE = "duplicate"  # another run holds or took the claim, or a provider accepted it
     SKIPPED = "skipped"  # not an outbound message waiting to be sent
     MISSING = "missing"
 
@@ -100,6 +111,7 @@ class _Pending:
     phone: str
     body: str
     refused_by: frozenset[str]  # providers that already refused this message for good
+    attempts: int  # as read: a claim is taken only if no other run attempted it since
 
     def __repr__(self) -> str:
         return f"_Pending(refused_by={sorted(self.refused_by)!r})"
@@ -131,35 +143,8 @@ class Send:
         self.sessions = sessions or sessions_for(settings.database_url)
         self.vault = vault_for(settings)
         self.limiter = SendRateLimiter(connection, dict(settings.sms_rates))
-        self.provider_called = False
 
     def run(self, public_id: str, opt_out_confirmation: bool = False) -> str:
-        claim = CLAIM_PREFIX + public_id
-        if not self.connection.set(claim, self._token(), nx=True, ex=SENDING_CLAIM_TTL):
-            log.info("send %s: already claimed by another run; not sending", public_id)
-            return Outcome.DUPLICATE
-        self.provider_called = False
-        try:
-            outcome = self._run(public_id, opt_out_confirmation)
-        except RetryLater:
-            self.connection.delete(claim)
-            raise
-        except Exception:
-            if self.provider_called:
-                # A provider may have the message (the outage came after the call): no run may
-                # send it again. Its receipt, or an operator, settles it.
-                self.connection.expire(claim, DONE_CLAIM_TTL)
-                log.error("send %s: failed after a provider call; may be sent, review", public_id)
-            else:
-                self.connection.delete(claim)  # nothing left us: RQ's retry may send it
-            raise
-        if outcome in (Outcome.SKIPPED, Outcome.MISSING):
-            self.connection.delete(claim)
-        else:
-            self.connection.expire(claim, DONE_CLAIM_TTL)
-        return outcome
-
-    def _run(self, public_id: str, opt_out_confirmation: bool) -> str:
         pending_or_outcome = self._load(public_id, opt_out_confirmation)
         if isinstance(pending_or_outcome, str):
             return pending_or_outcome
@@ -171,14 +156,19 @@ class Send:
             body=pending.body,
             status_callback_url=status_callback_url(self.outbound.settings.public_url, public_id),
         )
+        attempts = pending.attempts
         last: SendFailure | None = None
         for sender in senders:
+            # Wait for the slot before claiming: a run killed while it waits holds nothing.
             self.limiter.wait_for_slot(sender.name)
-            self.provider_called = True
+            if not self._claim(public_id, sender.name, attempts):
+                log.info("send %s: another run claimed or attempted it; not sending", public_id)
+                return Outcome.DUPLICATE
             try:
                 result = sender.send(sms)
             except PermanentFailure as failure:
                 self._record_failure(public_id, failure, PERMANENT)
+                attempts += 1
                 if failure.opted_out:
                     return self._opted_out(public_id, pending.phone, failure)
                 log.warning(
@@ -190,25 +180,59 @@ class Send:
                 last = failure
                 continue
             except TemporaryFailure as failure:
-                self._record_failure(public_id, failure, TEMPORARY)
                 return self._temporary(public_id, sender, failure)
+            except Exception:
+                self._crashed_in_call(public_id, sender.name)
+                raise
+            self._accepted(public_id, sender.name, result)
+            return Outcome.SENT
+        return self._failed(public_id, last)
+
+    def _claim(self, public_id: str, provider: str, attempts: int) -> bool:
+        with self.sessions.begin() as db:
+            return claim_send(db, public_id, provider=provider, attempts=attempts, now=_now())
+
+    def _accepted(self, public_id: str, provider: str, result: SendResult) -> None:
+        try:
             with self.sessions.begin() as db:
                 message = self._message(db, public_id)
                 now = _now()
                 record_attempt(
-                    db, message, provider=sender.name, provider_id=result.provider_id, now=now
+                    db, message, provider=provider, provider_id=result.provider_id, now=now
                 )
                 apply_status(
                     db,
-                    provider=sender.name,
+                    provider=provider,
                     public_id=public_id,
                     status=result.status.value,
                     cost=result.cost,
                     at=now,
                 )
-            log.info("send %s: accepted by %s", public_id, sender.name)
-            return Outcome.SENT
-        return self._failed(public_id, last)
+        except Exception:
+            # The claim stays: no run sends it again, and the sweep marks it for review.
+            log.error(
+                "send %s: %s accepted it as %s but that was not recorded; left for review",
+                public_id,
+                provider,
+                result.provider_id,
+            )
+            raise
+        log.info("send %s: accepted by %s", public_id, provider)
+
+    def _crashed_in_call(self, public_id: str, provider: str) -> None:
+        """A sender raised something it should not: the provider may have the message."""
+        log.error("send %s: %s call failed unexpectedly; may be sent, review", public_id, provider)
+        try:
+            with self.sessions.begin() as db:
+                mark_for_review(
+                    db,
+                    self._message(db, public_id),
+                    provider=provider,
+                    reason="unexpected error during the provider call",
+                    now=_now(),
+                )
+        except Exception:
+            log.exception("send %s: not marked for review; the sweep will", public_id)
 
     def _load(self, public_id: str, opt_out_confirmation: bool) -> _Pending | str:
         with self.sessions.begin() as db:
@@ -225,11 +249,19 @@ class Send:
             if message.status is not LoggedStatus.QUEUED:
                 log.info("send %s: already %s; not sending", public_id, message.status.value)
                 return Outcome.DUPLICATE
+            if message.claimed_at is not None:
+                log.warning(
+                    "send %s: a call to %s was claimed and never recorded; not sending",
+                    public_id,
+                    message.claimed_provider,
+                )
+                return Outcome.DUPLICATE
             if message.phone_encrypted is None or message.body_encrypted is None:
                 self._fail(db, message, "purged before sending")
                 return Outcome.FAILED
             phone = self.vault.decrypt(message.phone_encrypted)
-            if not opt_out_confirmation and is_opted_out(db, self.vault, phone):
+            asked = opt_out_confirmation or message.purpose in ANSWERS
+            if not asked and is_opted_out(db, self.vault, phone):
                 self._fail(db, message, OPTED_OUT)
                 log.info("send %s: the number opted out; not sending", public_id)
                 return Outcome.OPTED_OUT
@@ -240,7 +272,8 @@ class Send:
                 and event.provider is not None
                 and (event.error or "").startswith(PERMANENT)
             )
-            return _Pending(phone, self.vault.decrypt(message.body_encrypted), refused_by)
+            body = self.vault.decrypt(message.body_encrypted)
+            return _Pending(phone, body, refused_by, message.attempts)
 
     def _record_failure(self, public_id: str, failure: SendFailure, kind: str) -> None:
         error = f"{kind}: {failure.reason}"
@@ -251,15 +284,13 @@ class Send:
     def _temporary(self, public_id: str, sender: Sender, failure: TemporaryFailure) -> str:
         if failure.maybe_sent:
             with self.sessions.begin() as db:
-                message = self._message(db, public_id)
-                apply_status(
+                mark_for_review(
                     db,
+                    self._message(db, public_id),
                     provider=sender.name,
-                    public_id=public_id,
-                    status=MessageStatus.SENDING.value,
-                    at=_now(),
+                    reason=failure.reason,
+                    now=_now(),
                 )
-                message.last_error = f"{MAYBE_SENT}: {failure.reason}"[:200]
             log.warning(
                 "send %s: %s may have it (%s); not resending, marked for review",
                 public_id,
@@ -267,6 +298,7 @@ class Send:
                 failure.reason,
             )
             return Outcome.REVIEW
+        self._record_failure(public_id, failure, TEMPORARY)
         retries_left = self.job.retries_left if self.job is not None else None
         if retries_left:
             delay = self._schedule_retry(failure.retry_after)
@@ -328,8 +360,21 @@ class Send:
             raise LookupError(f"message {public_id} vanished while sending")
         return message
 
-    def _token(self) -> str:
-        return self.job.id if self.job is not None else "direct"
+
+def mark_for_review(
+    db: Session, message: Message, *, provider: str, reason: str, now: datetime
+) -> None:
+    """A call to ``provider`` whose outcome is unknown: recorded as an attempt, and the message
+    left ``sending`` with a "maybe sent" error for an operator; never resent automatically."""
+    record_attempt(db, message, provider=provider, error=f"{TEMPORARY}: {reason}", now=now)
+    apply_status(
+        db,
+        provider=provider,
+        public_id=message.public_id,
+        status=MessageStatus.SENDING.value,
+        at=now,
+    )
+    message.last_error = f"{MAYBE_SENT}: {reason}"[:200]
 
 
 def _now() -> datetime:

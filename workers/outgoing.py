@@ -70,7 +70,9 @@ def queue_sms(
     if opt_out_confirmation:
         args["opt_out_confirmation"] = True
     job = URGENT_SEND_JOB if purpose in URGENT_PURPOSES else SEND_JOB
-    return message, add_outbox(db, job, **args)
+    row = add_outbox(db, job, **args)
+    message.outbox_id = row.id  # the job the unsent-message sweep re-enqueues if it dies
+    return message, row
 
 
 def send_urgent(public_id: str) -> str:

@@ -99,8 +99,11 @@ class Profile:
     locations: tuple[Location, ...]
     # Area codes the place question shows first, in this order, as room allows.
     most_used: tuple[str, ...]
+    # Numbers for callers from a country not listed below; a country's own numbers, then an
+    # area's, override them key by key.
     emergency_numbers: Mapping[str, str]
     emergency_numbers_by_area: Mapping[str, Mapping[str, str]]
+    emergency_numbers_by_country_code: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     triage: Mapping[str, Any] = field(default_factory=dict)
     # Concern category → Primero protection concerns and CHI category; empty when not given.
     categories: Mapping[Category, CategoryMapping] = field(default_factory=dict)
@@ -130,15 +133,45 @@ class Profile:
         hint = f"did you mean {' or '.join(near)}?" if near else "`kinga areas list` prints them"
         raise UnknownArea(f"unknown area {text!r}; {hint}")
 
-    def emergency_numbers_for(self, area_code: str | None) -> Mapping[str, str]:
-        return {**self.emergency_numbers, **self.emergency_numbers_by_area.get(area_code or "", {})}
+    def emergency_numbers_for(
+        self, phone_e164: str | None, area_code: str | None = None
+    ) -> Mapping[str, str]:
+        """The numbers a caller from ``phone_e164`` (in ``area_code``, when known) is shown."""
+        country = _country_code(phone_e164 or "", self.emergency_numbers_by_country_code)
+        return {
+            **self.emergency_numbers,
+            **self.emergency_numbers_by_country_code.get(country or "", {}),
+            **self.emergency_numbers_by_area.get(area_code or "", {}),
+        }
+
+    @cached_property
+    def longest_emergency_numbers(self) -> Mapping[str, str]:
+        """Every service any caller may be shown, each with its longest number: what a help
+        screen must have room for, whoever calls."""
+        longest: dict[str, str] = {}
+        for numbers in (
+            self.emergency_numbers,
+            *self.emergency_numbers_by_country_code.values(),
+            *self.emergency_numbers_by_area.values(),
+        ):
+            for key, number in numbers.items():
+                if len(number) > len(longest.get(key, "")):
+                    longest[key] = number
+        return longest
 
     def language_for(self, phone_e164: str) -> str:
-        digits = phone_e164.lstrip("+")
-        for prefix in sorted(self.language_by_country_code, key=len, reverse=True):
-            if digits.startswith(prefix):
-                return self.language_by_country_code[prefix]
+        country = _country_code(phone_e164, self.language_by_country_code)
+        if country is not None:
+            return self.language_by_country_code[country]
         return self.default_language
+
+
+def _country_code(phone_e164: str, known: Mapping[str, object]) -> str | None:
+    """The longest calling code in ``known`` that ``phone_e164`` starts with."""
+    digits = phone_e164.lstrip("+")
+    return next(
+        (code for code in sorted(known, key=len, reverse=True) if digits.startswith(code)), None
+    )
 
 
 def _read_yaml(path: Path, problems: list[str]) -> dict[str, Any]:
@@ -289,6 +322,18 @@ def load_profile(folder: Path) -> Profile:
         by_area[str(code)] = _str_map(entry, f"emergency_numbers.by_area.{code}", problems)
     if not default_numbers:
         problems.append("emergency_numbers.default must give at least one number")
+    by_country: dict[str, dict[str, str]] = {}
+    for code, entry in (numbers.get("by_country_code") or {}).items():
+        where = f"emergency_numbers.by_country_code.{code}"
+        by_country[str(code)] = _str_map(entry, where, problems)
+        if not by_country[str(code)]:
+            problems.append(f"{where} must give at least one number")
+    for code in by_cc:
+        if code not in by_country:
+            problems.append(
+                f"emergency_numbers.by_country_code has no numbers for {code}: callers from "
+                "there would be shown another country's numbers"
+            )
 
     triage = data.get("triage") or {}
     if triage:
@@ -328,6 +373,7 @@ def load_profile(folder: Path) -> Profile:
         most_used=tuple(most_used),
         emergency_numbers=default_numbers,
         emergency_numbers_by_area=by_area,
+        emergency_numbers_by_country_code=by_country,
         triage=triage,
         categories=categories,
         retention=retention,

@@ -1,4 +1,9 @@
-"""Queue names, and the worker that serves them (with RQ's scheduler for delayed jobs)."""
+"""Queue names, and the worker that serves them (with RQ's scheduler for delayed jobs).
+
+RQ's own maintenance does part of the recovery when a worker dies: it retries (or fails) the
+jobs of workers whose heartbeat lapsed and restarts the scheduler process if it died. It runs
+every ``MAINTENANCE_INTERVAL`` seconds here instead of RQ's ten minutes.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,13 @@ import redis
 from rq import Queue, Worker
 from rq.serializers import JSONSerializer
 
+from workers.lifetime import forks_die_with_this_process
+
 URGENT = "urgent"  # alerts to caseworkers: a child may be in danger
 DEFAULT = "default"  # sends, referrals, follow-ups
 SLOW = "slow"  # sync, retention, batch work
 QUEUE_NAMES = (URGENT, DEFAULT, SLOW)
+MAINTENANCE_INTERVAL = 60  # seconds
 
 
 def queue(name: str, connection: redis.Redis[bytes]) -> Queue:
@@ -22,10 +30,16 @@ def run_worker(
     """Serve every queue, most urgent first, until stopped (or until empty with ``burst``).
 
     ``cron`` runs the periodic schedule (``workers.cron``) alongside; by default it runs
-    unless in burst mode.
+    unless in burst mode. The work horse and the scheduler, forked by the worker, die with it.
     """
     queues = [queue(name, connection) for name in QUEUE_NAMES]
-    worker = Worker(queues, connection=connection, serializer=JSONSerializer)
+    worker = Worker(
+        queues,
+        connection=connection,
+        serializer=JSONSerializer,
+        maintenance_interval=MAINTENANCE_INTERVAL,
+    )
+    forks_die_with_this_process()
     stop = None
     if cron if cron is not None else not burst:
         from workers.cron import start_in_thread

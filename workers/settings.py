@@ -12,6 +12,10 @@ embedded Redis, a public URL that is not https. Every problem is reported at onc
 its variable and what to do, so that one run is enough to fix them all. A pilot may accept some
 of them with ``KINGA_ALLOW_UNSAFE`` (``log,sqlite``…); they are then warnings, kept on the
 settings for the log and ``/readyz``.
+
+``var/`` (``KINGA_VAR_DIR``) holds the development secrets, the SQLite database and the
+embedded Redis's data and socket: it is created, or tightened, to mode 0700 by ``private_dir``,
+and every file Kinga writes there is 0600.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ DEFAULT_SMS_MAX_SEGMENTS = 4  # 612 GSM-7 or 268 UCS-2 characters; dialog replie
 MAX_SMS_SEGMENTS = 10
 DEFAULT_SMS_SESSION_TTL = 24 * 3600  # an SMS conversation is forgotten after a day of silence
 SMS_RATE_PREFIX = "KINGA_SMS_RATE_"  # KINGA_SMS_RATE_TWILIO=5: at most 5 messages per second
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 
 # Secrets that production must be given and development may generate.
 GENERATED_SECRETS: dict[str, str] = {
@@ -271,9 +277,29 @@ def _sms_rates(env: Mapping[str, str], problems: list[str]) -> dict[str, float]:
     return rates
 
 
+def private_dir(path: Path) -> Path:
+    """``path``, created if missing, with mode 0700, and the files in it 0600: what an older
+    Kinga (or an older embedded Redis) left there more open is tightened, if it is ours."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    _tighten(path, PRIVATE_DIR)
+    for entry in path.iterdir():
+        if not entry.is_dir():
+            _tighten(entry, PRIVATE_FILE)
+    return path
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        status = path.lstat()
+        if status.st_mode & 0o077 and status.st_uid == os.geteuid() and not path.is_symlink():
+            path.chmod(mode)
+    except FileNotFoundError:
+        pass  # removed meanwhile (a Redis temporary file)
+
+
 def _development_secrets(var_dir: Path) -> dict[str, str]:
     """Secrets generated once for development, kept in ``var/secrets.json`` (mode 0600)."""
-    path = var_dir / "secrets.json"
+    path = private_dir(var_dir) / "secrets.json"
     stored: dict[str, str] = {}
     if path.exists():
         stored = json.loads(path.read_text())
@@ -283,9 +309,7 @@ def _development_secrets(var_dir: Path) -> dict[str, str]:
             stored[name] = (
                 Fernet.generate_key().decode() if kind == "fernet" else secrets.token_urlsafe(32)
             )
-        var_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
         with os.fdopen(fd, "w") as handle:
             json.dump(stored, handle, indent=2)
-        os.chmod(path, 0o600)
     return stored

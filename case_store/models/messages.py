@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from case_store.base import Base
@@ -20,6 +20,10 @@ from case_store.enums import (
 
 if TYPE_CHECKING:
     from case_store.models.cases import Case
+    from case_store.models.outbox import OutboxRow
+
+# An outbound message no provider has accepted yet: what the unsent-message sweep reads.
+UNSENT = "status = 'queued' AND provider_id IS NULL"
 
 
 class Message(Base):
@@ -27,6 +31,14 @@ class Message(Base):
     __table_args__ = (
         # Delivery receipts find their message by the provider's id.
         Index("ix_message_provider_provider_id", "provider", "provider_id"),
+        # The sweep for messages whose send job died reads these, oldest first; a partial
+        # index keeps it a short scan however many sent messages the log holds.
+        Index(
+            "ix_message_unsent_created_at",
+            "created_at",
+            postgresql_where=text(UNSENT),
+            sqlite_where=text(UNSENT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,10 +61,19 @@ class Message(Base):
     cost: Mapped[str | None] = mapped_column(String(32))  # as the provider wrote it: "KES 0.8000"
     purpose: Mapped[MessagePurpose | None] = mapped_column(enum_column(MessagePurpose))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    # The outbox row of the job that sends an outbound message: what the sweep re-enqueues,
+    # under the same job id, when that job died.
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    # The send claim: written and committed just before a provider call, cleared in the
+    # transaction that records the call's outcome. A claim left behind by a job that is gone
+    # means the provider may have the message: it is never sent again automatically.
+    claimed_provider: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     case: Mapped[Case | None] = relationship()
+    outbox: Mapped[OutboxRow | None] = relationship()
     timeline: Mapped[list[MessageEvent]] = relationship(
         back_populates="message", order_by="MessageEvent.id", cascade="all, delete-orphan"
     )

@@ -13,14 +13,17 @@ from case_store.enums import Direction, MessageEventKind, MessagePurpose, Messag
 from case_store.messages import (
     InvalidMessage,
     apply_status,
+    claim_send,
     is_opted_out,
     list_messages,
     queue_outbound,
     record_attempt,
     record_inbound,
     set_opt_out,
+    unsent_messages,
 )
 from case_store.models import Message
+from case_store.outbox import add_outbox, mark_dispatched
 
 S = MessageStatus
 
@@ -93,6 +96,68 @@ def test_outbound_attempts_and_failover_are_all_in_the_timeline(
         ("twilio", "21211"),
         ("africastalking", None),
     ]
+
+
+def test_one_claim_per_state_of_the_message_released_by_the_attempt(
+    session: Session, vault: Vault
+) -> None:
+    message = _outbound(session, vault)
+    public_id = message.public_id
+    assert claim_send(session, public_id, provider="twilio", attempts=0, now=NOW)
+    assert not claim_send(session, public_id, provider="twilio", attempts=0, now=NOW)  # taken
+    session.refresh(message)
+    assert (message.claimed_provider, message.claimed_at) == ("twilio", NOW)
+
+    record_attempt(session, message, provider="twilio", error="permanent: refused", now=NOW)
+    assert (message.claimed_provider, message.claimed_at) == (None, None)
+    # A run that read the message before that attempt may not repeat it.
+    assert not claim_send(session, public_id, provider="twilio", attempts=0, now=NOW)
+    assert claim_send(session, public_id, provider="africastalking", attempts=1, now=NOW)
+    session.refresh(message)
+    record_attempt(session, message, provider="africastalking", provider_id="ATXid_9", now=NOW)
+    # Accepted: nothing may claim it again.
+    assert not claim_send(session, public_id, provider="twilio", attempts=2, now=NOW)
+    inbound, _ = _inbound(session, vault)
+    assert not claim_send(session, inbound.public_id, provider="twilio", attempts=0, now=NOW)
+
+
+def test_unsent_messages_are_the_old_queued_ones_with_a_dispatched_send_job(
+    session: Session, vault: Vault
+) -> None:
+    def queued(*, dispatched: bool = True, age: timedelta = timedelta(minutes=5)) -> Message:
+        message = queue_outbound(
+            session,
+            vault,
+            phone=PHONE,
+            body="ok",
+            purpose="reply",
+            encoding="GSM-7",
+            segments=1,
+            now=NOW - age,
+        )
+        row = add_outbox(session, "workers.outbound.send_message", public_id=message.public_id)
+        message.outbox_id = row.id
+        if dispatched:
+            mark_dispatched(session, row.id, now=NOW - age)
+        return message
+
+    oldest = queued(age=timedelta(hours=1))
+    claimed = queued()
+    assert claim_send(session, claimed.public_id, provider="twilio", attempts=0, now=NOW)
+    claimed_long_ago = queued()
+    assert claim_send(
+        session, claimed_long_ago.public_id, provider="twilio", attempts=0, now=NOW - timedelta(2)
+    )
+    sent = queued()
+    record_attempt(session, sent, provider="twilio", provider_id="SM1", now=NOW)
+    queued(age=timedelta(seconds=10))  # too young
+    queued(dispatched=False)  # the outbox sweep's
+    _outbound(session, vault)  # no send job recorded
+
+    found = unsent_messages(session, queued_before=NOW - timedelta(minutes=1))
+    assert [m.public_id for m, _row in found] == [oldest.public_id, claimed_long_ago.public_id]
+    assert [row.id for _m, row in found] == [oldest.outbox_id, claimed_long_ago.outbox_id]
+    assert len(unsent_messages(session, queued_before=NOW, limit=1)) == 1
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,8 @@ def test_three_invalid_answers_in_a_row_end_politely(tree: Tree, context: Contex
 
     assert step.screen.end
     assert text(step.screen) == (
-        "Sorry, we could not continue. Please dial again when you are ready."
+        "Sorry, we could not continue. If a child is in danger now, call 116. "
+        "Please dial again later."
     )
     assert step.effects == ()
 
@@ -102,12 +103,30 @@ def test_zero_exits_from_every_menu_list_and_required_input(tree: Tree, context:
 
 
 def test_zero_skips_optional_text(tree: Tree, context: Context) -> None:
-    state = at("report_narrative", narrative="typed before going back")
-    step = advance(tree, state, "0", context)
+    step = advance(tree, at("report_narrative"), "0", context)
 
     assert text(show(tree, at("report_narrative"), context)).endswith("\n0. Skip")
     assert step.state["node"] == "report_callback"
     assert "narrative" not in step.state["answers"]
+
+
+def test_an_answer_given_before_its_question_is_kept(tree: Tree, context: Context) -> None:
+    # An SMS that opened the report in the reporter's own words (start(answers=...)).
+    state = at("report_narrative", narrative="He beats her")
+    skipped = advance(tree, state, "0", context)
+    added = advance(tree, state, "every night", context)
+
+    assert skipped.state["answers"]["narrative"] == "He beats her"
+    assert added.state["answers"]["narrative"] == "He beats her\nevery night"
+
+
+def test_a_reference_typed_again_replaces_the_one_not_found(tree: Tree, context: Context) -> None:
+    # "1. Try again" after a reference not found comes back to the same question.
+    retyped = "48217730" + damm_digit("48217730")
+    state = at("follow_reference", reference="765432105", status="not_found")
+    step = advance(tree, state, retyped, context)
+
+    assert step.state["answers"]["reference"] == retyped
 
 
 AR = load_translations("ar")

@@ -31,14 +31,20 @@ def texts(step: Any, language: str = "en") -> list[str]:
     ("typed", "command"),
     [
         ("STOP", "stop"), ("stop ", "stop"), ("Stop all", "stop"), ("STOPALL", "stop"),
-        ("unsubscribe", "stop"), ("Cancel", "stop"), ("END", "stop"), ("quit", "stop"),
-        ("Arrêt", "stop"), ("ARRET", "stop"), ("simamisha", "stop"), ("Acha!", "stop"),
-        ("إيقاف", "stop"), ("ايقاف", "stop"), ("\u200fتوقف", "stop"), ("Sair", "stop"),
+        ("unsubscribe", "stop"), ("opt-out", "stop"), ("Arrêt", "stop"), ("ARRET", "stop"),
+        ("simamisha", "stop"), ("Acha!", "stop"), ("إيقاف", "stop"), ("ايقاف", "stop"),
+        ("\u200fتوقف", "stop"), ("Parar", "stop"),
+        ("Cancel", "exit"), ("END", "exit"), ("quit", "exit"), ("Sair", "exit"),
+        ("cancelar", "exit"), ("Quitter", "exit"), ("annuler", "exit"), ("Ondoka", "exit"),
+        ("الغاء", "exit"), ("إلغاء", "exit"), ("خروج", "exit"),
         ("start", "start"), ("Début", "start"), ("anza", "start"), ("ابدأ", "start"),
         ("ابدا", "start"), ("Começar", "start"), ("INICIAR", "start"),
         ("help", "help"), ("Aide", "help"), ("MSAADA", "help"), ("مساعدة", "help"),
-        ("ajuda", "help"), ("report", "report"), ("Ripoti", "report"), ("إبلاغ", "report"),
-        ("signaler", "report"), ("DENÚNCIA", "report"), ("status", "status"),
+        ("ajuda", "help"), ("nisaidie", "help"), ("Aidez-moi", "help"), ("au secours", "help"),
+        ("Socorro", "help"), ("AJUDEM", "help"),
+        ("report", "report"), ("Ripoti", "report"), ("إبلاغ", "report"), ("بلاغ", "report"),
+        ("signaler", "report"), ("Signalez", "report"), ("DENÚNCIA", "report"),
+        ("taarifa", "report"), ("Denuncie", "report"), ("queixa", "report"),
     ],
 )  # fmt: skip
 def test_keywords_are_folded_in_every_language(tree: Tree, typed: str, command: str) -> None:
@@ -48,7 +54,8 @@ def test_keywords_are_folded_in_every_language(tree: Tree, typed: str, command: 
 @pytest.mark.parametrize(
     "typed",
     ["STATUS 572309848", "status 572-309-848", "Status: 572 309 848", "status572309848",
-     "HALI 572.309.848", "حالة ٥٧٢٣٠٩٨٤٨", "statut 572309848", "ESTADO ５７２３０９８４８"],
+     "HALI 572.309.848", "حالة ٥٧٢٣٠٩٨٤٨", "statut 572309848", "ESTADO ５７２３０９８４８",
+     "Fuatilia 572309848", "SUIVI 572 309 848", "متابعة 572309848", "acompanhar 572309848"],
 )  # fmt: skip
 def test_status_accepts_the_reference_any_usual_way(tree: Tree, typed: str) -> None:
     step = sms_step(tree, None, typed, kenya())
@@ -88,10 +95,25 @@ def test_help_keeps_the_session_and_sends_numbers_then_keywords(tree: Tree) -> N
     assert sms_step(tree, step.state, "1", kenya()).state["answers"]["age_band"] == "under_5"  # type: ignore[index]
 
 
-def test_an_opted_out_number_gets_nothing_but_the_start_confirmation(tree: Tree) -> None:
-    for typed in ["REPORT", "1", "HELP", "STOP", "R 1 1 1 047 text"]:
+def test_after_stop_every_request_is_still_answered(tree: Tree) -> None:
+    # STOP is about what we send unasked; HELP, REPORT, STATUS and a focal-point report are
+    # requests and get their replies.
+    for typed, command in [
+        ("HELP", "help"),
+        ("REPORT", "report"),
+        ("STATUS 572309848", "status"),
+        ("R 1 1 1 047 Left alone", "focal_report"),
+        ("STOP", "stop"),
+    ]:
         step = sms_step(tree, None, typed, kenya(), opted_out=True)
-        assert (step.replies, step.effects, step.state, step.command) == ((), (), None, "ignored")
+        assert step.command == command
+        assert step.replies, typed
+        assert all(e.kind != "opt_in" for e in step.effects)
+    answer = sms_step(tree, at("report_danger"), "2", kenya(), opted_out=True)
+    assert answer.state is not None and answer.state["node"] == "report_category"
+
+
+def test_start_confirms_and_clears_the_opt_out(tree: Tree) -> None:
     step = sms_step(tree, None, "anza", kenya("sw"), opted_out=True)
 
     assert step.effects == (Effect("opt_in", {}),)
@@ -128,7 +150,8 @@ def test_three_wrong_answers_end_with_the_sms_wording(tree: Tree) -> None:
 
     assert step.state is None
     assert texts(step, "fr") == [
-        "Désolé, nous ne pouvons pas continuer. Envoyez SIGNALER quand vous le souhaitez."
+        "Désolé, nous n'avons pas pu continuer. Si un enfant est en danger maintenant, appelez "
+        "le 116. Envoyez SIGNALER quand vous le souhaitez."
     ]
 
 
@@ -186,11 +209,20 @@ def test_focal_point_too_long_in_every_language(tree: Tree, language: str) -> No
 
 
 def test_focal_point_error_keeps_a_running_session(tree: Tree) -> None:
-    state = at("report_sex")
-    step = sms_step(tree, state, "R 1", kenya())
+    state = at("report_sex", danger="no")
+    step = sms_step(tree, state, "R 1 9 1 047 x", kenya())
 
     assert step.state == state
     assert texts(step)[0].startswith("Age must be a number from 1 to 5.\n")
+
+
+def test_a_focal_report_mid_dialog_is_filed_and_the_draft_kept(tree: Tree) -> None:
+    state = at("report_sex", danger="no", category="neglect")
+    step = sms_step(tree, state, "R 1 2 1 047 Beaten at the market", kenya())
+
+    assert step.command == "focal_report"
+    assert step.effects[0].kind == "open_case"
+    assert step.state == state
 
 
 SMALL_TREE = """\

@@ -3,7 +3,9 @@
 Each file under ``transcripts/<tree>/<channel>/<language>.yaml`` lists sessions: what the
 reporter sends and exactly what they read back, with the effects the webhook must apply. A
 tree, language or channel without its transcript fails the suite, and an SMS transcript must
-exercise every keyword and the focal-point report, valid and invalid.
+exercise every keyword and the focal-point report, valid and invalid, and the reporter's own
+words: an exit word, START in the middle of a report, answers in words, a report in words and
+STATUS-like phrases (the sessions ``REQUIRED`` names, per channel).
 """
 
 from __future__ import annotations
@@ -25,8 +27,17 @@ EXPECTED = [
     for channel in CHANNELS
     for language in SHIPPED_LANGUAGES
 ]
-SMS_COMMANDS = {"report", "status", "help", "stop", "start", "ignored", "focal_report"}
+SMS_COMMANDS = {"report", "status", "help", "stop", "start", "exit", "focal_report"}
 FOCAL_ERRORS = ("category", "age_band", "sex", "area", "text")
+REQUIRED = {
+    "sms": {
+        "first_message_in_words",  # kept as the narrative; yes, labels, "3.", START mid-report
+        "exit_word_then_requests",  # an exit word, then HELP and REPORT still answered
+        "status_words",  # STATUS-like phrases are not STATUS; STATUS with a reference is
+        "stop_then_requests",  # after STOP, requests are answered; START keeps the draft
+    },
+    "ussd": {"answers_in_words"},
+}
 
 
 def transcript(name: str, channel: str, language: str) -> dict[str, list[dict[str, Any]]]:
@@ -52,6 +63,7 @@ def test_transcript(name: str, channel: str, language: str) -> None:
     tree = load_tree(TREES_DIR / f"{name}.yaml")
     sessions = transcript(name, channel, language)
     assert sessions
+    assert REQUIRED[channel] <= set(sessions), f"{channel}/{language}: required sessions missing"
     for session, expected in sessions.items():
         if channel == "sms":
             played = list(play_sms(tree, language, [step["send"] for step in expected]))
@@ -70,6 +82,8 @@ def test_sms_transcripts_cover_every_keyword_and_the_focal_report(name: str, lan
     focal_errors = {tuple(step["replies"]) for step in steps if step["command"] == "focal_error"}
 
     assert commands >= SMS_COMMANDS
+    opt_outs = [step for step in steps if any(e["kind"] == "opt_out" for e in step["effects"])]
+    assert all(step["command"] == "stop" for step in opt_outs), "only STOP opts out"
     assert {"open_case", "lookup_case", "opt_out", "opt_in"} <= kinds
     assert len(focal_errors) >= len(FOCAL_ERRORS), "each focal-point field wrong once"
     reports = [s for s in steps if any(e["kind"] == "open_case" for e in s["effects"])]

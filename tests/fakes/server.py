@@ -2,7 +2,9 @@
 
 Each fake provider subclasses ``FakeServer`` and implements ``answer``. Failures are
 programmed in advance with ``fail_next`` and used up one request at a time, so a test can say
-"the next call is rate limited, the one after succeeds".
+"the next call is rate limited, the one after succeeds". A ``held`` reply is kept back until
+``release``: the provider has the message, the caller waits for the answer, and a test can kill
+the caller at exactly that point.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Reply:
     content_type: str
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    held: bool = False  # sent only after ``FakeServer.release``
 
 
 class FakeServer:
@@ -57,6 +60,7 @@ class FakeServer:
         self._programmed: deque[str] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._released = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": POLL_SECONDS}, daemon=True
@@ -94,6 +98,10 @@ class FakeServer:
         with self._lock:
             self._programmed.extend([failure] * times)
 
+    def release(self) -> None:
+        """Send the held replies (and any later ones at once)."""
+        self._released.set()
+
     def answer(self, request: Recorded, failure: str | None) -> Reply:
         raise NotImplementedError
 
@@ -105,6 +113,10 @@ class FakeServer:
 
     def _wait(self, seconds: float) -> None:
         self._stopping.wait(seconds)
+
+    def _hold(self) -> None:
+        while not (self._released.is_set() or self._stopping.is_set()):
+            self._released.wait(POLL_SECONDS)
 
 
 def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
@@ -133,6 +145,8 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
             reply = fake._receive(request)
             if reply.delay:
                 fake._wait(reply.delay)
+            if reply.held:
+                fake._hold()
             try:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)

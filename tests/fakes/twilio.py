@@ -40,6 +40,7 @@ class FakeTwilio(FakeServer):
         "opted_out",  # 400, 21610: the recipient replied STOP
         "slow",  # a 201, but only after SLOW_SECONDS
         "garbled",  # a 201 from something in between that is not Twilio (an HTML page)
+        "held",  # accepted (and counted as sent), but the 201 is held until ``release``
     )
 
     def __init__(self, account_sid: str, auth_token: str) -> None:
@@ -109,4 +110,4 @@ class FakeTwilio(FakeServer):
             "uri": f"{uri}.json",
         }
         delay = SLOW_SECONDS if failure == "slow" else 0.0
-        return Reply(201, json.dumps(message).encode(), JSON, delay=delay)
+        return Reply(201, json.dumps(message).encode(), JSON, delay=delay, held=failure == "held")

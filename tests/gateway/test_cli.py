@@ -89,6 +89,24 @@ def test_dialogs_check_prints_every_problem_and_fails(runner, monkeypatch, tmp_p
     assert "language de: no catalog" in result.output
 
 
+def test_dialogs_check_fails_when_a_country_has_no_numbers_of_its_own(
+    runner, monkeypatch, tmp_path
+):
+    profile = tmp_path / "profile"
+    shutil.copytree(DEFAULT_DEPLOYMENT, profile)
+    text = (profile / "profile.yaml").read_text()
+    numbers = text.index("by_country_code:", text.index("emergency_numbers:"))
+    start = text.index('    "258":', numbers)
+    mozambique = text[start : text.index("  by_area:")]
+    (profile / "profile.yaml").write_text(text.replace(mozambique, ""))
+    monkeypatch.setenv("KINGA_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("KINGA_DEPLOYMENT", str(profile))
+    result = runner.invoke(args=["dialogs", "check"])
+    assert result.exit_code != 0
+    assert "by_country_code has no numbers for 258" in result.output
+    assert "Traceback" not in result.output
+
+
 # --- one-line errors, help ----------------------------------------------------------------
 
 

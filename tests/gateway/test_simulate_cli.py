@@ -136,3 +136,17 @@ def test_a_bad_phone_number_is_refused_without_echoing_it(runner):
     assert result.exit_code == 2
     assert "--phone" in result.output
     assert "79912" not in result.output
+
+
+def test_an_exit_word_over_sms_leaves_help_and_report_answered(runner, db):
+    # printf 'DENUNCIAR\nSair\nAJUDA\nDENUNCIAR\n' | kinga simulate --channel sms --phone +258…
+    result = runner.invoke(
+        simulate_command,
+        ["--channel", "sms", "--phone", "+258840020001"],
+        input=lines_of(["DENUNCIAR", "Sair", "AJUDA", "DENUNCIAR"]),
+    )
+    assert result.exit_code == 0, result.output
+    assert "(no reply)" not in result.output
+    assert len(SMS_HEADER.findall(result.output)) == 5
+    assert "Adeus." in result.output
+    assert "vai receber mais mensagens" not in result.output  # no STOP confirmation

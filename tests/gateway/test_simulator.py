@@ -211,6 +211,8 @@ def test_arabic_screens_are_counted_as_ucs2(app, settings, tmp_path, redis_clien
     languages = profile["languages"]
     languages["enabled"] = sorted({*languages["enabled"], "ar"})
     languages["by_country_code"] = {**languages["by_country_code"], "20": "ar"}
+    numbers = profile["emergency_numbers"]["by_country_code"]
+    numbers["20"] = {"child_helpline": "16000"}  # Egypt's child helpline
     (folder / "profile.yaml").write_text(yaml.safe_dump(profile), encoding="utf-8")
     arabic = dataclasses.replace(settings, deployment=folder)
     arabic_app = create_app(arabic)

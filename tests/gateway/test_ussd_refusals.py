@@ -12,10 +12,14 @@ from ussd_client import PHONE, REPORT_ANSWERS, Caller
 
 from case_store.base import Base
 from case_store.db import make_engine, make_sessionmaker
-from gateway import create_app
+from dialogs.encoding import ussd_fits
+from gateway import create_app, intake
 
 GOOD = {"sessionId": "ATUid_1", "serviceCode": "*384*116#", "phoneNumber": PHONE, "text": ""}
-UNAVAILABLE = "END Sorry, the service is not available right now. Please try again later."
+UNAVAILABLE = (
+    "END Sorry, the service is not available right now. If a child is in danger now, call 116. "
+    "Please try again later."
+)
 
 
 def nothing_stored(db, redis_client) -> bool:
@@ -91,6 +95,25 @@ def test_redis_down_gives_the_caller_a_clear_end_and_readyz_503(settings, db):
     ready = client.get("/readyz")
     assert ready.status_code == 503
     assert ready.get_json() == {"status": "unavailable", "down": ["redis"]}
+
+
+@pytest.mark.parametrize("language", ["en", "sw", "fr", "ar", "pt"])
+@pytest.mark.parametrize("fold", [False, True], ids=["accents", "folded"])
+def test_the_unavailable_screen_gives_the_helpline_and_fits(app, language, fold) -> None:
+    rt = app.extensions["kinga"]
+    profile = rt.profile
+    numbers = {**profile.emergency_numbers, "child_helpline": "1190"}
+    rt.profile = dataclasses.replace(
+        profile,
+        emergency_numbers=numbers,
+        fold_accents=(language,) if fold else (),
+    )
+    try:
+        text = intake.unavailable(rt, language)
+    finally:
+        rt.profile = profile
+    assert "1190" in text
+    assert ussd_fits(text, profile.screen_budget), text
 
 
 def test_database_down_at_dial_says_so_at_once(settings, db, redis_client):

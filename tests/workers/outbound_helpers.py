@@ -32,6 +32,7 @@ def queue_message(
     phone: str = PHONE,
     body: str = BODY,
     opt_out_confirmation: bool = False,
+    purpose: MessagePurpose = MessagePurpose.FOLLOW_UP,
 ) -> str:
     """Log an outbound message, commit, dispatch its send job; returns our id."""
     with db.begin() as session:
@@ -40,7 +41,7 @@ def queue_message(
             vault,
             phone=phone,
             text=body,
-            purpose=MessagePurpose.FOLLOW_UP,
+            purpose=purpose,
             max_segments=4,
             now=datetime.now(UTC),
             opt_out_confirmation=opt_out_confirmation,
@@ -50,14 +51,13 @@ def queue_message(
     return public_id
 
 
-def send_queue(connection: redis.Redis) -> Queue:
-    return Queue(DEFAULT, connection=connection, serializer=JSONSerializer)
+def send_queue(connection: redis.Redis, name: str = DEFAULT) -> Queue:
+    return Queue(name, connection=connection, serializer=JSONSerializer)
 
 
-def work(connection: redis.Redis) -> None:
-    SimpleWorker([send_queue(connection)], connection=connection, serializer=JSONSerializer).work(
-        burst=True
-    )
+def work(connection: redis.Redis, names: Sequence[str] = (DEFAULT,)) -> None:
+    queues = [send_queue(connection, name) for name in names]
+    SimpleWorker(queues, connection=connection, serializer=JSONSerializer).work(burst=True)
 
 
 def jobs_for(connection: redis.Redis) -> list[Job]:
@@ -71,9 +71,9 @@ def jobs_for(connection: redis.Redis) -> list[Job]:
     return [Job.fetch(i, connection=connection, serializer=JSONSerializer) for i in ids]
 
 
-def run_scheduled_now(connection: redis.Redis) -> list[Job]:
+def run_scheduled_now(connection: redis.Redis, name: str = DEFAULT) -> list[Job]:
     """Move every scheduled retry to the queue (as RQ's scheduler would once due)."""
-    queue = send_queue(connection)
+    queue = send_queue(connection, name)
     registry = queue.scheduled_job_registry
     moved = []
     for job_id in registry.get_job_ids():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from fakes import (
@@ -29,7 +30,8 @@ from rq.job import JobStatus
 from sqlalchemy import select
 
 from case_store.crypto import Vault
-from case_store.messages import is_opted_out, set_opt_out
+from case_store.enums import MessagePurpose
+from case_store.messages import claim_send, is_opted_out, set_opt_out
 from case_store.models import Message, MessageEvent
 from gateway.providers.africastalking_sms import AfricasTalkingSender
 from gateway.providers.twilio_sms import TwilioSender
@@ -38,6 +40,10 @@ from workers.outbound import RETRY_INTERVALS, Outcome
 from workers.sending import OutboundSms, SendResult, TemporaryFailure
 
 TWILIO_FROM = "+15005550006"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -298,9 +304,69 @@ def test_a_claim_held_by_another_run_stops_a_concurrent_send(
 ) -> None:
     install(twilio)
     public_id = queue_message(db, vault, redis_client)
-    redis_client.set(f"kinga:send:{public_id}", "another-worker")
+    with db.begin() as session:  # another run is calling a provider right now
+        assert claim_send(session, public_id, provider="twilio", attempts=0, now=_now())
     work(redis_client)
     assert fake_twilio.requests == []
+    (job,) = jobs_for(redis_client)
+    assert job.return_value() == Outcome.DUPLICATE
+    message = load(db, public_id)
+    assert (message.status.value, message.claimed_provider, message.attempts) == (
+        "queued",
+        "twilio",
+        0,
+    )
+
+
+def test_a_run_that_read_the_message_before_another_runs_attempt_sends_nothing(
+    db,
+    vault,
+    redis_client,
+    install,
+    twilio,
+    africastalking,
+    fake_twilio,
+    fake_africastalking,
+) -> None:
+    """Run A reads the message, then run B tries Twilio (refused for good) and fails over to
+    Africa's Talking (down for now): A must not try Twilio again on its stale reading."""
+    from workers.outbound import Send
+
+    install(twilio, africastalking)
+    fake_twilio.fail_next("rejected")
+    fake_africastalking.fail_next("server_error")
+    public_id = queue_message(db, vault, redis_client)
+    stale = Send(senders.installed(), redis_client)
+    pending = stale._load(public_id, False)
+    work(redis_client)  # run B
+    assert len(fake_twilio.requests) == 1 and len(fake_africastalking.requests) == 1
+    assert not isinstance(pending, str)
+    with db.begin() as session:
+        assert not claim_send(
+            session, public_id, provider="twilio", attempts=pending.attempts, now=_now()
+        )
+
+
+def test_a_sender_that_crashes_mid_call_leaves_the_message_for_review(
+    db, vault, redis_client, install
+) -> None:
+    class Broken:
+        name = "broken"
+
+        def send(self, sms: OutboundSms) -> SendResult:
+            raise RuntimeError("a bug in the adapter")
+
+    install(Broken())
+    public_id = queue_message(db, vault, redis_client)
+    work(redis_client)
+    run_scheduled_now(redis_client)
+    work(redis_client)  # RQ's retry sends nothing
+    message = load(db, public_id)
+    assert message.status.value == "sending" and message.claimed_at is None
+    assert message.last_error.startswith("maybe sent, review before resending")
+    assert attempts(message) == [
+        ("broken", None, "temporary: unexpected error during the provider call")
+    ]
     (job,) = jobs_for(redis_client)
     assert job.return_value() == Outcome.DUPLICATE
 
@@ -356,6 +422,33 @@ def test_the_stop_confirmation_still_reaches_an_opted_out_number(
     )
     work(redis_client)
     assert fake_twilio.sent == 1
+
+
+@pytest.mark.parametrize(
+    ("purpose", "sent"),
+    [
+        (MessagePurpose.REPLY, 1),  # an answer to what the reporter just sent
+        (MessagePurpose.FOLLOW_UP, 0),  # anything we start is not
+        (MessagePurpose.REMINDER, 0),
+        (MessagePurpose.REFERRAL, 0),
+    ],
+)
+def test_after_stop_only_replies_to_the_numbers_own_messages_are_sent(
+    db, vault, redis_client, install, twilio, fake_twilio, purpose, sent
+) -> None:
+    from datetime import UTC, datetime
+
+    install(twilio)
+    with db.begin() as session:
+        set_opt_out(session, vault, PHONE, True, now=datetime.now(UTC))
+    public_id = queue_message(db, vault, redis_client, purpose=purpose)
+    work(redis_client)
+    assert fake_twilio.sent == sent
+    message = load(db, public_id)
+    if sent:
+        assert message.provider == "twilio" and message.last_error is None
+    else:
+        assert (message.status.value, message.last_error) == ("failed", "opted_out")
 
 
 def test_a_carrier_opt_out_marks_the_number_and_stops_failover(
@@ -486,7 +579,7 @@ def test_a_database_outage_before_the_provider_call_leaves_the_message_for_the_r
     monkeypatch.setattr(outbound, "find_message", flaky)
     work(redis_client)
     assert fake_twilio.requests == []
-    assert redis_client.get(f"kinga:send:{public_id}") is None
+    assert load(db, public_id).claimed_at is None
     run_scheduled_now(redis_client)
     work(redis_client)
     assert fake_twilio.sent == 1
@@ -500,7 +593,7 @@ def test_a_database_outage_after_the_provider_call_never_resends(
     from workers import outbound
 
     install(twilio)
-    queue_message(db, vault, redis_client)
+    public_id = queue_message(db, vault, redis_client)
 
     def down(*args, **kwargs):
         raise OperationalError("INSERT", {}, Exception("server closed the connection"))
@@ -512,3 +605,5 @@ def test_a_database_outage_after_the_provider_call_never_resends(
     monkeypatch.setattr(outbound, "record_attempt", real)
     work(redis_client)
     assert fake_twilio.sent == 1 and len(fake_twilio.requests) == 1
+    # Still claimed: the unsent-message sweep marks it for review once its job is gone.
+    assert load(db, public_id).claimed_provider == "twilio"

@@ -13,7 +13,7 @@ def test_example_profile_ships_kenyas_47_counties():
     assert codes == [f"{n:03d}" for n in range(1, 48)]
     assert profile.location("001").name == "Mombasa"
     assert profile.location("047").name == "Nairobi"
-    assert profile.emergency_numbers_for("047")["child_helpline"] == "116"
+    assert profile.emergency_numbers_for("+254700000001", "047")["child_helpline"] == "116"
     assert profile.service_code == "*384*116#"
     assert profile.language_for("+254700000001") in profile.languages
 
@@ -219,3 +219,67 @@ def test_spellings_most_used_and_the_hop_limit_are_checked(tmp_path):
     ok = {"locations": [{"code": "001", "name": "Coast", "names": {"xx": "Pwani"}}]}
     with pytest.raises(ProfileError, match="location 001 names a spelling for 'xx', not enabled"):
         load_profile(_write(tmp_path, {**example, "ussd": {"service_code": "*1#"}}, ok))
+
+
+@pytest.mark.parametrize(
+    ("phone", "helpline", "police"),
+    [
+        ("+254700000001", "116", "999"),  # Kenya
+        ("+255700000001", "116", "112"),  # Tanzania
+        ("+243810000001", "117", None),  # DR Congo: no national police number
+        ("+249910000001", "9696", "999"),  # Sudan
+        ("+258840000001", "116", "119"),  # Mozambique
+    ],
+)
+def test_example_numbers_are_each_countrys_own(phone, helpline, police):
+    numbers = load_profile(DEFAULT_DEPLOYMENT).emergency_numbers_for(phone)
+    assert numbers["child_helpline"] == helpline
+    assert numbers.get("police") == police
+
+
+def test_area_numbers_win_over_country_numbers_which_win_over_the_default(tmp_path):
+    folder = _write(
+        tmp_path,
+        {
+            "languages": {"enabled": ["en"], "by_country_code": {"254": "en"}},
+            "ussd": {"service_code": "*384*116#"},
+            "emergency_numbers": {
+                "default": {"child_helpline": "116", "police": "112"},
+                "by_country_code": {"254": {"police": "999"}},
+                "by_area": {"001": {"child_helpline": "0800 1"}},
+            },
+            "alerts": {"fallback": {"roles": ["supervisor"]}},
+        },
+        {"locations": [{"code": "001", "name": "A"}, {"code": "002", "name": "B"}]},
+    )
+    profile = load_profile(folder)
+    assert profile.emergency_numbers_for("+254700000001", "001") == {
+        "child_helpline": "0800 1",
+        "police": "999",
+    }
+    assert profile.emergency_numbers_for("+33600000001") == {
+        "child_helpline": "116",
+        "police": "112",
+    }
+
+
+def test_a_country_callers_come_from_must_have_its_own_numbers(tmp_path):
+    """Every country the profile expects callers from (languages.by_country_code) gets its own
+    numbers: another country's police number on "Get help now" is worse than none."""
+    folder = _write(
+        tmp_path,
+        {
+            "languages": {"enabled": ["en", "pt"], "by_country_code": {"254": "en", "258": "pt"}},
+            "ussd": {"service_code": "*384*116#"},
+            "emergency_numbers": {
+                "default": {"child_helpline": "116"},
+                "by_country_code": {"254": {"police": "999"}, "44": {}},
+            },
+        },
+        {"locations": [{"code": "001", "name": "A"}]},
+    )
+    with pytest.raises(ProfileError) as error:
+        load_profile(folder)
+    problems = " | ".join(error.value.problems)
+    assert "emergency_numbers.by_country_code has no numbers for 258" in problems
+    assert "emergency_numbers.by_country_code.44 must give at least one number" in problems

@@ -128,9 +128,39 @@ def test_the_schedule_thread_registers_and_stops(redis_client: redis.Redis) -> N
             "retention",
             "outbox_sweep",
             "pending_alerts",
+            "unsent_sweep",
         ]
     finally:
         stop.set()
         thread.join(timeout=5)
     assert not thread.is_alive()
     assert CronScheduler.all(redis_client) == []
+
+
+def test_the_schedule_thread_outlives_a_tick_that_fails(
+    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing would restart it: a bug in one tick must not end every later sweep."""
+    ticks: list[str] = []
+    real = cron.tick
+
+    def flaky(scheduler: CronScheduler) -> float:
+        if not ticks:
+            ticks.append("failed")
+            raise ValueError("a cron job without a function")
+        ticks.append("ran")
+        real(scheduler)
+        return 0.01
+
+    monkeypatch.setattr(cron, "tick", flaky)
+    monkeypatch.setattr(cron, "MAX_SLEEP", 0.01)
+    thread, stop = cron.start_in_thread(redis_client)
+    try:
+        for _ in range(100):
+            if "ran" in ticks:
+                break
+            stop.wait(0.05)
+        assert ticks[:2] == ["failed", "ran"] and thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
