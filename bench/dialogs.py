@@ -6,7 +6,8 @@
    the five shipped languages with the example profile's areas, catalogs read afresh each time
    (as at start); target ≤ 1 s.
 2. Engine steps per second on one core: ``advance`` + ``render`` over random valid walks
-   (random language, random valid keys, valid free text and references).
+   (random language, random valid keys, valid free text and references, and on the place
+   question sometimes the first letters of an area's name).
 3. Redis bytes per live USSD session: each hop's record saved by the webhook's own
    ``UssdSessionStore`` (sealed by a vault with a fresh key) into a real Redis
    (``KINGA_REDIS_URL``, else embedded), measured with the stored value's length and
@@ -42,6 +43,7 @@ from dialogs.engine import EXIT_KEY, Area, Context, Step, advance, start  # noqa
 from dialogs.reference import damm_digit  # noqa: E402
 from dialogs.render import load_translations, render  # noqa: E402
 from dialogs.tree import TREES_DIR, Tree, load_tree  # noqa: E402
+from gateway.runtime import profile_areas  # noqa: E402
 from gateway.ussd_sessions import UssdSession, UssdSessionStore  # noqa: E402
 from workers.connection import embedded_redis_url, redis_from_url, stop_embedded_redis  # noqa: E402
 from workers.profile import load_profile  # noqa: E402
@@ -58,14 +60,20 @@ Walk = Iterator[tuple[str, Step, str]]  # (cumulative text, step, rendered scree
 
 
 def load_and_validate(
-    areas: tuple[Area, ...], budget: int, fold: Collection[str]
+    areas: tuple[Area, ...],
+    budget: int,
+    fold: Collection[str],
+    most_used: tuple[str, ...],
+    max_hops: int,
 ) -> tuple[float, int]:
     load_translations.cache_clear()
     started = time.perf_counter()
     problems = 0
     for path in sorted(TREES_DIR.glob("*.yaml")):
         tree = load_tree(path)
-        problems += len(check_tree(tree, LANGUAGES, areas, budget, fold))
+        problems += len(
+            check_tree(tree, LANGUAGES, areas, budget, fold, most_used=most_used, max_hops=max_hops)
+        )
     return time.perf_counter() - started, problems
 
 
@@ -73,9 +81,12 @@ def free_text(rng: random.Random, length: int, alphabet: str) -> str:
     return "".join(rng.choice(alphabet) for _ in range(length)).strip() or alphabet[0]
 
 
-def answer(tree: Tree, step: Step, rng: random.Random, language: str, worst: bool) -> str:
+def answer(tree: Tree, step: Step, rng: random.Random, context: Context, worst: bool) -> str:
     """A valid answer to the current screen."""
+    language = context.language
     node = tree.nodes[step.state["node"]]
+    if node.kind == "list" and node.source == "areas" and rng.random() < 0.3:
+        return rng.choice(context.areas).label(language)[:3]
     if node.kind == "input":
         if node.check == "reference":
             digits = "".join(rng.choice("0123456789") for _ in range(8))
@@ -112,9 +123,7 @@ def walk(
         if script is not None and len(answers) == len(script):
             break
         value = (
-            script[len(answers)]
-            if script is not None
-            else answer(tree, step, rng, context.language, worst)
+            script[len(answers)] if script is not None else answer(tree, step, rng, context, worst)
         )
         answers.append(value)
         step = advance(tree, step.state, value, context)
@@ -122,7 +131,11 @@ def walk(
 
 
 def contexts(
-    areas: tuple[Area, ...], numbers: Any, budget: int, fold: Collection[str]
+    areas: tuple[Area, ...],
+    numbers: Any,
+    budget: int,
+    fold: Collection[str],
+    most_used: tuple[str, ...],
 ) -> list[Context]:
     return [
         Context(
@@ -132,6 +145,7 @@ def contexts(
             languages=LANGUAGES,
             budget=budget,
             fold_accents=language in fold,
+            most_used=most_used,
         )
         for language in LANGUAGES
     ]
@@ -217,7 +231,7 @@ def main() -> None:
     rng = random.Random(args.seed)
 
     profile = load_profile(DEFAULT_DEPLOYMENT)
-    areas = tuple(Area(loc.code, loc.name) for loc in profile.locations)
+    areas = profile_areas(profile)
     budget = profile.screen_budget
     print(
         f"trees: {', '.join(p.name for p in sorted(TREES_DIR.glob('*.yaml')))}; "
@@ -227,7 +241,9 @@ def main() -> None:
     timings = []
     problems = 0
     for _ in range(5):
-        elapsed, problems = load_and_validate(areas, budget, profile.fold_accents)
+        elapsed, problems = load_and_validate(
+            areas, budget, profile.fold_accents, profile.most_used, profile.max_hops
+        )
         timings.append(elapsed)
     print(
         f"load + validate all trees in all languages: first {timings[0]:.3f} s, "
@@ -236,7 +252,9 @@ def main() -> None:
     )
 
     tree = load_tree(TREES_DIR / "ussd.yaml")
-    all_contexts = contexts(areas, profile.emergency_numbers, budget, profile.fold_accents)
+    all_contexts = contexts(
+        areas, profile.emergency_numbers, budget, profile.fold_accents, profile.most_used
+    )
     rate, walks = steps_per_second(tree, all_contexts, args.seconds, rng)
     print(
         f"engine: {rate:,.0f} steps/s on one core (advance + render, {walks:,} random "

@@ -19,26 +19,44 @@ Rules every screen follows:
   session at ``tree.give_up``.
 - An answer given before its question (an SMS that opened the report with the reporter's own
   words, ``start(answers=…)``) is kept when the question comes: ``0`` skips leaving it, and
-  text typed there is added after it.
+  free text typed there is added after it (a reference or number typed again replaces it).
 - A dropped session can be offered back (``can_resume``, ``resume``): "1 Continue where you
   stopped · 2 Start again".
 - Options that do not fit the screen budget in the caller's language are split into pages
-  with "More" (98) and "Back" (99).
-- Effects are data for the webhook. Changes (``open_case``, ``add_note``, ``request_callback``,
-  ``set_language``) sit on end nodes only, so each is emitted at most once per session;
-  ``lookup_case`` is a read, emitted each time its screen is shown, and the webhook answers it
-  with render parameters (``status``).
+  with "More" (98) and "Back" (99). Pages are cut so that the error a re-prompt shows there
+  (over SMS the SMS wording) always fits.
+- An areas list is answered in few hops instead (``dialogs.places``): the most used areas and
+  alphabetical groups by number ("Back" (99) leaves a group), or the first letters of a name;
+  letters that start no area's name are an invalid answer (``ui.no_match``), said on the first
+  screen. There letters are a place: no yes/no word applies ("n", "لا" start area names), and
+  "Exit" or "Back" typed in words is that control only when no area has that name.
+- Choosing from a languages list emits ``set_language`` and goes on to the list's ``next``,
+  built in the new language (``Step.language``): the webhook renders it in that language.
+- Effects are data for the webhook. Changes (``open_case``, ``add_note``, ``request_callback``)
+  sit on end nodes only, so each is emitted at most once per session; ``lookup_case`` is a
+  read, emitted each time its screen is shown, and the webhook answers it with render
+  parameters (``status``), which it hands back through ``fill``: options that depend on the
+  status (``when``) then show or not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from dialogs.encoding import SMS_SEGMENTS, USSD_BUDGET, ussd_fits, within_segments
-from dialogs.normalise import clean_free_text, normalise_input
-from dialogs.paging import Item, measure_params, paginate
+from dialogs.normalise import clean_free_text, fold_word, normalise_input
+from dialogs.paging import CACHE_LIMIT, Item, measure_params, paginate
+from dialogs.places import (
+    Area,
+    Entry,
+    Group,
+    arrange,
+    entry_label,
+    find_areas,
+    is_area_name,
+)
 from dialogs.reference import format_reference, parse_reference
 from dialogs.render import load_translations, render
 from dialogs.screen import Choice, Line, Message, Screen, Text
@@ -55,6 +73,7 @@ __all__ = [
     "can_resume",
     "ended",
     "error_message",
+    "fill",
     "helpline",
     "leave",
     "resume",
@@ -69,12 +88,11 @@ MORE_KEY: Final = "98"
 BACK_KEY: Final = "99"
 RESUME: Final = "resume"  # the node id of the resume screen ("1 Continue · 2 Start again")
 DEFAULT_LANGUAGES: Final = ("en", "sw", "fr", "ar", "pt")
-
-
-@dataclass(frozen=True)
-class Area:
-    code: str
-    name: str
+# How deep a stored state may say it is inside an areas list's groups, and how many folded
+# letters it may keep as typed: a stored state is input like any other.
+MAX_GROUP_DEPTH: Final = 8
+MAX_FIND: Final = 60
+_PICK_KEYS: Final = ("path", "find")
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,7 @@ class Context:
     ``channel`` is ``"ussd"`` (one screen within ``budget``) or ``"sms"`` (one message of at
     most ``sms_segments`` segments, see ``dialogs.sms``). ``country`` is the deployment's
     ISO 3166 alpha-2 code, accepted before area codes in focal-point SMS (``KE-047``).
+    ``most_used`` are area codes an areas list shows first, in this order, as room allows.
     """
 
     areas: tuple[Area, ...]
@@ -100,6 +119,7 @@ class Context:
     channel: str = USSD
     sms_segments: int = SMS_SEGMENTS
     country: str = ""
+    most_used: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,9 +130,12 @@ class Effect:
 
 @dataclass(frozen=True)
 class Step:
+    """``language``: set when this step chose a new language, which ``screen`` is built in."""
+
     state: dict[str, Any]
     screen: Screen
     effects: tuple[Effect, ...] = ()
+    language: str | None = None
 
 
 def start(
@@ -209,13 +232,46 @@ def advance(tree: Tree, state: Mapping[str, Any], user_input: str, context: Cont
         return _enter(tree, current, tree.give_up, context)
     if node.kind == "input":
         return _answer_input(tree, current, node, user_input, context)
+    if _is_areas(node):
+        return _answer_area(tree, current, node, user_input, context)
     return _answer_choice(tree, current, node, user_input, context)
+
+
+def fill(
+    tree: Tree,
+    state: Mapping[str, Any],
+    screen: Screen,
+    params: Mapping[str, str],
+    context: Context,
+) -> tuple[dict[str, Any], Screen]:
+    """The state and screen after the webhook applied a step's effects.
+
+    The values it supplies for ``choices`` placeholders (``status`` after ``lookup_case``) are
+    kept as answers, and a screen whose options depend on them (``when``) is built again, so
+    that the options shown and the options the next answer picks from are the same. Nothing is
+    emitted again.
+    """
+    answers: Mapping[str, str] = state.get("answers") or {}
+    values = {
+        name: str(params[name])
+        for name, texts in tree.choices.items()
+        if name in params and str(params[name]) in texts
+    }
+    if screen.end or all(answers.get(name) == value for name, value in values.items()):
+        return dict(state), screen
+    filled = {**state, "answers": {**answers, **values}}
+    if filled.get("resume") or filled.get("node") != screen.node:
+        return filled, screen
+    rebuilt = _screen(tree, filled, context)
+    if screen.error is not None:
+        rebuilt = with_error(rebuilt, screen.error, context)
+    return filled, rebuilt
 
 
 def _answer_choice(
     tree: Tree, state: dict[str, Any], node: Node, typed: str, context: Context
 ) -> Step:
-    items = _items(tree, node, context)
+    items = _items(tree, node, state, context)
     pages = _pages(tree, node, state, items, context)
     page = min(state["page"], len(pages) - 1)
     first, last = pages[page]
@@ -246,7 +302,161 @@ def _choose(tree: Tree, state: dict[str, Any], node: Node, item: Item, context: 
         state["answers"] = {}
     if node.answer is not None and item.value is not None:
         state["answers"][node.answer] = item.value
+    if node.source == "languages" and item.value is not None:
+        return _choose_language(tree, state, item, context)
     return _enter(tree, state, item.next, context)
+
+
+def _choose_language(tree: Tree, state: dict[str, Any], item: Item, context: Context) -> Step:
+    """The next screen in the chosen language. Its pages are cut without folding accents: the
+    deployment's folding choice is per language, and unfolded text is the longer."""
+    assert item.value is not None
+    chosen = replace(context, language=item.value, fold_accents=False)
+    step = _enter(tree, state, item.next, chosen)
+    effects = (Effect("set_language", {"language": item.value}), *step.effects)
+    return replace(step, effects=effects, language=item.value)
+
+
+def _is_areas(node: Node) -> bool:
+    return node.kind == "list" and node.source == "areas"
+
+
+def _answer_area(
+    tree: Tree, state: dict[str, Any], node: Node, typed: str, context: Context
+) -> Step:
+    """A number picks an area or opens a group; 99 goes back up; letters find areas.
+
+    Letters here are a place first: no yes/no word applies, and "Exit" or "Back" typed in
+    words is that control only when it is no area's whole name."""
+    levels = _area_levels(tree, node, state, context)
+    entries = levels[-1]
+    first_screen = _first_area_screen(state, levels)
+    choice = numbered(typed)
+    if choice is None:
+        controls = [Choice(EXIT_KEY, Message(tree.ui["exit"]))]
+        if not first_screen:
+            controls.append(Choice(BACK_KEY, Message(tree.ui["back"])))
+        named = _by_label(tuple(controls), typed, context)
+        if named is not None and is_area_name(context.areas, typed):
+            named = None  # a place called "Retour" is that place
+        choice = named or normalise_input(typed)
+    if choice == EXIT_KEY:
+        return _leave(tree, state, context)
+    if choice == BACK_KEY and not first_screen:
+        if len(levels) > 1:
+            _set_path(state, state["path"][: len(levels) - 2])
+        else:
+            state.pop("find", None)
+        return _stay(tree, state, context, page=0)
+    if choice.isascii() and choice.isdigit():
+        if not 1 <= int(choice) <= len(entries):
+            return _invalid(tree, state, "invalid_choice", context)
+        entry = entries[int(choice) - 1]
+        if isinstance(entry, Area):
+            return _choose_area(tree, state, node, entry, context)
+        _set_path(state, [*state.get("path", [])[: len(levels) - 1], int(choice) - 1])
+        return _stay(tree, state, context, page=0)
+    if not any(char.isalpha() for char in choice):
+        return _invalid(tree, state, "invalid_choice", context)
+    matches = find_areas(context.areas, choice)
+    if not matches:  # said on the first screen, whose long question leaves the error room
+        state.pop("find", None)
+        _set_path(state, [])
+        return _invalid(tree, state, "no_match", context)
+    if len(matches) == 1:
+        return _choose_area(tree, state, node, matches[0], context)
+    state["find"] = fold_word(choice)
+    _set_path(state, [])
+    return _stay(tree, state, context, page=0)
+
+
+def _choose_area(
+    tree: Tree, state: dict[str, Any], node: Node, area: Area, context: Context
+) -> Step:
+    assert node.answer is not None and node.next is not None
+    state["answers"][node.answer] = area.code
+    return _enter(tree, state, node.next, context)
+
+
+def _set_path(state: dict[str, Any], path: list[int]) -> None:
+    if path:
+        state["path"] = path
+    else:
+        state.pop("path", None)
+
+
+def _first_area_screen(state: Mapping[str, Any], levels: list[tuple[Entry, ...]]) -> bool:
+    return len(levels) == 1 and not state.get("find")
+
+
+def _area_levels(
+    tree: Tree, node: Node, state: Mapping[str, Any], context: Context
+) -> list[tuple[Entry, ...]]:
+    """The entries of each screen from the first to the one the state is on. A path that no
+    longer leads to a group (the profile's areas changed) stops where it stops leading."""
+    levels = [_area_root(tree, node, state.get("find"), context)]
+    for index in state.get("path", ()):
+        entry = levels[-1][index] if index < len(levels[-1]) else None
+        if not isinstance(entry, Group):
+            break
+        levels.append(entry.entries)
+    return levels
+
+
+def _area_root(tree: Tree, node: Node, find: str | None, context: Context) -> tuple[Entry, ...]:
+    """The first screen's entries, or with ``find`` the first screen of the areas it matches.
+    Arranged on the real rendered screens (see ``dialogs.places.arrange``), cached on the tree
+    per areas tuple by identity (the webhook passes the same one on every hop; hashing all the
+    areas on every screen would cost more than the lookup saves)."""
+    key = (
+        "areas",
+        node.id,
+        context.language,
+        context.channel,
+        context.budget,
+        context.sms_segments,
+        context.fold_accents,
+        find,
+        id(context.areas),
+        context.most_used,
+    )
+    cached = tree.page_cache.get(key)
+    if cached is not None and cached[0] is context.areas:
+        return cached[1]  # type: ignore[no-any-return]
+    areas = find_areas(context.areas, find) if find else list(context.areas)
+    by_code = {area.code: area for area in context.areas}
+    most_used = [] if find else [by_code[c] for c in context.most_used if c in by_code]
+
+    def fits(first: bool) -> Callable[[Sequence[Entry]], bool]:
+        errors = [error_message(tree, "invalid_choice", context)]
+        if first:
+            errors.append(error_message(tree, "no_match", context))
+        return lambda entries: all(
+            screen_fits(variant, context)
+            for screen in [_area_screen(tree, node, tuple(entries), first, context)]
+            for variant in (screen, *(replace(screen, text=error) for error in errors))
+        )
+
+    root = arrange(areas, context.language, fits(not find), fits(False), most_used)
+    if len(tree.page_cache) >= CACHE_LIMIT:
+        tree.page_cache.clear()
+    tree.page_cache[key] = (context.areas, root)  # the tuple kept alive: its id stays its own
+    return root
+
+
+def _area_screen(
+    tree: Tree, node: Node, entries: tuple[Entry, ...], first: bool, context: Context
+) -> Screen:
+    """The first screen asks the question with the hint to type letters; the screens behind a
+    group or of matches ask it shortly and offer Back."""
+    options = [
+        Choice(str(number), entry_label(entry, context.language))
+        for number, entry in enumerate(entries, start=1)
+    ]
+    if not first:
+        options.append(Choice(BACK_KEY, Message(tree.ui["back"])))
+    text = node.text if first else node.group_text or node.text
+    return _base_screen(tree, node, {"answers": {}}, context, tuple(options), text)
 
 
 def _by_words(
@@ -299,7 +509,9 @@ def _answer_input(
         if reference is None:
             return _invalid(tree, state, "reference", context)
         value = reference
-    earlier = state["answers"].get(node.answer)
+    # Free text given before (an SMS's own words) is added to; a number or reference typed
+    # again (a reference not found, "Try again") replaces the one before.
+    earlier = state["answers"].get(node.answer) if node.check is None else None
     state["answers"][node.answer] = f"{earlier}\n{value}" if earlier else value
     return _enter(tree, state, node.next, context)
 
@@ -384,6 +596,8 @@ def _enter(tree: Tree, state: dict[str, Any], node_id: str, context: Context) ->
     state["node"] = node.id
     state["page"] = 0
     state["invalid"] = 0
+    for key in _PICK_KEYS:
+        state.pop(key, None)
     return Step(state, _screen(tree, state, context), _effects(node, state))
 
 
@@ -401,8 +615,11 @@ def _effects(node: Node, state: Mapping[str, Any]) -> tuple[Effect, ...]:
 
 def _screen(tree: Tree, state: Mapping[str, Any], context: Context) -> Screen:
     node = tree.nodes[state["node"]]
+    if _is_areas(node):
+        levels = _area_levels(tree, node, state, context)
+        return _area_screen(tree, node, levels[-1], _first_area_screen(state, levels), context)
     if node.kind in CHOICE_KINDS or node.kind == "list":
-        items = _items(tree, node, context)
+        items = _items(tree, node, state, context)
         pages = _pages(tree, node, state, items, context)
         page = min(state["page"], len(pages) - 1)
         return choice_screen(tree, node, state, items, pages, page, context)
@@ -433,17 +650,19 @@ def _base_screen(
     state: Mapping[str, Any],
     context: Context,
     options: tuple[Choice, ...],
+    text: str | None = None,
 ) -> Screen:
-    assert node.text is not None
+    text = text or node.text
+    assert text is not None
     end = node.kind == "end"
     if not end:
         zero = "skip" if node.kind == "input" and node.optional else "exit"
         options = (*options, Choice(EXIT_KEY, Message(tree.ui[zero])))
-    names = placeholders(node.text)
+    names = placeholders(text)
     return Screen(
         node=node.id,
         end=end,
-        text=Message(node.text, _params(tree, names, state["answers"], context)),
+        text=Message(text, _params(tree, names, state["answers"], context)),
         options=options,
         lines=emergency_lines(tree, context) if node.emergency_lines else (),
         choices={name: tree.choices[name] for name in names if name in tree.choices},
@@ -466,15 +685,20 @@ def _params(
 
 def _display(tree: Tree, name: str, value: str, context: Context) -> Text:
     """How an earlier answer reads on a later screen (a summary, a confirmation)."""
+    if value in tree.choices.get(name, {}):
+        return Message(tree.choices[name][value])
     for node in tree.nodes.values():
         if node.answer != name or node.kind == "router":
             continue
+        if _is_areas(node):
+            area = next((area for area in context.areas if area.code == value), None)
+            return value if area is None else area.label(context.language)
         if node.kind in CHOICE_KINDS:
             for option in node.options:
                 if option.value == value:
                     return Message(option.short or option.label)
         if node.kind == "list":
-            for item in _items(tree, node, context):
+            for item in _items(tree, node, {"answers": {}}, context):
                 if item.value == value:
                     return item.label
         if node.kind == "input" and node.check == "reference":
@@ -482,15 +706,15 @@ def _display(tree: Tree, name: str, value: str, context: Context) -> Text:
     return value
 
 
-def _items(tree: Tree, node: Node, context: Context) -> list[Item]:
+def _items(tree: Tree, node: Node, state: Mapping[str, Any], context: Context) -> list[Item]:
+    """A menu's options shown in this state, or a languages list's languages."""
     if node.kind != "list":
         return [
             Item(Message(option.label), option.value, option.next, option.clear)
             for option in node.options
+            if option.shown(state["answers"])
         ]
     assert node.next is not None
-    if node.source == "areas":
-        return [Item(area.name, area.code, node.next) for area in context.areas]
     return [
         Item(tree.language_names.get(code, code), code, node.next) for code in context.languages
     ]
@@ -505,7 +729,7 @@ def _pages(
         lambda pages, page: choice_screen(tree, node, state, items, pages, page, context),
         context.language,
         context.budget,
-        Message(tree.ui["invalid_choice"]),
+        error_message(tree, "invalid_choice", context),
         context.fold_accents,
         context.sms_segments if context.channel == SMS else None,
     )
@@ -543,4 +767,14 @@ def _checked_state(tree: Tree, state: Mapping[str, Any]) -> dict[str, Any] | Non
     clean = {"node": state["node"], "answers": dict(answers), **counters}
     if state.get("resume") is True:
         clean["resume"] = True
+    # Where an areas list is: kept only when well formed, else the list starts again at its top.
+    path, find = state.get("path"), state.get("find")
+    if (
+        isinstance(path, list)
+        and 0 < len(path) <= MAX_GROUP_DEPTH
+        and all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 100 for i in path)
+    ):
+        clean["path"] = list(path)
+    if isinstance(find, str) and 0 < len(find) <= MAX_FIND:
+        clean["find"] = find
     return clean

@@ -1,11 +1,11 @@
 """Babel extractor for dialog trees: every text a tree can show, with its line and node.
 
 Registered as ``kinga_dialogs`` (``pyproject.toml``, ``babel.extractors``) and used by
-``babel.cfg``. Extracted: node ``text``, option ``label`` and ``short``, every ``ui`` message,
-``emergency.labels``, ``choices`` and ``sms.messages`` texts. Not extracted: ids, values,
-``language_names`` (each language's own name, the same in every language), SMS keywords
-(per-language data, not translations). Each message gets a translator comment
-naming where it appears, and whether it has placeholders to keep.
+``babel.cfg``. Extracted: node ``text`` and ``group_text``, option ``label`` and ``short``,
+every ``ui`` message, ``emergency.labels``, ``choices`` and ``sms.messages`` texts. Not
+extracted: ids, values, ``language_names`` (each language's own name, the same in every
+language), SMS keywords (per-language data, not translations). Each message gets a translator
+comment naming where it appears, and whether it has placeholders to keep.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ import yaml
 
 from dialogs.tree import placeholders
 
-NODE_PATHS: Final = frozenset({("text",), ("options", "label"), ("options", "short")})
+NODE_PATHS: Final = frozenset(
+    {("text",), ("group_text",), ("options", "label"), ("options", "short")}
+)
 TEXT_SECTIONS: Final = frozenset({"ui", "choices"})
 
 Extracted = tuple[int, str | None, str, list[str]]

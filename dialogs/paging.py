@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from dialogs.tree import Tree
 
 SAMPLE_REFERENCE: Final = "482-177-305"
-_CACHE_LIMIT: Final = 2048
+CACHE_LIMIT: Final = 2048
 
 Pages = list[tuple[int, int]]
 Builder = Callable[[Pages, int], Screen]
@@ -101,7 +101,7 @@ def paginate(
                 break
         pages.append((first, best))
         first = best
-    if len(tree.page_cache) >= _CACHE_LIMIT:
+    if len(tree.page_cache) >= CACHE_LIMIT:
         tree.page_cache.clear()
     tree.page_cache[key] = tuple(pages)
     return pages

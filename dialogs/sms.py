@@ -41,7 +41,9 @@ In the middle of a report (a session with answers) START, REPORT and STATUS keep
 they answer "1 Continue where you stopped · 2 Start again" (START also opts back in, with its
 confirmation first, for a number that had opted out); a one-message report is filed and the
 draft stays. On a free-text question only STOP, START and EXIT are keywords (and STATUS with a
-reference on the reference question): anything else is the answer.
+reference on the reference question): anything else is the answer. On the place question,
+letters that start an area's name are the answer too ("R" finds Tana River), unless they are
+STOP, START, or an exit word that is no area's whole name.
 
 Effects and what the webhook supplies back as render parameters:
 ``open_case`` {answers} → ``{"reference": "482-177-305"}``; ``lookup_case`` {reference} →
@@ -85,6 +87,7 @@ from dialogs.keywords import (
     match_keyword,
 )
 from dialogs.normalise import clean_free_text, normalise_input
+from dialogs.places import find_areas, is_area_name
 from dialogs.screen import Message, Screen
 from dialogs.tree import Tree, reachable
 
@@ -141,7 +144,11 @@ def sms_step(
         and (spec.focal is None or not has_focal_shape(spec.focal, match.argument))
     ):
         match = replace(match, command=REPORT)  # a report written in words
-    if match is not None and current is not None and not _applies(tree, current, match):
+    if (
+        match is not None
+        and current is not None
+        and not _applies(tree, current, match, text, context)
+    ):
         match = None
     language_effects: tuple[Effect, ...] = ()
     if match is not None and match.language is not None:
@@ -153,13 +160,21 @@ def sms_step(
     return replace(result, effects=language_effects + result.effects)
 
 
-def _applies(tree: Tree, current: Mapping[str, Any], match: Match) -> bool:
+def _applies(
+    tree: Tree, current: Mapping[str, Any], match: Match, text: str, context: Context
+) -> bool:
     """Whether a keyword is one in the middle of a conversation, or just the answer."""
     if match.command == STATUS and not match.argument:
         return False  # "Hali", "حالة" alone: an everyday word, not a question for us
     if current.get("resume") is True:
         return True  # the resume screen is answered with 1, 2 or 0
     node = tree.nodes[current["node"]]
+    if node.kind == "list" and node.source == "areas" and find_areas(context.areas, text):
+        # Letters that start an area's name answer the place question ("R" finds Tana River,
+        # it is no focal-point report); STOP and START always count, and an exit word unless
+        # it is an area's whole name, as "0. Exit" typed in words (dialogs.engine).
+        keeps = {STOP, START} | (set() if is_area_name(context.areas, text) else {EXIT})
+        return match.command in keeps
     if node.kind != "input":
         return True
     # Free text is the answer, even if it looks like a keyword; but STOP, START and EXIT
@@ -291,7 +306,9 @@ def _from_step(tree: Tree, step: Step, command: str | None, context: Context) ->
             screen = replace(screen, text=_message(spec, name, words).text)
     # An end screen closes the session, unless 0 on a summary kept the report to come back to.
     state = step.state if not screen.end or step.state.get("resume") else None
-    return SmsStep(state, (screen,), step.effects, command, context.language)
+    # A language chosen from the Language list: the next screen is in it, and so is the session.
+    language = step.language or context.language
+    return SmsStep(state, (screen,), step.effects, command, language)
 
 
 def _message(spec: SmsSpec, name: str, words: Mapping[str, str]) -> Screen:

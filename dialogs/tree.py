@@ -28,7 +28,8 @@ SOURCES: Final = frozenset({"areas", "languages"})
 CHECKS: Final = frozenset({"digits", "reference"})
 # Effects that change something are applied by the webhook once, so they may only sit on an end
 # node (shown once per session). A lookup only reads and may be emitted again on a re-prompt.
-WRITE_EFFECTS: Final = frozenset({"open_case", "add_note", "request_callback", "set_language"})
+# (``set_language`` is no tree effect: the engine emits it when a languages list is answered.)
+WRITE_EFFECTS: Final = frozenset({"open_case", "add_note", "request_callback"})
 READ_EFFECTS: Final = frozenset({"lookup_case"})
 # Placeholders the engine or the webhook fill that are not answers.
 CONTEXT_PLACEHOLDERS: Final = frozenset({"helpline", "reference", "status"})
@@ -67,6 +68,12 @@ class Option:
     value: str | None = None
     short: str | None = None  # shorter wording used where a summary restates the answer
     clear: bool = False  # forget every answer (e.g. "Start again")
+    # Shown only when every named answer has one of the listed values (e.g. {status:
+    # [not_found]}); the webhook fills ``choices`` placeholders as answers (engine ``fill``).
+    when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def shown(self, answers: Mapping[str, str]) -> bool:
+        return all(answers.get(name) in values for name, values in self.when)
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,9 @@ class Node:
     default: str | None = None
     effect: EffectSpec | None = None
     emergency_lines: bool = False
+    # An areas list: the question on the screens after the first (groups, matches), where the
+    # first screen's hint to type letters would leave too little room.
+    group_text: str | None = None
 
     def targets(self) -> Iterator[str]:
         for option in self.options:
@@ -124,7 +134,8 @@ class Tree:
     choices: Mapping[str, Mapping[str, str]]
     sms: SmsSpec = field(default_factory=SmsSpec)
     words: Words = field(default_factory=dict)  # answers in words (dialogs/words.py)
-    # Pages computed per (node, language, options, budget); filled lazily by the engine.
+    # Pages computed per (node, language, options, budget), and areas lists arranged per
+    # (node, language, budget, letters typed, areas); filled lazily by the engine.
     page_cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def messages(self) -> Iterator[str]:
@@ -135,7 +146,7 @@ class Tree:
         for texts in self.choices.values():
             candidates.extend(texts.values())
         for node in self.nodes.values():
-            candidates.append(node.text)
+            candidates.extend((node.text, node.group_text))
             for option in node.options:
                 candidates.extend((option.label, option.short))
         for message in candidates:
@@ -251,6 +262,7 @@ def _parse_node(node_id: str, raw: Any, line: int, problems: list[str]) -> Node 
                 value=None if option.get("value") is None else str(option["value"]),
                 short=None if option.get("short") is None else str(option["short"]),
                 clear=bool(option.get("clear", False)),
+                when=_parse_when(option.get("when"), f"{where}: option {index}", problems),
             )
         )
     routes = raw.get("routes") or {}
@@ -277,9 +289,24 @@ def _parse_node(node_id: str, raw: Any, line: int, problems: list[str]) -> Node 
         default=None if raw.get("default") is None else str(raw["default"]),
         effect=_parse_effect(raw.get("effect"), where, problems),
         emergency_lines=bool(raw.get("emergency_lines", False)),
+        group_text=None if raw.get("group_text") is None else str(raw["group_text"]),
     )
     problems.extend(f"{where}: {problem}" for problem in _shape_problems(node))
     return node
+
+
+def _parse_when(
+    raw: Any, where: str, problems: list[str]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        problems.append(f"{where}: when maps an answer to the values that show the option")
+        return ()
+    return tuple(
+        (str(name), tuple(str(v) for v in (values if isinstance(values, list) else [values])))
+        for name, values in raw.items()
+    )
 
 
 def _parse_effect(raw: Any, where: str, problems: list[str]) -> EffectSpec | None:
@@ -318,12 +345,15 @@ def _shape_problems(node: Node) -> Iterator[str]:
     elif node.options:
         yield f"a {node.kind} node has no options"
     if node.kind in {"list", "input"}:
-        if not node.answer:
+        # Choosing a language sets the session's language, not an answer.
+        if not node.answer and not (node.kind == "list" and node.source == "languages"):
             yield f"a {node.kind} node needs an answer name"
         if not node.next:
             yield f"a {node.kind} node needs a next"
     if node.kind == "list" and node.source not in SOURCES:
         yield f"source must be one of {sorted(SOURCES)}, not {node.source!r}"
+    if node.group_text is not None and not (node.kind == "list" and node.source == "areas"):
+        yield "only an areas list has a group_text"
     if node.kind == "input" and node.check is not None and node.check not in CHECKS:
         yield f"check must be one of {sorted(CHECKS)}, not {node.check!r}"
     if node.kind == "router":
@@ -383,13 +413,26 @@ def validate(tree: Tree) -> list[str]:
     answers = {node.answer for node in nodes.values() if node.kind != "router" and node.answer}
     known = answers | CONTEXT_PLACEHOLDERS
     for node in nodes.values():
-        for text in [node.text, *(option.label for option in node.options)]:
+        for text in [node.text, node.group_text, *(option.label for option in node.options)]:
             problems.extend(
                 f"{where(node)}: placeholder {{{name}}} is neither an answer nor one of "
                 f"{sorted(CONTEXT_PLACEHOLDERS)}"
                 for name in placeholders(text or "")
                 if name not in known
             )
+        for option in node.options:
+            for name, values in option.when:
+                if name not in answers and name not in tree.choices:
+                    problems.append(
+                        f"{where(node)}: option {option.label!r} depends on {name!r}, which is "
+                        "neither an answer nor a choices placeholder"
+                    )
+                unknown = set(values) - set(tree.choices.get(name, values))
+                if unknown:
+                    problems.append(
+                        f"{where(node)}: option {option.label!r} waits for {sorted(unknown)}, "
+                        f"which {name!r} never is"
+                    )
         if node.kind == "router" and node.answer not in answers:
             problems.append(f"{where(node)}: routes on {node.answer!r}, which no node asks")
         if node.effect is not None:
@@ -399,6 +442,10 @@ def validate(tree: Tree) -> list[str]:
                 for name in names
                 if name not in answers
             )
+    if "no_match" not in tree.ui and any(
+        node.kind == "list" and node.source == "areas" for node in nodes.values()
+    ):
+        problems.append("ui: message 'no_match' is missing (letters that start no area's name)")
     problems.extend(_router_cycles(tree))
     problems.extend(validate_sms_spec(tree))
     problems.extend(validate_words(tree))

@@ -10,6 +10,10 @@ and SMS alike, the engine also accepts:
   the option whose ``value`` is the word's key: ``ndiyo`` picks the option with value ``yes``
   whether it reads "Ndiyo" or "Ndiyo, nipigieni".
 
+The place question (an areas list) takes letters instead (``dialogs.places``): a name typed
+there is a place, never a yes/no word, and only "Exit" and "Back" are also taken by their
+labels, unless an area bears that name.
+
 A word that names two options picks neither and the caller is asked again. The lists are data
 in the tree, checked twice: when the tree loads, that each word has one meaning per language,
 means an option value, and is no SMS keyword (``validate_words``); with the catalogs, that no

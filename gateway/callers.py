@@ -30,7 +30,10 @@ REFERENCE_MISS_WINDOW = 3600  # seconds
 
 
 def caller_language(rt: Runtime, db: Session, phone: str) -> str:
-    """The reporter's saved choice, else the profile's default for the phone's country."""
+    """A forced language (``kinga simulate --lang``), else the reporter's saved choice, else
+    the profile's default for the phone's country."""
+    if rt.forced_language is not None:
+        return rt.forced_language.language
     saved = reporter_language(db, rt.vault, phone)
     if saved in rt.profile.languages:
         return saved

@@ -31,7 +31,7 @@ from case_store.operations import (
 from case_store.operations.reports import find_contact
 from case_store.references import format_reference
 from case_store.reporters import set_reporter_language
-from dialogs.engine import Step, advance, can_resume, ended, helpline, resume, start
+from dialogs.engine import Step, advance, can_resume, ended, fill, helpline, resume, start
 from dialogs.render import N_, fold_to_gsm7, render
 from gateway.callers import (
     add_information,
@@ -107,9 +107,11 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
     language, params, rows = _apply_effects(rt, caller, step, now)
     # Alerts about a new case leave only after its commit (the outbox keeps them meanwhile).
     dispatch(rt.sessions, rt.redis, rows)
-    text = render(step.screen, rt.translations(language), params, fold=_folds(rt, language))
-    end = step.screen.end
-    state = {**step.state, OWNER: owner}
+    # A status found is kept as an answer: the options shown depend on it.
+    filled, screen = fill(rt.tree, step.state, step.screen, params, rt.context(language, req.phone))
+    text = render(screen, rt.translations(language), params, fold=_folds(rt, language))
+    end = screen.end
+    state = {**filled, OWNER: owner}
     record = UssdSession.after(req.text, state, text, end, language, started)
     rt.ussd_sessions.save(provider, req.session_id, phone_hash, record)
     return Reply(text, end)
@@ -165,7 +167,7 @@ def _first_screen(
     or the main menu."""
     previous = rt.ussd_sessions.latest(provider, phone_hash)
     if previous is not None and can_resume(rt.tree, previous.state):
-        language = previous.language
+        language = rt.remembered_language(previous.language, previous.started)
         return (
             resume(rt.tree, previous.state, rt.context(language, phone)),
             language,

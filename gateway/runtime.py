@@ -20,7 +20,7 @@ from case_store import migrate
 from case_store.crypto import Vault
 from case_store.db import make_engine, make_sessionmaker
 from case_store.triage import TriagePolicy
-from dialogs.check import check_tree
+from dialogs.check import CheckResult, check_dialogs
 from dialogs.engine import Area, Context
 from dialogs.render import load_translations
 from dialogs.tree import Tree, TreeError, default_tree_path, load_tree
@@ -34,6 +34,16 @@ from workers.settings import Settings
 EXTENSION = "kinga"
 
 
+@dataclass(frozen=True)
+class ForcedLanguage:
+    """``kinga simulate --lang``: ``language`` wins over every language remembered from before
+    the run began at ``since`` (the reporter's choice, a dropped session, an open SMS
+    conversation); a language chosen during the run still counts."""
+
+    language: str
+    since: float
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -43,6 +53,7 @@ class Runtime:
     vault: Vault
     triage: TriagePolicy
     tree: Tree
+    forced_language: ForcedLanguage | None = None
     _translations: dict[str, Translations] = field(default_factory=dict)
 
     @classmethod
@@ -78,7 +89,7 @@ class Runtime:
 
     @cached_property
     def areas(self) -> tuple[Area, ...]:
-        return tuple(Area(loc.code, loc.name) for loc in self.profile.locations)
+        return profile_areas(self.profile)
 
     def context(self, language: str, phone: str | None = None) -> Context:
         """What the dialogs need for a caller in ``language`` from ``phone`` (their country's
@@ -90,7 +101,14 @@ class Runtime:
             languages=self.profile.languages,
             budget=self.profile.screen_budget,
             fold_accents=language in self.profile.fold_accents,
+            most_used=self.profile.most_used,
         )
+
+    def remembered_language(self, language: str, started: float) -> str:
+        """The language of a session that started at ``started`` (a timestamp), unless a
+        forced language (``kinga simulate --lang``) overrides sessions from before it."""
+        forced = self.forced_language
+        return forced.language if forced is not None and started < forced.since else language
 
     def translations(self, language: str) -> Translations:
         if language not in self._translations:
@@ -98,16 +116,32 @@ class Runtime:
         return self._translations[language]
 
 
+def profile_areas(profile: Profile) -> tuple[Area, ...]:
+    """The profile's locations as the dialogs see them: code, name and every spelling."""
+    return tuple(Area(loc.code, loc.name, loc.names, loc.aliases) for loc in profile.locations)
+
+
 def tree_for(profile: Profile) -> Tree:
-    """The dialog tree, checked against this profile's languages, areas, budget and numbers."""
+    """The dialog tree, checked against this profile: the app refuses to start otherwise."""
+    tree, result = dialog_check(profile)
+    if result.problems:
+        raise TreeError(tree.path, result.problems)
+    return tree
+
+
+def dialog_check(profile: Profile) -> tuple[Tree, CheckResult]:
+    """The tree (``TreeError`` if it does not load) and its check against this profile's
+    languages, areas, budget, numbers and hop limit: what ``kinga dialogs check`` prints."""
     return checked_tree(
         default_tree_path(),
         profile.languages,
-        tuple(Area(loc.code, loc.name) for loc in profile.locations),
+        profile_areas(profile),
         profile.screen_budget,
         tuple(sorted(profile.fold_accents)),
         # The longest number of every service: a help screen fits for callers from anywhere.
         tuple(sorted(profile.longest_emergency_numbers.items())),
+        profile.most_used,
+        profile.max_hops,
     )
 
 
@@ -119,23 +153,24 @@ def checked_tree(
     budget: int,
     fold_languages: tuple[str, ...],
     emergency_numbers: tuple[tuple[str, str], ...],
-) -> Tree:
-    """The tree, validated and checked in every language: the app refuses to start otherwise.
-
-    Cached per process: tests and tools build many apps over the same tree and profile.
+    most_used: tuple[str, ...],
+    max_hops: int,
+) -> tuple[Tree, CheckResult]:
+    """The tree, validated, and its check in every language against the budget and the hop
+    limit. Cached per process: tests and tools build many apps over the same tree and profile.
     """
     tree = load_tree(path)
-    problems = check_tree(
+    result = check_dialogs(
         tree,
         languages,
         areas,
         budget,
         fold_languages=fold_languages,
         emergency_numbers=dict(emergency_numbers),
+        most_used=most_used,
+        max_hops=max_hops,
     )
-    if problems:
-        raise TreeError(path, problems)
-    return tree
+    return tree, result
 
 
 def runtime() -> Runtime:

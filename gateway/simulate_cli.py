@@ -10,8 +10,10 @@ queued for sending, so the SMS channel runs only while ``KINGA_SMS_PROVIDERS`` i
 simulating must never text a real phone.
 
 ``--lang`` forces the language by giving the intake a copy of the runtime whose profile maps
-every number to that language. A choice saved for the phone by the Language menu may still win
-once the intake reads saved choices. The phone number is only ever shown masked.
+every number to that language and which wins over every language remembered from before the
+run (the reporter's choice or last report, a dropped session offered back, an SMS conversation
+left open); choosing another language in the run's own Language menu still works. The phone
+number is only ever shown masked.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Final
 
@@ -33,7 +36,7 @@ from gateway import intake, sms_intake
 from gateway.phones import InvalidPhoneNumber, to_e164
 from gateway.providers import africastalking_ussd
 from gateway.providers.events import InboundSms
-from gateway.runtime import Runtime, require_migrated, runtime
+from gateway.runtime import ForcedLanguage, Runtime, require_migrated, runtime
 from gateway.simulator import DEFAULT_PHONE, NETWORK_CODE, SESSION_PREFIX
 
 CHANNELS: Final = ("ussd", "sms")
@@ -92,7 +95,8 @@ def simulate_command(channel: str, language: str | None, phone: str) -> None:
 
 
 def forcing_language(rt: Runtime, language: str) -> Runtime:
-    """A runtime whose profile gives every number ``language`` (enabled for the session)."""
+    """A runtime whose profile gives every number ``language`` (enabled for the session), over
+    any language remembered from before now."""
     profile = rt.profile
     languages = (
         profile.languages if language in profile.languages else (*profile.languages, language)
@@ -100,7 +104,9 @@ def forcing_language(rt: Runtime, language: str) -> Runtime:
     forced = dataclasses.replace(
         profile, default_language=language, language_by_country_code={}, languages=languages
     )
-    return dataclasses.replace(rt, profile=forced)
+    return dataclasses.replace(
+        rt, profile=forced, forced_language=ForcedLanguage(language, time.time())
+    )
 
 
 def _run_ussd(rt: Runtime, phone: str) -> None:

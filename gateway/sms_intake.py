@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from redis.exceptions import LockError
@@ -44,8 +44,10 @@ from case_store.operations.reports import find_contact
 from case_store.references import format_reference
 from case_store.reporters import set_reporter_language
 from case_store.users import find_staff_by_phone, staff_language
+from dialogs.engine import fill
 from dialogs.render import fold_to_gsm7, render
-from dialogs.sms import SmsStep, sms_step
+from dialogs.screen import Screen
+from dialogs.sms import SmsStep, sms_context, sms_step
 from gateway.callers import add_information, ask_callback, caller_language, lookup_status
 from gateway.providers.events import InboundSms, StatusUpdate
 from gateway.runtime import Runtime
@@ -152,13 +154,18 @@ def _receive(
             reply, row = staff_reply
             return InboundResult(message.public_id, True, (reply.public_id,)), None, [row]
         opted_out = is_opted_out(db, rt.vault, sms.sender)
-        language = saved.language if saved is not None else caller_language(rt, db, sms.sender)
+        language = (
+            rt.remembered_language(saved.language, saved.started)
+            if saved is not None
+            else caller_language(rt, db, sms.sender)
+        )
         state = saved.state if saved is not None else None
         step = sms_step(
             rt.tree, state, sms.text, rt.context(language, sms.sender), opted_out=opted_out
         )
         started = datetime.fromtimestamp(saved.started, UTC) if saved is not None else now
         applied = _apply_effects(rt, db, sms, step, started, now)
+        step = _filled(rt, step, sms.sender, applied.params)
         if _closes(rt, step) and applied.case is None:
             _record_contact(rt, db, sms, step, applied, started, now)
         replies: list[str] = []
@@ -197,6 +204,20 @@ def _filed_under(case: Case | None) -> Case | None:
     """The case a reply to a reporter is filed under in the message log: none when the
     reporter chose to stay anonymous, so that the log never ties their number to the case."""
     return case if case is not None and case.callback_consent else None
+
+
+def _filled(rt: Runtime, step: SmsStep, phone: str, params: dict[str, str]) -> SmsStep:
+    """A status found is kept as an answer, and the question about it shows the options that
+    depend on it (``dialogs.engine.fill``)."""
+    if step.state is None:
+        return step
+    context = sms_context(rt.context(step.language, phone))
+    state, replies = step.state, list[Screen]()
+    for reply in step.replies:
+        if reply.node == state.get("node"):
+            state, reply = fill(rt.tree, state, reply, params, context)
+        replies.append(reply)
+    return replace(step, state=state, replies=tuple(replies))
 
 
 def _staff_command(

@@ -1,8 +1,10 @@
 """The deployment profile: what differs between countries and agencies, as validated data.
 
 A profile is a folder (``KINGA_DEPLOYMENT``, default ``deployments/example/``) holding
-``profile.yaml`` and ``locations.yaml``. Loading checks everything and raises one
-``ProfileError`` that lists every problem, so a bad profile stops start-up with a clear message.
+``profile.yaml`` and ``locations.yaml`` (the areas: code, name, the name as written in other
+languages, aliases; and the most used areas, which the place question shows first). Loading
+checks everything and raises one ``ProfileError`` that lists every problem, so a bad profile
+stops start-up with a clear message.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from case_store.retention import InvalidRetention, RetentionPolicy
 from case_store.triage import InvalidPolicy, TriagePolicy
 
 USSD_MAX_BUDGET = 182
+MAX_HOPS_LIMIT = 10
 FALLBACK_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 
@@ -43,6 +46,10 @@ class UnknownArea(ValueError):
 class Location:
     code: str
     name: str
+    # The name as written for readers of a language ((language, spelling) pairs), and other
+    # names callers use for the area (a main town, an old spelling).
+    names: tuple[tuple[str, str], ...] = ()
+    aliases: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -55,11 +62,15 @@ def _fold(text: str) -> str:
 
 def _area_keys(location: Location) -> Iterator[str]:
     """What names ``location``: its code as listed (``047``), a numeric code without its leading
-    zeros (``47``), and its name."""
+    zeros (``47``), its name, its spellings in other languages and its aliases."""
     yield _fold(location.code)
     if location.code.isdigit():
         yield str(int(location.code))
     yield _fold(location.name)
+    for _language, spelling in location.names:
+        yield _fold(spelling)
+    for alias in location.aliases:
+        yield _fold(alias)
 
 
 @dataclass(frozen=True)
@@ -82,15 +93,17 @@ class Profile:
     service_code: str
     screen_budget: int
     resume_seconds: int
+    # The most numbers a caller may have to press to answer one question (`kinga dialogs check`).
+    max_hops: int
     fold_accents: frozenset[str]
     locations: tuple[Location, ...]
+    # Area codes the place question shows first, in this order, as room allows.
+    most_used: tuple[str, ...]
     # Numbers for callers from a country not listed below; a country's own numbers, then an
     # area's, override them key by key.
     emergency_numbers: Mapping[str, str]
     emergency_numbers_by_area: Mapping[str, Mapping[str, str]]
-    emergency_numbers_by_country_code: Mapping[str, Mapping[str, str]] = field(
-        default_factory=dict
-    )
+    emergency_numbers_by_country_code: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     triage: Mapping[str, Any] = field(default_factory=dict)
     # Concern category → Primero protection concerns and CHI category; empty when not given.
     categories: Mapping[Category, CategoryMapping] = field(default_factory=dict)
@@ -207,6 +220,33 @@ def _alert_fallback(value: Any, problems: list[str]) -> AlertFallback:
     return AlertFallback(tuple(allowed[role] for role in dict.fromkeys(roles)), phone)
 
 
+def _locations(
+    places: dict[str, Any], enabled: tuple[str, ...], problems: list[str]
+) -> list[Location]:
+    """``{code: "047", name: Nairobi, names: {ar: نيروبي}, aliases: [Nairobi City]}`` each."""
+    locations: list[Location] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(places.get("locations") or []):
+        entry = entry if isinstance(entry, dict) else {}
+        code, name = entry.get("code"), entry.get("name")
+        if not isinstance(code, str) or not code or not isinstance(name, str) or not name:
+            problems.append(f"locations[{i}] needs a quoted code and a name")
+            continue
+        if code in seen:
+            problems.append(f"location code {code!r} appears twice")
+        seen.add(code)
+        names = _str_map(entry.get("names"), f"location {code} names", problems)
+        for language in names:
+            if language not in enabled:
+                problems.append(f"location {code} names a spelling for {language!r}, not enabled")
+        aliases = entry.get("aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a for a in aliases):
+            problems.append(f"location {code} aliases must be a list of names")
+            aliases = []
+        locations.append(Location(code, name, tuple(names.items()), tuple(aliases)))
+    return locations
+
+
 def load_profile(folder: Path) -> Profile:
     problems: list[str] = []
     data = _read_yaml(folder / "profile.yaml", problems)
@@ -242,20 +282,30 @@ def load_profile(folder: Path) -> Profile:
     if not isinstance(budget, int) or not 40 <= budget <= USSD_MAX_BUDGET:
         problems.append(f"ussd.screen_budget must be a whole number from 40 to {USSD_MAX_BUDGET}")
         budget = 160
+    max_hops = ussd.get("max_hops_per_question", 3)
+    if (
+        not isinstance(max_hops, int)
+        or isinstance(max_hops, bool)
+        or not (1 <= max_hops <= MAX_HOPS_LIMIT)
+    ):
+        problems.append(
+            f"ussd.max_hops_per_question must be a whole number from 1 to {MAX_HOPS_LIMIT}"
+        )
+        max_hops = 3
 
-    locations: list[Location] = []
-    seen: set[str] = set()
-    for i, entry in enumerate(places.get("locations") or []):
-        code, name = (entry or {}).get("code"), (entry or {}).get("name")
-        if not isinstance(code, str) or not code or not isinstance(name, str) or not name:
-            problems.append(f"locations[{i}] needs a quoted code and a name")
-            continue
-        if code in seen:
-            problems.append(f"location code {code!r} appears twice")
-        seen.add(code)
-        locations.append(Location(code, name))
+    locations = _locations(places, enabled, problems)
+    seen = {location.code for location in locations}
     if not locations and not problems:
         problems.append("locations.yaml lists no locations")
+    most_used = places.get("most_used") or []
+    if not isinstance(most_used, list) or not all(isinstance(c, str) for c in most_used):
+        problems.append('most_used must list quoted location codes ("047")')
+        most_used = []
+    for code in most_used:
+        if code not in seen:
+            problems.append(f"most_used names unknown location {code!r}")
+    if len(set(most_used)) != len(most_used):
+        problems.append("most_used names a location twice")
     named: dict[str, Location] = {}
     for location in locations:
         for key in _area_keys(location):
@@ -317,8 +367,10 @@ def load_profile(folder: Path) -> Profile:
         service_code=service_code,
         screen_budget=budget,
         resume_seconds=resume_minutes * 60,
+        max_hops=max_hops,
         fold_accents=frozenset(fold),
         locations=tuple(locations),
+        most_used=tuple(most_used),
         emergency_numbers=default_numbers,
         emergency_numbers_by_area=by_area,
         emergency_numbers_by_country_code=by_country,

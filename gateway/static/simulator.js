@@ -13,6 +13,24 @@
     };
     $("keys").appendChild(b);
   });
+  // The first strong letter decides a screen's direction, as on a phone. Each line is its own
+  // paragraph with its own direction (dir="auto"): in an Arabic screen "2. 5-11" has no letter
+  // and reads left to right as typed, instead of being turned into "5-11 .2"; lines are only
+  // aligned to the screen's side.
+  var STRONG = /[A-Za-z\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
+  var RTL = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
+  function show(text){
+    var screen = $("screen"), first = text.match(STRONG);
+    screen.dir = first && RTL.test(first[0]) ? "rtl" : "ltr";
+    screen.textContent = "";
+    text.split("\n").forEach(function(line){
+      var div = document.createElement("div");
+      div.className = "line";
+      div.dir = "auto";
+      div.textContent = line;
+      screen.appendChild(div);
+    });
+  }
   function newSession(){
     var bytes = new Uint8Array(8), hex = "";
     crypto.getRandomValues(bytes);
@@ -32,7 +50,7 @@
       })
       .then(function(d){
         ended = d.end;
-        $("screen").textContent = d.screen;
+        show(d.screen);
         $("meta").textContent = (d.end ? "END" : "CON") + " · " + d.used + "/" + d.limit + " " +
           d.encoding + " · " + d.characters + " characters" + (d.fits ? "" : " · TOO LONG");
         $("meta").className = d.fits ? "" : "over";

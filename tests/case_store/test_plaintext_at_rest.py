@@ -244,16 +244,20 @@ def test_no_personal_text_reaches_redis(
     # Finished reports on both channels, their replies sent by a worker: jobs, results and
     # registries stay in Redis.
     finished = _ussd_report(client, "ATUid_plain_1", USSD_ANSWERS)
-    assert "Mombasa" in finished
-    assert client.post(
-        f"/ussd/africastalking?key={app.extensions['kinga'].settings.at_webhook_key}",
-        data={
-            "sessionId": "ATUid_plain_1",
-            "phoneNumber": PHONE,
-            "serviceCode": "*384*116#",
-            "text": "*".join([*USSD_ANSWERS, SEND]),
-        },
-    ).get_data(as_text=True).startswith("END Thank you")
+    assert "Nairobi" in finished  # the first of the most used areas
+    assert (
+        client.post(
+            f"/ussd/africastalking?key={app.extensions['kinga'].settings.at_webhook_key}",
+            data={
+                "sessionId": "ATUid_plain_1",
+                "phoneNumber": PHONE,
+                "serviceCode": "*384*116#",
+                "text": "*".join([*USSD_ANSWERS, SEND]),
+            },
+        )
+        .get_data(as_text=True)
+        .startswith("END Thank you")
+    )
     _sms_report(client, 1, [*SMS_ANSWERS, SEND])
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code == 0, result.output

@@ -1,24 +1,34 @@
 """The fixed Kenyan context the dialog tests run with.
 
-The 47 counties with their official codes (001 Mombasa … 047 Nairobi) are the same list the
-example deployment ships in ``deployments/example/locations.yaml``.
+The 47 counties with their official codes (001 Mombasa … 047 Nairobi), their Arabic names and
+aliases, and the most used areas, read from the example deployment's
+``deployments/example/locations.yaml``: the dialogs are tested on the data Kinga ships. As in
+that deployment, Portuguese is folded to GSM-7 (``criança → crianca``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+
 from dialogs.engine import Area, Context
 
-KENYA_COUNTIES = (
-    "Mombasa", "Kwale", "Kilifi", "Tana River", "Lamu", "Taita-Taveta", "Garissa", "Wajir",
-    "Mandera", "Marsabit", "Isiolo", "Meru", "Tharaka-Nithi", "Embu", "Kitui", "Machakos",
-    "Makueni", "Nyandarua", "Nyeri", "Kirinyaga", "Murang'a", "Kiambu", "Turkana", "West Pokot",
-    "Samburu", "Trans Nzoia", "Uasin Gishu", "Elgeyo-Marakwet", "Nandi", "Baringo", "Laikipia",
-    "Nakuru", "Narok", "Kajiado", "Kericho", "Bomet", "Kakamega", "Vihiga", "Bungoma", "Busia",
-    "Siaya", "Kisumu", "Homa Bay", "Migori", "Kisii", "Nyamira", "Nairobi",
-)  # fmt: skip
-COUNTIES = tuple(Area(f"{n:03d}", name) for n, name in enumerate(KENYA_COUNTIES, start=1))
+LOCATIONS = Path(__file__).resolve().parents[2] / "deployments" / "example" / "locations.yaml"
+_DATA = yaml.safe_load(LOCATIONS.read_text(encoding="utf-8"))
+COUNTIES = tuple(
+    Area(
+        entry["code"],
+        entry["name"],
+        tuple((entry.get("names") or {}).items()),
+        tuple(entry.get("aliases") or ()),
+    )
+    for entry in _DATA["locations"]
+)
+MOST_USED = tuple(_DATA["most_used"])  # Nairobi, Mombasa, Kisumu, Nakuru
 EMERGENCY = {"child_helpline": "116", "police": "999"}
 SHIPPED_LANGUAGES = ("en", "sw", "fr", "ar", "pt")
+FOLDED = ("pt",)
 
 
 def kenya(language: str = "en", **overrides: object) -> Context:
@@ -26,6 +36,8 @@ def kenya(language: str = "en", **overrides: object) -> Context:
         "areas": COUNTIES,
         "emergency_numbers": EMERGENCY,
         "language": language,
+        "most_used": MOST_USED,
+        "fold_accents": language in FOLDED,
     }
     values.update(overrides)
     return Context(**values)  # type: ignore[arg-type]

@@ -1,4 +1,7 @@
-"""Engine rules: re-prompts, three strikes, 0 on every screen, paging, limits, state."""
+"""Engine rules: re-prompts, three strikes, 0 on every screen, paging, limits, state.
+
+The place question's own rules (groups, typed letters, hops) are in ``test_dialog_places.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import json
 from typing import Any
 
 import pytest
-from dialog_fixtures import COUNTIES, kenya
+from dialog_fixtures import kenya
 
 from dialogs.encoding import ussd_fits
 from dialogs.engine import (
@@ -16,11 +19,13 @@ from dialogs.engine import (
     Effect,
     advance,
     can_resume,
+    fill,
     resume,
     show,
 )
 from dialogs.reference import damm_digit, format_reference
 from dialogs.render import load_translations, render
+from dialogs.screen import Message
 from dialogs.tree import Tree
 
 EN = load_translations("en")
@@ -115,46 +120,61 @@ def test_an_answer_given_before_its_question_is_kept(tree: Tree, context: Contex
     assert added.state["answers"]["narrative"] == "He beats her\nevery night"
 
 
-def test_the_47_counties_page_cleanly(tree: Tree, context: Context) -> None:
-    state = at("report_area")
+def test_a_reference_typed_again_replaces_the_one_not_found(tree: Tree, context: Context) -> None:
+    # "1. Try again" after a reference not found comes back to the same question.
+    retyped = "48217730" + damm_digit("48217730")
+    state = at("follow_reference", reference="765432105", status="not_found")
+    step = advance(tree, state, retyped, context)
+
+    assert step.state["answers"]["reference"] == retyped
+
+
+AR = load_translations("ar")
+
+
+def test_a_menu_too_long_for_one_screen_pages_cleanly(tree: Tree) -> None:
+    context = kenya("ar")  # UCS-2: eight categories do not fit 80 characters
+    state = at("report_category")
     seen: list[str] = []
     screens = []
     while True:
         screen = show(tree, state, context)
-        screens.append(text(screen))
+        screens.append(render(screen, AR))
         keys = [choice.key for choice in screen.options]
         numbered = [c.label for c in screen.options if c.key not in {"0", MORE_KEY, BACK_KEY}]
         assert keys[: len(numbered)] == [str(n) for n in range(1, len(numbered) + 1)]
-        seen.extend(str(label) for label in numbered)
+        seen.extend(label.msgid for label in numbered if isinstance(label, Message))
         if MORE_KEY not in keys:
             break
         state = advance(tree, state, MORE_KEY, context).state
 
-    assert seen == [area.name for area in COUNTIES]
-    assert 4 <= len(screens) <= 6
+    assert seen == [option.label for option in tree.nodes["report_category"].options]
+    assert 2 <= len(screens) <= 4
     assert all(ussd_fits(screen) for screen in screens)
-    assert "99. Back" not in screens[0] and all("99. Back" in s for s in screens[1:])
-    assert "98. More" not in screens[-1]
+    assert "99. " not in screens[0] and all("\n99. " in s for s in screens[1:])
+    assert "\n98. " not in screens[-1]
 
 
-def test_choosing_on_a_later_page_and_going_back(tree: Tree, context: Context) -> None:
-    state = advance(tree, at("report_area"), MORE_KEY, context).state
+def test_choosing_on_a_later_page_and_going_back(tree: Tree) -> None:
+    context = kenya("ar")
+    state = advance(tree, at("report_category"), MORE_KEY, context).state
     second_page = show(tree, state, context)
-    third = second_page.options[2]
-    chosen = advance(tree, state, third.key, context)
+    second = second_page.options[1]
+    chosen = advance(tree, state, second.key, context)
 
-    assert chosen.state["answers"]["area"] == next(
-        area.code for area in COUNTIES if area.name == third.label
-    )
+    assert isinstance(second.label, Message)
+    labels = {option.label: option.value for option in tree.nodes["report_category"].options}
+    assert chosen.state["answers"]["category"] == labels[second.label.msgid]
     back = advance(tree, state, BACK_KEY, context)
     assert back.state["page"] == 0
-    assert str(show(tree, back.state, context).options[0].label) == "Mombasa"
+    assert show(tree, back.state, context).options[0].label == Message("Physical violence")
     first_page_back = advance(tree, back.state, BACK_KEY, context)
-    assert text(first_page_back.screen).startswith("Try again.")
+    assert render(first_page_back.screen, AR).startswith("حاول ثانية.")
 
 
-def test_session_is_bounded_in_steps(tree: Tree, context: Context) -> None:
-    state = at("report_area")
+def test_session_is_bounded_in_steps(tree: Tree) -> None:
+    context = kenya("ar")
+    state = at("report_category")
     for hop in range(tree.max_steps):
         step = advance(tree, state, MORE_KEY if hop % 2 == 0 else BACK_KEY, context)
         assert not step.screen.end
@@ -220,15 +240,24 @@ def test_danger_screen_uses_the_areas_helpline(tree: Tree) -> None:
     assert text(step.screen).startswith("If you can, call 1195 now.")
 
 
-def test_language_choice_emits_set_language(tree: Tree, context: Context) -> None:
+def test_choosing_a_language_saves_it_and_shows_the_main_menu_in_it(
+    tree: Tree, context: Context
+) -> None:
     menu = advance(tree, at("main"), "4", context)
     step = advance(tree, menu.state, "2", context)
 
     assert text(menu.screen) == (
         "Language\n1. English\n2. Kiswahili\n3. Français\n4. العربية\n5. Português\n0. Exit"
     )
-    assert step.screen.end
+    assert not step.screen.end
     assert step.effects == (Effect("set_language", {"language": "sw"}),)
+    assert step.language == "sw"
+    assert step.state["node"] == "main" and step.state["answers"] == {}
+    assert render(step.screen, load_translations("sw")) == render(
+        show(tree, at("main"), kenya("sw")), load_translations("sw")
+    )
+    assert render(step.screen, load_translations("sw")).startswith("Karibu")
+    assert not can_resume(tree, step.state)  # nothing was reported: no "continue" on redial
 
 
 VALID = "12345678" + damm_digit("12345678")
@@ -255,16 +284,49 @@ def test_follow_up_accepts_a_reference_typed_any_usual_way(
     tree: Tree, context: Context, typed: str
 ) -> None:
     step = advance(tree, at("follow_reference"), typed, context)
+    state, screen = fill(tree, step.state, step.screen, {"status": "in_progress"}, context)
 
     assert step.effects == (Effect("lookup_case", {"reference": VALID}),)
-    assert text(step.screen, status="in_progress") == (
+    assert text(screen) == (
         f"Report {format_reference(VALID)}. It is being handled.\n1. Add information\n"
         "2. Ask for a call back\n0. Exit"
     )
+    assert state["answers"]["status"] == "in_progress"
+
+
+def looked_up(tree: Tree, context: Context, status: str) -> dict[str, Any]:
+    """The follow-up screen after the webhook looked the reference up and found ``status``."""
+    step = advance(tree, at("follow_reference"), VALID, context)
+    return fill(tree, step.state, step.screen, {"status": status}, context)[0]
+
+
+def test_a_reference_not_found_offers_only_to_type_it_again(tree: Tree, context: Context) -> None:
+    step = advance(tree, at("follow_reference"), VALID, context)
+    state, screen = fill(tree, step.state, step.screen, {"status": "not_found"}, context)
+    again = advance(tree, state, "1", context)
+    wrong = advance(tree, state, "2", context)
+
+    assert text(screen) == (
+        f"Report {format_reference(VALID)}. We cannot find it. Check the number.\n"
+        "1. Try again\n0. Exit"
+    )
+    assert again.state["node"] == "follow_reference" and again.effects == ()
+    assert text(wrong.screen).startswith("Try again.\nReport")
+    assert wrong.effects == (Effect("lookup_case", {"reference": VALID}),)
+    assert "Add information" not in text(show(tree, state, context))
+
+
+def test_before_the_lookup_nothing_is_offered_on_the_reference(
+    tree: Tree, context: Context
+) -> None:
+    step = advance(tree, at("follow_reference"), VALID, context)
+
+    assert text(step.screen).endswith(". We have received it.\n0. Exit")
+    assert step.screen.options[-1].key == "0" and len(step.screen.options) == 1
 
 
 def test_follow_up_add_information_and_call_back(tree: Tree, context: Context) -> None:
-    status = advance(tree, at("follow_reference"), VALID, context).state
+    status = looked_up(tree, context, "received")
     note = advance(tree, advance(tree, status, "1", context).state, "He came back", context)
     times = advance(tree, status, "2", context)
     callback = advance(tree, times.state, "4", context)
@@ -279,7 +341,7 @@ def test_follow_up_add_information_and_call_back(tree: Tree, context: Context) -
 
 
 def test_reprompt_on_lookup_screen_asks_for_the_status_again(tree: Tree, context: Context) -> None:
-    status = advance(tree, at("follow_reference"), VALID, context).state
+    status = looked_up(tree, context, "received")
     step = advance(tree, status, "7", context)
 
     assert step.effects == (Effect("lookup_case", {"reference": VALID}),)

@@ -36,7 +36,7 @@ def test_the_default_tree_loads() -> None:
     tree = load_tree(default_tree_path())
 
     assert tree.start == "main"
-    assert {"report_sent", "help_now", "language_saved", "follow_status"} <= set(tree.nodes)
+    assert {"report_sent", "help_now", "language", "follow_status"} <= set(tree.nodes)
 
 
 def test_a_small_valid_tree_loads(tmp_path: Path) -> None:
@@ -99,6 +99,32 @@ def test_node_shapes_are_checked(tmp_path: Path) -> None:
     assert "node note (line 21): effect open_case changes data and may only sit on an end" in text
     assert "node weird (line 22): kind must be one of" in text
     assert "node Bad-Id (line 23): ids are snake_case" in text
+
+
+def test_lists_options_shown_when_and_areas_wording_are_checked(tmp_path: Path) -> None:
+    problems = load(
+        tmp_path,
+        """\
+  main:
+    kind: menu
+    text: Hi
+    options:
+      - {label: Lang, next: lang}
+      - {label: Where, next: where, when: {status: [gone]}}
+      - {label: Odd, next: bye, when: {mood: [happy]}}
+  lang: {kind: list, source: languages, text: L, next: main}
+  where: {kind: list, source: areas, text: W, answer: area, next: ask}
+  ask: {kind: input, text: Q, answer: q, next: bye, group_text: Also}
+choices: {status: {here: Here}}
+""",
+    )
+    text = "\n".join(problems)
+
+    assert "node main (line 12): option 'Where' waits for ['gone'], which 'status' never is" in text
+    assert "option 'Odd' depends on 'mood', which is neither an answer nor a choices" in text
+    assert "node ask (line 21): only an areas list has a group_text" in text
+    assert "ui: message 'no_match' is missing (letters that start no area's name)" in text
+    assert "lang" not in text  # choosing a language stores no answer: it sets the language
 
 
 def test_top_level_settings_are_checked(tmp_path: Path) -> None:

@@ -15,9 +15,10 @@ from dialog_fixtures import COUNTIES, EMERGENCY, SHIPPED_LANGUAGES, kenya
 
 from dialogs.check import check_tree
 from dialogs.engine import advance, resume
+from dialogs.places import Area
 from dialogs.render import load_translations, render
 from dialogs.sms import sms_step
-from dialogs.tree import Tree, TreeError, load_tree
+from dialogs.tree import Tree, TreeError, load_tree, placeholders
 
 CHANNELS = ("ussd", "sms")
 
@@ -86,12 +87,16 @@ def test_yes_or_no_picks_the_option_that_means_it_whatever_its_label(
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
-def test_a_list_item_by_its_name_even_on_another_page(tree: Tree, channel: str) -> None:
+def test_a_list_item_by_its_name(tree: Tree, channel: str) -> None:
     state = answer(tree, at("report_area", danger="no"), "nairobi", "en", channel)
-    language = answer(tree, at("language"), "Kiswahili", "en", channel)
+    context = kenya("en", channel=channel)
+    if channel == "ussd":
+        chosen = advance(tree, at("language"), "Kiswahili", context).language
+    else:
+        chosen = sms_step(tree, at("language"), "Kiswahili", context).language
 
     assert state["answers"]["area"] == "047"
-    assert language is None or language["answers"]["language"] == "sw"
+    assert chosen == "sw"
 
 
 def test_the_exit_label_leaves_on_ussd_too(tree: Tree) -> None:
@@ -102,7 +107,7 @@ def test_the_exit_label_leaves_on_ussd_too(tree: Tree) -> None:
 
 
 def test_more_and_back_by_their_labels(tree: Tree) -> None:
-    more = advance(tree, at("report_area"), "More", kenya())
+    more = advance(tree, at("report_category"), "More", kenya())
     back = advance(tree, more.state, "back", kenya())
 
     assert (more.state["page"], back.state["page"]) == (1, 0)
@@ -122,7 +127,85 @@ def test_words_that_mean_nothing_here_are_still_wrong(tree: Tree, channel: str) 
         assert state["node"] == "report_danger" and state["invalid"] == 1
 
 
+# --- words and the place question -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize(
+    ("language", "typed", "found"),
+    [("en", "n", "Nairobi"), ("pt", "s", "Samburu"), ("sw", "la", "Laikipia"),
+     ("ar", "لا", "لامو")],
+)  # fmt: skip
+def test_a_yes_or_no_word_on_the_place_question_is_letters(
+    tree: Tree, channel: str, language: str, typed: str, found: str
+) -> None:
+    """ "n", "s", "la", "لا" mean no or yes on a menu, but start area names: here they find
+    areas, as letters typed on the place question always do."""
+    context = kenya(language, channel=channel)
+    state = at("report_area", danger="no")
+    if channel == "ussd":
+        step = advance(tree, state, typed, context)
+        screen, after = step.screen, step.state
+    else:
+        sms = sms_step(tree, state, typed, context)
+        (screen,), after = sms.replies, sms.state
+
+    assert after["node"] == "report_area" and after["invalid"] == 0
+    assert "danger" in after["answers"] and "area" not in after["answers"]
+    assert f"\n1. {found}\n" in render(screen, load_translations(language))
+
+
+def test_back_and_exit_in_words_on_the_place_question_unless_a_place_is_so_named(
+    tree: Tree,
+) -> None:
+    named = kenya("fr", areas=(*COUNTIES, Area("099", "Retour")))
+    matches = advance(tree, at("report_area"), "ki", named).state
+    back = advance(tree, matches, "retour", kenya("fr"))
+    place = advance(tree, matches, "Retour", named)
+    leave = advance(tree, matches, "Quitter", named)
+
+    assert matches["find"] == "ki"
+    assert back.state["node"] == "report_area" and "find" not in back.state
+    assert place.state["answers"]["area"] == "099"
+    assert leave.screen.end and render(leave.screen, load_translations("fr")) == "Au revoir."
+
+
+def test_letters_that_start_an_area_answer_the_place_question_over_sms(tree: Tree) -> None:
+    """ "R" is the focal-point prefix, and R followed by words a report in words; on the place
+    question it is the first letter of Tana River. STOP, HELP and a one-message report still
+    count there: they are no area's start."""
+    draft = at("report_area", danger="no", category="neglect")
+    letter = sms_step(tree, draft, "r", kenya())
+    elsewhere = sms_step(tree, {**draft, "node": "report_sex"}, "R", kenya())
+    stop = sms_step(tree, draft, "STOP", kenya())
+    help_ = sms_step(tree, draft, "HELP", kenya())
+    focal = sms_step(tree, draft, "R 2 3 1 047 beaten", kenya())
+
+    assert letter.command is None and letter.state is not None
+    assert letter.state["answers"]["area"] == "004"  # Tana River
+    assert elsewhere.command == "report" and elsewhere.state is not None
+    assert elsewhere.state.get("resume") is True
+    assert (stop.command, help_.command, focal.command) == ("stop", "help", "focal_report")
+    assert focal.state == draft
+
+
 # --- re-prompts and giving up -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", SHIPPED_LANGUAGES)
+def test_an_sms_re_prompt_always_shows_its_wording(tree: Tree, language: str) -> None:
+    """Pages over SMS are cut so that the SMS wording fits on each (in French it did not fit
+    beside "Vous êtes" in UCS-2 and was silently left out)."""
+    translations = load_translations(language)
+    wording = translations.gettext(tree.sms.messages["invalid_choice"])
+    questions = [
+        node.id
+        for node in tree.nodes.values()
+        if node.kind in ("menu", "list") and not placeholders(node.text or "")
+    ]
+    for node in questions:
+        (reply,) = sms_step(tree, at(node), "77", kenya(language)).replies
+        assert wording in render(reply, translations), (node, render(reply, translations))
 
 
 def test_an_sms_re_prompt_says_how_to_answer(tree: Tree) -> None:
@@ -209,4 +292,24 @@ def test_a_word_that_names_two_options_of_one_question_is_reported(tmp_path: Pat
 
     assert any(
         "node main, language en: 'y' names options 1 and 2" in problem for problem in problems
+    ), problems
+
+
+def test_an_sms_re_prompt_that_cannot_show_its_wording_is_reported(tmp_path: Path) -> None:
+    """A re-prompt whose error fits neither above nor in place of the question would be shown
+    without it: ``dialogs check`` reports it instead of passing the bare screen."""
+    path = write_tree(tmp_path, '  "yes": {en: ["yep"]}')
+    wordy = "Reply with the number of the option you choose. " * 7
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "help: Help}", f"help: Help, invalid_choice: {wordy!r}}}"
+        ),
+        encoding="utf-8",
+    )
+    tree = load_tree(path)
+
+    problems = check_tree(tree, ["en"], COUNTIES, 160)
+
+    assert any(
+        "sms, node main, language en, page 1 (error invalid_choice)" in p for p in problems
     ), problems

@@ -4,7 +4,8 @@ Transcripts live in ``tests/dialogs/transcripts/<tree>/<channel>/<language>.yaml
 ``test_dialog_transcripts.py``). The webhook's part is played with fixed values: every
 ``open_case`` gets reference 482-177-305, every ``lookup_case`` the status ``received``,
 ``opt_out``/``opt_in`` set and clear the number's opt-out flag, ``set_language`` is already
-reflected in ``SmsStep.language``.
+reflected in ``Step.language`` and ``SmsStep.language``. The status is handed back to the
+dialog as the webhooks do (``fill``): the options after it depend on it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Any
 
 from dialog_fixtures import kenya
 
-from dialogs.engine import Effect, advance, can_resume, resume, start
+from dialogs.engine import Effect, advance, can_resume, fill, resume, start
 from dialogs.render import load_translations, render
-from dialogs.sms import sms_step
+from dialogs.screen import Screen
+from dialogs.sms import sms_context, sms_step
 from dialogs.tree import Tree
 
 TRANSCRIPTS = Path(__file__).resolve().parent / "transcripts"
@@ -49,26 +51,21 @@ def _plain(value: Any) -> Any:
 def play_ussd(tree: Tree, language: str, inputs: list[str | None]) -> Iterator[dict[str, Any]]:
     """``None`` dials (a new session: a report left unfinished by the previous one is offered
     back, as the webhook does within its resume window); each string is the next answer."""
-    context = kenya(language)
-    translations = load_translations(language)
     state: dict[str, Any] = {}
     for user_input in inputs:
+        context = kenya(language)
         if user_input is not None:
             step = advance(tree, state, user_input, context)
         elif can_resume(tree, state):
             step = resume(tree, state, context)
         else:
             step = start(tree, context)
-        state = step.state
+        language = step.language or language  # a language chosen: the session goes on in it
         params = {"reference": REFERENCE, **webhook_params(step.effects)}
-        if "{status}" in step.screen.text.msgid:
-            params["status"] = STATUS
-        prefix = "END " if step.screen.end else "CON "
-        yield {
-            "input": user_input,
-            "screen": prefix + render(step.screen, translations, params),
-            "effects": effects_data(step.effects),
-        }
+        state, screen = fill(tree, step.state, step.screen, params, kenya(language))
+        prefix = "END " if screen.end else "CON "
+        text = render(screen, load_translations(language), params, kenya(language).fold_accents)
+        yield {"input": user_input, "screen": prefix + text, "effects": effects_data(step.effects)}
 
 
 def play_sms(tree: Tree, language: str, messages: list[str]) -> Iterator[dict[str, Any]]:
@@ -86,10 +83,16 @@ def play_sms(tree: Tree, language: str, messages: list[str]) -> Iterator[dict[st
             opted_out = False
         translations = load_translations(language)
         params = webhook_params(step.effects)
+        context = sms_context(kenya(language))
+        replies: list[Screen] = []
+        for reply in step.replies:
+            if state is not None and reply.node == state["node"]:
+                state, reply = fill(tree, state, reply, params, context)
+            replies.append(reply)
         yield {
             "send": text,
             "command": step.command,
             "language": language,
-            "replies": [render(reply, translations, params) for reply in step.replies],
+            "replies": [render(r, translations, params, context.fold_accents) for r in replies],
             "effects": effects_data(step.effects),
         }

@@ -35,7 +35,7 @@ REPORT_ANSWERS = [
     "3",
     "2",
     "1",
-    "1",
+    "Mombasa",
     "Kibera",
     "3",
     "She is alone at night",

@@ -17,7 +17,7 @@ OTHER_CASEWORKER_PHONE = "+254700111002"
 OFF_CALL_PHONE = "+254700111003"
 NAIROBI_PHONE = "+254700111004"
 SUPERVISOR_PHONE = "+254700111005"
-MOMBASA = "001"  # the first area of the dialog's list: the reports in these tests are there
+MOMBASA = "001"  # the area the reports in these tests name (typed "Mombasa")
 NAIROBI = "047"
 
 

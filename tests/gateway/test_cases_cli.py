@@ -277,7 +277,5 @@ def test_show_prints_a_readable_timeline_with_notes_and_masked_messages(
         assert secret not in text
     assert "narrative [hidden]" in text
     with rt.sessions() as session:
-        event = session.scalars(
-            select(CaseEvent).where(CaseEvent.kind == EventKind.REVEALED)
-        ).one()
+        event = session.scalars(select(CaseEvent).where(CaseEvent.kind == EventKind.REVEALED)).one()
         assert event.data["after"] == {"fields": ["notes"]}

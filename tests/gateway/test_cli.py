@@ -51,6 +51,28 @@ def test_dialogs_check_passes_on_the_example_profile(runner, monkeypatch, tmp_pa
     result = runner.invoke(args=["dialogs", "check"])
     assert result.exit_code == 0, result.output
     assert "dialogs OK" in result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Worst-case hops to answer each question, by numbers alone (limit 3):"
+    assert lines[2].split() == ["en", "sw", "fr", "ar", "pt"] * 2  # USSD, then SMS
+    area = next(line for line in lines if line.startswith("report_area "))
+    assert area.split() == ["report_area", "2", "2", "2", "3", "2", "2", "2", "2", "2", "2"]
+
+
+def test_dialogs_check_fails_above_the_profiles_hop_limit(runner, monkeypatch, tmp_path):
+    profile = tmp_path / "profile"
+    shutil.copytree(DEFAULT_DEPLOYMENT, profile)
+    text = (profile / "profile.yaml").read_text()
+    (profile / "profile.yaml").write_text(
+        text.replace("max_hops_per_question: 3", "max_hops_per_question: 2")
+    )
+    monkeypatch.setenv("KINGA_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("KINGA_DEPLOYMENT", str(profile))
+    result = runner.invoke(args=["dialogs", "check"])
+
+    assert result.exit_code != 0
+    assert "(limit 2)" in result.output
+    assert "node report_area, language ar: 3 hops to answer (" in result.output
+    assert "more than the profile's limit of 2" in result.output
 
 
 def test_dialogs_check_prints_every_problem_and_fails(runner, monkeypatch, tmp_path):

@@ -56,6 +56,34 @@ def test_lang_forces_the_language_of_the_session(runner, app):
     assert english not in result.output
 
 
+def test_lang_wins_over_what_the_number_did_before(runner, app):
+    rt = app.extensions["kinga"]
+    menu_sw = render(start(rt.tree, rt.context("sw")).screen, load_translations("sw"))
+    reported = runner.invoke(simulate_command, [], input=lines_of(REPORT_ANSWERS))
+    assert reported.exit_code == 0, reported.output  # the number reported, in English
+    assert "Welcome to Kinga" in reported.output
+
+    forced = runner.invoke(simulate_command, ["--lang", "sw"], input="0\n")
+    dropped = runner.invoke(simulate_command, [], input="1\n2\n")  # hangs up mid-report
+    offered = runner.invoke(simulate_command, ["--lang", "sw"], input="0\n")
+
+    assert forced.exit_code == 0, forced.output
+    assert menu_sw in forced.output and "Welcome to Kinga" not in forced.output
+    assert dropped.exit_code == 1 and "Welcome to Kinga" in dropped.output
+    # The dropped report is offered back, in the language asked for.
+    assert "Your last session was cut off." not in offered.output
+    assert "1. Endelea" in offered.output
+
+
+def test_lang_wins_over_an_sms_conversation_left_open(runner):
+    left = runner.invoke(simulate_command, ["--channel", "sms"], input="REPORT\n")
+    forced = runner.invoke(simulate_command, ["--channel", "sms", "--lang", "sw"], input="2\n")
+
+    assert "Is a child in danger right now?" in left.output
+    assert forced.exit_code == 0, forced.output
+    assert "What is happening?" not in forced.output and "Nini kinatokea?" in forced.output
+
+
 def test_an_answer_with_a_star_reaches_the_case_whole(runner, app, db):
     answers = [*REPORT_ANSWERS]
     answers[8] = "He said *stop* twice"  # the narrative

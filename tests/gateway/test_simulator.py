@@ -65,17 +65,35 @@ class Phone:
 
 
 def test_the_page_is_one_small_keypad_that_lays_out_arabic_right_to_left(sim_app, settings):
-    response = sim_app.test_client().get("/simulator")
+    client = sim_app.test_client()
+    response = client.get("/simulator")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert len(response.get_data()) < 15 * 1024
-    assert re.search(r'<pre id="screen" dir="auto"', page)
+    # Each line of a screen is its own paragraph with its own direction, as on a phone: in an
+    # Arabic screen "2. 5-11" (no letter) stays "2. 5-11"; the screen only sets the alignment.
+    screen = '<div id="screen" dir="ltr" aria-live="polite"><div class="line" dir="auto">'
+    assert screen in page
+    script = client.get("/simulator/static/simulator.js").get_data(as_text=True)
+    assert 'div.dir = "auto";' in script and 'text.split("\\n")' in script
+    assert 'screen.dir = first && RTL.test(first[0]) ? "rtl" : "ltr";' in script
+    style = client.get("/simulator/static/simulator.css").get_data(as_text=True)
+    assert "#screen .line{unicode-bidi:isolate;" in style
+    assert "#screen[dir=rtl] .line{text-align:right}" in style
     assert "*384*116#" in page
     assert '"/simulator/hop"' in page
     for label in ("Send", "Dial again", 'type="tel"'):
         assert label in page
     assert settings.at_webhook_key not in page  # the browser never holds the webhook secret
+
+
+def test_the_phone_field_says_what_is_kept_of_the_number(sim_app):
+    page = sim_app.test_client().get("/simulator").get_data(as_text=True)
+    label = re.search(r'<label for="phone">([^<]+)</label>', page).group(1)
+
+    assert "never stored" not in label
+    assert "keyed hash" in label and "encrypted, only if the caller agrees to a call back" in label
 
 
 def test_the_page_runs_under_a_strict_content_security_policy(sim_app):

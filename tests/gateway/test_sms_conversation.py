@@ -129,18 +129,38 @@ def test_once_status_is_rate_limited_its_follow_ups_change_nothing(app, client, 
         body = f"7654321{n}"
         ok(guesser.send(f"STATUS {body}{damm_digit(body)}"))
     ok(guesser.send(f"STATUS {reference}"))
-    assert "We cannot find it." in texts(app, outbound(db))[-1]
-    ok(guesser.send("1"))  # Add information
-    ok(guesser.send("The father came back"))
-    ok(guesser.send(f"STATUS {reference}"))
-    ok(guesser.send("2"))  # Ask for a call back
+    # The same reply as for a reference that does not exist: nothing to add to, nor to call
+    # back about; only typing the number again.
+    assert texts(app, outbound(db))[-1] == (
+        f"Report {reference}. We cannot find it. Check the number.\n1. Try again\n0. Exit"
+    )
     ok(guesser.send("1"))
+    assert texts(app, outbound(db))[-1] == "Type your reference number.\n0. Exit"
+    ok(guesser.send(reference))
+    ok(guesser.send("2"))
+    assert texts(app, outbound(db))[-1].startswith(
+        f"Reply with the number, e.g. 1.\nReport {reference}."
+    )
     with db() as session:
         case = find_case_by_reference(session, reference)
         assert session.scalars(select(Note).where(Note.case_id == case.id)).all() == []
         assert case.callback_consent is False
         kinds = {e.kind.value for e in session.scalars(select(CaseEvent))}
         assert not kinds & {"note_added", "callback_requested"}
+
+
+def test_choosing_a_language_answers_with_the_menu_in_it_and_keeps_it(app, client, db) -> None:
+    texter = Texter(client)
+    ok(texter.send("1"))  # a bare number: the main menu (words would be a report)
+    ok(texter.send("4"))  # Language
+    ok(texter.send("2"))  # Kiswahili
+    ok(texter.send("3"))  # Get help now, in Kiswahili
+    replies = texts(app, outbound(db))
+
+    assert replies[2].startswith("Karibu Kinga\n1. ")
+    assert replies[3].startswith("Kama mtoto yuko hatarini sasa")
+    with db() as session:
+        assert session.scalars(select(Reporter)).one().language == "sw"
 
 
 def test_the_conversation_lives_in_redis_per_phone_hash_and_expires(app, client, redis_client):

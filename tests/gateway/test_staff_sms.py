@@ -97,7 +97,7 @@ def test_parse_keeps_the_note_and_the_reason_without_stray_punctuation():
     assert (note.reference, note.rest) == ("069875189", "Child seen, safe.")
     close = parse_staff_command("CLOSE 069875189, resolved.")
     assert (close.reference, close.rest) == ("069875189", "resolved.")
-    assert parse_staff_command("ACK 0698751891") .reference is None  # ten digits: not a reference
+    assert parse_staff_command("ACK 0698751891").reference is None  # ten digits: not a reference
     assert parse_staff_command("ACKNOWLEDGED 069875189") is None
 
 

@@ -68,17 +68,20 @@ def test_repeated_unknown_references_are_rate_limited(client, redis_client):
     assert format_reference(real.replace("-", "")) == real
 
 
-def test_the_chosen_language_is_saved_for_this_phone(client):
+def test_the_chosen_language_is_saved_and_the_menu_comes_back_in_it(client):
     caller = Caller(client, session_id="ATUid_lang")
     caller.dial()
     menu = caller.answer("4")
     choice = next(line.split(".")[0] for line in menu.splitlines() if line.endswith("Kiswahili"))
     saved = caller.answer(choice)
-    assert saved.startswith("END ")
+    help_now = caller.answer("3")
     next_call = Caller(client, session_id="ATUid_lang_2")
     welcome = next_call.dial()
-    assert welcome.startswith("CON ") and "Welcome to Kinga" not in welcome
-    assert "Ripoti" in welcome or "ripoti" in welcome
+
+    assert saved.startswith("CON ") and "Welcome to Kinga" not in saved
+    assert "Ripoti" in saved or "ripoti" in saved
+    assert help_now.startswith("END ") and "Child helpline" not in help_now and "116" in help_now
+    assert welcome == saved
 
 
 def test_a_dropped_report_is_offered_back_on_redial(client, db):
@@ -182,21 +185,41 @@ def spend_the_miss_budget(client, phone: str) -> None:
         caller.answer("0")
 
 
-@pytest.mark.parametrize("follow_up", ["add information", "call back"])
-def test_a_rate_limited_caller_cannot_add_to_a_real_report(client, db, follow_up):
+def test_a_reference_not_found_offers_to_type_it_again_not_to_add_to_it(client):
+    caller = Caller(client, session_id="ATUid_unknown", phone="+254733000555")
+    caller.dial()
+    caller.answer("2")
+    unknown = "76543210" + damm_digit("76543210")
+    screen = caller.answer(unknown)
+    wrong = caller.answer("2")
+    again = caller.answer("1")
+
+    assert screen == (
+        f"CON Report {format_reference(unknown)}. We cannot find it. Check the number.\n"
+        "1. Try again\n0. Exit"
+    )
+    assert wrong.startswith("CON Try again.\nReport ") and "Add information" not in wrong
+    assert again == "CON Type your reference number.\n0. Exit"
+    found = caller.answer(report_reference(client))
+    assert "1. Add information\n2. Ask for a call back" in found
+
+
+@pytest.mark.parametrize("key", ["1", "2"])
+def test_a_rate_limited_caller_cannot_add_to_a_real_report(client, db, key):
     reference = report_reference(client)
     with db() as session:
         case = find_case_by_reference(session, reference)
         events_before = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
     spend_the_miss_budget(client, "+254733000444")
 
-    caller = _follow_up(client, f"ATUid_limited_{follow_up}", reference)
-    if follow_up == "add information":
-        caller.answer("1")
-        assert caller.answer("Guessed it").startswith("END Thank you.")
-    else:
-        caller.answer("2")
-        assert caller.answer("3").startswith("END Thank you. A caseworker will try")
+    caller = Caller(client, session_id=f"ATUid_limited_{key}", phone="+254733000444")
+    caller.dial()
+    caller.answer("2")
+    # The same screen as for a reference that does not exist: the limit tells a guesser nothing.
+    assert caller.answer(reference) == (
+        f"CON Report {reference}. We cannot find it. Check the number.\n1. Try again\n0. Exit"
+    )
+    assert "Add information" not in caller.answer(key)
     with db() as session:
         case = find_case_by_reference(session, reference)
         assert session.scalars(select(Note).where(Note.case_id == case.id)).all() == []

@@ -152,3 +152,28 @@ def test_the_phone_number_never_reaches_the_logs(client, caplog):
     with caplog.at_level(logging.DEBUG):
         Caller(client).report()
     assert PHONE[4:] not in caplog.text
+
+
+SUDAN_PHONE = "+249912345678"  # the example profile answers +249 in Arabic
+
+
+def test_a_report_in_arabic_reaches_nairobi_in_one_hop_and_any_area_in_three(client, db):
+    # Report → no danger → neglect → 5-11 → girl: the place question.
+    before_place = ["1", "2", "3", "2", "1"]
+    after_place = ["Kibera", "3", "0", "2", "1"]
+    nairobi = Caller(client, session_id="ATUid_ar_1", phone=SUDAN_PHONE)
+    nairobi.dial()
+    for value in before_place:
+        place = nairobi.answer(value)
+    assert place.startswith("CON أين الطفل؟ اختر أو اكتب بداية الاسم.\n1. نيروبي\n")
+    screens = [nairobi.answer(value) for value in ["1", *after_place]]
+    assert screens[0].startswith("CON اكتب اسم القرية")  # one hop: Nairobi chosen
+    farthest = Caller(client, session_id="ATUid_ar_2", phone=SUDAN_PHONE)
+    farthest.report([*before_place, "3", "1", "1", *after_place])  # three hops by numbers
+    typed = Caller(client, session_id="ATUid_ar_3", phone=SUDAN_PHONE)
+    typed.report([*before_place, "نيرو", *after_place])  # or the first letters, in one
+
+    with db() as session:
+        areas = session.scalars(select(Case.location_code).order_by(Case.id)).all()
+    assert screens[-1].startswith("END شكرا.")
+    assert areas == ["047", "028", "047"]

@@ -9,9 +9,11 @@ from werkzeug.test import TestResponse
 
 PHONE = "+254712345321"
 
-# Main menu → report → not in danger now → neglect → 5-11 → girl → first county (Mombasa)
-# → place → neighbour → narrative → no call-back → send.
-REPORT_ANSWERS = ["1", "2", "3", "2", "1", "1", "Kibera", "3", "She is alone at night", "2", "1"]
+# Main menu → report → not in danger now → neglect → 5-11 → girl → Mombasa (typed: the first
+# letters of the area's name) → place → neighbour → narrative → no call-back → send.
+REPORT_ANSWERS = [
+    "1", "2", "3", "2", "1", "Mombasa", "Kibera", "3", "She is alone at night", "2", "1",
+]  # fmt: skip
 # The same, at the other levels: a child in danger now (immediate, after a screen that gives the
 # emergency numbers: continue), and sexual abuse (high).
 IMMEDIATE_ANSWERS = [
@@ -21,14 +23,16 @@ IMMEDIATE_ANSWERS = [
     "3",
     "2",
     "1",
-    "1",
+    "Mombasa",
     "Kibera",
     "3",
     "She is alone at night",
     "2",
     "1",
 ]
-HIGH_ANSWERS = ["1", "2", "2", "2", "1", "1", "Kibera", "3", "She is alone at night", "2", "1"]
+HIGH_ANSWERS = [
+    "1", "2", "2", "2", "1", "Mombasa", "Kibera", "3", "She is alone at night", "2", "1",
+]  # fmt: skip
 
 
 @dataclass

@@ -180,6 +180,47 @@ def test_a_fallback_may_be_a_duty_phone_alone(tmp_path):
     assert (fallback.roles, fallback.duty_phone) == ((), "+255700000116")
 
 
+def test_example_areas_have_arabic_names_and_the_most_used_come_first():
+    profile = load_profile(DEFAULT_DEPLOYMENT)
+    nairobi = profile.location("047")
+
+    assert dict(nairobi.names) == {"ar": "نيروبي"}
+    assert all(dict(location.names).get("ar") for location in profile.locations)
+    assert "Eldoret" in profile.location("027").aliases
+    assert profile.most_used == ("047", "001", "042", "032")
+    assert profile.max_hops == 3
+    assert profile.find_area("نيروبي").code == "047"  # the CLI finds an area by any spelling
+    assert profile.find_area("eldoret").code == "027"
+
+
+def test_spellings_most_used_and_the_hop_limit_are_checked(tmp_path):
+    example = yaml.safe_load((DEFAULT_DEPLOYMENT / "profile.yaml").read_text())
+    example["ussd"]["max_hops_per_question"] = 0
+    locations = {
+        "most_used": ["002", "404", "002"],
+        "locations": [
+            {"code": "001", "name": "Coast", "names": {"xx": "Pwani", "ar": 7}},
+            {"code": "002", "name": "Hills", "aliases": ["Coast"]},
+            {"code": "003", "name": "Lake", "aliases": "Ziwa"},
+        ],
+    }
+    with pytest.raises(ProfileError) as error:
+        load_profile(_write(tmp_path, example, locations))
+    problems = " | ".join(error.value.problems)
+    for expected in (
+        "ussd.max_hops_per_question must be a whole number from 1 to 10",
+        "location 001 names must map names to quoted strings",
+        "location 003 aliases must be a list of names",
+        "most_used names unknown location '404'",
+        "most_used names a location twice",
+        "'coast' names both 001 Coast and 002 Hills",
+    ):
+        assert expected in problems, problems
+    ok = {"locations": [{"code": "001", "name": "Coast", "names": {"xx": "Pwani"}}]}
+    with pytest.raises(ProfileError, match="location 001 names a spelling for 'xx', not enabled"):
+        load_profile(_write(tmp_path, {**example, "ussd": {"service_code": "*1#"}}, ok))
+
+
 @pytest.mark.parametrize(
     ("phone", "helpline", "police"),
     [
