@@ -147,6 +147,27 @@ def test_a_redis_that_dies_is_restarted_from_its_own_data(kinga_run: KingaRun) -
     wait_until(kinga_run.ready, "the gateway to be ready again")
 
 
+def test_kinga_simulate_beside_it_leaves_its_redis_running(kinga_run: KingaRun) -> None:
+    """The README's `kinga simulate` next to `make run` shares the embedded Redis and must not
+    take it down when it exits (it once took the whole run down)."""
+    server = kinga_run.child("redis-server")
+    deaths = kinga_run.output().count("redis (pid")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("KINGA_")}
+    env["KINGA_VAR_DIR"] = str(kinga_run.var)
+    simulated = subprocess.run(
+        [sys.executable, "-m", "gateway", "simulate", "--channel", "sms"],
+        input=b"HELP\n",
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert simulated.returncode == 0, simulated.stdout + simulated.stderr
+    assert alive(server) and kinga_run.child("redis-server") == server
+    assert kinga_run.output().count("redis (pid") == deaths  # nothing died, nor restarted
+    wait_until(kinga_run.ready, "the gateway to be ready")
+
+
 def test_ctrl_c_stops_everything_cleanly(kinga_run: KingaRun) -> None:
     """Last of the tests sharing ``kinga_run``: it stops it."""
     everything = descendants(kinga_run.process.pid)
