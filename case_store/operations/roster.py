@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from case_store.columns import as_utc
 from case_store.crypto import Vault
-from case_store.enums import Role, RosterEventKind
-from case_store.models import OnCallWindow, RosterEvent, User
+from case_store.enums import Direction, MessagePurpose, MessageStatus, Role, RosterEventKind
+from case_store.messages import apply_status
+from case_store.models import Message, OnCallWindow, RosterEvent, User
 from case_store.on_call import Slot
 from case_store.operations.audit import ACTOR_SYSTEM, record_roster_event, roster_fields
 from case_store.users import (
@@ -106,10 +107,11 @@ def update_user(
     ):
         return None
     before = roster_fields(user)
+    withdrawn = _withdraw_staff_messages(session, user.phone_hash, now) if phone_changed else 0
     user.role, user.areas, user.languages = new_role, new_areas, new_languages
     if phone is not None and phone_changed:
         user.phone_hash, user.phone_encrypted = phone_hash, vault.encrypt(phone)
-    after = roster_fields(user) | {"phone_changed": phone_changed}
+    after = roster_fields(user) | {"phone_changed": phone_changed, "alerts_withdrawn": withdrawn}
     return record_roster_event(session, user, RosterEventKind.UPDATED, actor, now, before, after)
 
 
@@ -121,10 +123,45 @@ def deactivate_user(session: Session, user: User, *, now: datetime, actor: str) 
     before = roster_fields(user)
     user.active = False
     user.on_call = False
-    after = roster_fields(user)
+    after = roster_fields(user) | {
+        "alerts_withdrawn": _withdraw_staff_messages(session, user.phone_hash, now)
+    }
     return record_roster_event(
         session, user, RosterEventKind.DEACTIVATED, actor, now, before, after
     )
+
+
+# What the roster sends a user; withdrawn with their phone. Replies to their own commands go.
+STAFF_PURPOSES = (MessagePurpose.ALERT, MessagePurpose.REMINDER)
+WITHDRAWN = "recipient's phone withdrawn from the roster"
+
+
+def _withdraw_staff_messages(session: Session, phone_hash: str | None, now: datetime) -> int:
+    """Fail the alerts and reminders still waiting for ``phone_hash`` (a lost phone must not
+    receive them after all); one a send job has claimed is already on its way and is left to
+    it. Their send jobs then find them failed and send nothing. How many were withdrawn."""
+    if phone_hash is None:
+        return 0
+    waiting = session.scalars(
+        select(Message.public_id).where(
+            Message.phone_hash == phone_hash,
+            Message.direction == Direction.OUTBOUND,
+            Message.status == MessageStatus.QUEUED,
+            Message.provider_id.is_(None),
+            Message.claimed_at.is_(None),
+            Message.purpose.in_(STAFF_PURPOSES),
+        )
+    ).all()
+    for public_id in waiting:
+        apply_status(
+            session,
+            provider="kinga",
+            public_id=public_id,
+            status=MessageStatus.FAILED.value,
+            error_code=WITHDRAWN,
+            at=now,
+        )
+    return len(waiting)
 
 
 def set_on_call(

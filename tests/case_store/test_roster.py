@@ -173,3 +173,43 @@ def test_gaps_in_the_next_day_per_area(session: Session):
         (local, at(20)),
         (at(6, 3), end),
     ]
+
+
+@pytest.mark.parametrize("change", ["deactivate", "new_phone"])
+def test_alerts_waiting_for_a_lost_phone_are_withdrawn(session: Session, vault: Vault, change):
+    """A lost phone: alerts queued to it but not yet sent never go out; a reply to another
+    number, and an alert a send job already has in hand, are left alone."""
+    from case_store.enums import MessagePurpose, MessageStatus
+    from case_store.messages import claim_send, queue_outbound
+
+    user = create_user(session, vault, username="amina", role="caseworker", phone=PHONE, now=NOW)
+
+    def queued(phone: str, purpose: MessagePurpose):
+        return queue_outbound(
+            session,
+            vault,
+            phone=phone,
+            body="Kinga: new case",
+            purpose=purpose,
+            encoding="GSM-7",
+            segments=1,
+            now=NOW,
+        )
+
+    waiting = [queued(PHONE, MessagePurpose.ALERT), queued(PHONE, MessagePurpose.REMINDER)]
+    in_hand = queued(PHONE, MessagePurpose.ALERT)
+    assert claim_send(session, in_hand.public_id, provider="log", attempts=0, now=NOW)
+    other = queued("+254722000999", MessagePurpose.ALERT)
+    if change == "deactivate":
+        event = deactivate_user(session, user, now=NOW, actor=ACTOR)
+    else:
+        event = update_user(session, vault, user, now=NOW, actor=ACTOR, phone="+254733000111")
+    session.flush()
+    for message in waiting:
+        session.refresh(message)
+        assert message.status is MessageStatus.FAILED
+        assert message.last_error == "recipient's phone withdrawn from the roster"
+    session.refresh(in_hand)
+    session.refresh(other)
+    assert in_hand.status is other.status is MessageStatus.QUEUED
+    assert event is not None and event.data["after"]["alerts_withdrawn"] == 2
