@@ -16,13 +16,15 @@ from dialogs.screen import Choice, Message, Screen
 from dialogs.tree import Tree, load_tree
 
 END_OF_REPORT = {
-    "en": "Thank you. Your reference is 482-177-305. Keep it safe. If there is danger now, call 116.",
+    "en": "Thank you. Your reference is 482-177-305. Keep it safe. "
+    "If there is danger now, call 116.",
     "sw": "Asante. Namba yako ya kumbukumbu ni 482-177-305. Iweke salama. "
     "Kama kuna hatari sasa, piga simu 116.",
     "fr": "Merci. Votre numéro de référence est 482-177-305. Gardez-le bien. "
     "En cas de danger immédiat, appelez le 116.",
     "ar": "شكرا. رقم بلاغك 482-177-305. احتفظ به. إن كان هناك خطر الآن، اتصل على 116.",
-    "pt": "Obrigado. Referencia: 482-177-305. Guarde-a. Se houver perigo agora, ligue 116.",  # folded
+    # folded, as the example profile does
+    "pt": "Obrigado. Referencia: 482-177-305. Guarde-a. Se houver perigo agora, ligue 116.",
 }
 
 
