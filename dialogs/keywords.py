@@ -37,9 +37,11 @@ EXIT: Final = "exit"
 FOCAL: Final = "focal_report"
 COMMANDS: Final = (REPORT, STATUS, HELP, STOP, START, EXIT)
 # Placeholders an SMS message may use: keywords in the reader's language, the focal-point
-# prefix, what a focal-point error names (a count, an example area code), and the child
-# helpline of the reader's area.
-SMS_PLACEHOLDERS: Final = frozenset({*COMMANDS, "prefix", "count", "example", "helpline"})
+# prefix, what a focal-point error names (a count, an example area code), the child
+# helpline of the reader's area, and the reference of the report just filed (the thank-you).
+SMS_PLACEHOLDERS: Final = frozenset(
+    {*COMMANDS, "prefix", "count", "example", "helpline", "reference"}
+)
 SMS_MESSAGES: Final = ("stopped", "started", "help", "give_up")
 FOCAL_MESSAGES: Final = ("focal_usage", "focal_area", "focal_text", "focal_too_long")
 DANGER_FLAG: Final = "!"

@@ -98,16 +98,42 @@ def render(
         code = outer.get(name)
         if code is not None and code in texts:
             outer[name] = translations.gettext(texts[code])
-    parts: list[str] = []
+    # Each line as (its number, what it says): a right-to-left mark goes between the two.
+    parts: list[tuple[str, str]] = []
     if screen.error is not None:
-        parts.append(_message(screen.error, translations, outer))
-    parts.append(_message(screen.text, translations, outer))
-    parts.extend(_line(line, translations, outer) for line in screen.lines)
+        parts.append(("", _message(screen.error, translations, outer)))
+    parts.append(("", _message(screen.text, translations, outer)))
+    parts.extend(("", _line(line, translations, outer)) for line in screen.lines)
     parts.extend(
-        f"{choice.key}. {_text(choice.label, translations, outer)}" for choice in screen.options
+        (f"{choice.key}. ", _text(choice.label, translations, outer)) for choice in screen.options
     )
-    text = "\n".join(part for part in parts if part)
+    parts = [(key, body) for key, body in parts if key or body]
+    if _strong(parts[0][1]) in _RIGHT_TO_LEFT:  # the screen's language reads right to left
+        parts = [(key, _right_to_left(body)) for key, body in parts]
+    text = "\n".join(key + body for key, body in parts)
     return fold_to_gsm7(text) if fold else text
+
+
+RLM: Final = "\u200f"
+_RIGHT_TO_LEFT: Final = frozenset({"R", "AL"})
+
+
+def _strong(text: str) -> str:
+    """The bidirectional class of the first strong character ("" when there is none)."""
+    classes = (unicodedata.bidirectional(char) for char in text)
+    return next((found for found in classes if found in {"L", "R", "AL"}), "")
+
+
+def _right_to_left(line: str) -> str:
+    """A line of a right-to-left screen, marked when it has no right-to-left letter before
+    any left-to-right one (``5-11``, ``English``, a Latin area name).
+
+    Phones that set the direction of each line by its first strong character would show such
+    a line left to right, aligned and numbered on the other side from the rest. The mark
+    (U+200F, one UCS-2 unit, which the screen needs anyway) goes after the option number,
+    so the line still begins with the number the caller types.
+    """
+    return line if _strong(line) in _RIGHT_TO_LEFT else RLM + line
 
 
 def fold_to_gsm7(text: str) -> str:

@@ -15,7 +15,9 @@ with the tree's harmless closing text. On the summary it answers that the report
 (the SMS wording ``sms.messages.unsent``) and, as on USSD, the report is kept: the session
 stays, marked for resume, and the next message answers "1 Continue where you stopped · 2 Start
 again". Lists that do not fit one reply (``Context.sms_segments``, default 2: 306 GSM-7
-septets or 134 UCS-2 units) page with 98/99 as on USSD.
+septets or 134 UCS-2 units) page with 98/99 as on USSD. A report's thank-you, its last SMS, is
+the SMS wording ``sms.messages.sent`` (when the tree has one): the reference and the helpline
+as on USSD, and that these messages may be deleted if others use the phone.
 
 A first message in words, with no conversation going ("I want to report a child being
 beaten"), is the report: it starts the report questions and is kept as the start of the
@@ -297,9 +299,12 @@ def _from_step(tree: Tree, step: Step, command: str | None, context: Context) ->
     screen = step.screen
     spec = tree.sms
     # The USSD wording says "dial again" or "cut off": over SMS the way back is the REPORT
-    # keyword, or 1 to go back to a report left at its summary or interrupted by a keyword.
+    # keyword, or 1 to go back to a report left at its summary or interrupted by a keyword;
+    # and the thank-you of a report, the last SMS of it, says these messages may be deleted.
     # (A re-prompt that had to put its error in place of the text keeps it: nothing to swap.)
-    for node, name in ((tree.give_up, "give_up"), (tree.unsent, "unsent"), (RESUME, "resume")):
+    swaps = [(tree.give_up, "give_up"), (tree.unsent, "unsent"), (RESUME, "resume")]
+    swaps.extend((node_id, "sent") for node_id in _report_endings(tree))
+    for node, name in swaps:
         shown = tree.ui["resume"] if node == RESUME else tree.nodes[node].text
         if screen.node == node and name in spec.messages and screen.text.msgid == shown:
             words = {**spec.keyword_params(context.language), "helpline": helpline(tree, context)}
@@ -309,6 +314,15 @@ def _from_step(tree: Tree, step: Step, command: str | None, context: Context) ->
     # A language chosen from the Language list: the next screen is in it, and so is the session.
     language = step.language or context.language
     return SmsStep(state, (screen,), step.effects, command, language)
+
+
+def _report_endings(tree: Tree) -> list[str]:
+    """The end nodes that file a report (``open_case``): their screen is a report's last SMS."""
+    return [
+        node.id
+        for node in tree.nodes.values()
+        if node.kind == "end" and node.effect is not None and node.effect.kind == "open_case"
+    ]
 
 
 def _message(spec: SmsSpec, name: str, words: Mapping[str, str]) -> Screen:

@@ -3,7 +3,8 @@
 The 47 counties with their official codes (001 Mombasa … 047 Nairobi), their Arabic names and
 aliases, and the most used areas, read from the example deployment's
 ``deployments/example/locations.yaml``: the dialogs are tested on the data Kinga ships. As in
-that deployment, Portuguese is folded to GSM-7 (``criança → crianca``).
+that deployment, French and Portuguese are folded to GSM-7 (``garçon → garcon``,
+``criança → crianca``; ``é``, ``è`` and ``à`` are GSM-7 and stay).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ COUNTIES = tuple(
 MOST_USED = tuple(_DATA["most_used"])  # Nairobi, Mombasa, Kisumu, Nakuru
 EMERGENCY = {"child_helpline": "116", "police": "999"}
 SHIPPED_LANGUAGES = ("en", "sw", "fr", "ar", "pt")
-FOLDED = ("pt",)
+FOLDED = ("fr", "pt")
 
 
 def kenya(language: str = "en", **overrides: object) -> Context:

@@ -60,7 +60,7 @@ def test_three_invalid_answers_in_a_row_end_politely(tree: Tree, context: Contex
 
     assert step.screen.end
     assert text(step.screen) == (
-        "Sorry, we could not continue. If a child is in danger now, call 116. "
+        "Sorry, we could not continue. If there is danger now, call 116. "
         "Please dial again later."
     )
     assert step.effects == ()
@@ -228,9 +228,9 @@ def test_get_help_now_lists_the_callers_emergency_numbers(tree: Tree, context: C
 
     assert step.screen.end
     assert (
-        text(step.screen) == "If a child is in danger now, call:\nChild helpline: 116\nPolice: 999"
+        text(step.screen) == "If there is danger now, call:\nHelpline: 116\nPolice: 999"
     )
-    assert text(default.screen) == "If a child is in danger now, call:\nChild helpline: 116"
+    assert text(default.screen) == "If there is danger now, call:\nHelpline: 116"
 
 
 def test_danger_screen_uses_the_areas_helpline(tree: Tree) -> None:

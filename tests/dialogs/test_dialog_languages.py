@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -9,20 +10,21 @@ from dialog_fixtures import COUNTIES, SHIPPED_LANGUAGES, kenya
 
 from dialogs.check import check_tree
 from dialogs.encoding import ussd_capacity
-from dialogs.engine import MORE_KEY, Context, Effect, Step, advance, start
+from dialogs.engine import MORE_KEY, Context, Effect, Step, advance, show, start
 from dialogs.render import load_translations, render
-from dialogs.screen import Message
+from dialogs.screen import Choice, Message, Screen
 from dialogs.tree import Tree, load_tree
 
 END_OF_REPORT = {
     "en": "Thank you. Your reference is 482-177-305. Keep it safe. "
-    "If the child is in danger now call 116.",
+    "If there is danger now, call 116.",
     "sw": "Asante. Namba yako ya kumbukumbu ni 482-177-305. Iweke salama. "
-    "Kama mtoto yuko hatarini sasa, piga 116.",
-    "fr": "Merci. Votre référence est 482-177-305. Gardez-la bien. "
-    "Si l'enfant est en danger maintenant, appelez le 116.",
-    "ar": "شكرا. رقم بلاغك 482-177-305. احتفظ به. إن كان الطفل في خطر الآن، اتصل بـ 116.",
-    "pt": "Obrigado. Referencia: 482-177-305. Guarde-a. Se ha perigo agora, ligue 116.",  # folded
+    "Kama kuna hatari sasa, piga simu 116.",
+    "fr": "Merci. Votre numéro de référence est 482-177-305. Gardez-le bien. "
+    "En cas de danger immédiat, appelez le 116.",
+    "ar": "شكرا. رقم بلاغك 482-177-305. احتفظ به. إن كان هناك خطر الآن، اتصل على 116.",
+    # folded, as the example profile does
+    "pt": "Obrigado. Referencia: 482-177-305. Guarde-a. Se houver perigo agora, ligue 116.",
 }
 
 
@@ -176,3 +178,46 @@ def test_an_end_screen_over_budget_is_reported_with_its_encoding(tmp_path: Path)
     assert len(problems) == 1
     assert problems[0].startswith(f"{tree_path}: node bye, language en, page 1: 100/80 UCS-2")
     assert "because of 'ç'" in problems[0]
+
+
+
+RLM = "\u200f"
+RIGHT_TO_LEFT = ("R", "AL")
+
+
+def first_strong(line: str) -> str:
+    """The bidirectional class of the line's first strong character: what a phone that sets
+    the direction per line goes by ("" for a line of digits and punctuation only)."""
+    classes = (unicodedata.bidirectional(char) for char in line)
+    return next((found for found in classes if found in ("L", *RIGHT_TO_LEFT)), "")
+
+
+@pytest.mark.parametrize("node", ["report_age", "language", "report_area", "help_now"])
+def test_every_line_of_an_arabic_screen_reads_right_to_left(tree: Tree, node: str) -> None:
+    """A line with no Arabic letter ("2. 5-11", "1. English") would be shown left to right,
+    its number on the other side, by phones that set the direction per line: it starts with
+    a right-to-left mark, after its number so that "2." is still what the line begins with."""
+    context = kenya("ar")
+    screen = show(tree, {"node": node, "answers": {}, "page": 0, "invalid": 0}, context)
+    lines = render(screen, load_translations("ar"), {"reference": "482-177-305"}).split("\n")
+
+    assert all(first_strong(line) in RIGHT_TO_LEFT for line in lines), lines
+    marked = [line for line in lines if RLM in line]
+    assert all(first_strong(line.replace(RLM, "")) != "R" for line in marked)
+    assert marked or node in ("report_area", "help_now")  # Arabic names, Arabic labels
+
+
+def test_the_mark_follows_the_option_number() -> None:
+    screen = Screen(
+        node="x", end=False, text=Message("How old is the child?"),
+        options=(Choice("2", Message("5-11")), Choice("5", Message("Don't know"))),
+    )  # fmt: skip
+
+    assert render(screen, load_translations("ar")) == f"كم عمر الطفل؟\n2. {RLM}5-11\n5. لا أعرف"
+
+
+@pytest.mark.parametrize("language", ["en", "sw", "fr", "pt"])
+def test_a_left_to_right_screen_gets_no_marks(tree: Tree, language: str) -> None:
+    for node in ("report_age", "language", "report_area"):
+        state = {"node": node, "answers": {}, "page": 0, "invalid": 0}
+        assert RLM not in render(show(tree, state, kenya(language)), load_translations(language))

@@ -212,9 +212,9 @@ def fewest_presses(tree: Tree, context: Context) -> tuple[dict[str, int], list[s
 @pytest.mark.parametrize("channel", ["ussd", SMS])
 @pytest.mark.parametrize("language", SHIPPED_LANGUAGES)
 def test_every_area_is_at_most_three_numbers_away(tree: Tree, language: str, channel: str) -> None:
-    # Portuguese is folded to GSM-7 as the example deployment does (its accents cost half a
-    # screen otherwise).
-    context = kenya(language, channel=channel, fold_accents=language == "pt")
+    # French and Portuguese are folded to GSM-7 as the example deployment does (their accents
+    # cost half a screen otherwise).
+    context = kenya(language, channel=channel)
     found, texts = fewest_presses(tree, context)
 
     assert sorted(found) == sorted(area.code for area in COUNTIES)
@@ -228,7 +228,7 @@ def test_every_area_is_at_most_three_numbers_away(tree: Tree, language: str, cha
 
 def test_check_reports_each_questions_hops_and_fails_above_the_limit(tree: Tree) -> None:
     ok = check_dialogs(
-        tree, SHIPPED_LANGUAGES, COUNTIES, 160, ("pt",), most_used=("047",), max_hops=3
+        tree, SHIPPED_LANGUAGES, COUNTIES, 160, ("fr", "pt"), most_used=("047",), max_hops=3
     )
     tight = check_dialogs(tree, ["ar"], COUNTIES, 160, max_hops=2)
 

@@ -88,7 +88,7 @@ def test_help_keeps_the_session_and_sends_numbers_then_keywords(tree: Tree) -> N
 
     assert step.state == state
     assert texts(step) == [
-        "If a child is in danger now, call:\nChild helpline: 116\nPolice: 999",
+        "If there is danger now, call:\nHelpline: 116\nPolice: 999",
         "Send REPORT to report a concern, STATUS and your reference number to follow up, "
         "STOP to stop messages.",
     ]
@@ -150,8 +150,8 @@ def test_three_wrong_answers_end_with_the_sms_wording(tree: Tree) -> None:
 
     assert step.state is None
     assert texts(step, "fr") == [
-        "Désolé, nous n'avons pas pu continuer. Si un enfant est en danger maintenant, appelez "
-        "le 116. Envoyez SIGNALER quand vous le souhaitez."
+        "Désolé, nous n'avons pas pu continuer. En cas de danger immédiat, appelez le 116. "
+        "Envoyez SIGNALER quand vous le souhaitez."
     ]
 
 

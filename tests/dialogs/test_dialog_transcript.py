@@ -12,7 +12,7 @@ REPORT_IN_DANGER = [
     (
         None,
         "CON Welcome to Kinga\n1. Report a concern about a child\n2. Follow up on a report\n"
-        "3. Get help now\n4. Language\n0. Exit",
+        "3. Get help now\n4. Language/Lugha\n0. Exit",
     ),
     ("1", "CON Is a child in danger right now?\n1. Yes\n2. No\n0. Exit"),
     ("1", "CON If you can, call 116 now. Then finish your report here.\n1. Continue\n0. Exit"),
@@ -46,13 +46,13 @@ REPORT_IN_DANGER = [
     ("10", "CON Type the village or place, if you wish.\n0. Skip"),
     (
         "Msambweni, near the market",
-        "CON You are\n1. The child\n2. Family\n3. Neighbour or community\n"
-        "4. Teacher or health worker\n5. Other\n0. Exit",
+        "CON You are\n1. The child\n2. Family member\n3. Neighbour or community\n"
+        "4. Teacher or health worker\n5. Someone else\n0. Exit",
     ),
     ("4", "CON Tell us more, if you wish.\n0. Skip"),
     (
         "She has not come to school since * March",
-        "CON May a caseworker call you on this number?\n1. Yes\n2. No, stay anonymous\n0. Exit",
+        "CON May we call you on this number?\n1. Yes\n2. No, stay anonymous\n0. Exit",
     ),
     (
         "1",
@@ -65,7 +65,7 @@ REPORT_IN_DANGER = [
     (
         "1",
         "END Thank you. Your reference is 482-177-305. Keep it safe. "
-        "If the child is in danger now call 116.",
+        "If there is danger now, call 116.",
     ),
 ]
 

@@ -81,7 +81,7 @@ def test_lang_wins_over_an_sms_conversation_left_open(runner):
 
     assert "Is a child in danger right now?" in left.output
     assert forced.exit_code == 0, forced.output
-    assert "What is happening?" not in forced.output and "Nini kinatokea?" in forced.output
+    assert "What is happening?" not in forced.output and "Kuna tatizo gani?" in forced.output
 
 
 def test_an_answer_with_a_star_reaches_the_case_whole(runner, app, db):

@@ -158,7 +158,7 @@ def test_choosing_a_language_answers_with_the_menu_in_it_and_keeps_it(app, clien
     replies = texts(app, outbound(db))
 
     assert replies[2].startswith("Karibu Kinga\n1. ")
-    assert replies[3].startswith("Kama mtoto yuko hatarini sasa")
+    assert replies[3].startswith("Kama kuna hatari sasa, piga simu:")
     with db() as session:
         assert session.scalars(select(Reporter)).one().language == "sw"
 

@@ -80,7 +80,7 @@ def test_the_chosen_language_is_saved_and_the_menu_comes_back_in_it(client):
 
     assert saved.startswith("CON ") and "Welcome to Kinga" not in saved
     assert "Ripoti" in saved or "ripoti" in saved
-    assert help_now.startswith("END ") and "Child helpline" not in help_now and "116" in help_now
+    assert help_now.startswith("END ") and "Helpline" not in help_now and "116" in help_now
     assert welcome == saved
 
 
@@ -145,7 +145,7 @@ def test_a_callback_request_keeps_the_number_encrypted_with_consent(client, db, 
     reference = report_reference(client)
     caller = _follow_up(client, "ATUid_callback", reference)
     caller.answer("2")
-    assert caller.answer("3").startswith("END Thank you. A caseworker will try to call you")
+    assert caller.answer("3").startswith("END Thank you. We will try to call you")
     vault = app.extensions["kinga"].vault
     with db() as session:
         case = find_case_by_reference(session, reference)
