@@ -51,8 +51,8 @@ log = logging.getLogger("kinga.intake")
 
 # Whoever dialled may have a child in danger: even when nothing works, they get the helpline.
 UNAVAILABLE = N_(
-    "Sorry, the service is not available right now. If a child is in danger now, call "
-    "{helpline}. Please try again later."
+    "Sorry, the service is not available right now. If there is danger now, call {helpline}. "
+    "Please try again later."
 )
 # The session record's state key for its phone: 64 bits of the keyed hash tell two phones apart
 # and keep the record small (the engine ignores keys it does not know).

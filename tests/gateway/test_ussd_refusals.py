@@ -17,9 +17,11 @@ from gateway import create_app, intake
 
 GOOD = {"sessionId": "ATUid_1", "serviceCode": "*384*116#", "phoneNumber": PHONE, "text": ""}
 UNAVAILABLE = (
-    "END Sorry, the service is not available right now. If a child is in danger now, call 116. "
+    "END Sorry, the service is not available right now. If there is danger now, call 116. "
     "Please try again later."
 )
+# The outage screen asks nothing, so it names no child: whoever shares the phone may see it.
+CHILD = {"en": "child", "sw": "mtoto", "fr": "enfant", "ar": "طفل", "pt": "crian"}
 
 
 def nothing_stored(db, redis_client) -> bool:
@@ -114,6 +116,7 @@ def test_the_unavailable_screen_gives_the_helpline_and_fits(app, language, fold)
         rt.profile = profile
     assert "1190" in text
     assert ussd_fits(text, profile.screen_budget), text
+    assert CHILD[language] not in text.lower(), text
 
 
 def test_database_down_at_dial_says_so_at_once(settings, db, redis_client):
