@@ -52,7 +52,7 @@ def test_the_ended_answer_is_in_the_callers_language(client):
     assert caller.answer(kiswahili).startswith("CON Karibu")
     assert caller.answer("3").startswith("END ")  # get help now: the session ends
     assert caller.post("9").get_data(as_text=True) == (
-        "END Mawasiliano haya yamekwisha. Tafadhali piga tena."
+        "END Mawasiliano haya yamekwisha. Tafadhali piga simu tena."
     )
 
 
