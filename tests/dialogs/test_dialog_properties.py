@@ -38,6 +38,10 @@ def test_random_sessions_stay_within_budget_and_end(
             break
         step = advance(TREE, step.state, user_input, context)
         hops += 1
+        if step.language not in (None, language):  # a language chosen: the gateway goes on in it
+            language = str(step.language)
+            context = kenya(language, fold_accents=fold)
+            translations = load_translations(language)
         assert ussd_fits(render(step.screen, translations, PARAMS, fold)), step.screen.node
         assert len(json.dumps(step.state, ensure_ascii=False).encode()) < 1024
     assert hops <= TREE.max_steps + 1
