@@ -17,7 +17,9 @@ from case_store.enums import ClosureReason, EventKind, MessagePurpose, Role
 from case_store.models import Case, CaseEvent, Reporter, User
 from case_store.operations import add_note, assign, claim, close, open_case
 from case_store.reports import Report
-from gateway.cases_cli import cases_group, keys_group, retention_group
+from gateway.cli.cases import cases_group
+from gateway.cli.keys import keys_group
+from gateway.cli.retention import retention_group
 from gateway.runtime import Runtime
 from workers.outgoing import queue_sms
 from workers.settings import Settings

@@ -1,4 +1,4 @@
-"""Administrator commands on the case store: ``kinga cases``, ``kinga keys``, ``kinga retention``.
+"""``kinga cases show|list|unlink``: administrator commands on the cases.
 
 Output is JSON for scripts. Personal fields (reporter number, place, narrative) are masked
 unless ``--reveal`` is given, and every reveal is itself an audit event on the case.
@@ -21,8 +21,8 @@ from case_store.models import Case, CaseEvent, User
 from case_store.operations import InvalidTransition, record_reveal, unlink_repeat
 from case_store.queries import find_case_by_reference, is_overdue, list_cases
 from case_store.references import format_reference
-from gateway.areas_cli import area_codes
 from gateway.case_timeline import case_messages, render_case, timeline
+from gateway.cli.areas import area_codes
 from gateway.runtime import Runtime, runtime
 
 HIDDEN = "[hidden]"
@@ -137,99 +137,6 @@ def cases_unlink(reference: str) -> None:
             f"case {format_reference(case.reference)} no longer linked to "
             f"{format_reference(original.reference)}"
         )
-
-
-@click.group("keys")
-def keys_group() -> None:
-    """Encryption keys (KINGA_ENCRYPTION_KEYS: the first encrypts, all decrypt).
-
-    Example: kinga keys rotate
-    """
-
-
-@keys_group.command("rotate")
-@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
-@click.option(
-    "--max-batches",
-    type=click.IntRange(1),
-    default=None,
-    help="Stop after this many batches; the next run resumes where this one stopped.",
-)
-@with_appcontext
-def keys_rotate(batch_size: int, max_batches: int | None) -> None:
-    """Re-encrypt every encrypted column under the first key, in batches, resumably.
-
-    Put the new key first in KINGA_ENCRYPTION_KEYS and keep the old ones until this finishes;
-    the service keeps running meanwhile. Each batch is committed with its progress.
-
-    Example: kinga keys rotate --batch-size 1000
-    """
-    from case_store.keys import rotate_batch, start_or_resume
-
-    rt = runtime()
-    if len(rt.settings.encryption_keys) < 2:
-        click.echo("note: only one key is configured; rows are re-encrypted under it", err=True)
-    batches, resumed_run, finished = 0, False, False
-    while max_batches is None or batches < max_batches:
-        with rt.sessions.begin() as session:
-            run, resumed = start_or_resume(session, now=datetime.now(UTC))
-            resumed_run = resumed_run or (resumed and batches == 0)
-            visited = rotate_batch(session, rt.vault, run, now=datetime.now(UTC), size=batch_size)
-            run_id, counts = run.id, dict(run.counts)
-        if visited == 0:
-            finished = True
-            break
-        batches += 1
-    click.echo(
-        json.dumps(
-            {
-                "run": run_id,
-                "resumed": resumed_run,
-                "finished": finished,
-                "batches": batches,
-                "rotated": counts,
-            }
-        )
-    )
-
-
-@click.group("retention")
-def retention_group() -> None:
-    """Data retention (periods per data kind in the deployment profile).
-
-    Example: kinga retention purge
-    """
-
-
-@retention_group.command("purge")
-@click.option(
-    "--now",
-    "at",
-    default=None,
-    help="ISO 8601 time with a zone to purge as of (to replay a missed day).",
-)
-@with_appcontext
-def retention_purge(at: str | None) -> None:
-    """Blank personal data past its retention period; prints the counts per kind (JSON).
-
-    Example: kinga retention purge
-    """
-    from workers.retention import purge_now
-
-    rt = runtime()
-    moment = datetime.now(UTC)
-    if at is not None:
-        try:
-            moment = datetime.fromisoformat(at)
-        except ValueError:
-            raise click.BadParameter("not an ISO 8601 time", param_hint="--now") from None
-        if moment.tzinfo is None:
-            raise click.BadParameter("give a time zone, e.g. 2027-01-01T00:00:00+00:00")
-    counts = purge_now(rt.sessions, rt.profile.retention, now=moment)
-    click.echo(json.dumps({"at": moment.isoformat(), "purged": counts}))
-
-
-COMMANDS: tuple[click.Command, ...] = (cases_group, keys_group, retention_group)
 
 
 def case_summary(case: Case, *, now: datetime) -> dict[str, Any]:

@@ -34,8 +34,8 @@ from case_store.on_call import (
 )
 from case_store.operations import create_user, deactivate_user, set_on_call, update_user
 from case_store.users import InvalidUser, find_user, list_users
-from gateway.areas_cli import area_codes
-from gateway.cases_cli import CLI_ACTOR
+from gateway.cli.areas import area_codes
+from gateway.cli.cases import CLI_ACTOR
 from gateway.phones import InvalidPhoneNumber, to_e164
 from gateway.runtime import Runtime, runtime
 from workers.pending_alerts import release_pending
