@@ -179,7 +179,7 @@ def inbound(env: dict[str, str], tmp: Path, seconds: float, clients: int) -> Non
 
 
 def queue_messages(env: dict[str, str], count: int) -> None:
-    from gateway.sms_intake import queue_sms
+    from gateway.channels.sms.intake import queue_sms
     from workers.dispatch import dispatch
 
     settings = Settings.from_env(env)

@@ -30,9 +30,11 @@ log = logging.getLogger("kinga")
 
 def create_app(settings: Settings | None = None) -> Flask:
     from case_store.masking import install_log_masking
-    from gateway import health, simulator, sms, ussd
+    from gateway.channels.sms import views as sms
+    from gateway.channels.ussd import views as ussd
     from gateway.cli import register_commands
     from gateway.runtime import EXTENSION, Runtime
+    from gateway.web import health, simulator
 
     settings = settings or Settings.from_env()
     for warning in settings.warnings:

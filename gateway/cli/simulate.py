@@ -32,12 +32,13 @@ from case_store.masking import mask_phone
 from case_store.messages import find_message
 from dialogs.encoding import analyse, ussd_capacity
 from dialogs.render import LOCALES_DIR, language_chain
-from gateway import intake, sms_intake
+from gateway.channels.sms import intake as sms_intake
+from gateway.channels.ussd import intake
 from gateway.phones import InvalidPhoneNumber, to_e164
 from gateway.providers import africastalking_ussd
 from gateway.providers.events import InboundSms
 from gateway.runtime import ForcedLanguage, Runtime, require_migrated, runtime
-from gateway.simulator import DEFAULT_PHONE, NETWORK_CODE, SESSION_PREFIX
+from gateway.web.simulator import DEFAULT_PHONE, NETWORK_CODE, SESSION_PREFIX
 
 CHANNELS: Final = ("ussd", "sms")
 SMS_PROVIDER: Final = "simulator"

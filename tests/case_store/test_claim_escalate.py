@@ -98,5 +98,6 @@ def test_users_are_unique_by_name_and_phone(session: Session, vault: Vault):
         create_user(session, vault, username="baraka", role="supervisor", phone=PHONE, now=NOW)
     with pytest.raises(InvalidUser, match="role"):
         create_user(session, vault, username="chebet", role="boss", phone=None, now=NOW)
-    user.active = False  # still recognised: ``gateway.staff_sms`` refuses a former user's commands
+    # Still recognised: ``gateway.channels.sms.staff`` refuses a former user's commands.
+    user.active = False
     assert find_staff_by_phone(session, vault, PHONE) is user

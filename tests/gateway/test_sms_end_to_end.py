@@ -69,7 +69,7 @@ def test_kinga_worker_sends_through_twilio_with_failover_order_from_settings(
     from datetime import UTC, datetime
 
     from case_store.enums import MessagePurpose
-    from gateway.sms_intake import queue_sms
+    from gateway.channels.sms.intake import queue_sms
     from workers.dispatch import dispatch
 
     with db.begin() as session:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from case_store.enums import MessageEventKind, MessagePurpose
 from case_store.messages import find_message, is_opted_out, record_attempt
 from case_store.models import Message
-from gateway.sms_intake import queue_sms
+from gateway.channels.sms.intake import queue_sms
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 TWILIO_SID = "SM" + "ab" * 16

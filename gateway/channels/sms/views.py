@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway import sms_intake
+from gateway.channels.sms import intake as sms_intake
 from gateway.providers import africastalking_sms, twilio_sms
 from gateway.providers.events import InvalidPayload
 from gateway.runtime import runtime

@@ -23,12 +23,18 @@ from flask import Blueprint, Flask, jsonify, render_template, request
 from werkzeug.exceptions import BadRequest, Forbidden
 
 from dialogs.encoding import ussd_capacity
-from gateway import intake
+from gateway.channels.ussd import intake
 from gateway.providers import africastalking_ussd
 from gateway.runtime import runtime
 from workers.settings import Settings
 
-bp = Blueprint("simulator", __name__, url_prefix="/simulator", static_folder="static")
+bp = Blueprint(
+    "simulator",
+    __name__,
+    url_prefix="/simulator",
+    static_folder="static",
+    template_folder="templates",
+)
 
 SESSION_PREFIX: Final = "sim-"
 # A Kenyan mobile number in the range Safaricom uses; any number works, none is stored.

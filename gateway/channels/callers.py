@@ -1,8 +1,9 @@
 """What Kinga does for a caller on any channel (USSD or SMS) with an existing report.
 
-Both intakes apply the same effects the same way: the caller's language, the neutral status
-of a reference (with one miss budget per phone across channels), information added to a report,
-and a call-back request. Each takes the intake's open session and never commits.
+The follow-ups behind a dialog's effects (``gateway.channels.effects``) and the caller's
+language: the neutral status of a reference (with one miss budget per phone across channels),
+information added to a report, and a call-back request. Each takes the intake's open session
+and never commits.
 
 A phone that spent its miss budget is guessing references: while it is limited, every status
 is "not found" and the follow-ups on that path (add information, ask for a call back) change

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from redis.exceptions import LockError
@@ -35,25 +35,18 @@ from case_store.messages import (
     set_opt_out,
 )
 from case_store.models import Case, Message, OutboxRow
-from case_store.operations import (
-    Report,
-    open_case,
-    record_contact,
-)
-from case_store.operations.reports import find_contact
-from case_store.references import format_reference
-from case_store.reporters import set_reporter_language
+from case_store.operations import record_contact
 from case_store.users import find_staff_by_phone, staff_language
 from dialogs.engine import fill
 from dialogs.render import fold_to_gsm7, render
 from dialogs.screen import Screen
 from dialogs.sms import SmsStep, sms_context, sms_step
-from gateway.callers import add_information, ask_callback, caller_language, lookup_status
+from gateway.channels.callers import caller_language
+from gateway.channels.effects import Applied, Caller, apply_effects
+from gateway.channels.sms.sessions import SmsSession
+from gateway.channels.sms.staff import parse_staff_command, run_staff_command
 from gateway.providers.events import InboundSms, StatusUpdate
 from gateway.runtime import Runtime
-from gateway.sms_sessions import SmsSession
-from gateway.staff_sms import parse_staff_command, run_staff_command
-from workers.alerts import on_case_opened
 from workers.dispatch import dispatch
 from workers.outgoing import TooLong, queue_sms
 
@@ -77,16 +70,6 @@ class InboundResult:
 class ReceiptResult:
     message_id: str | None  # None: no message of ours matches (logged, answered 200)
     applied: bool  # False: unknown message, or the same receipt seen before
-
-
-@dataclass
-class _Applied:
-    """What the effects of one step left for rendering and logging."""
-
-    params: dict[str, str] = field(default_factory=dict)
-    case: Case | None = None
-    updated_case: Case | None = None
-    rows: list[OutboxRow] = field(default_factory=list)  # alerts and escalations to dispatch
 
 
 def receive(rt: Runtime, sms: InboundSms, now: datetime | None = None) -> InboundResult:
@@ -164,9 +147,10 @@ def _receive(
             rt.tree, state, sms.text, rt.context(language, sms.sender), opted_out=opted_out
         )
         started = datetime.fromtimestamp(saved.started, UTC) if saved is not None else now
-        applied = _apply_effects(rt, db, sms, step, started, now)
+        caller = Caller(CHANNEL, sms.provider, sms.provider_id, sms.sender, step.language, started)
+        applied = apply_effects(rt, db, caller, step.effects, now=now)
         step = _filled(rt, step, sms.sender, applied.params)
-        if _closes(rt, step) and applied.case is None:
+        if _closes(rt, step) and applied.opened is None:
             _record_contact(rt, db, sms, step, applied, started, now)
         replies: list[str] = []
         rows: list[OutboxRow] = list(applied.rows)
@@ -184,7 +168,7 @@ def _receive(
                     text=text,
                     purpose=purpose,
                     max_segments=rt.settings.sms_max_segments,
-                    case=_filed_under(applied.case or applied.updated_case),
+                    case=_filed_under(applied.opened or applied.updated),
                     now=now,
                     opt_out_confirmation=step.command == STOP_COMMAND,
                 )
@@ -224,7 +208,7 @@ def _staff_command(
     rt: Runtime, db: Session, sms: InboundSms, now: datetime
 ) -> tuple[Message, OutboxRow] | None:
     """Run a staff command from a staff phone and queue its reply; None for anything else,
-    which goes on as an ordinary conversation (see ``gateway.staff_sms``)."""
+    which goes on as an ordinary conversation (see ``gateway.channels.sms.staff``)."""
     command = parse_staff_command(sms.text)
     if command is None:
         return None
@@ -247,56 +231,6 @@ def _staff_command(
     )
 
 
-def _apply_effects(
-    rt: Runtime, db: Session, sms: InboundSms, step: SmsStep, started: datetime, now: datetime
-) -> _Applied:
-    applied = _Applied()
-    for effect in step.effects:
-        data = effect.data
-        if effect.kind == "open_case":
-            report = Report(
-                channel=CHANNEL,
-                provider=sms.provider,
-                external_id=sms.provider_id,
-                phone=sms.sender,
-                language=step.language,
-                answers=dict(data["answers"]),
-                started_at=started,
-            )
-            known = find_contact(db, sms.provider, sms.provider_id)
-            applied.case = open_case(db, rt.vault, report, now=now, policy=rt.triage)
-            applied.params["reference"] = format_reference(applied.case.reference)
-            if known is None or known.case is None:
-                applied.rows.extend(
-                    on_case_opened(
-                        db,
-                        rt.vault,
-                        applied.case,
-                        profile=rt.profile,
-                        policy=rt.triage,
-                        max_segments=rt.settings.sms_max_segments,
-                        now=now,
-                    )
-                )
-            log.info("case opened from sms %s", sms.provider_id)
-        elif effect.kind == "lookup_case":
-            applied.params["status"] = lookup_status(rt, db, sms.sender, str(data["reference"]))
-        elif effect.kind == "add_note":
-            reference, text = str(data["reference"]), str(data["text"])
-            applied.updated_case = add_information(rt, db, sms.sender, reference, text, now=now)
-        elif effect.kind == "request_callback":
-            reference, when = str(data["reference"]), str(data["callback_time"])
-            applied.updated_case = ask_callback(rt, db, sms.sender, reference, when, now=now)
-        elif effect.kind == "set_language":
-            set_reporter_language(db, rt.vault, sms.sender, str(data["language"]), now=now)
-        elif effect.kind in ("opt_out", "opt_in"):
-            opted_out = effect.kind == "opt_out"
-            set_opt_out(db, rt.vault, sms.sender, opted_out, now=now, language=step.language)
-        else:
-            raise ValueError(f"the SMS dialog asked for an unknown effect {effect.kind!r}")
-    return applied
-
-
 def _closes(rt: Runtime, step: SmsStep) -> bool:
     """Whether this step ends the conversation: its session is gone, or 0 on the summary left
     the report for later (the session keeps it, but this contact is over, as a drop is)."""
@@ -308,13 +242,13 @@ def _record_contact(
     db: Session,
     sms: InboundSms,
     step: SmsStep,
-    applied: _Applied,
+    applied: Applied,
     started: datetime,
     now: datetime,
 ) -> None:
-    """A conversation that ends here without a new case is a contact too (DESIGN §5)."""
+    """A conversation that ends here without a new case is a contact too, as a USSD session is."""
     nodes = {screen.node for screen in step.replies}
-    if applied.updated_case is not None:
+    if applied.updated is not None:
         disposition = Disposition.CASE_UPDATED
     elif {rt.tree.exit, rt.tree.unsent, rt.tree.give_up} & nodes:
         disposition = Disposition.DROPPED
@@ -331,7 +265,7 @@ def _record_contact(
         now=now,
         phone=sms.sender,
         language=step.language,
-        case=applied.updated_case,
+        case=applied.updated,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from gateway import intake
+from gateway.channels.ussd import intake
 from gateway.providers import africastalking_ussd
 from gateway.runtime import runtime
 

@@ -23,27 +23,15 @@ from sqlalchemy.orm import Session
 
 from case_store.enums import Disposition
 from case_store.models import OutboxRow
-from case_store.operations import (
-    Report,
-    open_case,
-    record_contact,
-)
-from case_store.operations.reports import find_contact
-from case_store.references import format_reference
-from case_store.reporters import set_reporter_language
+from case_store.operations import record_contact
+from dialogs.effects import EffectKind
 from dialogs.engine import Step, advance, can_resume, ended, fill, helpline, resume, start
 from dialogs.render import N_, fold_to_gsm7, render
-from gateway.callers import (
-    add_information,
-    ask_callback,
-    caller_language,
-    follow_up_case,
-    lookup_status,
-)
+from gateway.channels.callers import caller_language, follow_up_case
+from gateway.channels.effects import Caller, apply_effects
+from gateway.channels.ussd.sessions import UssdSession
 from gateway.providers.africastalking_ussd import SESSION_STATUSES, UssdRequest, UssdSessionEnded
 from gateway.runtime import Runtime
-from gateway.ussd_sessions import UssdSession
-from workers.alerts import on_case_opened
 from workers.dispatch import dispatch
 
 log = logging.getLogger("kinga.intake")
@@ -58,6 +46,10 @@ UNAVAILABLE = N_(
 # and keep the record small (the engine ignores keys it does not know).
 OWNER = "owner"
 OWNER_CHARS = 16
+CHANNEL = "ussd"
+# What a retried END works out again: only what its screen shows (nothing is written twice).
+RERUN_ON_RETRY = frozenset({EffectKind.LOOKUP_CASE, EffectKind.SET_LANGUAGE})
+FOLLOW_UPS = frozenset({EffectKind.ADD_NOTE, EffectKind.REQUEST_CALLBACK})
 
 
 @dataclass(frozen=True)
@@ -103,7 +95,7 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
         step = advance(
             rt.tree, saved.state, saved.new_input(req.text), rt.context(language, req.phone)
         )
-    caller = Caller(provider, req.session_id, req.phone, language, started)
+    caller = _caller(provider, req.session_id, req.phone, language, started)
     language, params, rows = _apply_effects(rt, caller, step, now)
     # Alerts about a new case leave only after its commit (the outbox keeps them meanwhile).
     dispatch(rt.sessions, rt.redis, rows)
@@ -149,7 +141,7 @@ def ussd_session_ended(
         record_contact(
             db,
             rt.vault,
-            channel="ussd",
+            channel=CHANNEL,
             provider=provider,
             external_id=event.session_id,
             disposition=Disposition.DROPPED,
@@ -182,15 +174,16 @@ def _folds(rt: Runtime, language: str) -> bool:
     return language in rt.profile.fold_accents
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who is on the line, for applying a dialog's effects."""
-
-    provider: str
-    session_id: str
-    phone: str
-    language: str
-    started: float
+def _caller(provider: str, session_id: str, phone: str, language: str, started: float) -> Caller:
+    """The caller of a USSD session: its contact is the session."""
+    return Caller(
+        channel=CHANNEL,
+        provider=provider,
+        external_id=session_id,
+        phone=phone,
+        language=language,
+        started=datetime.fromtimestamp(started, UTC),
+    )
 
 
 def _apply_effects(
@@ -210,66 +203,23 @@ def _apply_effects(
 def _apply_in_transaction(
     rt: Runtime, caller: Caller, step: Step, now: datetime
 ) -> tuple[str, dict[str, str], list[OutboxRow]]:
-    language, params = caller.language, {}
-    rows: list[OutboxRow] = []
-    kinds = {effect.kind for effect in step.effects}
+    effects = step.effects
     with rt.sessions() as db, db.begin():
         # Every session is a contact, even one that opened no case. Recorded first: when it
-        # exists already, this END was applied before (a retry after a lost answer).
-        ending = step.screen.end and "open_case" not in kinds
-        if ending and not _record_contact(rt, db, caller, step, now):
-            kinds = {"lookup_case", "set_language"} & kinds
-        for effect in step.effects:
-            if effect.kind not in kinds:
-                continue
-            data = effect.data
-            if effect.kind == "open_case":
-                report = Report(
-                    channel="ussd",
-                    provider=caller.provider,
-                    external_id=caller.session_id,
-                    phone=caller.phone,
-                    language=caller.language,
-                    answers=dict(data["answers"]),
-                    started_at=datetime.fromtimestamp(caller.started, UTC),
-                )
-                known = find_contact(db, caller.provider, caller.session_id)
-                opened = open_case(db, rt.vault, report, now=now, policy=rt.triage)
-                params["reference"] = format_reference(opened.reference)
-                if known is None or known.case is None:
-                    rows.extend(
-                        on_case_opened(
-                            db,
-                            rt.vault,
-                            opened,
-                            profile=rt.profile,
-                            policy=rt.triage,
-                            max_segments=rt.settings.sms_max_segments,
-                            now=now,
-                        )
-                    )
-                log.info("case committed from ussd: session=%s", caller.session_id)
-            elif effect.kind == "lookup_case":
-                params["status"] = lookup_status(rt, db, caller.phone, str(data["reference"]))
-            elif effect.kind == "add_note":
-                reference, text = str(data["reference"]), str(data["text"])
-                add_information(rt, db, caller.phone, reference, text, now=now)
-            elif effect.kind == "request_callback":
-                reference, when = str(data["reference"]), str(data["callback_time"])
-                ask_callback(rt, db, caller.phone, reference, when, now=now)
-            elif effect.kind == "set_language":
-                language = str(data["language"])
-                set_reporter_language(db, rt.vault, caller.phone, language, now=now)
-            else:
-                raise ValueError(f"the dialog asked for an unknown effect {effect.kind!r}")
-    return language, params, rows
+        # exists already, this END was applied before (a retry after a lost answer), and only
+        # what the screen shows is worked out again.
+        opens = any(effect.kind is EffectKind.OPEN_CASE for effect in effects)
+        if step.screen.end and not opens and not _record_contact(rt, db, caller, step, now):
+            effects = tuple(effect for effect in effects if effect.kind in RERUN_ON_RETRY)
+        applied = apply_effects(rt, db, caller, effects, now=now)
+    return applied.language, applied.params, applied.rows
 
 
 def _record_contact(rt: Runtime, db: Session, caller: Caller, step: Step, now: datetime) -> bool:
     """The contact for a session that ends here without a new case; False if it exists."""
     case = None
     for effect in step.effects:
-        if effect.kind in ("add_note", "request_callback"):
+        if effect.kind in FOLLOW_UPS:
             case = follow_up_case(rt, db, caller.phone, str(effect.data["reference"]))
     if case is not None:
         disposition = Disposition.CASE_UPDATED
@@ -281,11 +231,11 @@ def _record_contact(rt: Runtime, db: Session, caller: Caller, step: Step, now: d
     _contact, created = record_contact(
         db,
         rt.vault,
-        channel="ussd",
+        channel=CHANNEL,
         provider=caller.provider,
-        external_id=caller.session_id,
+        external_id=caller.external_id,
         disposition=disposition,
-        started_at=datetime.fromtimestamp(caller.started, UTC),
+        started_at=caller.started,
         now=now,
         phone=caller.phone,
         language=caller.language,
