@@ -35,8 +35,8 @@ from dialogs.render import LOCALES_DIR, language_chain
 from gateway.channels.sms import intake as sms_intake
 from gateway.channels.ussd import intake
 from gateway.phones import InvalidPhoneNumber, to_e164
-from gateway.providers import africastalking_ussd
-from gateway.providers.events import InboundSms
+from gateway.providers.africastalking import ussd as africastalking_ussd
+from gateway.providers.events import InboundSms, UssdRequest
 from gateway.runtime import ForcedLanguage, Runtime, require_migrated, runtime
 from gateway.web.simulator import DEFAULT_PHONE, NETWORK_CODE, SESSION_PREFIX
 
@@ -120,7 +120,7 @@ def _run_ussd(rt: Runtime, phone: str) -> None:
     click.echo("Type an answer and press Enter; end of input hangs up.")
     answers: list[str] = []
     while True:
-        request = africastalking_ussd.UssdRequest(
+        request = UssdRequest(
             session_id=session_id,
             service_code=service_code,
             phone=phone,

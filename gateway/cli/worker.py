@@ -20,7 +20,7 @@ def worker_command(burst: bool) -> None:
     """
     from datetime import UTC, datetime
 
-    from gateway.providers import build_senders
+    from gateway.providers.installed import build_senders
     from workers import senders
     from workers.coverage import warn_uncovered_areas
     from workers.queues import run_worker

@@ -24,7 +24,8 @@ from werkzeug.exceptions import BadRequest, Forbidden
 
 from dialogs.encoding import ussd_capacity
 from gateway.channels.ussd import intake
-from gateway.providers import africastalking_ussd
+from gateway.providers.africastalking import ussd as africastalking_ussd
+from gateway.providers.webhooks import parsed
 from gateway.runtime import runtime
 from workers.settings import Settings
 
@@ -71,12 +72,12 @@ def page() -> str:
 def hop() -> Any:
     if request.headers.get(HEADER) != "1":
         raise Forbidden(f"the simulator page sends {HEADER}: 1")
-    req = africastalking_ussd.parse(request)
+    req = parsed(lambda: africastalking_ussd.parse(africastalking_ussd.posted_form()))
     if not req.session_id.startswith(SESSION_PREFIX):
         raise BadRequest(f"simulator session ids start with {SESSION_PREFIX!r}")
     rt = runtime()
     reply = intake.ussd_hop(rt, africastalking_ussd.NAME, req)
-    body = africastalking_ussd.render(reply.text, end=reply.end).get_data(as_text=True)
+    body = africastalking_ussd.render(reply.text, end=reply.end)
     capacity = ussd_capacity(reply.text, rt.profile.screen_budget)
     return jsonify(
         body=body,

@@ -11,8 +11,8 @@ from fakes import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 from sms_client import PHONE, REPORT_ANSWERS, Texter, outbound
 
 from gateway import create_app
-from gateway.providers import build_senders
-from gateway.providers.log_sms import LogSender
+from gateway.providers.installed import build_senders
+from gateway.providers.log import LogSender
 from workers import senders
 from workers.settings import SettingsError
 

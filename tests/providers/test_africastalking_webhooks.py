@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from recorded import FIXTURES, assert_matches, cases, form, query
 
-from gateway.providers import africastalking_sms
+from gateway.providers.africastalking import sms as africastalking_sms
 from gateway.providers.events import InvalidPayload, MessageStatus
 
 PHONE = re.compile(r"\+?\d{9,}")

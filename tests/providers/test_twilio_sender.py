@@ -8,7 +8,7 @@ import socket
 import pytest
 from fakes import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, FakeTwilio
 
-from gateway.providers.twilio_sms import TwilioSender
+from gateway.providers.twilio.sms import TwilioSender
 from workers.sending import (
     MessageStatus,
     OutboundSms,

@@ -13,8 +13,8 @@ import pytest
 from recorded import FIXTURES, assert_matches, cases, form, query
 from twilio.request_validator import HMAC_SHA256, RequestValidator
 
-from gateway.providers import twilio_sms
 from gateway.providers.events import InvalidPayload, MessageStatus
+from gateway.providers.twilio import sms as twilio_sms
 
 NOW = datetime(2024, 3, 5, 10, 15, 30, tzinfo=UTC)
 PHONE = re.compile(r"\+\d{6,}")

@@ -33,8 +33,8 @@ from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
 from case_store.messages import claim_send, is_opted_out, set_opt_out
 from case_store.models import Message, MessageEvent
-from gateway.providers.africastalking_sms import AfricasTalkingSender
-from gateway.providers.twilio_sms import TwilioSender
+from gateway.providers.africastalking.sms import AfricasTalkingSender
+from gateway.providers.twilio.sms import TwilioSender
 from workers import senders
 from workers.outbound import RETRY_INTERVALS, Outcome
 from workers.sending import OutboundSms, SendResult, TemporaryFailure

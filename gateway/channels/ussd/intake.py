@@ -30,7 +30,7 @@ from dialogs.render import N_, fold_to_gsm7, render
 from gateway.channels.callers import caller_language, follow_up_case
 from gateway.channels.effects import Caller, apply_effects
 from gateway.channels.ussd.sessions import UssdSession
-from gateway.providers.africastalking_ussd import SESSION_STATUSES, UssdRequest, UssdSessionEnded
+from gateway.providers.events import UssdOutcome, UssdRequest, UssdSessionEnded
 from gateway.runtime import Runtime
 from workers.dispatch import dispatch
 
@@ -125,11 +125,11 @@ def ussd_session_ended(
     already in Redis.
     """
     now = now or datetime.now(UTC)
-    if event.status not in SESSION_STATUSES:
+    if event.outcome is UssdOutcome.UNKNOWN:
         log.warning("unknown ussd session status %r: session=%s", event.status, event.session_id)
-    if event.status == "Success":
+    if event.outcome is UssdOutcome.COMPLETED:
         return
-    if event.status == "Failed":
+    if event.outcome is UssdOutcome.FAILED:
         log.error("provider reports a failed ussd session: session=%s", event.session_id)
     saved = rt.ussd_sessions.load(provider, event.session_id)
     if saved is not None:

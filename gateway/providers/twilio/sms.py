@@ -17,13 +17,16 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from flask import Blueprint, Response, request
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
+from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
+from gateway.channels.sms import intake as sms_intake
+from gateway.providers import webhooks
 from gateway.providers.events import (
     MAX_BODY,
     InboundSms,
@@ -35,6 +38,8 @@ from gateway.providers.events import (
     required,
     short,
 )
+from gateway.providers.provider import Provider
+from gateway.runtime import runtime
 from workers.sending import (
     DEFAULT_SEND_TIMEOUT,
     OutboundSms,
@@ -43,6 +48,7 @@ from workers.sending import (
     TemporaryFailure,
     parse_retry_after,
 )
+from workers.settings import Settings
 
 NAME = "twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -191,7 +197,7 @@ class _HttpClient(TwilioHttpClient):  # type: ignore[misc]
         auth: tuple[str, str] | None = None,
         timeout: float | None = None,
         allow_redirects: bool = False,
-    ) -> Response:
+    ) -> TwilioResponse:
         if self._base is not None:
             parts = urlsplit(url)
             url = urlunsplit(
@@ -281,3 +287,61 @@ class TwilioSender:
         return PermanentFailure(
             reason, provider=NAME, error_code=error_code, opted_out=error_code == OPT_OUT_ERROR
         )
+
+
+bp = Blueprint("twilio_sms", __name__, url_prefix="/sms/twilio")
+
+
+@bp.post("/inbound")
+def inbound() -> Response:
+    _check()
+    sms = webhooks.parsed(lambda: parse_inbound(request.form))
+    webhooks.handled(lambda: sms_intake.receive(runtime(), sms))
+    body, content_type = render_reply(None)
+    return Response(body, 200, content_type=content_type)
+
+
+@bp.post("/status")
+def status() -> Response:
+    _check()
+    update = webhooks.parsed(lambda: parse_status(request.form, request.args.get("id")))
+    webhooks.handled(lambda: sms_intake.apply_receipt(runtime(), update))
+    return Response("", 200)
+
+
+def _check() -> None:
+    """Signed over ``KINGA_PUBLIC_URL`` + path + query: the URL Twilio called, even behind a
+    proxy."""
+    settings = runtime().settings
+    query = request.query_string.decode("utf-8", "replace")
+    url = settings.public_url + request.path + (f"?{query}" if query else "")
+    verified = verify(
+        url,
+        request.form,
+        request.headers.get(SIGNATURE_HEADER),
+        settings.twilio_auth_token,
+        request.headers.get(SIGNATURE_SETTINGS_HEADER),
+    )
+    webhooks.refuse_unless(verified, NAME, "bad or missing signature")
+
+
+def _sender(settings: Settings) -> TwilioSender:
+    return TwilioSender(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_from,
+        base_url=settings.twilio_api_url or None,
+    )
+
+
+PROVIDER = Provider(
+    name=NAME,
+    channel="sms",
+    blueprint=bp,
+    sender=_sender,
+    required_settings=(
+        "KINGA_TWILIO_ACCOUNT_SID",
+        "KINGA_TWILIO_AUTH_TOKEN",
+        "KINGA_TWILIO_FROM",
+    ),
+)

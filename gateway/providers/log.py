@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from case_store.masking import mask_phone
+from gateway.providers.provider import Provider
 from workers.sending import MessageStatus, OutboundSms, SendResult
 
 NAME = "log"
@@ -37,3 +38,6 @@ class LogSender:
         return SendResult(
             provider=NAME, provider_id=f"log-{sms.message_id}", status=MessageStatus.SENT
         )
+
+
+PROVIDER = Provider(name=NAME, channel="sms", blueprint=None, sender=lambda _settings: LogSender())

@@ -23,7 +23,10 @@ from typing import Any
 
 import requests
 from africastalking.SMS import SMSService
+from flask import Blueprint, Response, request
 
+from gateway.channels.sms import intake as sms_intake
+from gateway.providers import webhooks
 from gateway.providers.events import (
     MAX_BODY,
     InboundSms,
@@ -34,6 +37,8 @@ from gateway.providers.events import (
     phone,
     required,
 )
+from gateway.providers.provider import Provider
+from gateway.runtime import runtime
 from workers.sending import (
     DEFAULT_SEND_TIMEOUT,
     OutboundSms,
@@ -42,6 +47,7 @@ from workers.sending import (
     TemporaryFailure,
     parse_retry_after,
 )
+from workers.settings import Settings
 
 NAME = "africastalking"
 KEY_PARAM = "key"
@@ -294,3 +300,46 @@ def _result(response: requests.Response) -> SendResult:
     raise PermanentFailure(
         reason, provider=NAME, error_code=status, opted_out=status_code in OPT_OUT_CODES
     )
+
+
+bp = Blueprint("africastalking_sms", __name__, url_prefix="/sms/africastalking")
+ANSWER = "OK"
+
+
+@bp.post("/inbound")
+def inbound() -> Response:
+    _check()
+    sms = webhooks.parsed(lambda: parse_inbound(request.form))
+    webhooks.handled(lambda: sms_intake.receive(runtime(), sms))
+    return Response(ANSWER, 200, content_type="text/plain; charset=utf-8")
+
+
+@bp.post("/delivery")
+def delivery() -> Response:
+    _check()
+    update = webhooks.parsed(lambda: parse_status(request.form))
+    webhooks.handled(lambda: sms_intake.apply_receipt(runtime(), update))
+    return Response(ANSWER, 200, content_type="text/plain; charset=utf-8")
+
+
+def _check() -> None:
+    verified = verify(request.args, runtime().settings.at_webhook_key)
+    webhooks.refuse_unless(verified, NAME, "bad or missing key")
+
+
+def _sender(settings: Settings) -> AfricasTalkingSender:
+    return AfricasTalkingSender(
+        settings.at_username,
+        settings.at_api_key,
+        settings.at_sender_id or None,
+        base_url=settings.at_api_url or None,
+    )
+
+
+PROVIDER = Provider(
+    name=NAME,
+    channel="sms",
+    blueprint=bp,
+    sender=_sender,
+    required_settings=("KINGA_AT_USERNAME", "KINGA_AT_API_KEY"),
+)
