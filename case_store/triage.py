@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from case_store.columns import as_utc
 from case_store.enums import AgeBand, Category, ChildSex, ReporterRelationship, RiskLevel
-from case_store.reports import Answers, parse_answers
+from case_store.report_contract import Answers, parse_answers
 
 _DURATION = re.compile(r"(\d+)\s*(m|min|h|d)")
 DEFAULT_REPEAT_WINDOW = timedelta(days=7)

@@ -45,15 +45,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.enums import Direction, MessageEventKind, MessagePurpose
 from case_store.enums import MessageStatus as LoggedStatus
-from case_store.messages import (
-    apply_status,
-    claim_send,
-    find_message,
-    is_opted_out,
-    record_attempt,
-    set_opt_out,
-)
 from case_store.models import Message
+from case_store.operations.messages import apply_status, claim_send, record_attempt, set_opt_out
+from case_store.queries.messages import find_message, is_opted_out
 from workers.context import job_redis, sessions_for, vault_for
 from workers.rate_limit import SendRateLimiter
 from workers.senders import Outbound, installed

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from case_store.models import Case
 from case_store.operations import add_reporter_information, request_callback
-from case_store.queries import find_case_by_reference, reporter_status
-from case_store.reporters import reporter_language
+from case_store.queries.cases import find_case_by_reference, reporter_status
+from case_store.queries.reporters import reporter_language
 from gateway.runtime import Runtime
 
 log = logging.getLogger("kinga.callers")

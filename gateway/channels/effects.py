@@ -19,12 +19,12 @@ from typing import assert_never
 
 from sqlalchemy.orm import Session
 
-from case_store.messages import set_opt_out
 from case_store.models import Case, OutboxRow
 from case_store.operations import Report, open_case
+from case_store.operations.messages import set_opt_out
+from case_store.operations.reporters import set_reporter_language
 from case_store.operations.reports import find_contact
 from case_store.references import format_reference
-from case_store.reporters import set_reporter_language
 from dialogs.effects import Effect, EffectKind
 from gateway.channels.callers import add_information, ask_callback, lookup_status
 from gateway.runtime import Runtime

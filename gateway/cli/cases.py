@@ -19,7 +19,7 @@ from case_store.enums import CaseStatus, RiskLevel
 from case_store.masking import mask_phone
 from case_store.models import Case, CaseEvent, User
 from case_store.operations import InvalidTransition, record_reveal, unlink_repeat
-from case_store.queries import find_case_by_reference, is_overdue, list_cases
+from case_store.queries.cases import find_case_by_reference, is_overdue, list_cases
 from case_store.references import format_reference
 from gateway.case_timeline import case_messages, render_case, timeline
 from gateway.cli.areas import area_codes

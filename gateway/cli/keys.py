@@ -36,7 +36,7 @@ def keys_rotate(batch_size: int, max_batches: int | None) -> None:
 
     Example: kinga keys rotate --batch-size 1000
     """
-    from case_store.keys import rotate_batch, start_or_resume
+    from case_store.operations.keys import rotate_batch, start_or_resume
 
     rt = runtime()
     if len(rt.settings.encryption_keys) < 2:

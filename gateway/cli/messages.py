@@ -17,8 +17,8 @@ from flask.cli import with_appcontext
 from case_store.crypto import Vault
 from case_store.enums import Direction
 from case_store.masking import mask_phone
-from case_store.messages import list_messages
 from case_store.models import Message
+from case_store.queries.messages import list_messages
 from case_store.references import format_reference
 from gateway.runtime import runtime
 

@@ -29,7 +29,7 @@ import click
 from flask.cli import with_appcontext
 
 from case_store.masking import mask_phone
-from case_store.messages import find_message
+from case_store.queries.messages import find_message
 from dialogs.encoding import analyse, ussd_capacity
 from dialogs.render import LOCALES_DIR, language_chain
 from gateway.channels.sms import intake as sms_intake

@@ -33,7 +33,8 @@ from case_store.on_call import (
     parse_window,
 )
 from case_store.operations import create_user, deactivate_user, set_on_call, update_user
-from case_store.users import InvalidUser, find_user, list_users
+from case_store.operations.roster import InvalidUser
+from case_store.queries.users import find_user, list_users
 from gateway.cli.areas import area_codes
 from gateway.cli.cases import CLI_ACTOR
 from gateway.phones import InvalidPhoneNumber, to_e164

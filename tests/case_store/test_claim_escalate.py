@@ -21,8 +21,9 @@ from case_store.operations import (
     escalate,
     open_case,
 )
+from case_store.operations.roster import DuplicateUser, InvalidUser
+from case_store.queries.users import find_staff_by_phone
 from case_store.triage import InvalidPolicy, TriagePolicy
-from case_store.users import DuplicateUser, InvalidUser, find_staff_by_phone
 
 LATER = NOW + timedelta(minutes=5)
 PHONE = "+254712000111"

@@ -10,7 +10,7 @@ from ussd_client import REPORT_ANSWERS, Caller
 
 from case_store.enums import Disposition, EventKind
 from case_store.models import CaseEvent, Contact, Note, Reporter
-from case_store.queries import find_case_by_reference
+from case_store.queries.cases import find_case_by_reference
 from case_store.references import damm_digit, format_reference
 from gateway.channels.callers import MAX_REFERENCE_MISSES
 

@@ -12,7 +12,7 @@ from case_store.models.cases import Case
 from case_store.models.contacts import Contact
 from case_store.models.events import CaseEvent
 from case_store.models.reporters import Reporter
-from case_store.queries import find_case_by_reference
+from case_store.queries.cases import find_case_by_reference
 from case_store.references import is_valid_reference
 
 REFERENCE_RE = re.compile(r"Your reference is (\d{3}-\d{3}-\d{3})\.")

@@ -31,8 +31,9 @@ from sqlalchemy import select
 
 from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
-from case_store.messages import claim_send, is_opted_out, set_opt_out
 from case_store.models import Message, MessageEvent
+from case_store.operations.messages import claim_send, set_opt_out
+from case_store.queries.messages import is_opted_out
 from gateway.providers.africastalking.sms import AfricasTalkingSender
 from gateway.providers.twilio.sms import TwilioSender
 from workers import senders

@@ -27,16 +27,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from case_store.enums import Disposition, MessageEventKind, MessagePurpose
-from case_store.messages import (
-    apply_status,
-    find_message,
-    is_opted_out,
-    record_inbound,
-    set_opt_out,
-)
 from case_store.models import Case, Message, OutboxRow
 from case_store.operations import record_contact
-from case_store.users import find_staff_by_phone, staff_language
+from case_store.operations.messages import apply_status, record_inbound, set_opt_out
+from case_store.queries.messages import find_message, is_opted_out
+from case_store.queries.users import find_staff_by_phone, staff_language
 from dialogs.engine import fill
 from dialogs.render import fold_to_gsm7, render
 from dialogs.screen import Screen

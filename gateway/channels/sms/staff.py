@@ -35,7 +35,7 @@ from case_store.operations import (
     close,
 )
 from case_store.permissions import ROLE_ACTIONS, Action, allowed
-from case_store.queries import find_case_by_reference
+from case_store.queries.cases import find_case_by_reference
 from case_store.references import format_reference
 from dialogs.render import N_
 from gateway.runtime import Runtime

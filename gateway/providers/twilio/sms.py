@@ -144,7 +144,7 @@ def _has_media(params: Mapping[str, str]) -> bool:
 def parse_status(params: Mapping[str, str], our_id: str | None) -> StatusUpdate:
     """A status callback. Unknown statuses map to ``unknown`` and are logged, never refused.
     ``our_id`` is the ``id`` of the callback URL; one that is no id of ours (see
-    ``case_store.messages.find_message``) leaves the provider's ``MessageSid`` to match."""
+    ``case_store.queries.messages.find_message``) leaves the provider's ``MessageSid`` to match."""
     provider_id = required(params, "MessageSid")
     provider_status = required(params, "MessageStatus").lower()
     status = STATUSES.get(provider_status)

@@ -1,28 +1,17 @@
-"""Reporters, found by the keyed hash of their phone number: language and preferences."""
+"""Reporter preferences kept by phone hash (the row stores no number): the language chosen."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from case_store.columns import as_utc
 from case_store.crypto import Vault
 from case_store.models import Reporter
+from case_store.queries.reporters import find_reporter
 
 LANGUAGE_MAX = 16
-
-
-def find_reporter(session: Session, vault: Vault, phone: str) -> Reporter | None:
-    phone_hash = vault.phone_hash(phone)
-    return session.scalars(select(Reporter).where(Reporter.phone_hash == phone_hash)).one_or_none()
-
-
-def reporter_language(session: Session, vault: Vault, phone: str) -> str | None:
-    """The language this phone chose before, if any."""
-    phone_hash = vault.phone_hash(phone)
-    return session.scalar(select(Reporter.language).where(Reporter.phone_hash == phone_hash))
 
 
 def set_reporter_language(

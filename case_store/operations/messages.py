@@ -1,5 +1,6 @@
-"""The message log: inbound SMS recorded once per provider id, outbound SMS queued, claimed,
-attempted and moved forward by delivery receipts; and the reporter opt-out flag.
+"""Writes to the message log: inbound SMS recorded once per provider id, outbound SMS queued,
+claimed, attempted and moved forward by delivery receipts; and the reporter opt-out flag.
+(Its reads are in ``case_store.queries.messages``.)
 
 The log, not the job queue, is the truth about an outbound message: one still ``queued`` with
 no provider id has not been sent, whatever Redis holds. Before each provider call a send job
@@ -30,28 +31,14 @@ from case_store.enums import (
     MessagePurpose,
     MessageStatus,
 )
-from case_store.models import Case, InboundReceipt, Message, MessageEvent, OutboxRow, Reporter
+from case_store.models import Case, InboundReceipt, Message, MessageEvent, Reporter
+from case_store.queries.messages import find_message
 
 DEFAULT_LANGUAGE = "en"
 MAX_ERROR = 200
 MAX_COST = 32
 MAX_STATUS = 32
-LIST_LIMIT = 100
 ENCODINGS = ("GSM-7", "UCS-2")
-
-__all__ = [
-    "InvalidMessage",
-    "apply_status",
-    "claim_send",
-    "find_message",
-    "is_opted_out",
-    "list_messages",
-    "queue_outbound",
-    "record_attempt",
-    "record_inbound",
-    "set_opt_out",
-    "unsent_messages",
-]
 
 
 class InvalidMessage(ValueError):
@@ -233,53 +220,6 @@ def claim_send(
     return result.rowcount == 1
 
 
-def unsent_messages(
-    session: Session, *, queued_before: datetime, limit: int = LIST_LIMIT
-) -> list[tuple[Message, OutboxRow]]:
-    """Outbound messages no provider has accepted, queued before ``queued_before`` (and, when
-    claimed, claimed before it too), with the dispatched outbox row of their send job; oldest
-    first. Messages whose row is not dispatched yet are the outbox sweep's."""
-    before = as_utc(queued_before, "queued_before")
-    rows = session.execute(
-        select(Message, OutboxRow)
-        .join(OutboxRow, Message.outbox_id == OutboxRow.id)
-        .where(
-            Message.status == MessageStatus.QUEUED,
-            Message.provider_id.is_(None),
-            Message.created_at < before,
-            (Message.claimed_at.is_(None)) | (Message.claimed_at < before),
-            OutboxRow.dispatched_at.is_not(None),
-        )
-        .order_by(Message.created_at, Message.id)
-        .limit(limit)
-    )
-    return [(message, row) for message, row in rows]
-
-
-def find_message(
-    session: Session,
-    *,
-    provider: str | None = None,
-    provider_id: str | None = None,
-    public_id: str | None = None,
-) -> Message | None:
-    """By our id when given (it cannot race the provider's), else by provider and its id.
-
-    An id of ours that matches nothing (a callback URL from another install, a mangled query
-    string) falls back to the provider's id, so a receipt is not lost for it."""
-    if public_id is not None:
-        found = session.scalars(select(Message).where(Message.public_id == public_id)).first()
-        if found is not None:
-            return found
-    if provider is None or provider_id is None:
-        return None
-    return session.scalars(
-        select(Message)
-        .where(Message.provider == provider, Message.provider_id == provider_id)
-        .order_by(Message.id)
-    ).first()
-
-
 def apply_status(
     session: Session,
     *,
@@ -326,24 +266,6 @@ def apply_status(
     return message
 
 
-def list_messages(
-    session: Session,
-    *,
-    since: datetime | None = None,
-    direction: Direction | str | None = None,
-    limit: int = LIST_LIMIT,
-) -> list[Message]:
-    """Recent messages, newest first."""
-    query = select(Message)
-    if since is not None:
-        query = query.where(Message.created_at >= as_utc(since, "since"))
-    if direction is not None:
-        query = query.where(Message.direction == Direction(direction))
-    return list(
-        session.scalars(query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit))
-    )
-
-
 def set_opt_out(
     session: Session,
     vault: Vault,
@@ -372,12 +294,6 @@ def set_opt_out(
     reporter.opted_out = opted_out
     session.flush()
     return reporter
-
-
-def is_opted_out(session: Session, vault: Vault, phone: str) -> bool:
-    phone_hash = vault.phone_hash(phone)
-    opted_out = session.scalar(select(Reporter.opted_out).where(Reporter.phone_hash == phone_hash))
-    return bool(opted_out)
 
 
 def _canonical(status: str) -> MessageStatus | None:

@@ -1,4 +1,5 @@
-"""Read-only queries the rest of the system needs, each served by an index."""
+"""Reads of cases: by reference, lists for staff, deadlines due, a reporter's status, and who is
+on call for an area."""
 
 from __future__ import annotations
 

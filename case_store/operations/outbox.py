@@ -1,4 +1,5 @@
-"""Jobs to run after a commit, written in the caller's transaction.
+"""Jobs to run after a commit, written in the caller's transaction (the sweeper's read is
+``case_store.queries.outbox.undispatched``).
 
 The web process enqueues each row right after its commit and marks it dispatched; a sweeper
 re-enqueues rows that stayed undispatched (a crash between commit and enqueue). Jobs are
@@ -12,7 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from case_store.columns import as_utc
@@ -50,23 +51,6 @@ def add_outbox(session: Session, job: str, **args: Any) -> OutboxRow:
 
 def outbox_job_id(row: OutboxRow) -> str:
     return f"outbox-{row.id}"
-
-
-def undispatched(
-    session: Session, *, created_before: datetime, limit: int = 100
-) -> list[OutboxRow]:
-    """Rows never dispatched and older than ``created_before``, oldest first."""
-    return list(
-        session.scalars(
-            select(OutboxRow)
-            .where(
-                OutboxRow.dispatched_at.is_(None),
-                OutboxRow.created_at < as_utc(created_before, "created_before"),
-            )
-            .order_by(OutboxRow.created_at, OutboxRow.id)
-            .limit(limit)
-        )
-    )
 
 
 def mark_dispatched(session: Session, row_id: int, *, now: datetime) -> bool:
