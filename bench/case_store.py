@@ -1,4 +1,4 @@
-"""Case store benchmark on PostgreSQL (issue 3, DESIGN.md §8).
+"""Case store benchmark on PostgreSQL (issue 3; the bar is in docs/product.md, "Quality bars").
 
     .venv/bin/python bench/case_store.py [--cases 1000000] [--url postgresql+psycopg://…/kinga_bench]
 

@@ -1,4 +1,5 @@
-"""Dialog benchmark (DESIGN.md §8, issue 4): start-up validation, engine speed, session size.
+"""Dialog benchmark (docs/product.md "Quality bars", issue 4): start-up validation, engine
+speed, session size.
 
     .venv/bin/python bench/dialogs.py [--seconds 3] [--walks 2000] [--seed 4]
 

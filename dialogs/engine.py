@@ -8,8 +8,8 @@ Rules every screen follows:
 - ``0`` leaves with the tree's ``exit`` text (harmless, and no thank-you: only a committed case
   earns one). On a summary it answers the tree's ``unsent`` text instead, which says plainly
   that the report was NOT sent, and the report is kept for ``resume`` exactly as after a drop.
-  On an optional free-text screen ``0`` skips the question instead (DESIGN §4 "Tell us more
-  (optional text, 0 to skip)"); the next screen is a menu, where ``0`` exits again.
+  On an optional free-text screen ("Tell us more (optional text, 0 to skip)") ``0`` skips the
+  question instead; the next screen is a menu, where ``0`` exits again.
 - Input after an end screen changes nothing and gets ``ended`` ("This session has ended").
 - A numbered choice may also be answered in words: the option's own label, a yes/no word of
   the session's language, ``1.`` or ``1)`` (``dialogs/words.py``).

@@ -1,6 +1,6 @@
 """Alerts to staff about a case: who gets one, what it says, and queueing it with the case.
 
-An alert says only what a caseworker needs to act (DESIGN §7): the reference, the level, the
+An alert says only what a caseworker needs to act (docs/product.md): the reference, the level, the
 area, the first-contact deadline and how to acknowledge. Never a name, a narrative, a place or
 anything about the child: a work phone is read on a bus, or lent.
 

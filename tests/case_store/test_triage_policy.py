@@ -1,4 +1,4 @@
-"""Triage: the DESIGN.md §6 table, deadlines, and policies read from a profile."""
+"""Triage: the docs/product.md table, deadlines, and policies read from a profile."""
 
 from __future__ import annotations
 
