@@ -88,11 +88,11 @@ def test_only_post_is_accepted(client, path: str) -> None:
     assert client.get(path).status_code == 405
 
 
-def test_the_send_job_sets_the_status_callback_to_this_route(app) -> None:
-    from workers.outbound import STATUS_CALLBACK_PATH
+def test_the_twilio_sender_asks_for_the_status_callback_on_this_route(app) -> None:
+    from gateway.providers.twilio.sms import STATUS_PATH
 
     routes = {rule.rule for rule in app.url_map.iter_rules()}
-    assert STATUS_CALLBACK_PATH in routes
+    assert STATUS_PATH in routes
 
 
 @pytest.mark.parametrize(

@@ -148,8 +148,8 @@ def test_opt_out_is_recognised_only_for_21610() -> None:
     unreachable = twilio_sms.parse_status(
         {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003"}, None
     )
-    assert twilio_sms.is_opt_out(opted_out)
-    assert not twilio_sms.is_opt_out(unreachable)
+    assert opted_out.opted_out
+    assert not unreachable.opted_out
 
 
 def test_reply_is_twiml() -> None:

@@ -60,7 +60,12 @@ def vault(settings) -> Vault:
 @pytest.fixture
 def twilio(fake_twilio) -> TwilioSender:
     return TwilioSender(
-        TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM, base_url=fake_twilio.base_url, timeout=1
+        TWILIO_ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN,
+        TWILIO_FROM,
+        base_url=fake_twilio.base_url,
+        public_url="https://kinga.example.org",
+        timeout=1,
     )
 
 

@@ -164,11 +164,6 @@ def parse_status(params: Mapping[str, str], our_id: str | None = None) -> Status
     )
 
 
-def is_opt_out(update: StatusUpdate) -> bool:
-    """Whether the report says the recipient blocked our sender (``UserInBlackList``)."""
-    return update.opted_out
-
-
 class _SmsService(SMSService):  # type: ignore[misc]
     """The SDK's SMS service answering with the raw ``requests`` response."""
 

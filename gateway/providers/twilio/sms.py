@@ -51,6 +51,8 @@ from workers.sending import (
 from workers.settings import Settings
 
 NAME = "twilio"
+# Our status callback route: each send asks Twilio to call it, with our message id in ``?id=``.
+STATUS_PATH = "/sms/twilio/status"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 REPLY_CONTENT_TYPE = "text/xml; charset=utf-8"
@@ -164,11 +166,6 @@ def parse_status(params: Mapping[str, str], our_id: str | None) -> StatusUpdate:
     )
 
 
-def is_opt_out(update: StatusUpdate) -> bool:
-    """Whether the receipt says the recipient opted out (error 21610)."""
-    return update.opted_out
-
-
 def render_reply(text: str | None) -> tuple[str, str]:
     """The TwiML answer and its content type; no text gives an empty ``<Response />``."""
     response = MessagingResponse()
@@ -234,14 +231,18 @@ class TwilioSender:
         sender: str,
         *,
         base_url: str | None = None,
+        public_url: str | None = None,
         timeout: float = DEFAULT_SEND_TIMEOUT,
     ) -> None:
+        """``public_url``: where Twilio reaches us (``KINGA_PUBLIC_URL``), for the status
+        callback of each message; None asks for no callback."""
         if not account_sid or not auth_token or not sender:
             # The SDK would fall back to TWILIO_* environment variables; Kinga reads KINGA_* only.
             raise ValueError("twilio needs an account sid, an auth token and a sender")
         self._http = _HttpClient(base_url, timeout)
         self._client = Client(account_sid, auth_token, http_client=self._http)
         self._sender = sender
+        self._status_url = None if public_url is None else public_url.rstrip("/") + STATUS_PATH
 
     def __repr__(self) -> str:
         return f"TwilioSender(sender={self._sender!r})"
@@ -252,7 +253,11 @@ class TwilioSender:
             if self._sender.startswith("MG")
             else {"from_": self._sender}
         )
-        callback = {"status_callback": sms.status_callback_url} if sms.status_callback_url else {}
+        callback = (
+            {"status_callback": f"{self._status_url}?id={sms.message_id}"}
+            if self._status_url is not None
+            else {}
+        )
         try:
             message = self._client.messages.create(to=sms.to, body=sms.body, **origin, **callback)
         except (TwilioRestException, TwilioServiceException) as exc:
@@ -289,10 +294,10 @@ class TwilioSender:
         )
 
 
-bp = Blueprint("twilio_sms", __name__, url_prefix="/sms/twilio")
+bp = Blueprint("twilio_sms", __name__)
 
 
-@bp.post("/inbound")
+@bp.post("/sms/twilio/inbound")
 def inbound() -> Response:
     _check()
     sms = webhooks.parsed(lambda: parse_inbound(request.form))
@@ -301,7 +306,7 @@ def inbound() -> Response:
     return Response(body, 200, content_type=content_type)
 
 
-@bp.post("/status")
+@bp.post(STATUS_PATH)
 def status() -> Response:
     _check()
     update = webhooks.parsed(lambda: parse_status(request.form, request.args.get("id")))
@@ -331,6 +336,7 @@ def _sender(settings: Settings) -> TwilioSender:
         settings.twilio_auth_token,
         settings.twilio_from,
         base_url=settings.twilio_api_url or None,
+        public_url=settings.public_url,
     )
 
 
