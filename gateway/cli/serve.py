@@ -1,7 +1,7 @@
 """``kinga run`` (everything on one machine, for development) and ``kinga serve`` (gunicorn).
 
 ``kinga run`` creates ``var/`` (mode 0700), applies the migrations and supervises its children
-(``gateway.supervisor``): an embedded Redis when ``KINGA_REDIS_URL`` is not set, one RQ worker
+(``gateway.cli.supervisor``): an embedded Redis when ``KINGA_REDIS_URL`` is not set, one RQ worker
 with its scheduler, and the gateway under gunicorn. A child that dies is restarted; Ctrl-C (or
 SIGTERM) stops them all, and if ``kinga run`` itself is killed they stop with it.
 """
@@ -20,7 +20,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from gateway import gunicorn_config
-from gateway.supervisor import Child, Spawn, Supervisor
+from gateway.cli.supervisor import Child, Spawn, Supervisor
 from workers.connection import EmbeddedRedis
 from workers.lifetime import die_with_this_process
 from workers.settings import Settings, SettingsError, private_dir
@@ -113,7 +113,7 @@ def run_command(port: int) -> None:
 
 
 def _kinga(args: list[str], env: dict[str, str]) -> Spawn:
-    """Start ``kinga ARGS`` as a child that dies with this process (see gateway.supervisor)."""
+    """Start ``kinga ARGS`` as a child that dies with this process (see gateway.cli.supervisor)."""
     return lambda: subprocess.Popen(  # noqa: S603 (this Python, our own module, no shell)
         [sys.executable, "-m", "gateway", *args],
         env=env,
