@@ -1,4 +1,4 @@
-"""Case store benchmark on PostgreSQL (issue 3, DESIGN.md §8).
+"""Case store benchmark on PostgreSQL (issue 3; the bar is in docs/product.md, "Quality bars").
 
     .venv/bin/python bench/case_store.py [--cases 1000000] [--url postgresql+psycopg://…/kinga_bench]
 
@@ -45,7 +45,7 @@ from case_store import migrate  # noqa: E402
 from case_store.db import make_engine, make_sessionmaker  # noqa: E402
 from case_store.enums import RiskLevel  # noqa: E402
 from case_store.models import Case  # noqa: E402
-from case_store.queries import (  # noqa: E402
+from case_store.queries.cases import (  # noqa: E402
     ACTIVE_STATUSES,
     find_case_by_reference,
     list_cases,

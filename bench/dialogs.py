@@ -1,4 +1,5 @@
-"""Dialog benchmark (DESIGN.md §8, issue 4): start-up validation, engine speed, session size.
+"""Dialog benchmark (docs/product.md "Quality bars", issue 4): start-up validation, engine
+speed, session size.
 
     .venv/bin/python bench/dialogs.py [--seconds 3] [--walks 2000] [--seed 4]
 
@@ -43,8 +44,8 @@ from dialogs.engine import EXIT_KEY, Area, Context, Step, advance, start  # noqa
 from dialogs.reference import damm_digit  # noqa: E402
 from dialogs.render import load_translations, render  # noqa: E402
 from dialogs.tree import TREES_DIR, Tree, load_tree  # noqa: E402
+from gateway.channels.ussd.sessions import UssdSession, UssdSessionStore  # noqa: E402
 from gateway.runtime import profile_areas  # noqa: E402
-from gateway.ussd_sessions import UssdSession, UssdSessionStore  # noqa: E402
 from workers.connection import embedded_redis_url, redis_from_url, stop_embedded_redis  # noqa: E402
 from workers.profile import load_profile  # noqa: E402
 from workers.settings import DEFAULT_DEPLOYMENT, DEFAULT_USSD_SESSION_TTL  # noqa: E402

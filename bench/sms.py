@@ -179,7 +179,7 @@ def inbound(env: dict[str, str], tmp: Path, seconds: float, clients: int) -> Non
 
 
 def queue_messages(env: dict[str, str], count: int) -> None:
-    from gateway.sms_intake import queue_sms
+    from gateway.channels.sms.intake import queue_sms
     from workers.dispatch import dispatch
 
     settings = Settings.from_env(env)
@@ -235,9 +235,9 @@ def outbound(env: dict[str, str], count: int) -> None:
         FakeTwilio,
     )
 
-    from gateway.providers.africastalking_sms import AfricasTalkingSender
-    from gateway.providers.log_sms import LogSender
-    from gateway.providers.twilio_sms import TwilioSender
+    from gateway.providers.africastalking.sms import AfricasTalkingSender
+    from gateway.providers.log import LogSender
+    from gateway.providers.twilio.sms import TwilioSender
 
     # The fakes write headers and body separately; without TCP_NODELAY every answer waits
     # for the client's delayed ACK (about 40 ms), which would measure the kernel, not Kinga.

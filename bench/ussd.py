@@ -1,4 +1,5 @@
-"""USSD hop benchmark (DESIGN.md §8): server time per hop, and throughput under load.
+"""USSD hop benchmark (docs/product.md, "Quality bars"): server time per hop, and throughput
+under load.
 
     .venv/bin/python bench/ussd.py [--sessions 200] [--seconds 10]
 

@@ -1,8 +1,9 @@
 """Triage as data: a risk level and two deadlines from the dialog answers.
 
 The policy comes from the deployment profile (``TriagePolicy.from_mapping``) or defaults to
-DESIGN.md §6. A case's level is the most urgent of its category's level and of every raise
-rule that matches. Triage only ever raises; lowering a level is a person's decision.
+the table in docs/product.md ("Triage and deadlines"). A case's level is the most urgent of its
+category's level and of every raise rule that matches. Triage only ever raises; lowering a
+level is a person's decision.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, NamedTuple
 
 from case_store.columns import as_utc
 from case_store.enums import AgeBand, Category, ChildSex, ReporterRelationship, RiskLevel
-from case_store.reports import Answers, parse_answers
+from case_store.report_contract import Answers, parse_answers
 
 _DURATION = re.compile(r"(\d+)\s*(m|min|h|d)")
 DEFAULT_REPEAT_WINDOW = timedelta(days=7)
@@ -91,9 +92,9 @@ class TriagePolicy:
 
     @classmethod
     def default(cls) -> TriagePolicy:
-        """DESIGN.md §6. ``labour_trafficking`` is one dialog answer covering both labour
-        (medium) and trafficking (high); it is triaged high because triage never guesses
-        downwards — a caseworker can lower it with a reason."""
+        """The table in docs/product.md. ``labour_trafficking`` is one dialog answer covering
+        both labour (medium) and trafficking (high); it is triaged high because triage never
+        guesses downwards — a caseworker can lower it with a reason."""
         return cls(
             category_levels={
                 Category.PHYSICAL_VIOLENCE: RiskLevel.MEDIUM,

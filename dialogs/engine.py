@@ -8,8 +8,8 @@ Rules every screen follows:
 - ``0`` leaves with the tree's ``exit`` text (harmless, and no thank-you: only a committed case
   earns one). On a summary it answers the tree's ``unsent`` text instead, which says plainly
   that the report was NOT sent, and the report is kept for ``resume`` exactly as after a drop.
-  On an optional free-text screen ``0`` skips the question instead (DESIGN §4 "Tell us more
-  (optional text, 0 to skip)"); the next screen is a menu, where ``0`` exits again.
+  On an optional free-text screen ("Tell us more (optional text, 0 to skip)") ``0`` skips the
+  question instead; the next screen is a menu, where ``0`` exits again.
 - Input after an end screen changes nothing and gets ``ended`` ("This session has ended").
 - A numbered choice may also be answered in words: the option's own label, a yes/no word of
   the session's language, ``1.`` or ``1)`` (``dialogs/words.py``).
@@ -45,6 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from dialogs.effects import Effect, EffectKind
 from dialogs.encoding import SMS_SEGMENTS, USSD_BUDGET, ussd_fits, within_segments
 from dialogs.normalise import clean_free_text, fold_word, normalise_input
 from dialogs.paging import CACHE_LIMIT, Item, measure_params, paginate
@@ -120,12 +121,6 @@ class Context:
     sms_segments: int = SMS_SEGMENTS
     country: str = ""
     most_used: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Effect:
-    kind: str
-    data: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -313,7 +308,7 @@ def _choose_language(tree: Tree, state: dict[str, Any], item: Item, context: Con
     assert item.value is not None
     chosen = replace(context, language=item.value, fold_accents=False)
     step = _enter(tree, state, item.next, chosen)
-    effects = (Effect("set_language", {"language": item.value}), *step.effects)
+    effects = (Effect(EffectKind.SET_LANGUAGE, {"language": item.value}), *step.effects)
     return replace(step, effects=effects, language=item.value)
 
 
@@ -610,7 +605,7 @@ def _effects(node: Node, state: Mapping[str, Any]) -> tuple[Effect, ...]:
     if spec.answers:
         data["answers"] = {name: answers[name] for name in spec.answers if name in answers}
     data.update((key, answers[name]) for key, name in spec.fields if name in answers)
-    return (Effect(spec.kind, data),)
+    return (Effect(EffectKind(spec.kind), data),)
 
 
 def _screen(tree: Tree, state: Mapping[str, Any], context: Context) -> Screen:

@@ -61,12 +61,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from dialogs.effects import Effect, EffectKind
 from dialogs.engine import (
     EXIT_KEY,
     RESUME,
     SMS,
     Context,
-    Effect,
     Step,
     advance,
     can_resume,
@@ -155,7 +155,7 @@ def sms_step(
     language_effects: tuple[Effect, ...] = ()
     if match is not None and match.language is not None:
         context = replace(context, language=match.language)
-        language_effects = (Effect("set_language", {"language": match.language}),)
+        language_effects = (Effect(EffectKind.SET_LANGUAGE, {"language": match.language}),)
     result = _command(tree, spec, current, match, context, opted_out) if match else None
     if result is None:
         result = _dialog(tree, current, text, context)
@@ -198,7 +198,7 @@ def _command(
     command = match.command
     if command == STOP:
         reply = _message(spec, "stopped", words)
-        return SmsStep(None, (reply,), (Effect("opt_out", {}),), STOP, language)
+        return SmsStep(None, (reply,), (Effect(EffectKind.OPT_OUT, {}),), STOP, language)
     if command == HELP:
         # Two messages: the emergency numbers (the tree's "Get help now" screen) first, then
         # the keywords. One message cannot hold both in UCS-2 (Arabic, Portuguese): 134 units.
@@ -217,10 +217,11 @@ def _command(
         if command != START or not opted_out:
             return kept
         started = _message(spec, "started", words)
-        return replace(kept, replies=(started, *kept.replies), effects=(Effect("opt_in", {}),))
+        opt_in = (Effect(EffectKind.OPT_IN, {}),)
+        return replace(kept, replies=(started, *kept.replies), effects=opt_in)
     if command == START:
         reply = _message(spec, "started", words)
-        return SmsStep(None, (reply,), (Effect("opt_in", {}),), START, language)
+        return SmsStep(None, (reply,), (Effect(EffectKind.OPT_IN, {}),), START, language)
     if command == REPORT and spec.report is not None:
         answers = _first_message(spec, match.argument)
         return _from_step(

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import yaml
 
+from dialogs.effects import READ_EFFECTS, WRITE_EFFECTS
 from dialogs.keywords import SmsSpec, parse_sms_spec, validate_sms_spec
 from dialogs.words import Words, parse_words, validate_words
 
@@ -26,11 +27,6 @@ KINDS: Final = frozenset({"menu", "summary", "list", "input", "router", "end"})
 CHOICE_KINDS: Final = frozenset({"menu", "summary"})
 SOURCES: Final = frozenset({"areas", "languages"})
 CHECKS: Final = frozenset({"digits", "reference"})
-# Effects that change something are applied by the webhook once, so they may only sit on an end
-# node (shown once per session). A lookup only reads and may be emitted again on a re-prompt.
-# (``set_language`` is no tree effect: the engine emits it when a languages list is answered.)
-WRITE_EFFECTS: Final = frozenset({"open_case", "add_note", "request_callback"})
-READ_EFFECTS: Final = frozenset({"lookup_case"})
 # Placeholders the engine or the webhook fill that are not answers.
 CONTEXT_PLACEHOLDERS: Final = frozenset({"helpline", "reference", "status"})
 UI_MESSAGES: Final = (

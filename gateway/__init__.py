@@ -8,11 +8,15 @@ run only the scripts and styles served from here (no inline code: the CSP allows
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from workers.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.providers.provider import Provider
 
 MAX_CONTENT_LENGTH = 64 * 1024
 SECURITY_HEADERS = {
@@ -28,11 +32,15 @@ SECURITY_HEADERS = {
 log = logging.getLogger("kinga")
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, providers: tuple[Provider, ...] | None = None
+) -> Flask:
+    """The app, with the webhooks of ``providers`` (by default the installed ones)."""
     from case_store.masking import install_log_masking
-    from gateway import health, simulator, sms, ussd
     from gateway.cli import register_commands
+    from gateway.providers.installed import INSTALLED
     from gateway.runtime import EXTENSION, Runtime
+    from gateway.web import health, simulator
 
     settings = settings or Settings.from_env()
     for warning in settings.warnings:
@@ -47,8 +55,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     install_log_masking()
     app.extensions[EXTENSION] = Runtime.build(settings)
     app.register_blueprint(health.bp)
-    app.register_blueprint(ussd.bp)
-    app.register_blueprint(sms.bp)
+    for provider in INSTALLED if providers is None else providers:
+        if provider.blueprint is not None:
+            app.register_blueprint(provider.blueprint)
     simulator.init_app(app, settings)
     app.register_error_handler(HTTPException, _plain_error)
     app.after_request(_security_headers)

@@ -24,8 +24,8 @@ from dialogs.check import CheckResult, check_dialogs
 from dialogs.engine import Area, Context
 from dialogs.render import load_translations
 from dialogs.tree import Tree, TreeError, default_tree_path, load_tree
-from gateway.sms_sessions import SmsSessionStore
-from gateway.ussd_sessions import UssdSessionStore
+from gateway.channels.sms.sessions import SmsSessionStore
+from gateway.channels.ussd.sessions import UssdSessionStore
 from workers.connection import embedded_redis_url, redis_from_url
 from workers.context import triage_policy
 from workers.profile import Profile, load_profile

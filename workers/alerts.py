@@ -1,6 +1,6 @@
 """Alerts to staff about a case: who gets one, what it says, and queueing it with the case.
 
-An alert says only what a caseworker needs to act (DESIGN §7): the reference, the level, the
+An alert says only what a caseworker needs to act (docs/product.md): the reference, the level, the
 area, the first-contact deadline and how to acknowledge. Never a name, a narrative, a place or
 anything about the child: a work phone is read on a bus, or lent.
 
@@ -39,12 +39,12 @@ from case_store.crypto import Vault
 from case_store.enums import MessagePurpose, RiskLevel, Role
 from case_store.models import Case, OutboxRow, User
 from case_store.operations import hold_alert
-from case_store.outbox import add_outbox
+from case_store.operations.outbox import add_outbox
 from case_store.permissions import can_be_assigned
-from case_store.queries import alerted_phone_hashes, on_call_users
+from case_store.queries.cases import alerted_phone_hashes, on_call_users
+from case_store.queries.users import staff_language
 from case_store.references import format_reference
 from case_store.triage import TriagePolicy
-from case_store.users import staff_language
 from dialogs.render import N_, fold_to_gsm7, load_translations
 from workers.dispatch import ESCALATE_JOB, FALLBACK_ALERT_JOB
 from workers.outgoing import TooLong, queue_sms

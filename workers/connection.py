@@ -8,9 +8,9 @@ again from its own files has lost no write anyone was told succeeded. Its files 
 owner's alone (umask 077, socket 0600), like everything else in ``var/``.
 
 It is never daemonized, so the process that starts it can supervise it: ``kinga run`` restarts
-it when it dies and takes it down when it stops (``gateway.supervisor``); any other process that
-finds none answering starts one in a process group of its own (a Ctrl-C meant for that process
-leaves it to the process's exit hook) and stops it at exit.
+it when it dies and takes it down when it stops (``gateway.cli.supervisor``); any other process
+that finds none answering starts one in a process group of its own (a Ctrl-C meant for that
+process leaves it to the process's exit hook) and stops it at exit.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.on_call import DAY_NAMES, uncovered
-from case_store.users import list_users
+from case_store.queries.users import list_users
 from workers.profile import Location, Profile
 
 log = logging.getLogger("kinga.coverage")

@@ -28,7 +28,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.models import OutboxRow
-from case_store.outbox import mark_dispatched, outbox_job_id, undispatched
+from case_store.operations.outbox import mark_dispatched, outbox_job_id
+from case_store.queries.outbox import undispatched
 from workers import outbound, outgoing
 from workers.context import job_redis, job_settings, sessions_for
 from workers.queues import DEFAULT, URGENT, queue

@@ -45,15 +45,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.enums import Direction, MessageEventKind, MessagePurpose
 from case_store.enums import MessageStatus as LoggedStatus
-from case_store.messages import (
-    apply_status,
-    claim_send,
-    find_message,
-    is_opted_out,
-    record_attempt,
-    set_opt_out,
-)
 from case_store.models import Message
+from case_store.operations.messages import apply_status, claim_send, record_attempt, set_opt_out
+from case_store.queries.messages import find_message, is_opted_out
 from workers.context import job_redis, sessions_for, vault_for
 from workers.rate_limit import SendRateLimiter
 from workers.senders import Outbound, installed
@@ -72,7 +66,6 @@ log = logging.getLogger("kinga.outbound")
 SEND_JOB = "workers.outbound.send_message"
 JOB_TIMEOUT = 180  # seconds: three providers at 10 s each, and a wait for a rate-limit slot
 RETRY_INTERVALS = (60, 300, 900)  # seconds before the 1st, 2nd and 3rd retry
-STATUS_CALLBACK_PATH = "/sms/twilio/status"  # the gateway's route; our id rides in ``?id=``
 PERMANENT = "permanent"
 TEMPORARY = "temporary"
 MAYBE_SENT = "maybe sent, review before resending"
@@ -100,10 +93,6 @@ class RetryLater(Exception):
 
 def retry_policy() -> Retry:
     return Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS))
-
-
-def status_callback_url(public_url: str, public_id: str) -> str:
-    return f"{public_url.rstrip('/')}{STATUS_CALLBACK_PATH}?id={public_id}"
 
 
 @dataclass(frozen=True)
@@ -150,12 +139,7 @@ class Send:
             return pending_or_outcome
         pending = pending_or_outcome
         senders = [s for s in self.outbound.senders if s.name not in pending.refused_by]
-        sms = OutboundSms(
-            message_id=public_id,
-            to=pending.phone,
-            body=pending.body,
-            status_callback_url=status_callback_url(self.outbound.settings.public_url, public_id),
-        )
+        sms = OutboundSms(message_id=public_id, to=pending.phone, body=pending.body)
         attempts = pending.attempts
         last: SendFailure | None = None
         for sender in senders:

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
-from case_store.messages import queue_outbound
 from case_store.models import Case, Message, OutboxRow
-from case_store.outbox import add_outbox
+from case_store.operations.messages import queue_outbound
+from case_store.operations.outbox import add_outbox
 from dialogs.encoding import analyse, normalise
 from workers.outbound import SEND_JOB, send_message
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from case_store.crypto import Vault
 from case_store.models import OutboxRow
 from case_store.operations import release_alert
-from case_store.queries import on_call_users, unalerted_cases
+from case_store.queries.cases import on_call_users, unalerted_cases
 from workers.alerts import queue_alerts
 from workers.context import job_redis, job_settings, profile_for, sessions_for, vault_for
 from workers.dispatch import dispatch

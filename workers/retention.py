@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from case_store.retention import RetentionPolicy, purge
+from case_store.operations.retention import purge
+from case_store.retention import RetentionPolicy
 from workers.context import job_settings, profile_for, sessions_for
 
 log = logging.getLogger("kinga.retention")

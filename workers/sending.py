@@ -38,10 +38,9 @@ MAX_RETRY_AFTER = 3600.0  # a provider asking us to wait longer than this is tre
 
 @dataclass(frozen=True, repr=False)
 class OutboundSms:
-    message_id: str  # ours: the message log's id, carried in the status callback URL
+    message_id: str  # ours: the message log's id, which a provider may echo in its receipts
     to: str  # E.164
     body: str
-    status_callback_url: str | None = None
 
     def __repr__(self) -> str:
         return (

@@ -35,8 +35,8 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from case_store.messages import unsent_messages
 from case_store.models import Message
+from case_store.queries.messages import unsent_messages
 from workers.context import job_redis, job_settings, sessions_for
 from workers.dispatch import enqueue_row, row_job_id
 from workers.outbound import KINGA, mark_for_review

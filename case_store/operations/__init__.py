@@ -1,10 +1,12 @@
-"""Named operations: the only code that writes cases. Every change appends a case event.
+"""Named operations: the only code that writes. Every change to a case appends a case event.
 
 Operations take the caller's session and never commit; the request or job that calls them
-owns the transaction and commits once. One module per kind of actor: ``reports`` (what a
-report or a caller triggers), ``staff`` (what staff do, permission-checked), ``referrals``;
-``roster`` changes staff accounts (audited in their own trail); ``audit`` holds the event
-trails they all append to.
+owns the transaction and commits once. One module per kind of actor or record: ``reports``
+(what a report or a caller triggers), ``staff`` (what staff do, permission-checked),
+``referrals``, ``deadlines`` and ``alerts`` (what the clock triggers); ``roster`` changes staff
+accounts (audited in their own trail); ``audit`` holds the event trails they all append to.
+``messages`` (the message log), ``outbox`` (jobs to run after a commit) and ``reporters`` (a
+reporter's language) write no case and so append no case event.
 """
 
 from case_store.operations.alerts import hold_alert, release_alert
@@ -39,7 +41,7 @@ from case_store.operations.staff import (
     unlink_repeat,
 )
 from case_store.permissions import PermissionDenied
-from case_store.reports import InvalidReport, Report
+from case_store.report_contract import InvalidReport, Report
 
 __all__ = [
     "InvalidNote",

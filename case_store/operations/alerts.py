@@ -20,7 +20,7 @@ from case_store.columns import as_utc
 from case_store.enums import EventKind
 from case_store.models import Case, CaseEvent
 from case_store.operations.audit import ACTOR_SYSTEM, iso, record_event
-from case_store.queries import unalerted
+from case_store.queries.cases import unalerted
 
 
 def hold_alert(session: Session, case: Case, *, now: datetime) -> CaseEvent | None:

@@ -16,7 +16,7 @@ from case_store.columns import as_utc
 from case_store.enums import CaseStatus, EventKind
 from case_store.models import Case, CaseEvent
 from case_store.operations.audit import ACTOR_SYSTEM, iso, record_event, refuse_if_closed
-from case_store.queries import ACTIVE_STATUSES
+from case_store.queries.cases import ACTIVE_STATUSES
 
 NOT_ACKNOWLEDGED = "not_acknowledged"
 

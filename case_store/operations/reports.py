@@ -41,9 +41,9 @@ from case_store.operations.errors import (
     ReferenceExhausted,
 )
 from case_store.permissions import Action, check, check_role
-from case_store.queries import ACTIVE_STATUSES
+from case_store.queries.cases import ACTIVE_STATUSES
 from case_store.references import new_reference
-from case_store.reports import Answers, Report, validate_report
+from case_store.report_contract import Answers, Report, validate_report
 from case_store.triage import TriagePolicy, triage
 
 

@@ -21,14 +21,36 @@ from case_store.messages import apply_status
 from case_store.models import Message, OnCallWindow, RosterEvent, User
 from case_store.on_call import Slot
 from case_store.operations.audit import ACTOR_SYSTEM, record_roster_event, roster_fields
-from case_store.users import (
-    DEFAULT_LANGUAGE,
-    MAX_USERNAME,
-    DuplicateUser,
-    InvalidUser,
-    check_phone_free,
-    parse_role,
-)
+from case_store.queries.users import DEFAULT_LANGUAGE
+
+MAX_USERNAME = 64
+
+
+class InvalidUser(ValueError):
+    """A user the store cannot create; the text names the field, never a phone number."""
+
+
+class DuplicateUser(InvalidUser):
+    """The username or the phone number already belongs to a user."""
+
+
+def parse_role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise InvalidUser(f"role must be one of: {choices}") from None
+
+
+def check_phone_free(
+    session: Session, vault: Vault, phone: str, *, user_id: int | None = None
+) -> str:
+    """The hash of ``phone`` when no user but ``user_id`` has it; ``DuplicateUser`` otherwise."""
+    phone_hash = vault.phone_hash(phone)
+    holder = session.scalar(select(User.id).where(User.phone_hash == phone_hash))
+    if holder is not None and holder != user_id:
+        raise DuplicateUser("that phone number belongs to another user")
+    return phone_hash
 
 
 def create_user(

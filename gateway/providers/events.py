@@ -1,4 +1,5 @@
-"""The canonical inbound events every SMS adapter parses its webhooks into.
+"""Our own event types, which every provider adapter parses its webhooks into, and the one
+error an adapter raises (``InvalidPayload``); the channels know only these.
 
 ``MessageStatus`` is defined in ``workers.sending`` (send jobs record it too, and workers may
 not import the gateway) and re-exported here so adapters and views have one place to look.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from case_store.masking import mask_phone
 from gateway.phones import InvalidPhoneNumber, to_e164
@@ -21,6 +23,9 @@ __all__ = [
     "InvalidPayload",
     "MessageStatus",
     "StatusUpdate",
+    "UssdOutcome",
+    "UssdRequest",
+    "UssdSessionEnded",
     "optional",
     "phone",
     "required",
@@ -34,6 +39,38 @@ MAX_ID = 128  # provider ids, codes and short fields
 class InvalidPayload(ValueError):
     """A webhook payload we cannot accept. The reason is short and never echoes a phone
     number or a message body, so it is safe to return as a 400 and to log."""
+
+
+@dataclass(frozen=True)
+class UssdRequest:
+    """One hop of a USSD session. ``text`` is everything typed in the session so far, as
+    Africa's Talking sends it (``""``, ``1``, ``1*2``…): the intake splits out the new answer,
+    because that needs the session's previous text."""
+
+    session_id: str
+    service_code: str
+    phone: str  # E.164
+    network_code: str
+    text: str
+
+
+class UssdOutcome(Enum):
+    COMPLETED = "completed"  # ended on an END screen
+    DROPPED = "dropped"  # the caller hung up or timed out on a question
+    FAILED = "failed"  # the network or our side failed
+    UNKNOWN = "unknown"  # a status the adapter does not know: treated as a drop
+
+
+@dataclass(frozen=True)
+class UssdSessionEnded:
+    """The aggregator's notice that a session is over, however it ended."""
+
+    session_id: str
+    phone: str  # E.164
+    outcome: UssdOutcome
+    status: str  # the aggregator's own word, for the log
+    duration_ms: int | None
+    error: str
 
 
 @dataclass(frozen=True, repr=False)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from case_store.base import Base
 from case_store.enums import Role
 from case_store.models import User
-from case_store.reports import Report
+from case_store.report_contract import Report
 
 TEST_FERNET_KEY = "x3hWgUZUQ3Ws0yh7kJhZyb7bI2PgsX7qZmCQJQ7xX9s="
 TEST_PHONE_HASH_KEY = "test-phone-hash-key"

@@ -25,7 +25,7 @@ from case_store.base import Base
 from case_store.crypto import Vault
 from case_store.db import make_engine, make_sessionmaker
 from case_store.operations import open_case
-from case_store.queries import find_case_by_reference
+from case_store.queries.cases import find_case_by_reference
 
 
 def _revisions() -> list[str]:
@@ -123,10 +123,10 @@ def test_new_tables_step_down_and_up_with_data(scratch_url: str, vault: Vault) -
 
     from case_store_factories import add_user
 
-    from case_store.keys import start_or_resume
-    from case_store.messages import queue_outbound, record_inbound
     from case_store.models import Case, Message, OnCallWindow, ServiceProvider
     from case_store.operations import refer
+    from case_store.operations.keys import start_or_resume
+    from case_store.operations.messages import queue_outbound, record_inbound
 
     migrate.upgrade(scratch_url)
     engine = make_engine(scratch_url, poolclass=NullPool)

@@ -11,7 +11,7 @@ from case_store.crypto import Vault
 from case_store.enums import ClosureReason, Direction, RiskLevel
 from case_store.models import Case
 from case_store.operations import acknowledge, assign, close, open_case
-from case_store.queries import (
+from case_store.queries.cases import (
     cases_for_reporter,
     open_cases,
     overdue_for_assignment,

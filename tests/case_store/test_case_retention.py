@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from case_store.crypto import Vault
 from case_store.enums import ClosureReason, EventKind
-from case_store.messages import queue_outbound, record_inbound
 from case_store.models import Case, CaseEvent, Message, Reporter
 from case_store.operations import close, open_case
-from case_store.retention import InvalidRetention, RetentionPolicy, purge
+from case_store.operations.messages import queue_outbound, record_inbound
+from case_store.operations.retention import purge
+from case_store.retention import InvalidRetention, RetentionPolicy
 
 POLICY = RetentionPolicy.from_mapping(
     {"reporter_phone": "90d", "narrative": "5y", "message_body": "30d", "message_phone": "30d"}

@@ -21,8 +21,9 @@ from case_store.operations import (
     escalate,
     open_case,
 )
+from case_store.operations.roster import DuplicateUser, InvalidUser
+from case_store.queries.users import find_staff_by_phone
 from case_store.triage import InvalidPolicy, TriagePolicy
-from case_store.users import DuplicateUser, InvalidUser, find_staff_by_phone
 
 LATER = NOW + timedelta(minutes=5)
 PHONE = "+254712000111"
@@ -98,5 +99,6 @@ def test_users_are_unique_by_name_and_phone(session: Session, vault: Vault):
         create_user(session, vault, username="baraka", role="supervisor", phone=PHONE, now=NOW)
     with pytest.raises(InvalidUser, match="role"):
         create_user(session, vault, username="chebet", role="boss", phone=None, now=NOW)
-    user.active = False  # still recognised: ``gateway.staff_sms`` refuses a former user's commands
+    # Still recognised: ``gateway.channels.sms.staff`` refuses a former user's commands.
+    user.active = False
     assert find_staff_by_phone(session, vault, PHONE) is user

@@ -32,7 +32,7 @@ from case_store.operations import (
     record_reveal,
     refer,
 )
-from case_store.queries import on_call_users
+from case_store.queries.cases import on_call_users
 from case_store.triage import TriagePolicy
 
 LATER = NOW + timedelta(hours=2)

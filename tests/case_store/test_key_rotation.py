@@ -17,10 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault, VaultError
-from case_store.keys import ENCRYPTED_COLUMNS, current_rotation, rotate_batch, start_or_resume
-from case_store.messages import queue_outbound, record_inbound
 from case_store.models import Case, Message, Note, Reporter, ServiceProvider, User
 from case_store.operations import add_note, open_case
+from case_store.operations.keys import (
+    ENCRYPTED_COLUMNS,
+    current_rotation,
+    rotate_batch,
+    start_or_resume,
+)
+from case_store.operations.messages import queue_outbound, record_inbound
 
 NEW_KEY = Fernet.generate_key().decode()
 

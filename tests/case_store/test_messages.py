@@ -10,20 +10,18 @@ from sqlalchemy.orm import Session
 
 from case_store.crypto import Vault
 from case_store.enums import Direction, MessageEventKind, MessagePurpose, MessageStatus
-from case_store.messages import (
+from case_store.models import Message
+from case_store.operations.messages import (
     InvalidMessage,
     apply_status,
     claim_send,
-    is_opted_out,
-    list_messages,
     queue_outbound,
     record_attempt,
     record_inbound,
     set_opt_out,
-    unsent_messages,
 )
-from case_store.models import Message
-from case_store.outbox import add_outbox, mark_dispatched
+from case_store.operations.outbox import add_outbox, mark_dispatched
+from case_store.queries.messages import is_opted_out, list_messages, unsent_messages
 
 S = MessageStatus
 

@@ -26,7 +26,7 @@ from case_store.enums import (
 )
 from case_store.models import AuditError, Case, CaseEvent, Contact, Reporter
 from case_store.operations import InvalidReport, ReferenceExhausted, open_case, reports
-from case_store.queries import find_case_by_reference
+from case_store.queries.cases import find_case_by_reference
 from case_store.references import damm_digit, format_reference, is_valid_reference
 from case_store.triage import TriagePolicy
 

@@ -9,13 +9,13 @@ from case_store_factories import row_counts
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.models import OutboxRow
-from case_store.outbox import (
+from case_store.operations.outbox import (
     InvalidOutboxRow,
     add_outbox,
     mark_dispatched,
     outbox_job_id,
-    undispatched,
 )
+from case_store.queries.outbox import undispatched
 
 
 def test_a_row_is_written_in_the_callers_transaction(db: sessionmaker[Session]) -> None:

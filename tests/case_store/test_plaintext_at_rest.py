@@ -30,9 +30,9 @@ from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
-from case_store.messages import queue_outbound, record_inbound
 from case_store.models import ServiceProvider
 from case_store.operations import add_note, open_case, record_reveal, refer
+from case_store.operations.messages import queue_outbound, record_inbound
 
 PHONE = "+254798765432"
 NAME = "Wanjiku Achieng"

@@ -24,8 +24,9 @@ from case_store.on_call import (
     uncovered,
 )
 from case_store.operations import create_user, deactivate_user, set_on_call, update_user
-from case_store.queries import on_call_users
-from case_store.users import DuplicateUser, InvalidUser, find_staff_by_phone
+from case_store.operations.roster import DuplicateUser, InvalidUser
+from case_store.queries.cases import on_call_users
+from case_store.queries.users import find_staff_by_phone
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 PHONE = "+254712000111"

@@ -1,4 +1,4 @@
-"""Triage: the DESIGN.md §6 table, deadlines, and policies read from a profile."""
+"""Triage: the docs/product.md table, deadlines, and policies read from a profile."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import yaml
 from case_store_factories import answers
 
 from case_store.enums import Category, RiskLevel
-from case_store.reports import InvalidReport
+from case_store.report_contract import InvalidReport
 from case_store.triage import InvalidPolicy, TriagePolicy, triage
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

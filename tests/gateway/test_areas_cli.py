@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from case_store.models import User
 from case_store.operations import open_case
-from case_store.reports import Report
+from case_store.report_contract import Report
 
 
 def test_areas_list_prints_every_code_and_name(runner):

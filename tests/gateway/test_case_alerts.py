@@ -29,7 +29,7 @@ from ussd_client import Caller
 from case_store.enums import MessagePurpose
 from case_store.models import Case, Message
 from case_store.references import format_reference
-from gateway.providers.log_sms import LogSender
+from gateway.providers.log import LogSender
 from workers import senders
 from workers.dispatch import ESCALATE_JOB
 from workers.outgoing import URGENT_SEND_JOB

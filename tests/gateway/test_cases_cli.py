@@ -16,8 +16,10 @@ from case_store.crypto import Vault, VaultError
 from case_store.enums import ClosureReason, EventKind, MessagePurpose, Role
 from case_store.models import Case, CaseEvent, Reporter, User
 from case_store.operations import add_note, assign, claim, close, open_case
-from case_store.reports import Report
-from gateway.cases_cli import cases_group, keys_group, retention_group
+from case_store.report_contract import Report
+from gateway.cli.cases import cases_group
+from gateway.cli.keys import keys_group
+from gateway.cli.retention import retention_group
 from gateway.runtime import Runtime
 from workers.outgoing import queue_sms
 from workers.settings import Settings

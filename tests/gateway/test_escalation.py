@@ -24,7 +24,7 @@ from ussd_client import Caller
 from case_store.enums import CaseStatus, MessagePurpose, RiskLevel
 from case_store.models import Case, CaseEvent, Message, OutboxRow
 from case_store.triage import TriagePolicy
-from gateway.providers.log_sms import LogSender
+from gateway.providers.log import LogSender
 from workers import senders
 from workers.dispatch import sweep
 from workers.escalation import Outcome, run_escalation

@@ -32,7 +32,7 @@ from ussd_client import HIGH_ANSWERS, IMMEDIATE_ANSWERS, Caller
 from case_store.enums import CaseStatus, MessagePurpose, RiskLevel, Role
 from case_store.models import Case, CaseEvent, Message
 from case_store.references import format_reference
-from gateway.providers.log_sms import LogSender
+from gateway.providers.log import LogSender
 from workers import senders
 from workers.alerts import deadline_text
 from workers.dispatch import FALLBACK_ALERT_JOB

@@ -28,7 +28,7 @@ from case_store.enums import ClosureReason, MessagePurpose, RiskLevel
 from case_store.models import Case, CaseEvent, Message, OnCallWindow, User
 from case_store.operations import assign, close
 from case_store.references import format_reference
-from gateway.providers.log_sms import LogSender
+from gateway.providers.log import LogSender
 from workers import cron, senders
 from workers.pending_alerts import release_pending, send_pending_alerts
 from workers.queues import URGENT

@@ -6,7 +6,8 @@ import pytest
 from sms_client import Texter
 from ussd_client import Caller
 
-from gateway import SECURITY_HEADERS, simulator
+from gateway import SECURITY_HEADERS
+from gateway.web import simulator
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from cryptography.fernet import Fernet
 from ussd_client import Caller
 
 from case_store.crypto import Vault
-from gateway.sms_sessions import SmsSession, SmsSessionStore
-from gateway.ussd_sessions import UssdSession, UssdSessionStore
+from gateway.channels.sms.sessions import SmsSession, SmsSessionStore
+from gateway.channels.ussd.sessions import UssdSession, UssdSessionStore
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()

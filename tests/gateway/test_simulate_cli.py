@@ -14,7 +14,7 @@ from case_store.models.cases import Case
 from dialogs.engine import start
 from dialogs.render import load_translations, render
 from gateway import create_app
-from gateway.simulate_cli import simulate_command
+from gateway.cli.simulate import simulate_command
 
 HEADER = re.compile(r"^--- (CON|END) · (\d+)/(\d+) (GSM-7|UCS-2) · \d+ characters ---$", re.M)
 

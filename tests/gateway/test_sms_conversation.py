@@ -13,10 +13,10 @@ from sms_client import PHONE, REPORT_ANSWERS, Texter, inbound, outbound, texts
 from sqlalchemy import func, select
 
 from case_store.models import Case, CaseEvent, Contact, Note, OutboxRow, Reporter
-from case_store.queries import find_case_by_reference
+from case_store.queries.cases import find_case_by_reference
 from case_store.references import damm_digit
-from gateway import sms_intake
-from gateway.callers import MAX_REFERENCE_MISSES
+from gateway.channels.callers import MAX_REFERENCE_MISSES
+from gateway.channels.sms import intake as sms_intake
 
 REFERENCE = re.compile(r"Your reference is (\d{3}-\d{3}-\d{3})\.")
 

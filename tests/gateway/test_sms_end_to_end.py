@@ -11,8 +11,8 @@ from fakes import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 from sms_client import PHONE, REPORT_ANSWERS, Texter, outbound
 
 from gateway import create_app
-from gateway.providers import build_senders
-from gateway.providers.log_sms import LogSender
+from gateway.providers.installed import build_senders
+from gateway.providers.log import LogSender
 from workers import senders
 from workers.settings import SettingsError
 
@@ -69,7 +69,7 @@ def test_kinga_worker_sends_through_twilio_with_failover_order_from_settings(
     from datetime import UTC, datetime
 
     from case_store.enums import MessagePurpose
-    from gateway.sms_intake import queue_sms
+    from gateway.channels.sms.intake import queue_sms
     from workers.dispatch import dispatch
 
     with db.begin() as session:

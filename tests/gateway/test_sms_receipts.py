@@ -10,9 +10,10 @@ from sms_client import AT_KEY, PHONE, post_twilio
 from sqlalchemy import select
 
 from case_store.enums import MessageEventKind, MessagePurpose
-from case_store.messages import find_message, is_opted_out, record_attempt
 from case_store.models import Message
-from gateway.sms_intake import queue_sms
+from case_store.operations.messages import record_attempt
+from case_store.queries.messages import find_message, is_opted_out
+from gateway.channels.sms.intake import queue_sms
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 TWILIO_SID = "SM" + "ab" * 16

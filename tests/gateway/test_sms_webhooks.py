@@ -1,16 +1,11 @@
-"""Every recorded SMS webhook replayed through the Flask app: what is answered, what is stored.
-
-Signed or keyed correctly and valid → 200 and recorded once; unsigned, badly signed, signed for
-another URL, or with a wrong key → 403 and nothing stored; unreadable → 400 with the reason
-and nothing stored; a replay → the same answer and nothing new.
+"""The SMS webhooks of the installed providers, beyond the contract every adapter passes
+(``tests/providers/test_adapter_contract.py`` replays the recorded payloads): Twilio's answer
+and signed URL, size limits, methods, and dates and bodies that must still be answered.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
 from sms_client import inbound, load_fixture, outbound, replay, texts
@@ -20,17 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from case_store.columns import as_utc
 from case_store.models import InboundReceipt, Message, MessageEvent, OutboxRow
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "providers"
-
-
-def recorded(adapter: str) -> list[Any]:
-    params = []
-    for path in sorted((FIXTURES / adapter).glob("*.json")):
-        case = json.loads(path.read_text("utf-8"))
-        if "kind" in case:
-            params.append(pytest.param(case, id=f"{adapter}/{path.stem}"))
-    return params
-
 
 def counts(db: sessionmaker[Session]) -> dict[str, int]:
     with db() as session:
@@ -38,60 +22,6 @@ def counts(db: sessionmaker[Session]) -> dict[str, int]:
             model.__name__: session.scalar(select(func.count()).select_from(model)) or 0
             for model in (Message, MessageEvent, InboundReceipt, OutboxRow)
         }
-
-
-def expected_status(case: dict[str, Any]) -> int:
-    if not case["expect"]["verified"]:
-        return 403
-    if "invalid" in case["expect"]:
-        return 400
-    return 200
-
-
-@pytest.mark.parametrize("case", recorded("twilio_sms") + recorded("africastalking_sms"))
-def test_recorded_webhook(client, db, case: dict[str, Any]) -> None:
-    before = counts(db)
-    response = replay(client, case)
-    body = response.get_data(as_text=True)
-
-    assert response.status_code == expected_status(case), body
-    after = counts(db)
-    if response.status_code != 200:
-        assert after == before, "a refused webhook changed something"
-        if "invalid" in case["expect"] and case["expect"]["verified"]:
-            assert case["expect"]["invalid"] in body
-        assert "+2547" not in body
-        return
-    if case["kind"] == "inbound":
-        assert after["InboundReceipt"] == before["InboundReceipt"] + 1
-        assert after["Message"] > before["Message"]
-    else:
-        # Receipts for messages we never sent are answered 200 and change nothing.
-        assert after == before
-
-
-@pytest.mark.parametrize(
-    ("adapter", "first", "again"),
-    [
-        ("twilio_sms", "inbound_valid", "inbound_duplicate"),
-        ("africastalking_sms", "inbound_valid", "inbound_duplicate"),
-    ],
-)
-def test_a_replayed_inbound_webhook_gets_the_same_answer_and_changes_nothing(
-    client, db, redis_client, adapter: str, first: str, again: str
-) -> None:
-    one = replay(client, load_fixture(adapter, first))
-    assert one.status_code == 200
-    stored = counts(db)
-    queued = redis_client.llen("rq:queue:default")
-    two = replay(client, load_fixture(adapter, again))
-    assert (two.status_code, two.get_data(), two.content_type) == (
-        one.status_code,
-        one.get_data(),
-        one.content_type,
-    )
-    assert counts(db) == stored
-    assert redis_client.llen("rq:queue:default") == queued
 
 
 def test_twilio_inbound_answers_empty_twiml(client) -> None:
@@ -158,11 +88,11 @@ def test_only_post_is_accepted(client, path: str) -> None:
     assert client.get(path).status_code == 405
 
 
-def test_the_send_job_sets_the_status_callback_to_this_route(app) -> None:
-    from workers.outbound import STATUS_CALLBACK_PATH
+def test_the_twilio_sender_asks_for_the_status_callback_on_this_route(app) -> None:
+    from gateway.providers.twilio.sms import STATUS_PATH
 
     routes = {rule.rule for rule in app.url_map.iter_rules()}
-    assert STATUS_CALLBACK_PATH in routes
+    assert STATUS_PATH in routes
 
 
 @pytest.mark.parametrize(

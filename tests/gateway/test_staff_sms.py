@@ -20,7 +20,7 @@ from ussd_client import Caller
 from case_store.enums import CaseStatus, ClosureReason, EventKind, MessagePurpose
 from case_store.models import Case, CaseEvent, Note
 from case_store.references import format_reference
-from gateway.staff_sms import parse_staff_command
+from gateway.channels.sms.staff import parse_staff_command
 
 # The report came in with nobody on call, so its alert waits (``test_pending_alerts``).
 OPENED = ["case_opened", "alert_pending"]

@@ -8,7 +8,7 @@ import pytest
 from dialogs.encoding import analyse
 from dialogs.render import fold_to_gsm7, load_translations
 from dialogs.tree import placeholders
-from gateway import staff_sms
+from gateway.channels.sms import staff as staff_sms
 from workers import alerts
 from workers.profile import load_profile
 from workers.settings import DEFAULT_DEPLOYMENT, DEFAULT_SMS_MAX_SEGMENTS

@@ -8,7 +8,7 @@ import sys
 
 from processes import wait_until
 
-from gateway.supervisor import STABLE_SECONDS, Child, Supervisor
+from gateway.cli.supervisor import STABLE_SECONDS, Child, Supervisor
 
 
 class Clock:

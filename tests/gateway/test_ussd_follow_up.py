@@ -10,9 +10,9 @@ from ussd_client import REPORT_ANSWERS, Caller
 
 from case_store.enums import Disposition, EventKind
 from case_store.models import CaseEvent, Contact, Note, Reporter
-from case_store.queries import find_case_by_reference
+from case_store.queries.cases import find_case_by_reference
 from case_store.references import damm_digit, format_reference
-from gateway.callers import MAX_REFERENCE_MISSES
+from gateway.channels.callers import MAX_REFERENCE_MISSES
 
 REFERENCE_RE = re.compile(r"Your reference is (\d{3}-\d{3}-\d{3})\.")
 

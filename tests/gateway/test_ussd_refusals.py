@@ -13,7 +13,8 @@ from ussd_client import PHONE, REPORT_ANSWERS, Caller
 from case_store.base import Base
 from case_store.db import make_engine, make_sessionmaker
 from dialogs.encoding import ussd_fits
-from gateway import create_app, intake
+from gateway import create_app
+from gateway.channels.ussd import intake
 
 GOOD = {"sessionId": "ATUid_1", "serviceCode": "*384*116#", "phoneNumber": PHONE, "text": ""}
 UNAVAILABLE = (

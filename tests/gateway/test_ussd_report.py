@@ -12,7 +12,7 @@ from case_store.models.cases import Case
 from case_store.models.contacts import Contact
 from case_store.models.events import CaseEvent
 from case_store.models.reporters import Reporter
-from case_store.queries import find_case_by_reference
+from case_store.queries.cases import find_case_by_reference
 from case_store.references import is_valid_reference
 
 REFERENCE_RE = re.compile(r"Your reference is (\d{3}-\d{3}-\d{3})\.")
@@ -55,7 +55,7 @@ def test_a_full_report_ends_with_a_valid_reference_and_a_stored_case(client, db,
         assert case.callback_consent is False
         assert vault.decrypt(case.place_encrypted) == "Kibera"
         assert vault.decrypt(case.narrative_encrypted) == "She is alone at night"
-        assert case.risk_level.value == "low"  # neglect over 5 is not raised (DESIGN §6)
+        assert case.risk_level.value == "low"  # neglect over 5 is not raised (docs/product.md)
         events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
         # Nobody was on call: the alert waits for someone (``test_pending_alerts``).
         assert [event.kind for event in events] == ["case_opened", "alert_pending"]

@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request
 
 from case_store.enums import MessagePurpose
-from case_store.messages import record_attempt
+from case_store.operations.messages import record_attempt
 from workers.outgoing import queue_sms
 
 PHONE = "+254712345321"

@@ -7,7 +7,7 @@ from africastalking.SMS import SMSService
 from fakes import AT_API_KEY, AT_USERNAME, FakeAfricasTalking
 from fakes.africastalking import COST
 
-from gateway.providers.africastalking_sms import AfricasTalkingSender
+from gateway.providers.africastalking.sms import AfricasTalkingSender
 from workers.sending import (
     MessageStatus,
     OutboundSms,

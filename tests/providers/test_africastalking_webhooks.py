@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from recorded import FIXTURES, assert_matches, cases, form, query
 
-from gateway.providers import africastalking_sms
+from gateway.providers.africastalking import sms as africastalking_sms
 from gateway.providers.events import InvalidPayload, MessageStatus
 
 PHONE = re.compile(r"\+?\d{9,}")
@@ -162,8 +162,8 @@ def test_unknown_status_is_logged_without_the_number(caplog: pytest.LogCaptureFi
 def test_blacklist_is_an_opt_out() -> None:
     blocked = {"id": "ATXid_1", "status": "Failed", "failureReason": "UserInBlackList"}
     no_credit = {"id": "ATXid_1", "status": "Failed", "failureReason": "InsufficientCredit"}
-    assert africastalking_sms.is_opt_out(africastalking_sms.parse_status(blocked))
-    assert not africastalking_sms.is_opt_out(africastalking_sms.parse_status(no_credit))
+    assert africastalking_sms.parse_status(blocked).opted_out
+    assert not africastalking_sms.parse_status(no_credit).opted_out
 
 
 def test_ids_with_control_characters_are_refused_and_extras_dropped() -> None:

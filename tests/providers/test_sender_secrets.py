@@ -18,8 +18,8 @@ from fakes import (
     FakeTwilio,
 )
 
-from gateway.providers.africastalking_sms import AfricasTalkingSender
-from gateway.providers.twilio_sms import TwilioSender
+from gateway.providers.africastalking.sms import AfricasTalkingSender
+from gateway.providers.twilio.sms import TwilioSender
 from workers.sending import OutboundSms, Sender, SendFailure
 
 TO = "+254711000123"

@@ -8,7 +8,7 @@ import socket
 import pytest
 from fakes import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, FakeTwilio
 
-from gateway.providers.twilio_sms import TwilioSender
+from gateway.providers.twilio.sms import TwilioSender
 from workers.sending import (
     MessageStatus,
     OutboundSms,
@@ -20,12 +20,20 @@ from workers.sending import (
 FROM = "+15005550006"
 TO = "+254711000123"
 CALLBACK = "https://kinga.example.org/sms/twilio/status?id=msg_1"
-SMS = OutboundSms("msg_1", TO, "Your reference 482-177-305 was updated.", CALLBACK)
+PUBLIC_URL = "https://kinga.example.org"
+SMS = OutboundSms("msg_1", TO, "Your reference 482-177-305 was updated.")
 
 
-def sender_for(fake: FakeTwilio, sender: str = FROM, timeout: float = 0.5) -> TwilioSender:
+def sender_for(
+    fake: FakeTwilio, sender: str = FROM, timeout: float = 0.5, public_url: str | None = PUBLIC_URL
+) -> TwilioSender:
     return TwilioSender(
-        TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, sender, base_url=fake.base_url, timeout=timeout
+        TWILIO_ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN,
+        sender,
+        base_url=fake.base_url,
+        public_url=public_url,
+        timeout=timeout,
     )
 
 
@@ -52,8 +60,8 @@ def test_send(fake_twilio: FakeTwilio) -> None:
 
 def test_send_through_a_messaging_service(fake_twilio: FakeTwilio) -> None:
     service = "MG" + "0c0c" * 8
-    result = sender_for(fake_twilio, sender=service).send(
-        OutboundSms("msg_2", TO, "Habari", status_callback_url=None)
+    result = sender_for(fake_twilio, sender=service, public_url=None).send(
+        OutboundSms("msg_2", TO, "Habari")
     )
     assert result.status is MessageStatus.QUEUED  # Twilio says "accepted"
     [request] = fake_twilio.requests

@@ -13,8 +13,8 @@ import pytest
 from recorded import FIXTURES, assert_matches, cases, form, query
 from twilio.request_validator import HMAC_SHA256, RequestValidator
 
-from gateway.providers import twilio_sms
 from gateway.providers.events import InvalidPayload, MessageStatus
+from gateway.providers.twilio import sms as twilio_sms
 
 NOW = datetime(2024, 3, 5, 10, 15, 30, tzinfo=UTC)
 PHONE = re.compile(r"\+\d{6,}")
@@ -148,8 +148,8 @@ def test_opt_out_is_recognised_only_for_21610() -> None:
     unreachable = twilio_sms.parse_status(
         {"MessageSid": "SM1", "MessageStatus": "undelivered", "ErrorCode": "30003"}, None
     )
-    assert twilio_sms.is_opt_out(opted_out)
-    assert not twilio_sms.is_opt_out(unreachable)
+    assert opted_out.opted_out
+    assert not unreachable.opted_out
 
 
 def test_reply_is_twiml() -> None:

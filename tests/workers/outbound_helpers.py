@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
-from case_store.messages import find_message
 from case_store.models import Message
-from gateway.sms_intake import queue_sms
+from case_store.queries.messages import find_message
+from gateway.channels.sms.intake import queue_sms
 from workers.dispatch import dispatch
 from workers.queues import DEFAULT
 

@@ -36,8 +36,8 @@ from rq.serializers import JSONSerializer
 
 from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
-from case_store.messages import find_message
-from gateway.providers.twilio_sms import TwilioSender
+from case_store.queries.messages import find_message
+from gateway.providers.twilio.sms import TwilioSender
 from workers import senders
 from workers.dispatch import row_job_id
 from workers.outbound import MAYBE_SENT

@@ -31,10 +31,11 @@ from sqlalchemy import select
 
 from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
-from case_store.messages import claim_send, is_opted_out, set_opt_out
 from case_store.models import Message, MessageEvent
-from gateway.providers.africastalking_sms import AfricasTalkingSender
-from gateway.providers.twilio_sms import TwilioSender
+from case_store.operations.messages import claim_send, set_opt_out
+from case_store.queries.messages import is_opted_out
+from gateway.providers.africastalking.sms import AfricasTalkingSender
+from gateway.providers.twilio.sms import TwilioSender
 from workers import senders
 from workers.outbound import RETRY_INTERVALS, Outcome
 from workers.sending import OutboundSms, SendResult, TemporaryFailure
@@ -59,7 +60,12 @@ def vault(settings) -> Vault:
 @pytest.fixture
 def twilio(fake_twilio) -> TwilioSender:
     return TwilioSender(
-        TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM, base_url=fake_twilio.base_url, timeout=1
+        TWILIO_ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN,
+        TWILIO_FROM,
+        base_url=fake_twilio.base_url,
+        public_url="https://kinga.example.org",
+        timeout=1,
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
 from case_store.models import OutboxRow
-from gateway.sms_intake import queue_sms
+from gateway.channels.sms.intake import queue_sms
 from workers.dispatch import sweep
 from workers.rate_limit import SendRateLimiter
 from workers.settings import Settings, SettingsError

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
 from case_store.enums import ClosureReason, MaintenanceKind, Role
-from case_store.messages import record_inbound
 from case_store.models import Case, MaintenanceRun, Message, User
 from case_store.operations import close, open_case
-from case_store.reports import Report
+from case_store.operations.messages import record_inbound
+from case_store.report_contract import Report
 from workers import cron
 from workers.queues import SLOW
 from workers.retention import purge_expired

@@ -18,8 +18,8 @@ from rq.serializers import JSONSerializer
 
 from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
-from case_store.messages import set_opt_out
-from gateway.providers.twilio_sms import TwilioSender
+from case_store.operations.messages import set_opt_out
+from gateway.providers.twilio.sms import TwilioSender
 from workers import senders
 from workers.queues import QUEUE_NAMES, URGENT, queue
 from workers.unsent import Swept, job_alive, sweep

@@ -1,0 +1,208 @@
+"""Reads of cases: by reference, lists for staff, deadlines due, a reporter's status, and who is
+on call for an area."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from case_store.columns import as_utc
+from case_store.enums import CaseStatus, Direction, MessagePurpose, RiskLevel, Role, WorkflowStage
+from case_store.models import Case, Message, Reporter, User
+from case_store.on_call import ON_CALL_ROLES, covers_area, is_on_call
+from case_store.references import parse_reference
+
+ACTIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.PENDING, CaseStatus.ESCALATED)
+DEFAULT_LIMIT = 500
+
+
+def find_case_by_reference(session: Session, reference: str) -> Case | None:
+    """The case for ``reference`` (``482177305`` or ``482-177-305``), or None.
+
+    A reference whose check digit fails is refused without touching the database.
+    """
+    digits = parse_reference(reference)
+    if digits is None:
+        return None
+    return session.scalars(select(Case).where(Case.reference == digits)).one_or_none()
+
+
+def reporter_status(case: Case) -> str:
+    """What a reporter may be told: received, in_progress or closed, and nothing more."""
+    if case.status is CaseStatus.CLOSED:
+        return "closed"
+    if case.assigned_to_id is not None or case.workflow_stage is not WorkflowStage.NEW:
+        return "in_progress"
+    return "received"
+
+
+def open_cases(
+    session: Session,
+    *,
+    location_codes: Iterable[str] | None = None,
+    levels: Iterable[RiskLevel] | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> list[Case]:
+    """Cases not closed, optionally in some areas and at some levels, soonest deadline first."""
+    query = select(Case).where(Case.status.in_(ACTIVE_STATUSES))
+    if location_codes is not None:
+        query = query.where(Case.location_code.in_(list(location_codes)))
+    if levels is not None:
+        query = query.where(Case.risk_level.in_(list(levels)))
+    return list(session.scalars(query.order_by(Case.assign_by, Case.id).limit(limit)))
+
+
+def overdue_for_assignment(
+    session: Session, *, now: datetime, limit: int = DEFAULT_LIMIT
+) -> list[Case]:
+    """Active cases still unassigned after their assign-by deadline, most overdue first."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(
+                Case.status.in_(ACTIVE_STATUSES),
+                Case.assign_by < as_utc(now, "now"),
+                Case.assigned_to_id.is_(None),
+            )
+            .order_by(Case.assign_by, Case.id)
+            .limit(limit)
+        )
+    )
+
+
+def unacknowledged(session: Session, *, assigned_before: datetime) -> list[Case]:
+    """Active cases assigned before ``assigned_before`` and not yet acknowledged (escalation)."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(
+                Case.status.in_(ACTIVE_STATUSES),
+                Case.assigned_to_id.is_not(None),
+                Case.acknowledged_at.is_(None),
+                Case.assigned_at < as_utc(assigned_before, "assigned_before"),
+            )
+            .order_by(Case.assigned_at, Case.id)
+        )
+    )
+
+
+def cases_for_reporter(session: Session, phone_hash: str) -> list[Case]:
+    """Every case reported from the phone with this hash (``Vault.phone_hash``), newest first."""
+    return list(
+        session.scalars(
+            select(Case)
+            .join(Reporter, Case.reporter_id == Reporter.id)
+            .where(Reporter.phone_hash == phone_hash)
+            .order_by(Case.created_at.desc(), Case.id.desc())
+        )
+    )
+
+
+def on_call_users(
+    session: Session,
+    *,
+    at: datetime,
+    time_zone: tzinfo,
+    location_code: str | None = None,
+    roles: Iterable[Role] = ON_CALL_ROLES,
+) -> list[User]:
+    """Users with ``roles`` on call at ``at`` (``on_call.is_on_call``), for ``location_code``
+    when given (users with no areas cover every area). In the order of ``roles``."""
+    wanted = list(roles)
+    users = session.scalars(
+        select(User)
+        .where(User.active.is_(True), User.role.in_(wanted))
+        .options(selectinload(User.on_call_windows))
+        .order_by(User.id)
+    )
+    found = [
+        user
+        for user in users
+        if is_on_call(user, at, time_zone)
+        and (location_code is None or covers_area(user, location_code))
+    ]
+    return sorted(found, key=lambda user: wanted.index(user.role))
+
+
+def unalerted() -> ColumnElement[bool]:
+    """Cases whose alert still waits: it reached nobody, and nobody has taken the case since
+    (the pending-alert sweep sends these; ``kinga cases list --unalerted`` shows them)."""
+    return and_(
+        Case.alert_pending_since.is_not(None),
+        Case.assigned_to_id.is_(None),
+        Case.status.in_(ACTIVE_STATUSES),
+    )
+
+
+def unalerted_cases(
+    session: Session, *, location_codes: Iterable[str] | None = None, limit: int = DEFAULT_LIMIT
+) -> list[Case]:
+    """``unalerted`` cases (in some areas), longest waiting first."""
+    query = select(Case).where(unalerted())
+    if location_codes is not None:
+        query = query.where(Case.location_code.in_(list(location_codes)))
+    return list(session.scalars(query.order_by(Case.alert_pending_since, Case.id).limit(limit)))
+
+
+def alerted_phone_hashes(
+    session: Session, case_id: int, *, since: datetime | None = None
+) -> set[str]:
+    """The phones (as hashes) an alert about the case was queued for, since ``since`` when
+    given: so that nobody is told the same thing twice."""
+    query = select(Message.phone_hash).where(
+        Message.case_id == case_id,
+        Message.direction == Direction.OUTBOUND,
+        Message.purpose == MessagePurpose.ALERT,
+    )
+    if since is not None:
+        query = query.where(Message.created_at >= as_utc(since, "since"))
+    return set(session.scalars(query))
+
+
+def list_cases(
+    session: Session,
+    *,
+    statuses: Iterable[CaseStatus] | None = None,
+    location_codes: Iterable[str] | None = None,
+    levels: Iterable[RiskLevel] | None = None,
+    overdue_at: datetime | None = None,
+    unalerted_only: bool = False,
+    limit: int = DEFAULT_LIMIT,
+) -> list[Case]:
+    """Cases matching every filter given, soonest assign-by deadline first.
+
+    ``overdue_at`` keeps active cases past a deadline at that time: unassigned after their
+    assign-by time, or unacknowledged after their first-contact time. ``unalerted_only``
+    keeps the cases whose alert reached nobody yet (``unalerted``).
+    """
+    query = select(Case)
+    if unalerted_only:
+        query = query.where(unalerted())
+    if statuses is not None:
+        query = query.where(Case.status.in_(list(statuses)))
+    if location_codes is not None:
+        query = query.where(Case.location_code.in_(list(location_codes)))
+    if levels is not None:
+        query = query.where(Case.risk_level.in_(list(levels)))
+    if overdue_at is not None:
+        at = as_utc(overdue_at, "overdue_at")
+        query = query.where(
+            Case.status.in_(ACTIVE_STATUSES),
+            or_(
+                and_(Case.assigned_to_id.is_(None), Case.assign_by < at),
+                and_(Case.acknowledged_at.is_(None), Case.first_contact_by < at),
+            ),
+        )
+    return list(session.scalars(query.order_by(Case.assign_by, Case.id).limit(limit)))
+
+
+def is_overdue(case: Case, at: datetime) -> bool:
+    """The same test as ``list_cases(overdue_at=...)``, for one loaded case."""
+    at = as_utc(at, "at")
+    return case.status in ACTIVE_STATUSES and (
+        (case.assigned_to_id is None and case.assign_by < at)
+        or (case.acknowledged_at is None and case.first_contact_by < at)
+    )
