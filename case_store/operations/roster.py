@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from case_store.columns import as_utc
 from case_store.crypto import Vault
 from case_store.enums import Direction, MessagePurpose, MessageStatus, Role, RosterEventKind
-from case_store.messages import apply_status
 from case_store.models import Message, OnCallWindow, RosterEvent, User
 from case_store.on_call import Slot
 from case_store.operations.audit import ACTOR_SYSTEM, record_roster_event, roster_fields
+from case_store.operations.messages import apply_status
 from case_store.queries.users import DEFAULT_LANGUAGE
 
 MAX_USERNAME = 64

@@ -81,6 +81,13 @@ def list_messages(
     )
 
 
+def case_messages(session: Session, case_id: int) -> list[Message]:
+    """Every message filed under the case, oldest first."""
+    return list(
+        session.scalars(select(Message).where(Message.case_id == case_id).order_by(Message.id))
+    )
+
+
 def is_opted_out(session: Session, vault: Vault, phone: str) -> bool:
     phone_hash = vault.phone_hash(phone)
     opted_out = session.scalar(select(Reporter.opted_out).where(Reporter.phone_hash == phone_hash))

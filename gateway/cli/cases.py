@@ -12,17 +12,18 @@ from typing import Any
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from case_store.crypto import Vault
 from case_store.enums import CaseStatus, RiskLevel
 from case_store.masking import mask_phone
-from case_store.models import Case, CaseEvent, User
+from case_store.models import Case, CaseEvent
 from case_store.operations import InvalidTransition, record_reveal, unlink_repeat
 from case_store.queries.cases import find_case_by_reference, is_overdue, list_cases
+from case_store.queries.messages import case_messages
+from case_store.queries.users import list_users
 from case_store.references import format_reference
-from gateway.case_timeline import case_messages, render_case, timeline
 from gateway.cli.areas import area_codes
+from gateway.cli.case_timeline import render_case, timeline
 from gateway.runtime import Runtime, runtime
 
 HIDDEN = "[hidden]"
@@ -63,9 +64,8 @@ def cases_show(reference: str, as_json: bool, reveal: bool) -> None:
         if as_json:
             output = json.dumps(case_document(rt, case, now=now, reveal=reveal), ensure_ascii=False)
         else:
-            rows = session.execute(select(User.id, User.username))
-            users = {row.id: row.username for row in rows}
-            lines = timeline(case, case_messages(session, case), rt.vault, users)
+            users = {user.id: user.username for user in list_users(session)}
+            lines = timeline(case, case_messages(session, case.id), rt.vault, users)
             personal = _personal(rt.vault, case, reveal)
             output = render_case(case, lines, profile=rt.profile, personal=personal)
     click.echo(output)

@@ -181,7 +181,7 @@ def test_alerts_waiting_for_a_lost_phone_are_withdrawn(session: Session, vault: 
     """A lost phone: alerts queued to it but not yet sent never go out; a reply to another
     number, and an alert a send job already has in hand, are left alone."""
     from case_store.enums import MessagePurpose, MessageStatus
-    from case_store.messages import claim_send, queue_outbound
+    from case_store.operations.messages import claim_send, queue_outbound
 
     user = create_user(session, vault, username="amina", role="caseworker", phone=PHONE, now=NOW)
 

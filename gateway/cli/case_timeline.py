@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from case_store.columns import as_utc
 from case_store.crypto import Vault
 from case_store.enums import Direction
@@ -31,12 +28,6 @@ class Line:
     at: datetime
     who: str
     what: str
-
-
-def case_messages(session: Session, case: Case) -> list[Message]:
-    return list(
-        session.scalars(select(Message).where(Message.case_id == case.id).order_by(Message.id))
-    )
 
 
 def timeline(
