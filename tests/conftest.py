@@ -26,7 +26,7 @@ from workers.settings import Settings
 
 TEST_FERNET_KEY = "x3hWgUZUQ3Ws0yh7kJhZyb7bI2PgsX7qZmCQJQ7xX9s="
 TEST_WEBHOOK_KEY = "test-webhook-key"
-# What the recorded Twilio webhooks under tests/fixtures/providers/twilio_sms/ are signed with.
+# What the recorded Twilio webhooks under tests/fixtures/providers/twilio/sms/ are signed with.
 TEST_TWILIO_WEBHOOK_TOKEN = "twilio-webhook-test-token"
 
 

@@ -25,7 +25,7 @@ def counts(db: sessionmaker[Session]) -> dict[str, int]:
 
 
 def test_twilio_inbound_answers_empty_twiml(client) -> None:
-    response = replay(client, load_fixture("twilio_sms", "inbound_valid"))
+    response = replay(client, load_fixture("twilio/sms", "inbound_valid"))
     assert response.status_code == 200
     assert response.mimetype == "text/xml"
     assert response.get_data(as_text=True).replace(" ", "") in (
@@ -35,7 +35,7 @@ def test_twilio_inbound_answers_empty_twiml(client) -> None:
 
 
 def test_twilio_signature_must_cover_the_public_url_not_the_host_called(client, db) -> None:
-    case = load_fixture("twilio_sms", "inbound_valid")
+    case = load_fixture("twilio/sms", "inbound_valid")
     before = counts(db)
     response = client.post(
         "/sms/twilio/inbound",
@@ -54,7 +54,7 @@ def test_twilio_webhooks_are_refused_without_an_auth_token(app, client, db) -> N
     runtime = app.extensions["kinga"]
     runtime.settings = replace(runtime.settings, twilio_auth_token="")
     before = counts(db)
-    response = replay(client, load_fixture("twilio_sms", "inbound_valid"))
+    response = replay(client, load_fixture("twilio/sms", "inbound_valid"))
     assert response.status_code == 403
     assert counts(db) == before
 
@@ -117,7 +117,7 @@ def test_an_africastalking_sms_with_an_unusable_date_is_kept_and_timed_at_receip
 
 
 def test_a_twilio_mms_without_body_is_an_empty_text_and_gets_an_answer(app, client, db) -> None:
-    response = replay(client, load_fixture("twilio_sms", "inbound_mms_without_body"))
+    response = replay(client, load_fixture("twilio/sms", "inbound_mms_without_body"))
 
     assert response.status_code == 200, response.get_data(as_text=True)
     (message,) = inbound(db)

@@ -1,4 +1,4 @@
-"""Reading the recorded provider payloads under ``tests/fixtures/providers/<adapter>/``."""
+"""Reading the recorded provider payloads (``tests/fixtures/providers/<provider>/<channel>/``)."""
 
 from __future__ import annotations
 

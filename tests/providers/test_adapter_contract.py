@@ -2,7 +2,7 @@
 
 Parametrised over the installed SMS providers that have webhooks, and over a toy provider
 written below as a new provider would be: one folder-like module and one line. Each provider
-brings recorded payloads (``tests/fixtures/providers/<provider>_sms/``, the toy's inline) that
+brings recorded payloads (``tests/fixtures/providers/<provider>/sms/``, the toy's inline) that
 cover at least: a valid inbound message, a byte-identical replay of it, a request that fails
 the signature or key check, a payload that cannot be read, and a receipt in a status the adapter
 does not know. Whatever the provider:
@@ -157,7 +157,7 @@ TOY_CASES = {
 def recorded(provider: Provider) -> dict[str, dict[str, Any]]:
     if provider is TOY_PROVIDER:
         return TOY_CASES
-    files = sorted((FIXTURES / f"{provider.name}_{provider.channel}").glob("*.json"))
+    files = sorted((FIXTURES / provider.name / provider.channel).glob("*.json"))
     loaded = {path.stem: json.loads(path.read_text("utf-8")) for path in files}
     return {name: case for name, case in loaded.items() if "kind" in case}
 

@@ -19,13 +19,13 @@ PHONE = re.compile(r"\+?\d{9,}")
 NOW = datetime(2024, 3, 5, 10, 20, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("case", cases("africastalking_sms"))
+@pytest.mark.parametrize("case", cases("africastalking/sms"))
 def test_key_of_recorded_webhooks(case: dict[str, Any]) -> None:
     verified = africastalking_sms.verify(query(case["url"]), case["webhook_key"])
     assert verified is case["expect"]["verified"]
 
 
-@pytest.mark.parametrize("case", cases("africastalking_sms"))
+@pytest.mark.parametrize("case", cases("africastalking/sms"))
 def test_parse_recorded_webhooks(case: dict[str, Any]) -> None:
     params = form(case["body"])
     expect = case["expect"]
@@ -46,7 +46,7 @@ def test_parse_recorded_webhooks(case: dict[str, Any]) -> None:
 
 def test_duplicates_carry_the_same_receipt_key() -> None:
     def load(name: str) -> Any:
-        case = json.loads((FIXTURES / "africastalking_sms" / f"{name}.json").read_text())
+        case = json.loads((FIXTURES / "africastalking" / "sms" / f"{name}.json").read_text())
         return form(case["body"])
 
     first = africastalking_sms.parse_inbound(load("inbound_valid"), now=NOW)

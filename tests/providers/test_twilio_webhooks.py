@@ -20,14 +20,14 @@ NOW = datetime(2024, 3, 5, 10, 15, 30, tzinfo=UTC)
 PHONE = re.compile(r"\+\d{6,}")
 
 
-@pytest.mark.parametrize("case", cases("twilio_sms"))
+@pytest.mark.parametrize("case", cases("twilio/sms"))
 def test_signature_of_recorded_webhooks(case: dict[str, Any]) -> None:
     signature = case["headers"].get(twilio_sms.SIGNATURE_HEADER)
     verified = twilio_sms.verify(case["url"], form(case["body"]), signature, case["auth_token"])
     assert verified is case["expect"]["verified"]
 
 
-@pytest.mark.parametrize("case", cases("twilio_sms"))
+@pytest.mark.parametrize("case", cases("twilio/sms"))
 def test_parse_recorded_webhooks(case: dict[str, Any]) -> None:
     params = form(case["body"])
     expect = case["expect"]
@@ -52,7 +52,7 @@ def test_parse_recorded_webhooks(case: dict[str, Any]) -> None:
 
 def test_duplicates_carry_the_same_receipt_key() -> None:
     def key(name: str) -> tuple[str, str]:
-        case = json.loads((FIXTURES / "twilio_sms" / f"{name}.json").read_text("utf-8"))
+        case = json.loads((FIXTURES / "twilio" / "sms" / f"{name}.json").read_text("utf-8"))
         event = twilio_sms.parse_inbound(form(case["body"]), now=NOW)
         return event.provider, event.provider_id
 
@@ -61,7 +61,7 @@ def test_duplicates_carry_the_same_receipt_key() -> None:
 
 
 def published() -> list[Any]:
-    examples = json.loads((FIXTURES / "twilio_sms" / "published_examples.json").read_text())
+    examples = json.loads((FIXTURES / "twilio" / "sms" / "published_examples.json").read_text())
     token = examples["auth_token"]
     return [pytest.param(token, case, id=case["about"]) for case in examples["cases"]]
 
