@@ -53,7 +53,7 @@ from workers.settings import DEFAULT_DEPLOYMENT, DEFAULT_USSD_SESSION_TTL  # noq
 LANGUAGES = ("en", "sw", "fr", "ar", "pt")
 PROVIDER = "africastalking"
 # What the webhook fills in after open_case / lookup_case.
-PARAMS = {"reference": "482-177-305", "status": "in_progress"}
+PARAMS = {"reference": "482-177-302", "status": "in_progress"}
 LATIN = "abcdefghijklmnopqrstuvwxyz "
 ARABIC = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي "
 

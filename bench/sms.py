@@ -62,7 +62,7 @@ app = Flask(__name__)
 def sms():
     return Response('<?xml version="1.0" encoding="UTF-8"?><Response />', mimetype="text/xml")
 """
-BODY = "Your reference 482-177-305 was updated. Dial *384*116# for details."
+BODY = "Your reference 482-177-302 was updated. Dial *384*116# for details."
 
 
 def environment(tmp: Path) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Case references: 8 random digits and a Damm check digit, shown as ``482-177-305``.
+"""Case references: 8 random digits and a Damm check digit, shown as ``482-177-302``.
 
 The Damm algorithm catches every single-digit error and every swap of two adjacent digits,
 so a mistyped reference is refused before any lookup.
@@ -57,7 +57,7 @@ def parse_reference(text: str) -> str | None:
 
 
 def format_reference(reference: str) -> str:
-    """``482-177-305`` for ``482177305``: display only, so the check digit is not verified."""
+    """``482-177-302`` for ``482177302``: display only, so the check digit is not verified."""
     if not (len(reference) == REFERENCE_LENGTH and reference.isascii() and reference.isdigit()):
         raise ValueError("a case reference is 9 digits")
     return f"{reference[0:3]}-{reference[3:6]}-{reference[6:9]}"

@@ -103,7 +103,7 @@ def match_keyword(
 
     STOP, START, HELP and EXIT are the whole message. REPORT is the whole message, or followed
     by words (``RIPOTI watoto wanapigwa``: the argument is the rest as typed). STATUS is
-    followed by a reference (``STATUS 482-177-305``, ``status482177305``), or alone: STATUS
+    followed by a reference (``STATUS 482-177-302``, ``status482177302``), or alone: STATUS
     words are everyday words (``Hali gani?``, ``حالة طارئة``), so without digits they are not
     STATUS. A focal-point prefix, or REPORT followed by a number, may be a one-message report
     (``FOCAL``, the argument is the rest; ``dialogs.focal.has_focal_shape`` decides).

@@ -19,7 +19,7 @@ from dialogs.screen import Message, Screen, Text
 if TYPE_CHECKING:
     from dialogs.tree import Tree
 
-SAMPLE_REFERENCE: Final = "482-177-305"
+SAMPLE_REFERENCE: Final = "482-177-302"
 CACHE_LIMIT: Final = 2048
 
 Pages = list[tuple[int, int]]

@@ -1,6 +1,6 @@
 """Case references as a caller types them: any usual spelling, checked before any lookup.
 
-The reference scheme itself (8 random digits and a Damm check digit, shown as ``482-177-305``)
+The reference scheme itself (8 random digits and a Damm check digit, shown as ``482-177-302``)
 lives in ``case_store.references``, a pure module with no database import; this adds what the
 dialogs accept on top of it: Arabic-Indic and full-width digits and direction marks.
 """

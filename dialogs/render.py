@@ -88,7 +88,7 @@ def render(
 ) -> str:
     """The screen's text in the catalog's language, without the ``CON``/``END`` prefix.
 
-    ``params`` carries what only the webhook knows, e.g. ``{"reference": "482-177-305"}`` after
+    ``params`` carries what only the webhook knows, e.g. ``{"reference": "482-177-302"}`` after
     it applied ``open_case``, or ``{"status": "received"}`` after ``lookup_case``.
     ``fold`` (a per-language deployment choice, ``Context.fold_accents``) writes accented
     letters without their accent when that keeps the screen in GSM-7 (see ``fold_to_gsm7``).

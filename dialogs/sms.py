@@ -48,7 +48,7 @@ letters that start an area's name are the answer too ("R" finds Tana River), unl
 STOP, START, or an exit word that is no area's whole name.
 
 Effects and what the webhook supplies back as render parameters:
-``open_case`` {answers} → ``{"reference": "482-177-305"}``; ``lookup_case`` {reference} →
+``open_case`` {answers} → ``{"reference": "482-177-302"}``; ``lookup_case`` {reference} →
 ``{"status": received|in_progress|closed|not_found}``; ``add_note`` {reference, text};
 ``request_callback`` {reference, callback_time}; ``set_language`` {language} (also emitted when
 a keyword was written in another enabled language; ``step.language`` is already the new one);
@@ -180,7 +180,7 @@ def _applies(
     if node.kind != "input":
         return True
     # Free text is the answer, even if it looks like a keyword; but STOP, START and EXIT
-    # always count, and "STATUS 482-177-305" on the reference question is that reference.
+    # always count, and "STATUS 482-177-302" on the reference question is that reference.
     keeps = {STOP, START, EXIT} | ({STATUS} if node.check == "reference" else set())
     return match.command in keeps
 

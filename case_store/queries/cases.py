@@ -20,7 +20,7 @@ DEFAULT_LIMIT = 500
 
 
 def find_case_by_reference(session: Session, reference: str) -> Case | None:
-    """The case for ``reference`` (``482177305`` or ``482-177-305``), or None.
+    """The case for ``reference`` (``482177302`` or ``482-177-302``), or None.
 
     A reference whose check digit fails is refused without touching the database.
     """

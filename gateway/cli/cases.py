@@ -45,10 +45,10 @@ def cases_group() -> None:
 @click.option("--reveal", is_flag=True, help="Show personal fields in clear; this is audited.")
 @with_appcontext
 def cases_show(reference: str, as_json: bool, reveal: bool) -> None:
-    """Print the case with REFERENCE (482-177-305 or 482177305) and its timeline: audit
+    """Print the case with REFERENCE (482-177-302 or 482177302) and its timeline: audit
     events, notes (decrypted; the view is audited) and messages (numbers masked).
 
-    Example: kinga cases show 482-177-305
+    Example: kinga cases show 482-177-302
     """
     rt = runtime()
     now = datetime.now(UTC)
@@ -120,7 +120,7 @@ def cases_list(
 def cases_unlink(reference: str) -> None:
     """Undo the repeat link of the case with REFERENCE (audited): both cases carry on apart.
 
-    Example: kinga cases unlink 482-177-305
+    Example: kinga cases unlink 482-177-302
     """
     rt = runtime()
     with rt.sessions.begin() as session:

@@ -149,7 +149,7 @@ def _run_ussd(rt: Runtime, phone: str) -> None:
 
 def _run_sms(rt: Runtime, phone: str) -> None:
     click.echo(f"Texting Kinga as {mask_phone(phone)} (language {rt.profile.language_for(phone)}).")
-    click.echo("Type a message (REPORT, HELP, STATUS 482-177-305 …); end of input stops.")
+    click.echo("Type a message (REPORT, HELP, STATUS 482-177-302 …); end of input stops.")
     while True:
         click.echo("> ", nl=False)
         line = sys.stdin.readline()

@@ -9,7 +9,7 @@ import click
 def sms_group() -> None:
     """SMS helpers.
 
-    Example: kinga sms count "Your reference is 482-177-305."
+    Example: kinga sms count "Your reference is 482-177-302."
     """
 
 

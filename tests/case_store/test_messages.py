@@ -43,7 +43,7 @@ def _outbound(session: Session, vault: Vault) -> Message:
         session,
         vault,
         phone=PHONE,
-        body="Your reference 482-177-305 was updated.",
+        body="Your reference 482-177-302 was updated.",
         purpose="follow_up",
         encoding="GSM-7",
         segments=1,

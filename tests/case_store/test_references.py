@@ -128,11 +128,11 @@ def test_parse_rejects_malformed(text: str) -> None:
 
 
 def test_format_groups_in_threes() -> None:
-    assert format_reference("482177305") == "482-177-305"
+    assert format_reference("482177302") == "482-177-302"
     with pytest.raises(ValueError):
         format_reference("48217730")
     with pytest.raises(ValueError):
-        format_reference("482-177-305")
+        format_reference("482-177-302")
 
 
 def test_format_then_parse_round_trips() -> None:

@@ -37,7 +37,7 @@ def at(node: str, **answers: str) -> dict[str, Any]:
 
 
 def text(screen: Any, **params: str) -> str:
-    return render(screen, EN, {"reference": "482-177-305", "status": "received", **params})
+    return render(screen, EN, {"reference": "482-177-302", "status": "received", **params})
 
 
 def test_invalid_answer_reprompts_with_error_above_question(tree: Tree, context: Context) -> None:
@@ -77,7 +77,7 @@ def test_a_valid_answer_resets_the_strikes(tree: Tree, context: Context) -> None
 
 def test_input_errors_are_specific(tree: Tree, context: Context) -> None:
     too_long = advance(tree, at("report_place"), "x" * 61, context)
-    empty = advance(tree, at("follow_note", reference="482177305"), "   ", context)
+    empty = advance(tree, at("follow_note", reference="482177302"), "   ", context)
 
     assert text(too_long.screen).startswith("Too long. Please write less.\n")
     assert too_long.state["node"] == "report_place"
@@ -92,12 +92,12 @@ def test_zero_exits_from_every_menu_list_and_required_input(tree: Tree, context:
     ]
     assert len(exits) > 10
     for node in exits:
-        step = advance(tree, at(node.id, reference="482177305"), "0", context)
+        step = advance(tree, at(node.id, reference="482177302"), "0", context)
         assert step.screen.end, node.id
         closing = UNSENT if node.kind == "summary" else "Goodbye."
         assert text(step.screen) == closing, node.id
         assert step.effects == (), node.id
-        assert text(show(tree, at(node.id, reference="482177305"), context)).endswith(
+        assert text(show(tree, at(node.id, reference="482177302"), context)).endswith(
             "\n0. Exit"
         ), node.id
 
@@ -406,7 +406,7 @@ def test_zero_at_the_summary_says_not_sent_and_keeps_the_report(
     assert text(again.screen).startswith("Your report: neglect, Mombasa.\n1. Send")
     sent = advance(tree, again.state, "1", context)
     assert [effect.kind for effect in sent.effects] == ["open_case"]
-    assert text(sent.screen).startswith("Thank you. Your reference is 482-177-305.")
+    assert text(sent.screen).startswith("Thank you. Your reference is 482-177-302.")
 
 
 def test_zero_at_the_offer_of_a_summary_says_not_sent_again(tree: Tree, context: Context) -> None:

@@ -16,15 +16,15 @@ from dialogs.screen import Choice, Message, Screen
 from dialogs.tree import Tree, load_tree
 
 END_OF_REPORT = {
-    "en": "Thank you. Your reference is 482-177-305. Keep it safe. "
+    "en": "Thank you. Your reference is 482-177-302. Keep it safe. "
     "If there is danger now, call 116.",
-    "sw": "Asante. Namba yako ya kumbukumbu ni 482-177-305. Iweke salama. "
+    "sw": "Asante. Namba yako ya kumbukumbu ni 482-177-302. Iweke salama. "
     "Kama kuna hatari sasa, piga simu 116.",
-    "fr": "Merci. Votre numéro de référence est 482-177-305. Gardez-le bien. "
+    "fr": "Merci. Votre numéro de référence est 482-177-302. Gardez-le bien. "
     "En cas de danger immédiat, appelez le 116.",
-    "ar": "شكرا. رقم بلاغك 482-177-305. احتفظ به. إن كان هناك خطر الآن، اتصل على 116.",
+    "ar": "شكرا. رقم بلاغك 482-177-302. احتفظ به. إن كان هناك خطر الآن، اتصل على 116.",
     # folded, as the example profile does
-    "pt": "Obrigado. Referencia: 482-177-305. Guarde-a. Se houver perigo agora, ligue 116.",
+    "pt": "Obrigado. Referencia: 482-177-302. Guarde-a. Se houver perigo agora, ligue 116.",
 }
 
 
@@ -76,7 +76,7 @@ def test_full_report_in_each_language(tree: Tree, language: str) -> None:
         else:
             step = choose(tree, step, action, context)
         assert step.state["node"] == node
-        screens.append(render(step.screen, translations, {"reference": "482-177-305"}, fold))
+        screens.append(render(step.screen, translations, {"reference": "482-177-302"}, fold))
 
     assert screens[-1] == END_OF_REPORT[language]
     for screen in screens:
@@ -199,7 +199,7 @@ def test_every_line_of_an_arabic_screen_reads_right_to_left(tree: Tree, node: st
     a right-to-left mark, after its number so that "2." is still what the line begins with."""
     context = kenya("ar")
     screen = show(tree, {"node": node, "answers": {}, "page": 0, "invalid": 0}, context)
-    lines = render(screen, load_translations("ar"), {"reference": "482-177-305"}).split("\n")
+    lines = render(screen, load_translations("ar"), {"reference": "482-177-302"}).split("\n")
 
     assert all(first_strong(line) in RIGHT_TO_LEFT for line in lines), lines
     marked = [line for line in lines if RLM in line]

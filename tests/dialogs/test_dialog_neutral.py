@@ -46,7 +46,7 @@ DELETE_SENTENCE = {
     "ar": "إن كان غيرك يستخدم هذا الهاتف، يمكنك حذف هذه الرسائل.",
     "pt": "Se partilha o telefone, pode apagar estas mensagens.",
 }
-PARAMS = {"reference": "482-177-305", "status": "not_found"}
+PARAMS = {"reference": "482-177-302", "status": "not_found"}
 
 
 def sensitive_words(language: str, text: str) -> list[str]:
@@ -60,7 +60,7 @@ def at(node: str, answers: dict[str, str], **extra: Any) -> dict[str, Any]:
 
 def answers_for(tree: Tree) -> dict[str, str]:
     """An answer for every question, the first option of each menu: enough to show any screen."""
-    answers: dict[str, str] = {"area": "047", "reference": "482177305"}
+    answers: dict[str, str] = {"area": "047", "reference": "482177302"}
     for node in tree.nodes.values():
         if node.answer and node.kind in CHOICE_KINDS:
             answers.setdefault(node.answer, str(node.options[0].value))
@@ -93,13 +93,13 @@ def sms_texts_that_ask_nothing(tree: Tree, context: Context) -> dict[str, str]:
         probes.append((f"{node.id} wrong", at(node.id, answers), "wrong", False))
         probes.append((f"{node.id} wrong thrice", last_chance, "wrong", False))
         if node.kind == "input":
-            probes.append((f"{node.id} typed", state, "482177305", False))
+            probes.append((f"{node.id} typed", state, "482177302", False))
     for command in COMMANDS:
         word = words[command]
         probes.append((f"keyword {command}", None, word, False))
         probes.append((f"keyword {command}, opted out", None, word, True))
         probes.append((f"keyword {command} mid-report", at("report_age", answers), word, True))
-    probes.append(("status with a reference", None, f"{words['status']} 482177305", False))
+    probes.append(("status with a reference", None, f"{words['status']} 482177302", False))
     area = context.areas[-1].code
     prefix = words["prefix"]
     probes.append(("focal report", None, f"{prefix}! 1 1 1 {area} x", False))
@@ -205,7 +205,7 @@ def test_the_last_sms_of_a_report_says_the_messages_may_be_deleted(
     texts = report_over_sms(tree, language)
 
     assert texts[-1].endswith(sentence)
-    assert "482-177-305" in texts[-1]
+    assert "482-177-302" in texts[-1]
     assert focal_reply.endswith(sentence)
     assert all(sentence not in text for text in texts[:-1])
 
@@ -218,7 +218,7 @@ def test_the_ussd_thank_you_has_no_delete_sentence(tree: Tree, language: str) ->
     screen = show(tree, at("report_sent", state["answers"]), context)
     text = render(screen, load_translations(language), PARAMS, context.fold_accents)
 
-    assert "482-177-305" in text
+    assert "482-177-302" in text
     assert DELETE_SENTENCE[language][:12] not in text
 
 

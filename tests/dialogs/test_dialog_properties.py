@@ -19,7 +19,7 @@ KEYS = st.sampled_from(["1", "2", "3", "4", "5", "6", "9", "11", "98", "99", "0"
 TEXT = st.text(max_size=200)
 REFERENCES = st.sampled_from(["572309848", "572 309 848", "572309847"])
 INPUTS = st.lists(st.one_of(KEYS, KEYS, KEYS, TEXT, REFERENCES), max_size=80)
-PARAMS = {"reference": "482-177-305", "status": "not_found"}
+PARAMS = {"reference": "482-177-302", "status": "not_found"}
 # A first message kept whole, then the narrative question's answer after it.
 MAX_NARRATIVE = MAX_FIRST_MESSAGE + 1 + (TREE.nodes["report_narrative"].max_length or 0)
 

@@ -23,7 +23,7 @@ def at(node: str, **answers: str) -> dict[str, Any]:
 
 
 def texts(step: Any, language: str = "en") -> list[str]:
-    params = {"reference": "482-177-305", "status": "received"}
+    params = {"reference": "482-177-302", "status": "received"}
     return [render(r, load_translations(language), params) for r in step.replies]
 
 

@@ -6,7 +6,7 @@ from dialogs.engine import Context, Effect, Step, advance, start
 from dialogs.render import load_translations, render
 from dialogs.tree import Tree
 
-REFERENCE = {"reference": "482-177-305"}
+REFERENCE = {"reference": "482-177-302"}
 
 REPORT_IN_DANGER = [
     (
@@ -64,7 +64,7 @@ REPORT_IN_DANGER = [
     ),
     (
         "1",
-        "END Thank you. Your reference is 482-177-305. Keep it safe. "
+        "END Thank you. Your reference is 482-177-302. Keep it safe. "
         "If there is danger now, call 116.",
     ),
 ]

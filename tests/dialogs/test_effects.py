@@ -6,9 +6,9 @@ from dialogs.effects import Effect, EffectKind
 
 
 def test_an_effect_named_by_a_string_gets_its_kind():
-    effect = Effect("lookup_case", {"reference": "4821773055"})
+    effect = Effect("lookup_case", {"reference": "4821773025"})
     assert effect.kind is EffectKind.LOOKUP_CASE
-    assert effect == Effect(EffectKind.LOOKUP_CASE, {"reference": "4821773055"})
+    assert effect == Effect(EffectKind.LOOKUP_CASE, {"reference": "4821773025"})
 
 
 def test_an_unknown_effect_is_refused_where_it_is_made():

@@ -2,7 +2,7 @@
 
 Transcripts live in ``tests/dialogs/transcripts/<tree>/<channel>/<language>.yaml`` (see
 ``test_dialog_transcripts.py``). The webhook's part is played with fixed values: every
-``open_case`` gets reference 482-177-305, every ``lookup_case`` the status ``received``,
+``open_case`` gets reference 482-177-302, every ``lookup_case`` the status ``received``,
 ``opt_out``/``opt_in`` set and clear the number's opt-out flag, ``set_language`` is already
 reflected in ``Step.language`` and ``SmsStep.language``. The status is handed back to the
 dialog as the webhooks do (``fill``): the options after it depend on it.
@@ -24,7 +24,7 @@ from dialogs.tree import Tree
 
 TRANSCRIPTS = Path(__file__).resolve().parent / "transcripts"
 CHANNELS = ("ussd", "sms")
-REFERENCE = "482-177-305"
+REFERENCE = "482-177-302"
 STATUS = "received"
 
 

@@ -31,7 +31,7 @@ def sent(app, db):
                 session,
                 vault,
                 phone=PHONE,
-                text="Your reference 482-177-305 was updated.",
+                text="Your reference 482-177-302 was updated.",
                 purpose=MessagePurpose.FOLLOW_UP,
                 max_segments=4,
                 now=NOW,

@@ -61,17 +61,17 @@ def events(db, case: Case) -> list[str]:
 
 
 def test_parse_staff_commands():
-    assert parse_staff_command("ack 482-177-305").reference == "482177305"
-    assert parse_staff_command("ACK 482 177 305").reference == "482177305"
-    note = parse_staff_command("NOTE 482177305 Spoke to the teacher.\nVisit tomorrow")
+    assert parse_staff_command("ack 482-177-302").reference == "482177302"
+    assert parse_staff_command("ACK 482 177 302").reference == "482177302"
+    note = parse_staff_command("NOTE 482177302 Spoke to the teacher.\nVisit tomorrow")
     assert (note.verb, note.reference, note.rest) == (
         "note",
-        "482177305",
+        "482177302",
         "Spoke to the teacher.\nVisit tomorrow",
     )
-    assert parse_staff_command("Close 482177305 resolved").rest == "resolved"
+    assert parse_staff_command("Close 482177302 resolved").rest == "resolved"
     assert parse_staff_command("ACK").reference is None
-    assert parse_staff_command("ACKNOWLEDGE 482177305") is None
+    assert parse_staff_command("ACKNOWLEDGE 482177302") is None
     assert parse_staff_command("REPORT") is None
 
 

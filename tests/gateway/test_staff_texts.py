@@ -23,8 +23,8 @@ MESSAGES = [
     *staff_sms._OUTCOMES,
 ]
 LONGEST = {
-    "reference": "482-177-305",
-    "ack": "482177305",
+    "reference": "482-177-302",
+    "ack": "482177302",
     "level": "IMMEDIATE",
     "area": "Elgeyo-Marakwet",
     "deadline": "2026-03-09 14:30",

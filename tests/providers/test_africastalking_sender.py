@@ -17,7 +17,7 @@ from workers.sending import (
 )
 
 TO = "+254711000123"
-SMS = OutboundSms("msg_1", TO, "Your reference 482-177-305 was updated.")
+SMS = OutboundSms("msg_1", TO, "Your reference 482-177-302 was updated.")
 
 
 def sender_for(

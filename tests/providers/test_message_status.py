@@ -68,7 +68,7 @@ def test_retry_after(header: str | None, seconds: float | None) -> None:
 
 
 def test_reprs_hide_numbers_and_bodies() -> None:
-    sms = OutboundSms("msg_1", "+254711000123", "Your reference 482-177-305 was updated")
+    sms = OutboundSms("msg_1", "+254711000123", "Your reference 482-177-302 was updated")
     inbound = InboundSms(
         provider="twilio",
         provider_id="SM1",

@@ -23,7 +23,7 @@ from gateway.providers.twilio.sms import TwilioSender
 from workers.sending import OutboundSms, Sender, SendFailure
 
 TO = "+254711000123"
-BODY = "Your reference 482-177-305 was updated."
+BODY = "Your reference 482-177-302 was updated."
 SECRETS = (TWILIO_AUTH_TOKEN, AT_API_KEY)
 PRIVATE = (*SECRETS, TO.lstrip("+"), BODY)
 

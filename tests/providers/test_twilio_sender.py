@@ -21,7 +21,7 @@ FROM = "+15005550006"
 TO = "+254711000123"
 CALLBACK = "https://kinga.example.org/sms/twilio/status?id=msg_1"
 PUBLIC_URL = "https://kinga.example.org"
-SMS = OutboundSms("msg_1", TO, "Your reference 482-177-305 was updated.")
+SMS = OutboundSms("msg_1", TO, "Your reference 482-177-302 was updated.")
 
 
 def sender_for(

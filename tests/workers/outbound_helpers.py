@@ -21,7 +21,7 @@ from workers.dispatch import dispatch
 from workers.queues import DEFAULT
 
 PHONE = "+254712345321"
-BODY = "Your reference 482-177-305 was updated. Dial *384*116# for details."
+BODY = "Your reference 482-177-302 was updated. Dial *384*116# for details."
 
 
 def queue_message(

@@ -2,8 +2,8 @@
 
 An inbound SMS from a phone that belongs to a user, starting with ``ACK``, ``NOTE`` or
 ``CLOSE``, is a staff command; anything else from that phone (STOP, a report of their own) is
-an ordinary conversation. ``ACK 482177305`` claims the case when nobody holds it and
-acknowledges it; ``NOTE 482177305 text`` adds a note; ``CLOSE 482177305 resolved [text]``
+an ordinary conversation. ``ACK 482177302`` claims the case when nobody holds it and
+acknowledges it; ``NOTE 482177302 text`` adds a note; ``CLOSE 482177302 resolved [text]``
 closes it (extra words become a note first). A deactivated user's commands (a lost phone) are
 refused before the reference is even looked up: whoever holds the phone learns nothing. Every
 change goes through a named operation and its permission check; a refusal writes nothing and
@@ -46,13 +46,13 @@ VERBS = ("ack", "note", "close")
 # A duplicate is closed by merging it into the case it repeats (console), not by SMS.
 SMS_CLOSURE_REASONS = tuple(r.value for r in ClosureReason if r is not ClosureReason.DUPLICATE)
 
-# Typed on a keypad: any case, spaces, a colon or a dot after the verb ("Ack: 482177305.").
+# Typed on a keypad: any case, spaces, a colon or a dot after the verb ("Ack: 482177302.").
 _COMMAND = re.compile(r"\s*(ACK|NOTE|CLOSE)(?![^\W\d_])[\s:.,#-]*(.*)", re.IGNORECASE | re.DOTALL)
-# Nine digits, grouped or not (482-177-305, 482 177 305, 482.177.305), then punctuation.
+# Nine digits, grouped or not (482-177-302, 482 177 302, 482.177.305), then punctuation.
 _REFERENCE = re.compile(r"((?:\d[\s.\-]*){8}\d)(?!\d)[\s.,;:!-]*(.*)", re.DOTALL)
 
 
-USAGE = N_("Kinga: reply ACK, NOTE or CLOSE with the case reference, e.g. ACK 482177305")
+USAGE = N_("Kinga: reply ACK, NOTE or CLOSE with the case reference, e.g. ACK 482177302")
 UNKNOWN = N_("Kinga: unknown reference {reference}. Nothing changed.")
 ACKNOWLEDGED = N_("Kinga: case {reference} acknowledged. First contact is yours.")
 NOTED = N_("Kinga: note added to case {reference}.")
