@@ -48,12 +48,13 @@ def warn_uncovered_areas(
         last_resort.append("the duty phone")
     for stretches, locations in by_gaps.items():
         when = "; ".join(_stretch(begins, stops, start, end) for begins, stops in stretches)
+        every = len(locations) == len(profile.locations) > 1
         log.warning(
             "nobody on call in the next 24 hours for %s areas: %s (%s, %s). Their alerts wait "
             "as pending; unacknowledged immediate and high cases go to the fallback (%s) at "
             "their assign-by deadline",
             len(locations),
-            ", ".join(str(location) for location in locations),
+            "every area" if every else ", ".join(str(location) for location in locations),
             when,
             zone.key,
             " and ".join(last_resort),

@@ -37,7 +37,8 @@ def test_gaps_are_named_by_day_and_hour(app, runner, caplog):
     )
     assert result.exit_code == 0, result.output
     (warning,) = start_worker(runner, caplog)
-    assert "for 47 areas" in warning and "20:00" in warning
+    assert "for 47 areas: every area (" in warning and "20:00" in warning
+    assert "Mombasa" not in warning  # not the whole list when no area is covered
     assert rt.profile.time_zone.key in warning
 
 
