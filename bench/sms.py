@@ -198,11 +198,11 @@ def queue_messages(env: dict[str, str], count: int) -> None:
 
 
 def send_all(env: dict[str, str], sender: object, count: int, worker_class: type[Worker]) -> float:
-    from workers import senders
+    from workers.sms import installed_senders
 
     reset(env)
     settings = Settings.from_env(env)
-    senders.install(settings, [sender])  # type: ignore[list-item]
+    installed_senders.install(settings, [sender])  # type: ignore[list-item]
     queue_messages(env, count)
     connection: redis.Redis[bytes] = redis_from_url(settings.redis_url)
     queue = Queue(DEFAULT, connection=connection, serializer=JSONSerializer)
@@ -217,7 +217,7 @@ def send_all(env: dict[str, str], sender: object, count: int, worker_class: type
 
 
 def bare_sends(sender: object, count: int) -> float:
-    from workers.sending import OutboundSms
+    from workers.sms.provider_api import OutboundSms
 
     started = time.perf_counter()
     for n in range(count):

@@ -186,7 +186,7 @@ class RosterEventKind(StrEnum):
 
 class MessageStatus(StrEnum):
     """Where a message is, in one vocabulary for every provider (send jobs and provider
-    adapters use it through ``workers.sending``), plus ``received`` for inbound messages.
+    adapters use it through ``workers.sms.provider_api``), plus ``received`` for inbound messages.
 
     ``rank`` orders the states so receipts arriving out of order never move a message back:
     a late ``sent`` never overwrites ``delivered``; equal ranks keep the first final state.

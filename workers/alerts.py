@@ -47,8 +47,8 @@ from case_store.references import format_reference
 from case_store.triage import TriagePolicy
 from dialogs.render import N_, fold_to_gsm7, load_translations
 from workers.dispatch import ESCALATE_JOB, FALLBACK_ALERT_JOB
-from workers.outgoing import TooLong, queue_sms
 from workers.profile import Profile
+from workers.sms.queueing import TooLong, queue_sms
 
 log = logging.getLogger("kinga.alerts")
 

@@ -1,9 +1,9 @@
 """What a job runs with: settings, database sessions, vault, profile and Redis, once per process.
 
 A worker started by ``kinga worker`` has its settings installed with its senders
-(``workers.senders``); anything else (a bare ``rq worker``, a test calling a job directly)
-reads them from the environment. Engines, vaults and profiles are built once per worker
-process, not once per job.
+(``workers.sms.installed_senders``); anything else (a bare ``rq worker``, a test calling a job
+directly) reads them from the environment. Engines, vaults and profiles are built once per
+worker process, not once per job.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from case_store.db import make_engine, make_sessionmaker
 from case_store.triage import TriagePolicy
 from workers.connection import embedded_redis_url, redis_from_url
 from workers.profile import Profile, load_profile
-from workers.senders import NoSenders, installed
 from workers.settings import Settings
+from workers.sms.installed_senders import NoSenders, installed
 
 
 def job_settings() -> Settings:

@@ -30,9 +30,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from case_store.models import OutboxRow
 from case_store.operations.outbox import mark_dispatched, outbox_job_id
 from case_store.queries.outbox import undispatched
-from workers import outbound, outgoing
 from workers.context import job_redis, job_settings, sessions_for
 from workers.queues import DEFAULT, URGENT, queue
+from workers.sms import queueing, send_job
 
 log = logging.getLogger("kinga.dispatch")
 
@@ -71,9 +71,9 @@ class JobSpec:
 # How each job written to the outbox is enqueued; a job not listed here goes to the default
 # queue with the default timeout and no retry.
 JOBS: dict[str, JobSpec] = {
-    outbound.SEND_JOB: JobSpec(DEFAULT, outbound.JOB_TIMEOUT, outbound.RETRY_INTERVALS),
-    outgoing.URGENT_SEND_JOB: JobSpec(
-        URGENT, outbound.JOB_TIMEOUT, outgoing.URGENT_RETRY_INTERVALS
+    send_job.SEND_JOB: JobSpec(DEFAULT, send_job.JOB_TIMEOUT, send_job.RETRY_INTERVALS),
+    queueing.URGENT_SEND_JOB: JobSpec(
+        URGENT, send_job.JOB_TIMEOUT, queueing.URGENT_RETRY_INTERVALS
     ),
     ESCALATE_JOB: JobSpec(
         URGENT, ESCALATE_JOB_TIMEOUT, ESCALATE_RETRY_INTERVALS, run_at_arg="due", id_arg="case_id"

@@ -8,7 +8,7 @@ reads the database for outbound messages still ``queued`` with no provider id, o
 ``SWEEP_AGE``, whose send job is not alive:
 - unclaimed: no provider call is under way, so the message's outbox job is enqueued again
   under its fixed job id (send jobs are idempotent);
-- claimed (see ``workers.outbound``): the job died during the provider call or before it
+- claimed (see ``workers.sms.send_job``): the job died during the provider call or before it
   recorded the outcome, so the provider may have the message: it is marked "maybe sent" for
   an operator to review and never resent automatically.
 
@@ -39,8 +39,8 @@ from case_store.models import Message
 from case_store.queries.messages import unsent_messages
 from workers.context import job_redis, job_settings, sessions_for
 from workers.dispatch import enqueue_row, row_job_id
-from workers.outbound import KINGA, mark_for_review
 from workers.queues import QUEUE_NAMES, queue
+from workers.sms.send_job import KINGA, mark_for_review
 
 log = logging.getLogger("kinga.unsent")
 

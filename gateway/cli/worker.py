@@ -21,15 +21,15 @@ def worker_command(burst: bool) -> None:
     from datetime import UTC, datetime
 
     from gateway.providers.installed import build_senders
-    from workers import senders
     from workers.coverage import warn_uncovered_areas
     from workers.queues import run_worker
+    from workers.sms import installed_senders
 
     rt = runtime()
     require_migrated(rt)
     warn_uncovered_areas(rt.sessions, rt.profile, now=datetime.now(UTC))
-    senders.install(rt.settings, build_senders(rt.settings))
+    installed_senders.install(rt.settings, build_senders(rt.settings))
     try:
         run_worker(rt.redis, burst=burst)
     finally:
-        senders.uninstall()
+        installed_senders.uninstall()

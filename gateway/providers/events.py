@@ -1,8 +1,9 @@
 """Our own event types, which every provider adapter parses its webhooks into, and the one
 error an adapter raises (``InvalidPayload``); the channels know only these.
 
-``MessageStatus`` is defined in ``workers.sending`` (send jobs record it too, and workers may
-not import the gateway) and re-exported here so adapters and views have one place to look.
+``MessageStatus`` is defined in ``workers.sms.provider_api`` (send jobs record it too, and
+workers may not import the gateway) and re-exported here so adapters and views have one place
+to look.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from enum import Enum
 
 from case_store.masking import mask_phone
 from gateway.phones import InvalidPhoneNumber, to_e164
-from workers.sending import MessageStatus
+from workers.sms.provider_api import MessageStatus
 
 __all__ = [
     "MAX_BODY",

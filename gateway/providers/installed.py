@@ -11,8 +11,8 @@ from gateway.providers.africastalking import sms as africastalking_sms
 from gateway.providers.africastalking import ussd as africastalking_ussd
 from gateway.providers.provider import Provider
 from gateway.providers.twilio import sms as twilio_sms
-from workers.sending import Sender
 from workers.settings import Settings, SettingsError
+from workers.sms.provider_api import Sender
 
 INSTALLED: tuple[Provider, ...] = (
     africastalking_ussd.PROVIDER,

@@ -13,7 +13,7 @@ import logging
 
 from case_store.masking import mask_phone
 from gateway.providers.provider import Provider
-from workers.sending import MessageStatus, OutboundSms, SendResult
+from workers.sms.provider_api import MessageStatus, OutboundSms, SendResult
 
 NAME = "log"
 

@@ -15,8 +15,8 @@ from typing import Literal
 
 from flask import Blueprint
 
-from workers.sending import Sender
 from workers.settings import Settings
+from workers.sms.provider_api import Sender
 
 
 @dataclass(frozen=True)

@@ -183,3 +183,41 @@ def test_new_tables_step_down_and_up_with_data(scratch_url: str, vault: Vault) -
         assert migrate.current(scratch_url) == _revisions()[-1]
     finally:
         engine.dispose()
+
+
+def test_send_job_names_follow_their_modules_up_and_back_down(scratch_url: str) -> None:
+    """0012 rewrites the outbox rows of the two send jobs (the names moved to workers.sms)
+    and nothing else; down to 0011 restores the old names."""
+    from sqlalchemy import JSON, DateTime, column, insert, table
+
+    from workers.dispatch import ESCALATE_JOB
+    from workers.sms.queueing import URGENT_SEND_JOB
+    from workers.sms.send_job import SEND_JOB
+
+    outbox = table(
+        "outbox",
+        column("id"),
+        column("job"),
+        column("args", JSON),
+        column("created_at", DateTime(timezone=True)),
+    )
+    old = ["workers.outbound.send_message", "workers.outgoing.send_urgent", ESCALATE_JOB]
+    migrate.upgrade(scratch_url, "0011")
+    engine = create_engine(scratch_url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(outbox),
+                [{"id": i, "job": job, "args": {}, "created_at": NOW} for i, job in enumerate(old)],
+            )
+
+        def jobs() -> list[str]:
+            with engine.connect() as conn:
+                return list(conn.scalars(select(outbox.c.job).order_by(outbox.c.id)))
+
+        migrate.upgrade(scratch_url, "0012")
+        assert jobs() == [SEND_JOB, URGENT_SEND_JOB, ESCALATE_JOB]
+        migrate.downgrade(scratch_url, "0011")
+        assert jobs() == old
+    finally:
+        engine.dispose()

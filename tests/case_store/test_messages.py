@@ -133,7 +133,7 @@ def test_unsent_messages_are_the_old_queued_ones_with_a_dispatched_send_job(
             segments=1,
             now=NOW - age,
         )
-        row = add_outbox(session, "workers.outbound.send_message", public_id=message.public_id)
+        row = add_outbox(session, "workers.sms.send_job.send_message", public_id=message.public_id)
         message.outbox_id = row.id
         if dispatched:
             mark_dispatched(session, row.id, now=NOW - age)

@@ -274,7 +274,7 @@ def test_no_personal_text_reaches_redis(
 
     assert live_key.encode() in stored
     assert b"kinga:sms:session:" in stored  # the live conversation
-    assert b"workers.outbound.send_message" in stored  # a send job's data, inflated
+    assert b"workers.sms.send_job.send_message" in stored  # a send job's data, inflated
     assert b'"sent"' in stored  # a send job's result, from base64
     found = [s for s in REDIS_SECRETS if any(form in stored for form in _forms(s))]
     assert not found, "personal text found in Redis"

@@ -21,8 +21,8 @@ from gateway.cli.cases import cases_group
 from gateway.cli.keys import keys_group
 from gateway.cli.retention import retention_group
 from gateway.runtime import Runtime
-from workers.outgoing import queue_sms
 from workers.settings import Settings
+from workers.sms.queueing import queue_sms
 
 PHONE = "+254712345321"
 NARRATIVE = "Wanjiru is left alone at night and has not eaten."

@@ -25,10 +25,10 @@ from case_store.enums import CaseStatus, MessagePurpose, RiskLevel
 from case_store.models import Case, CaseEvent, Message, OutboxRow
 from case_store.triage import TriagePolicy
 from gateway.providers.log import LogSender
-from workers import senders
 from workers.dispatch import sweep
 from workers.escalation import Outcome, run_escalation
 from workers.queues import URGENT
+from workers.sms import installed_senders
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ def test_a_worker_runs_the_escalation_and_sends_the_supervisors_alert(app, db, r
     """The scheduled job, made due (as RQ's scheduler does), run by a real worker."""
     runtime = app.extensions["kinga"]
     urgent = Queue(URGENT, connection=redis_client, serializer=JSONSerializer)
-    senders.install(runtime.settings, [LogSender()])
+    installed_senders.install(runtime.settings, [LogSender()])
     try:
         SimpleWorker([urgent], connection=redis_client, serializer=JSONSerializer).work(burst=True)
         with db() as session:  # the caseworker's alert went; nobody acknowledged
@@ -148,7 +148,7 @@ def test_a_worker_runs_the_escalation_and_sends_the_supervisors_alert(app, db, r
         urgent.enqueue_job(job)
         SimpleWorker([urgent], connection=redis_client, serializer=JSONSerializer).work(burst=True)
     finally:
-        senders.uninstall()
+        installed_senders.uninstall()
     assert Job.fetch(job_id, connection=redis_client, serializer=JSONSerializer).return_value() == (
         Outcome.ESCALATED
     )

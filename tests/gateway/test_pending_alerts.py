@@ -29,9 +29,10 @@ from case_store.models import Case, CaseEvent, Message, OnCallWindow, User
 from case_store.operations import assign, close
 from case_store.references import format_reference
 from gateway.providers.log import LogSender
-from workers import cron, senders
+from workers import cron
 from workers.pending_alerts import release_pending, send_pending_alerts
 from workers.queues import URGENT
+from workers.sms import installed_senders
 
 
 def the_case(db) -> Case:
@@ -214,12 +215,12 @@ def test_a_worker_sends_the_released_alert(app, client, db, runner, redis_client
     nobody_for_mombasa(app)
     Caller(client).report()
     runner.invoke(args=["users", "on-call", "baraka", "--on"])
-    senders.install(app.extensions["kinga"].settings, [LogSender()])
+    installed_senders.install(app.extensions["kinga"].settings, [LogSender()])
     try:
         urgent = Queue(URGENT, connection=redis_client, serializer=JSONSerializer)
         SimpleWorker([urgent], connection=redis_client, serializer=JSONSerializer).work(burst=True)
     finally:
-        senders.uninstall()
+        installed_senders.uninstall()
     with db() as session:
         (sent,) = session.scalars(select(Message).where(Message.purpose == MessagePurpose.ALERT))
         assert (sent.provider, sent.status.value) == ("log", "sent")

@@ -68,7 +68,7 @@ def test_every_reply_has_a_dispatched_outbox_row_and_a_queued_job(client, db, re
         rows = list(session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
     assert [row.args["public_id"] for row in rows] == [m.public_id for m in replies]
     assert all(row.dispatched_at is not None for row in rows)
-    assert all(row.job == "workers.outbound.send_message" for row in rows)
+    assert all(row.job == "workers.sms.send_job.send_message" for row in rows)
     queued = [job_id.decode() for job_id in redis_client.lrange("rq:queue:default", 0, -1)]
     assert queued == [f"outbox-{row.id}" for row in rows]
 

@@ -13,14 +13,14 @@ from sms_client import PHONE, REPORT_ANSWERS, Texter, outbound
 from gateway import create_app
 from gateway.providers.installed import build_senders
 from gateway.providers.log import LogSender
-from workers import senders
 from workers.settings import SettingsError
+from workers.sms import installed_senders
 
 
 @pytest.fixture(autouse=True)
 def clean_senders():
     yield
-    senders.uninstall()
+    installed_senders.uninstall()
 
 
 def test_kinga_worker_sends_the_replies_through_the_log_provider(app, client, db, runner):

@@ -11,7 +11,7 @@ from sms_client import PHONE, Texter, inbound, outbound, texts
 from sqlalchemy import select
 
 from case_store.models import Case, Reporter
-from workers import senders
+from workers.sms import installed_senders
 
 MOZAMBIQUE = "+258840020001"  # Portuguese by the example profile's country codes
 
@@ -19,7 +19,7 @@ MOZAMBIQUE = "+258840020001"  # Portuguese by the example profile's country code
 @pytest.fixture(autouse=True)
 def clean_senders():
     yield
-    senders.uninstall()
+    installed_senders.uninstall()
 
 
 def ok(response) -> None:

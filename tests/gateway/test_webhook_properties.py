@@ -29,7 +29,7 @@ from werkzeug.wrappers import Request
 
 from case_store.enums import MessagePurpose
 from case_store.operations.messages import record_attempt
-from workers.outgoing import queue_sms
+from workers.sms.queueing import queue_sms
 
 PHONE = "+254712345321"
 OTHER_PHONE = "+254722000111"

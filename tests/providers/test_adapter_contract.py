@@ -47,8 +47,8 @@ from gateway.providers.events import (
 from gateway.providers.installed import INSTALLED, build_senders
 from gateway.providers.provider import Provider
 from gateway.runtime import runtime
-from workers.sending import OutboundSms, SendResult
 from workers.settings import Settings
+from workers.sms.provider_api import OutboundSms, SendResult
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "providers"
 

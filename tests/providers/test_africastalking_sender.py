@@ -8,7 +8,7 @@ from fakes import AT_API_KEY, AT_USERNAME, FakeAfricasTalking
 from fakes.africastalking import COST
 
 from gateway.providers.africastalking.sms import AfricasTalkingSender
-from workers.sending import (
+from workers.sms.provider_api import (
     MessageStatus,
     OutboundSms,
     PermanentFailure,

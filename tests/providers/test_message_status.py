@@ -1,4 +1,5 @@
-"""The shared send vocabulary in ``workers.sending``: status order, Retry-After, safe reprs."""
+"""The shared send vocabulary in ``workers.sms.provider_api``: status order, Retry-After,
+safe reprs."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from gateway.providers.events import InboundSms
-from workers.sending import MessageStatus, OutboundSms, parse_retry_after
+from workers.sms.provider_api import MessageStatus, OutboundSms, parse_retry_after
 
 S = MessageStatus
 

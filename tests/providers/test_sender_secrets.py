@@ -20,7 +20,7 @@ from fakes import (
 
 from gateway.providers.africastalking.sms import AfricasTalkingSender
 from gateway.providers.twilio.sms import TwilioSender
-from workers.sending import OutboundSms, Sender, SendFailure
+from workers.sms.provider_api import OutboundSms, Sender, SendFailure
 
 TO = "+254711000123"
 BODY = "Your reference 482-177-302 was updated."

@@ -9,7 +9,7 @@ import pytest
 from fakes import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, FakeTwilio
 
 from gateway.providers.twilio.sms import TwilioSender
-from workers.sending import (
+from workers.sms.provider_api import (
     MessageStatus,
     OutboundSms,
     PermanentFailure,

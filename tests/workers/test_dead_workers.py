@@ -38,11 +38,11 @@ from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
 from case_store.queries.messages import find_message
 from gateway.providers.twilio.sms import TwilioSender
-from workers import senders
 from workers.dispatch import row_job_id
-from workers.outbound import MAYBE_SENT
 from workers.queues import QUEUE_NAMES, URGENT
-from workers.rate_limit import KEY_PREFIX
+from workers.sms import installed_senders
+from workers.sms.rate_limit import KEY_PREFIX
+from workers.sms.send_job import MAYBE_SENT
 from workers.unsent import Swept, job_alive, sweep
 
 TWILIO_FROM = "+15005550006"
@@ -82,9 +82,9 @@ def installed(settings, db, fake_twilio) -> Iterator[None]:
     twilio = TwilioSender(
         TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM, base_url=fake_twilio.base_url
     )
-    senders.install(replace(settings, sms_rates={"twilio": 1000.0}), [twilio])
+    installed_senders.install(replace(settings, sms_rates={"twilio": 1000.0}), [twilio])
     yield
-    senders.uninstall()
+    installed_senders.uninstall()
 
 
 @pytest.fixture

@@ -36,9 +36,9 @@ from case_store.operations.messages import claim_send, set_opt_out
 from case_store.queries.messages import is_opted_out
 from gateway.providers.africastalking.sms import AfricasTalkingSender
 from gateway.providers.twilio.sms import TwilioSender
-from workers import senders
-from workers.outbound import RETRY_INTERVALS, Outcome
-from workers.sending import OutboundSms, SendResult, TemporaryFailure
+from workers.sms import installed_senders
+from workers.sms.provider_api import OutboundSms, SendResult, TemporaryFailure
+from workers.sms.send_job import RETRY_INTERVALS, Outcome
 
 TWILIO_FROM = "+15005550006"
 
@@ -85,10 +85,10 @@ def install(settings, db):
     """Install senders (in failover order) as ``kinga worker`` does; removed after the test."""
 
     def use(*chosen, **changes):
-        senders.install(replace(settings, **changes), chosen)
+        installed_senders.install(replace(settings, **changes), chosen)
 
     yield use
-    senders.uninstall()
+    installed_senders.uninstall()
 
 
 def test_a_message_is_sent_once_with_our_id_in_the_callback_url(
@@ -293,7 +293,7 @@ def test_never_sent_twice_when_the_job_runs_twice(
     (job,) = jobs_for(redis_client)
     send_queue(redis_client).enqueue_job(job)
     send_queue(redis_client).enqueue(
-        "workers.outbound.send_message", kwargs={"public_id": public_id}, job_id="again"
+        "workers.sms.send_job.send_message", kwargs={"public_id": public_id}, job_id="again"
     )
     work(redis_client)
     assert fake_twilio.sent == 1 and len(fake_twilio.requests) == 1
@@ -336,13 +336,13 @@ def test_a_run_that_read_the_message_before_another_runs_attempt_sends_nothing(
 ) -> None:
     """Run A reads the message, then run B tries Twilio (refused for good) and fails over to
     Africa's Talking (down for now): A must not try Twilio again on its stale reading."""
-    from workers.outbound import Send
+    from workers.sms.send_job import Send
 
     install(twilio, africastalking)
     fake_twilio.fail_next("rejected")
     fake_africastalking.fail_next("server_error")
     public_id = queue_message(db, vault, redis_client)
-    stale = Send(senders.installed(), redis_client)
+    stale = Send(installed_senders.installed(), redis_client)
     pending = stale._load(public_id, False)
     work(redis_client)  # run B
     assert len(fake_twilio.requests) == 1 and len(fake_africastalking.requests) == 1
@@ -555,7 +555,7 @@ def test_secrets_phone_numbers_and_bodies_stay_out_of_logs_and_the_message_log(
 def test_without_installed_senders_the_job_fails_loudly_and_is_retried(
     db, vault, redis_client, caplog
 ) -> None:
-    senders.uninstall()
+    installed_senders.uninstall()
     public_id = queue_message(db, vault, redis_client)
     work(redis_client)
     (job,) = jobs_for(redis_client)
@@ -569,12 +569,12 @@ def test_a_database_outage_before_the_provider_call_leaves_the_message_for_the_r
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from workers import outbound
+    from workers.sms import send_job
 
     install(twilio)
     public_id = queue_message(db, vault, redis_client)
     calls = {"n": 0}
-    real = outbound.find_message
+    real = send_job.find_message
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
@@ -582,7 +582,7 @@ def test_a_database_outage_before_the_provider_call_leaves_the_message_for_the_r
             raise OperationalError("SELECT", {}, Exception("server closed the connection"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(outbound, "find_message", flaky)
+    monkeypatch.setattr(send_job, "find_message", flaky)
     work(redis_client)
     assert fake_twilio.requests == []
     assert load(db, public_id).claimed_at is None
@@ -596,7 +596,7 @@ def test_a_database_outage_after_the_provider_call_never_resends(
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from workers import outbound
+    from workers.sms import send_job
 
     install(twilio)
     public_id = queue_message(db, vault, redis_client)
@@ -604,11 +604,11 @@ def test_a_database_outage_after_the_provider_call_never_resends(
     def down(*args, **kwargs):
         raise OperationalError("INSERT", {}, Exception("server closed the connection"))
 
-    real = outbound.record_attempt
-    monkeypatch.setattr(outbound, "record_attempt", down)
+    real = send_job.record_attempt
+    monkeypatch.setattr(send_job, "record_attempt", down)
     work(redis_client)
     run_scheduled_now(redis_client)
-    monkeypatch.setattr(outbound, "record_attempt", real)
+    monkeypatch.setattr(send_job, "record_attempt", real)
     work(redis_client)
     assert fake_twilio.sent == 1 and len(fake_twilio.requests) == 1
     # Still claimed: the unsent-message sweep marks it for review once its job is gone.

@@ -16,8 +16,8 @@ from case_store.enums import MessagePurpose
 from case_store.models import OutboxRow
 from gateway.channels.sms.intake import queue_sms
 from workers.dispatch import sweep
-from workers.rate_limit import SendRateLimiter
 from workers.settings import Settings, SettingsError
+from workers.sms.rate_limit import SendRateLimiter
 
 
 def test_slots_are_spaced_by_the_rate_across_limiters(redis_client) -> None:

@@ -20,8 +20,8 @@ from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
 from case_store.operations.messages import set_opt_out
 from gateway.providers.twilio.sms import TwilioSender
-from workers import senders
 from workers.queues import QUEUE_NAMES, URGENT, queue
+from workers.sms import installed_senders
 from workers.unsent import Swept, job_alive, sweep
 
 TWILIO_FROM = "+15005550006"
@@ -43,9 +43,9 @@ def twilio(settings, db, fake_twilio):
     sender = TwilioSender(
         TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM, base_url=fake_twilio.base_url
     )
-    senders.install(replace(settings), [sender])
+    installed_senders.install(replace(settings), [sender])
     yield sender
-    senders.uninstall()
+    installed_senders.uninstall()
 
 
 def _only_job(redis_client) -> Job:

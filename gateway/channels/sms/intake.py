@@ -12,7 +12,7 @@ they go through the send job, so they get retries, failover, opt-out checks and 
 
 A number that opted out still gets the replies to what it sends (HELP, REPORT, a report, STATUS
 and the answers of a conversation are requests); what it is no longer sent is anything
-unasked (``workers.outbound`` refuses those at send time).
+unasked (``workers.sms.send_job`` refuses those at send time).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from gateway.channels.sms.staff import parse_staff_command, run_staff_command
 from gateway.providers.events import InboundSms, StatusUpdate
 from gateway.runtime import Runtime
 from workers.dispatch import dispatch
-from workers.outgoing import TooLong, queue_sms
+from workers.sms.queueing import TooLong, queue_sms
 
 log = logging.getLogger("kinga.sms")
 

@@ -39,7 +39,8 @@ from gateway.providers.events import (
 )
 from gateway.providers.provider import Provider
 from gateway.runtime import runtime
-from workers.sending import (
+from workers.settings import Settings
+from workers.sms.provider_api import (
     DEFAULT_SEND_TIMEOUT,
     OutboundSms,
     PermanentFailure,
@@ -47,7 +48,6 @@ from workers.sending import (
     TemporaryFailure,
     parse_retry_after,
 )
-from workers.settings import Settings
 
 NAME = "africastalking"
 KEY_PARAM = "key"

@@ -40,7 +40,8 @@ from gateway.providers.events import (
 )
 from gateway.providers.provider import Provider
 from gateway.runtime import runtime
-from workers.sending import (
+from workers.settings import Settings
+from workers.sms.provider_api import (
     DEFAULT_SEND_TIMEOUT,
     OutboundSms,
     PermanentFailure,
@@ -48,7 +49,6 @@ from workers.sending import (
     TemporaryFailure,
     parse_retry_after,
 )
-from workers.settings import Settings
 
 NAME = "twilio"
 # Our status callback route: each send asks Twilio to call it, with our message id in ``?id=``.

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from workers.sending import Sender
 from workers.settings import Settings
+from workers.sms.provider_api import Sender
 
 
 class NoSenders(RuntimeError):

@@ -49,9 +49,8 @@ from case_store.models import Message
 from case_store.operations.messages import apply_status, claim_send, record_attempt, set_opt_out
 from case_store.queries.messages import find_message, is_opted_out
 from workers.context import job_redis, sessions_for, vault_for
-from workers.rate_limit import SendRateLimiter
-from workers.senders import Outbound, installed
-from workers.sending import (
+from workers.sms.installed_senders import Outbound, installed
+from workers.sms.provider_api import (
     MessageStatus,
     OutboundSms,
     PermanentFailure,
@@ -60,10 +59,11 @@ from workers.sending import (
     SendResult,
     TemporaryFailure,
 )
+from workers.sms.rate_limit import SendRateLimiter
 
 log = logging.getLogger("kinga.outbound")
 
-SEND_JOB = "workers.outbound.send_message"
+SEND_JOB = "workers.sms.send_job.send_message"
 JOB_TIMEOUT = 180  # seconds: three providers at 10 s each, and a wait for a rate-limit slot
 RETRY_INTERVALS = (60, 300, 900)  # seconds before the 1st, 2nd and 3rd retry
 PERMANENT = "permanent"

@@ -21,9 +21,9 @@ from case_store.models import Case, Message, OutboxRow
 from case_store.operations.messages import queue_outbound
 from case_store.operations.outbox import add_outbox
 from dialogs.encoding import analyse, normalise
-from workers.outbound import SEND_JOB, send_message
+from workers.sms.send_job import SEND_JOB, send_message
 
-URGENT_SEND_JOB = "workers.outgoing.send_urgent"
+URGENT_SEND_JOB = "workers.sms.queueing.send_urgent"
 URGENT_RETRY_INTERVALS = (30, 120, 300)  # seconds: an alert waits less than a reply
 URGENT_PURPOSES = frozenset({MessagePurpose.ALERT})
 
