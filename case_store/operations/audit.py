@@ -60,17 +60,8 @@ def record_staff_event(
     before: dict[str, Any] | None,
     after: dict[str, Any],
 ) -> CaseEvent:
-    case_event = CaseEvent(
-        case=case,
-        kind=kind,
-        actor=ACTOR_USER,
-        actor_user_id=actor.id,
-        at=now,
-        data={"before": before, "after": after},
-    )
-    session.add(case_event)
-    session.flush()
-    return case_event
+    """An event a staff member caused, named by their user id."""
+    return record_event(session, case, kind, ACTOR_USER, actor.id, now, after, before)
 
 
 def refuse_if_closed(case: Case, verb: str) -> None:
