@@ -45,10 +45,10 @@ from dialogs.reference import damm_digit  # noqa: E402
 from dialogs.render import load_translations, render  # noqa: E402
 from dialogs.tree import TREES_DIR, Tree, load_tree  # noqa: E402
 from gateway.channels.ussd.sessions import UssdSession, UssdSessionStore  # noqa: E402
+from gateway.config.profile import load_profile  # noqa: E402
+from gateway.config.redis import embedded_redis_url, redis_from_url, stop_embedded_redis  # noqa: E402
+from gateway.config.settings import DEFAULT_DEPLOYMENT, DEFAULT_USSD_SESSION_TTL  # noqa: E402
 from gateway.runtime import profile_areas  # noqa: E402
-from workers.connection import embedded_redis_url, redis_from_url, stop_embedded_redis  # noqa: E402
-from workers.profile import load_profile  # noqa: E402
-from workers.settings import DEFAULT_DEPLOYMENT, DEFAULT_USSD_SESSION_TTL  # noqa: E402
 
 LANGUAGES = ("en", "sw", "fr", "ar", "pt")
 PROVIDER = "africastalking"

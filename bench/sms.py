@@ -46,9 +46,9 @@ from case_store import migrate  # noqa: E402
 from case_store.crypto import Vault  # noqa: E402
 from case_store.db import make_engine, make_sessionmaker  # noqa: E402
 from case_store.enums import MessagePurpose  # noqa: E402
-from workers.connection import embedded_redis_url, redis_from_url  # noqa: E402
+from gateway.config.redis import embedded_redis_url, redis_from_url  # noqa: E402
+from gateway.config.settings import Settings  # noqa: E402
 from workers.queues import DEFAULT  # noqa: E402
-from workers.settings import Settings  # noqa: E402
 
 TWILIO_TOKEN = "bench-twilio-token"  # noqa: S105 - signs the benchmark's own requests
 PUBLIC_URL = "https://kinga.example.org"
@@ -198,11 +198,12 @@ def queue_messages(env: dict[str, str], count: int) -> None:
 
 
 def send_all(env: dict[str, str], sender: object, count: int, worker_class: type[Worker]) -> float:
-    from workers.sms import installed_senders
+    from gateway.runtime import Runtime
+    from workers import context
 
     reset(env)
     settings = Settings.from_env(env)
-    installed_senders.install(settings, [sender])  # type: ignore[list-item]
+    context.install(Runtime.build(settings).job_context([sender]))  # type: ignore[list-item]
     queue_messages(env, count)
     connection: redis.Redis[bytes] = redis_from_url(settings.redis_url)
     queue = Queue(DEFAULT, connection=connection, serializer=JSONSerializer)

@@ -26,10 +26,22 @@ from case_store.models import User
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # The roles that answer alerts for their areas; the profile's fallback may add others.
 ON_CALL_ROLES = (Role.CASEWORKER, Role.SUPERVISOR)
+# Who may be the fallback of last resort besides a duty phone.
+FALLBACK_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 EXAMPLE = "Mon-Fri 08:00-17:00"
 
 _WINDOW = re.compile(r"(?P<days>[A-Za-z,\-]+)\s+(?P<starts>\d{1,2}:\d{2})-(?P<ends>\d{1,2}:\d{2})")
 _DAYS = {name.casefold(): number for number, name in enumerate(DAY_NAMES)}
+
+
+@dataclass(frozen=True)
+class AlertFallback:
+    """Who is told, as a last resort, about an immediate or high case still unacknowledged at
+    its assign-by deadline: the users with ``roles`` on call for its area, and the duty phone
+    (an E.164 number, told in the deployment's default language)."""
+
+    roles: tuple[Role, ...] = FALLBACK_ROLES
+    duty_phone: str | None = None
 
 
 class InvalidWindow(ValueError):

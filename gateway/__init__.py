@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
-from workers.settings import Settings
+from gateway.config.settings import Settings
 
 if TYPE_CHECKING:
     from gateway.providers.provider import Provider

@@ -1,11 +1,13 @@
-"""What a web process holds: settings, profile, database, Redis, vault and the dialog tree.
+"""What a Kinga process holds: settings, profile, database, Redis, vault and the dialog tree.
 
-Built once by the app factory and kept in ``app.extensions``. Nothing here is state another
-process needs: sessions live in Redis, records in the database.
+Built once by the app factory and kept in ``app.extensions``; ``kinga worker`` uses the same
+runtime and hands its jobs a ``JobContext`` made from it (``job_context``). Nothing here is
+state another process needs: sessions live in Redis, records in the database.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -26,10 +28,11 @@ from dialogs.render import load_translations
 from dialogs.tree import Tree, TreeError, default_tree_path, load_tree
 from gateway.channels.sms.sessions import SmsSessionStore
 from gateway.channels.ussd.sessions import UssdSessionStore
-from workers.connection import embedded_redis_url, redis_from_url
-from workers.context import triage_policy
-from workers.profile import Profile, load_profile
-from workers.settings import Settings
+from gateway.config.profile import Profile, load_profile
+from gateway.config.redis import embedded_redis_url, redis_from_url
+from gateway.config.settings import Settings
+from workers.context import JobContext
+from workers.sms.provider_api import Sender
 
 EXTENSION = "kinga"
 
@@ -67,7 +70,7 @@ class Runtime:
             engine=engine,
             sessions=make_sessionmaker(engine),
             vault=Vault(settings.encryption_keys, settings.phone_hash_key),
-            triage=triage_policy(profile),
+            triage=profile.triage_policy,
             tree=tree,
         )
 
@@ -90,6 +93,19 @@ class Runtime:
     @cached_property
     def areas(self) -> tuple[Area, ...]:
         return profile_areas(self.profile)
+
+    def job_context(self, senders: Sequence[Sender]) -> JobContext:
+        """What this process's jobs run with, sending through ``senders`` (first tried first)."""
+        return JobContext(
+            sessions=self.sessions,
+            redis=self.redis,
+            vault=self.vault,
+            triage=self.triage,
+            profile=self.profile,
+            senders=tuple(senders),
+            sms_rates=self.settings.sms_rates,
+            max_segments=self.settings.sms_max_segments,
+        )
 
     def context(self, language: str, phone: str | None = None) -> Context:
         """What the dialogs need for a caller in ``language`` from ``phone`` (their country's

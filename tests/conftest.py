@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -20,9 +22,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store import migrate
 from case_store.base import Base
+from case_store.crypto import Vault
 from case_store.db import make_engine, make_sessionmaker
-from workers.connection import embedded_redis_url, redis_from_url, stop_embedded_redis
-from workers.settings import Settings
+from gateway.config.profile import load_profile
+from gateway.config.redis import embedded_redis_url, redis_from_url, stop_embedded_redis
+from gateway.config.settings import Settings
+from gateway.providers.log import LogSender
+from workers import context
+from workers.context import JobContext
+from workers.sms.provider_api import Sender
 
 TEST_FERNET_KEY = "x3hWgUZUQ3Ws0yh7kJhZyb7bI2PgsX7qZmCQJQ7xX9s="
 TEST_WEBHOOK_KEY = "test-webhook-key"
@@ -121,20 +129,37 @@ def settings(tmp_path: Path, database_url: str, redis_url: str, db_engine: Engin
 
 
 @pytest.fixture
-def worker_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
-    """The environment a worker process reads its settings from."""
-    for name, value in {
-        "KINGA_ENV": "test",
-        "KINGA_VAR_DIR": str(settings.var_dir),
-        "KINGA_DATABASE_URL": settings.database_url,
-        "KINGA_REDIS_URL": settings.redis_url,
-        "KINGA_ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
-        "KINGA_PHONE_HASH_KEY": settings.phone_hash_key,
-        "KINGA_SECRET_KEY": "test-secret-key",
-        "KINGA_DEPLOYMENT": str(settings.deployment),
-    }.items():
-        monkeypatch.setenv(name, value)
-    return settings
+def install_jobs(
+    settings: Settings, db: sessionmaker[Session], redis_client: redis.Redis
+) -> Iterator[Callable[..., JobContext]]:
+    """Install a job context as ``kinga worker`` does: the test's database and Redis, the
+    settings' vault, profile and SMS options (``changes`` replace settings), sending through
+    ``senders`` in failover order (the log provider when none). Removed after the test."""
+
+    def install(*senders: Sender, **changes: Any) -> JobContext:
+        chosen = replace(settings, **changes)
+        profile = load_profile(chosen.deployment)
+        return context.install(
+            JobContext(
+                sessions=db,
+                redis=redis_client,
+                vault=Vault(chosen.encryption_keys, chosen.phone_hash_key),
+                triage=profile.triage_policy,
+                profile=profile,
+                senders=senders or (LogSender(),),
+                sms_rates=chosen.sms_rates,
+                max_segments=chosen.sms_max_segments,
+            )
+        )
+
+    yield install
+    context.uninstall()
+
+
+@pytest.fixture
+def job_context(install_jobs: Callable[..., JobContext]) -> JobContext:
+    """The job context a worker started with the default settings installs."""
+    return install_jobs()
 
 
 @pytest.fixture

@@ -46,8 +46,8 @@ from case_store.queries.users import staff_language
 from case_store.references import format_reference
 from case_store.triage import TriagePolicy
 from dialogs.render import N_, fold_to_gsm7, load_translations
+from workers.context import Deployment
 from workers.dispatch import ESCALATE_JOB, FALLBACK_ALERT_JOB
-from workers.profile import Profile
 from workers.sms.queueing import TooLong, queue_sms
 
 log = logging.getLogger("kinga.alerts")
@@ -87,7 +87,7 @@ def alert_text(
     translations: Translations,
     message: str,
     *,
-    profile: Profile,
+    profile: Deployment,
     now: datetime,
 ) -> str:
     location = profile.location(case.location_code)
@@ -125,7 +125,9 @@ def alert_recipients(
     return [user for user in chosen if user.phone_encrypted is not None]
 
 
-def _staff(vault: Vault, users: Sequence[User], message: str, profile: Profile) -> list[Recipient]:
+def _staff(
+    vault: Vault, users: Sequence[User], message: str, profile: Deployment
+) -> list[Recipient]:
     return [
         Recipient(
             vault.decrypt(user.phone_encrypted),
@@ -143,7 +145,7 @@ def queue_alerts(
     vault: Vault,
     case: Case,
     *,
-    profile: Profile,
+    profile: Deployment,
     max_segments: int,
     now: datetime,
     escalation: bool = False,
@@ -188,7 +190,7 @@ def queue_fallback_alerts(
     vault: Vault,
     case: Case,
     *,
-    profile: Profile,
+    profile: Deployment,
     max_segments: int,
     now: datetime,
 ) -> list[OutboxRow]:
@@ -226,7 +228,7 @@ def _queue(
     case: Case,
     recipients: Sequence[Recipient],
     *,
-    profile: Profile,
+    profile: Deployment,
     max_segments: int,
     now: datetime,
 ) -> list[OutboxRow]:
@@ -267,7 +269,7 @@ def on_case_opened(
     vault: Vault,
     case: Case,
     *,
-    profile: Profile,
+    profile: Deployment,
     policy: TriagePolicy,
     max_segments: int,
     now: datetime,

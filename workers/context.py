@@ -1,62 +1,120 @@
-"""What a job runs with: settings, database sessions, vault, profile and Redis, once per process.
+"""What a job runs with, installed once per worker process: the job context.
 
-A worker started by ``kinga worker`` has its settings installed with its senders
-(``workers.sms.installed_senders``); anything else (a bare ``rq worker``, a test calling a job
-directly) reads them from the environment. Engines, vaults and profiles are built once per
-worker process, not once per job.
+The settings and the deployment profile belong to the application (``gateway/config/``), and
+the gateway builds them once into its runtime. ``kinga worker`` turns that runtime into a
+``JobContext`` (database sessions, Redis, vault, triage policy, the profile, the SMS senders
+in failover order) and installs it here before RQ starts; the work horses RQ forks inherit it.
+Jobs ask ``installed()`` for it: they receive what they need without importing the gateway
+(imports point gateway → workers, never back). A process with none installed (a bare
+``rq worker``) fails its jobs loudly instead of guessing at settings.
+
+``Deployment`` says what jobs read of the profile; the gateway's ``Profile`` satisfies it
+(mypy checks that where the context is built).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
-import redis
+from redis import Redis
 from rq import get_current_job
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
-from case_store.db import make_engine, make_sessionmaker
+from case_store.on_call import AlertFallback
+from case_store.retention import RetentionPolicy
 from case_store.triage import TriagePolicy
-from workers.connection import embedded_redis_url, redis_from_url
-from workers.profile import Profile, load_profile
-from workers.settings import Settings
-from workers.sms.installed_senders import NoSenders, installed
+from workers.sms.provider_api import Sender
 
 
-def job_settings() -> Settings:
-    try:
-        return installed().settings
-    except NoSenders:
-        return Settings.from_env()
+class Place(Protocol):
+    """An area of the deployment, as jobs name it."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
 
 
-def job_redis(settings: Settings) -> redis.Redis[bytes]:
-    """The current job's connection, or one from the settings outside a job."""
-    job = get_current_job()
-    if job is not None:
-        return job.connection
-    return redis_from_url(settings.redis_url or embedded_redis_url(settings.var_dir))
+class Deployment(Protocol):
+    """What jobs read of the deployment profile."""
+
+    @property
+    def time_zone(self) -> ZoneInfo: ...
+
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+
+    @property
+    def default_language(self) -> str: ...
+
+    @property
+    def fold_accents(self) -> frozenset[str]: ...
+
+    @property
+    def locations(self) -> Sequence[Place]: ...
+
+    @property
+    def alert_fallback(self) -> AlertFallback: ...
+
+    @property
+    def retention(self) -> RetentionPolicy: ...
+
+    def location(self, code: str) -> Place | None: ...
 
 
-@lru_cache(maxsize=4)
-def sessions_for(database_url: str) -> sessionmaker[Session]:
-    return make_sessionmaker(make_engine(database_url))
+class NoContext(RuntimeError):
+    """This process was started without a job context; start workers with ``kinga worker``."""
 
 
-def vault_for(settings: Settings) -> Vault:
-    return _vault(settings.encryption_keys, settings.phone_hash_key)
+@dataclass(frozen=True)
+class JobContext:
+    sessions: sessionmaker[Session]
+    redis: Redis[bytes]
+    vault: Vault
+    triage: TriagePolicy
+    profile: Deployment
+    senders: tuple[Sender, ...]  # first tried first
+    sms_rates: Mapping[str, float]  # per provider name: messages per second
+    max_segments: int  # the longest SMS Kinga sends, in segments
+
+    def __post_init__(self) -> None:
+        names = self.sender_names
+        if not names:
+            raise ValueError("at least one sender is needed")
+        if len(set(names)) != len(names):
+            raise ValueError("each provider may appear once in the failover order")
+
+    @property
+    def sender_names(self) -> tuple[str, ...]:
+        return tuple(sender.name for sender in self.senders)
+
+    def connection(self) -> Redis[bytes]:
+        """The current job's Redis connection, or the context's outside a job (a test)."""
+        job = get_current_job()
+        return job.connection if job is not None else self.redis
 
 
-@lru_cache(maxsize=4)
-def _vault(encryption_keys: tuple[str, ...], phone_hash_key: str) -> Vault:
-    return Vault(encryption_keys, phone_hash_key)
+_installed: JobContext | None = None
 
 
-@lru_cache(maxsize=4)
-def profile_for(folder: Path) -> Profile:
-    return load_profile(folder)
+def install(context: JobContext) -> JobContext:
+    """Make ``context`` the one this process's jobs run with."""
+    global _installed
+    _installed = context
+    return context
 
 
-def triage_policy(profile: Profile) -> TriagePolicy:
-    return TriagePolicy.from_mapping(profile.triage) if profile.triage else TriagePolicy.default()
+def installed() -> JobContext:
+    if _installed is None:
+        raise NoContext("no job context in this process; start workers with `kinga worker`")
+    return _installed
+
+
+def uninstall() -> None:
+    global _installed
+    _installed = None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.on_call import DAY_NAMES, uncovered
 from case_store.queries.users import list_users
-from workers.profile import Location, Profile
+from workers.context import Deployment, Place
 
 log = logging.getLogger("kinga.coverage")
 
@@ -23,7 +23,7 @@ LOOK_AHEAD = timedelta(hours=24)
 
 
 def warn_uncovered_areas(
-    sessions: sessionmaker[Session], profile: Profile, *, now: datetime
+    sessions: sessionmaker[Session], profile: Deployment, *, now: datetime
 ) -> int:
     """Log the areas with nobody on call in the next day; how many there are."""
     zone = profile.time_zone
@@ -35,7 +35,7 @@ def warn_uncovered_areas(
     except SQLAlchemyError:
         log.exception("could not read the roster to look for areas with nobody on call")
         return 0
-    by_gaps: dict[tuple[tuple[datetime, datetime], ...], list[Location]] = {}
+    by_gaps: dict[tuple[tuple[datetime, datetime], ...], list[Place]] = {}
     for location in profile.locations:
         gaps = uncovered(users, location.code, start=start, end=end, time_zone=zone)
         if gaps:

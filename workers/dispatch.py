@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from case_store.models import OutboxRow
 from case_store.operations.outbox import mark_dispatched, outbox_job_id
 from case_store.queries.outbox import undispatched
-from workers.context import job_redis, job_settings, sessions_for
+from workers.context import installed
 from workers.queues import DEFAULT, URGENT, queue
 from workers.sms import queueing, send_job
 
@@ -192,5 +192,5 @@ def sweep(
 
 def sweep_outbox() -> int:
     """RQ job (every minute on the cron schedule): ``sweep`` with this worker's settings."""
-    settings = job_settings()
-    return sweep(sessions_for(settings.database_url), job_redis(settings), now=datetime.now(UTC))
+    context = installed()
+    return sweep(context.sessions, context.connection(), now=datetime.now(UTC))

@@ -23,16 +23,8 @@ from case_store.models import Case
 from case_store.operations import escalate
 from case_store.triage import TriagePolicy
 from workers.alerts import escalation_due, queue_alerts
-from workers.context import (
-    job_redis,
-    job_settings,
-    profile_for,
-    sessions_for,
-    triage_policy,
-    vault_for,
-)
+from workers.context import Deployment, installed
 from workers.dispatch import dispatch
-from workers.profile import Profile
 
 log = logging.getLogger("kinga.escalation")
 
@@ -50,15 +42,14 @@ class Outcome:
 
 def escalate_case(case_id: int, due: str | None = None) -> str:
     """RQ job: ``run_escalation`` for ``case_id`` now (``due`` is when it was scheduled for)."""
-    settings = job_settings()
-    profile = profile_for(settings.deployment)
+    context = installed()
     return run_escalation(
-        sessions_for(settings.database_url),
-        job_redis(settings),
-        vault_for(settings),
-        profile=profile,
-        policy=triage_policy(profile),
-        max_segments=settings.sms_max_segments,
+        context.sessions,
+        context.connection(),
+        context.vault,
+        profile=context.profile,
+        policy=context.triage,
+        max_segments=context.max_segments,
         case_id=case_id,
         now=datetime.now(UTC),
     )
@@ -69,7 +60,7 @@ def run_escalation(
     connection: redis.Redis[bytes],
     vault: Vault,
     *,
-    profile: Profile,
+    profile: Deployment,
     policy: TriagePolicy,
     max_segments: int,
     case_id: int,

@@ -23,9 +23,8 @@ from case_store.enums import CaseStatus
 from case_store.models import Case, OutboxRow
 from case_store.operations import fall_back
 from workers.alerts import queue_fallback_alerts
-from workers.context import job_redis, job_settings, profile_for, sessions_for, vault_for
+from workers.context import Deployment, installed
 from workers.dispatch import dispatch
-from workers.profile import Profile
 
 log = logging.getLogger("kinga.fallback")
 
@@ -44,13 +43,13 @@ class Outcome:
 
 def alert_fallback(case_id: int, due: str | None = None) -> str:
     """RQ job: ``run_fallback`` for ``case_id`` now (``due`` is when it was scheduled for)."""
-    settings = job_settings()
+    context = installed()
     return run_fallback(
-        sessions_for(settings.database_url),
-        job_redis(settings),
-        vault_for(settings),
-        profile=profile_for(settings.deployment),
-        max_segments=settings.sms_max_segments,
+        context.sessions,
+        context.connection(),
+        context.vault,
+        profile=context.profile,
+        max_segments=context.max_segments,
         case_id=case_id,
         now=datetime.now(UTC),
     )
@@ -61,7 +60,7 @@ def run_fallback(
     connection: redis.Redis[bytes],
     vault: Vault,
     *,
-    profile: Profile,
+    profile: Deployment,
     max_segments: int,
     case_id: int,
     now: datetime,

@@ -22,9 +22,8 @@ from case_store.models import OutboxRow
 from case_store.operations import release_alert
 from case_store.queries.cases import on_call_users, unalerted_cases
 from workers.alerts import queue_alerts
-from workers.context import job_redis, job_settings, profile_for, sessions_for, vault_for
+from workers.context import Deployment, installed
 from workers.dispatch import dispatch
-from workers.profile import Profile
 from workers.queues import URGENT
 
 log = logging.getLogger("kinga.pending_alerts")
@@ -37,13 +36,13 @@ BATCH = 500
 def send_pending_alerts() -> int:
     """RQ job (every minute on the cron schedule): ``release_pending`` with this worker's
     settings; the number of cases whose alert went out."""
-    settings = job_settings()
+    context = installed()
     return release_pending(
-        sessions_for(settings.database_url),
-        job_redis(settings),
-        vault_for(settings),
-        profile=profile_for(settings.deployment),
-        max_segments=settings.sms_max_segments,
+        context.sessions,
+        context.connection(),
+        context.vault,
+        profile=context.profile,
+        max_segments=context.max_segments,
         now=datetime.now(UTC),
     )
 
@@ -53,7 +52,7 @@ def release_pending(
     connection: redis.Redis[bytes],
     vault: Vault,
     *,
-    profile: Profile,
+    profile: Deployment,
     max_segments: int,
     now: datetime,
     batch: int = BATCH,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.operations.retention import purge
 from case_store.retention import RetentionPolicy
-from workers.context import job_settings, profile_for, sessions_for
+from workers.context import installed
 
 log = logging.getLogger("kinga.retention")
 
@@ -40,6 +40,5 @@ def purge_expired(now: str | None = None) -> dict[str, int]:
     at = datetime.fromisoformat(now) if now else datetime.now(UTC)
     if at.tzinfo is None:
         raise ValueError("now must carry a time zone")
-    settings = job_settings()
-    policy = profile_for(settings.deployment).retention
-    return purge_now(sessions_for(settings.database_url), policy, now=at)
+    context = installed()
+    return purge_now(context.sessions, context.profile.retention, now=at)

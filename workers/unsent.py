@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.models import Message
 from case_store.queries.messages import unsent_messages
-from workers.context import job_redis, job_settings, sessions_for
+from workers.context import installed
 from workers.dispatch import enqueue_row, row_job_id
 from workers.queues import QUEUE_NAMES, queue
 from workers.sms.send_job import KINGA, mark_for_review
@@ -163,6 +163,6 @@ def _mark_for_review(sessions: sessionmaker[Session], unsent: _Unsent, *, now: d
 
 def sweep_unsent() -> tuple[int, int]:
     """RQ job (every minute on the cron schedule): ``sweep`` with this worker's settings."""
-    settings = job_settings()
-    swept = sweep(sessions_for(settings.database_url), job_redis(settings), now=datetime.now(UTC))
+    context = installed()
+    swept = sweep(context.sessions, context.connection(), now=datetime.now(UTC))
     return swept.requeued, swept.for_review

@@ -80,8 +80,8 @@ class KingaGroup(FlaskGroup):
 
     def invoke(self, ctx: click.Context) -> Any:
         from dialogs.tree import TreeError
-        from workers.profile import ProfileError
-        from workers.settings import SettingsError
+        from gateway.config.profile import ProfileError
+        from gateway.config.settings import SettingsError
 
         try:
             return super().invoke(ctx)

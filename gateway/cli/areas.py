@@ -13,8 +13,8 @@ from collections.abc import Iterable
 import click
 from flask.cli import with_appcontext
 
+from gateway.config.profile import Profile, UnknownArea
 from gateway.runtime import runtime
-from workers.profile import Profile, UnknownArea
 
 
 def area_codes(profile: Profile, texts: Iterable[str], option: str = "--area") -> list[str]:

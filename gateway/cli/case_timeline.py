@@ -20,7 +20,7 @@ from case_store.enums import Direction
 from case_store.masking import mask_phone
 from case_store.models import Case, CaseEvent, Message, Note
 from case_store.references import format_reference
-from workers.profile import Profile
+from gateway.config.profile import Profile
 
 
 @dataclass(frozen=True)

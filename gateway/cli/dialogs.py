@@ -24,9 +24,9 @@ def dialogs_check() -> None:
     Example: kinga dialogs check
     """
     from dialogs.tree import TreeError, default_tree_path
+    from gateway.config.profile import ProfileError, load_profile
+    from gateway.config.settings import Settings
     from gateway.runtime import dialog_check
-    from workers.profile import ProfileError, load_profile
-    from workers.settings import Settings
 
     try:
         profile = load_profile(Settings.from_env().deployment)

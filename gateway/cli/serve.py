@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 
 from gateway import gunicorn_config
 from gateway.cli.supervisor import Child, Spawn, Supervisor
-from workers.connection import EmbeddedRedis
+from gateway.config.redis import EmbeddedRedis
+from gateway.config.settings import Settings, SettingsError, private_dir
 from workers.lifetime import die_with_this_process
-from workers.settings import Settings, SettingsError, private_dir
 
 CHECK_SECONDS = 0.5
 READY_SECONDS = 60.0

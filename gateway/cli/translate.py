@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from workers.settings import PROJECT_ROOT
+from gateway.config.settings import PROJECT_ROOT
 
 
 @click.group("translate")

@@ -1,4 +1,4 @@
-"""``kinga worker``: one RQ worker with its scheduler, holding the SMS senders while it runs."""
+"""``kinga worker``: one RQ worker with its scheduler; its jobs run with the context it installs."""
 
 from __future__ import annotations
 
@@ -21,15 +21,15 @@ def worker_command(burst: bool) -> None:
     from datetime import UTC, datetime
 
     from gateway.providers.installed import build_senders
+    from workers import context
     from workers.coverage import warn_uncovered_areas
     from workers.queues import run_worker
-    from workers.sms import installed_senders
 
     rt = runtime()
     require_migrated(rt)
     warn_uncovered_areas(rt.sessions, rt.profile, now=datetime.now(UTC))
-    installed_senders.install(rt.settings, build_senders(rt.settings))
+    context.install(rt.job_context(build_senders(rt.settings)))
     try:
         run_worker(rt.redis, burst=burst)
     finally:
-        installed_senders.uninstall()
+        context.uninstall()

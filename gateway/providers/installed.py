@@ -6,12 +6,12 @@ Adding a provider is one folder (or module) under ``gateway/providers/`` exporti
 
 from __future__ import annotations
 
+from gateway.config.settings import Settings, SettingsError
 from gateway.providers import log
 from gateway.providers.africastalking import sms as africastalking_sms
 from gateway.providers.africastalking import ussd as africastalking_ussd
 from gateway.providers.provider import Provider
 from gateway.providers.twilio import sms as twilio_sms
-from workers.settings import Settings, SettingsError
 from workers.sms.provider_api import Sender
 
 INSTALLED: tuple[Provider, ...] = (

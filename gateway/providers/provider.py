@@ -15,7 +15,7 @@ from typing import Literal
 
 from flask import Blueprint
 
-from workers.settings import Settings
+from gateway.config.settings import Settings
 from workers.sms.provider_api import Sender
 
 

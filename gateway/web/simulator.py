@@ -24,10 +24,10 @@ from werkzeug.exceptions import BadRequest, Forbidden
 
 from dialogs.encoding import ussd_capacity
 from gateway.channels.ussd import intake
+from gateway.config.settings import Settings
 from gateway.providers.africastalking import ussd as africastalking_ussd
 from gateway.providers.webhooks import parsed
 from gateway.runtime import runtime
-from workers.settings import Settings
 
 bp = Blueprint(
     "simulator",

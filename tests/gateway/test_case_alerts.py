@@ -26,13 +26,13 @@ from staff import (
 from ussd_client import PHONE as USSD_PHONE
 from ussd_client import Caller
 
+import workers.context as worker_context
 from case_store.enums import MessagePurpose
 from case_store.models import Case, Message
 from case_store.references import format_reference
 from gateway.providers.log import LogSender
 from workers.dispatch import ESCALATE_JOB
 from workers.queues import DEFAULT, URGENT
-from workers.sms import installed_senders
 from workers.sms.queueing import URGENT_SEND_JOB
 
 ALERT = re.compile(
@@ -120,7 +120,7 @@ def test_alerts_are_in_the_caseworkers_language(app, client, db):
 def test_the_alert_is_sent_by_a_worker_on_the_urgent_queue(app, client, db, redis_client, caplog):
     roster(app)
     runtime = app.extensions["kinga"]
-    installed_senders.install(runtime.settings, [LogSender()])
+    worker_context.install(runtime.job_context([LogSender()]))
     try:
         with caplog.at_level(logging.DEBUG):
             Caller(client).report()
@@ -133,7 +133,7 @@ def test_the_alert_is_sent_by_a_worker_on_the_urgent_queue(app, client, db, redi
                 burst=True
             )
     finally:
-        installed_senders.uninstall()
+        worker_context.uninstall()
     with db() as session:
         (alert,) = session.scalars(
             select(Message).where(Message.purpose == MessagePurpose.ALERT)
@@ -151,13 +151,13 @@ def test_a_staff_member_who_opted_out_gets_no_alert(app, client, db, redis_clien
     roster(app)
     Texter(client, phone=CASEWORKER_PHONE).send("STOP")
     runtime = app.extensions["kinga"]
-    installed_senders.install(runtime.settings, [LogSender()])
+    worker_context.install(runtime.job_context([LogSender()]))
     try:
         Caller(client).report()
         urgent = Queue(URGENT, connection=redis_client, serializer=JSONSerializer)
         SimpleWorker([urgent], connection=redis_client, serializer=JSONSerializer).work(burst=True)
     finally:
-        installed_senders.uninstall()
+        worker_context.uninstall()
     with db() as session:
         (alert,) = session.scalars(
             select(Message).where(Message.purpose == MessagePurpose.ALERT)

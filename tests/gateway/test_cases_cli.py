@@ -20,8 +20,8 @@ from case_store.report_contract import Report
 from gateway.cli.cases import cases_group
 from gateway.cli.keys import keys_group
 from gateway.cli.retention import retention_group
+from gateway.config.settings import Settings
 from gateway.runtime import Runtime
-from workers.settings import Settings
 from workers.sms.queueing import queue_sms
 
 PHONE = "+254712345321"

@@ -11,7 +11,7 @@ from case_store import migrate
 from case_store.db import make_engine
 from gateway import create_app
 from gateway.cli import cli
-from workers.settings import DEFAULT_DEPLOYMENT, PROJECT_ROOT
+from gateway.config.settings import DEFAULT_DEPLOYMENT, PROJECT_ROOT
 
 
 @pytest.mark.parametrize(

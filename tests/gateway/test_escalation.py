@@ -21,6 +21,7 @@ from staff import (
 from ussd_client import IMMEDIATE_ANSWERS as IMMEDIATE
 from ussd_client import Caller
 
+import workers.context as worker_context
 from case_store.enums import CaseStatus, MessagePurpose, RiskLevel
 from case_store.models import Case, CaseEvent, Message, OutboxRow
 from case_store.triage import TriagePolicy
@@ -28,7 +29,6 @@ from gateway.providers.log import LogSender
 from workers.dispatch import sweep
 from workers.escalation import Outcome, run_escalation
 from workers.queues import URGENT
-from workers.sms import installed_senders
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ def test_a_worker_runs_the_escalation_and_sends_the_supervisors_alert(app, db, r
     """The scheduled job, made due (as RQ's scheduler does), run by a real worker."""
     runtime = app.extensions["kinga"]
     urgent = Queue(URGENT, connection=redis_client, serializer=JSONSerializer)
-    installed_senders.install(runtime.settings, [LogSender()])
+    worker_context.install(runtime.job_context([LogSender()]))
     try:
         SimpleWorker([urgent], connection=redis_client, serializer=JSONSerializer).work(burst=True)
         with db() as session:  # the caseworker's alert went; nobody acknowledged
@@ -148,7 +148,7 @@ def test_a_worker_runs_the_escalation_and_sends_the_supervisors_alert(app, db, r
         urgent.enqueue_job(job)
         SimpleWorker([urgent], connection=redis_client, serializer=JSONSerializer).work(burst=True)
     finally:
-        installed_senders.uninstall()
+        worker_context.uninstall()
     assert Job.fetch(job_id, connection=redis_client, serializer=JSONSerializer).return_value() == (
         Outcome.ESCALATED
     )

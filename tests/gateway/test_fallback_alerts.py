@@ -29,17 +29,17 @@ from staff import (
 )
 from ussd_client import HIGH_ANSWERS, IMMEDIATE_ANSWERS, Caller
 
+import workers.context as worker_context
 from case_store.enums import CaseStatus, MessagePurpose, RiskLevel, Role
 from case_store.models import Case, CaseEvent, Message
+from case_store.on_call import AlertFallback
 from case_store.references import format_reference
 from gateway.providers.log import LogSender
 from workers.alerts import deadline_text
 from workers.dispatch import FALLBACK_ALERT_JOB
 from workers.escalation import run_escalation
 from workers.fallback import Outcome, run_fallback
-from workers.profile import AlertFallback
 from workers.queues import URGENT
-from workers.sms import installed_senders
 
 ADMIN_PHONE = "+254700111006"
 FALLBACK_TEXT = (
@@ -241,14 +241,14 @@ def test_a_worker_runs_the_scheduled_check_and_the_duty_phone_alert_is_sent(
     job = Job.fetch(f"alert_fallback-{case.id}", connection=redis_client, serializer=JSONSerializer)
     registry.remove(job)
     urgent.enqueue_job(job)
-    installed_senders.install(app.extensions["kinga"].settings, [LogSender()])
+    worker_context.install(app.extensions["kinga"].job_context([LogSender()]))
     try:
         with caplog.at_level(logging.DEBUG):
             for _ in range(2):  # the check, then the send it queued
                 worker = SimpleWorker([urgent], connection=redis_client, serializer=JSONSerializer)
                 worker.work(burst=True)
     finally:
-        installed_senders.uninstall()
+        worker_context.uninstall()
     assert "fallback: case" in caplog.text and duty_phone(app)[1:] not in caplog.text
     done = Job.fetch(job.id, connection=redis_client, serializer=JSONSerializer)
     assert done.return_value() == Outcome.ALERTED

@@ -24,6 +24,7 @@ from staff import (
 )
 from ussd_client import Caller
 
+import workers.context as worker_context
 from case_store.enums import ClosureReason, MessagePurpose, RiskLevel
 from case_store.models import Case, CaseEvent, Message, OnCallWindow, User
 from case_store.operations import assign, close
@@ -32,7 +33,6 @@ from gateway.providers.log import LogSender
 from workers import cron
 from workers.pending_alerts import release_pending, send_pending_alerts
 from workers.queues import URGENT
-from workers.sms import installed_senders
 
 
 def the_case(db) -> Case:
@@ -127,7 +127,7 @@ def test_a_weekly_window_opening_releases_it(app, client, db, redis_client):
     assert release(app, redis_client, opened + timedelta(minutes=1)) == 0
 
 
-def test_the_minute_job_sends_what_waits(app, client, db, redis_client, worker_env):
+def test_the_minute_job_sends_what_waits(app, client, db, redis_client, job_context):
     nobody_for_mombasa(app)
     Caller(client).report()
     assert send_pending_alerts() == 0
@@ -215,12 +215,12 @@ def test_a_worker_sends_the_released_alert(app, client, db, runner, redis_client
     nobody_for_mombasa(app)
     Caller(client).report()
     runner.invoke(args=["users", "on-call", "baraka", "--on"])
-    installed_senders.install(app.extensions["kinga"].settings, [LogSender()])
+    worker_context.install(app.extensions["kinga"].job_context([LogSender()]))
     try:
         urgent = Queue(URGENT, connection=redis_client, serializer=JSONSerializer)
         SimpleWorker([urgent], connection=redis_client, serializer=JSONSerializer).work(burst=True)
     finally:
-        installed_senders.uninstall()
+        worker_context.uninstall()
     with db() as session:
         (sent,) = session.scalars(select(Message).where(Message.purpose == MessagePurpose.ALERT))
         assert (sent.provider, sent.status.value) == ("log", "sent")

@@ -17,8 +17,8 @@ from urllib.request import urlopen
 
 import pytest
 
+from gateway.config.settings import Settings
 from gateway.gunicorn_config import CLIENT_SOCKET_TIMEOUT
-from workers.settings import Settings
 
 STALLED_CLIENTS = 3
 HALF_A_REQUEST = b"POST /ussd/africastalking HTTP/1.1\r\nHost: kinga\r\nContent-Le"

@@ -15,8 +15,8 @@ from ussd_client import REPORT_ANSWERS, Caller
 from case_store.models.cases import Case
 from dialogs.encoding import ussd_capacity
 from gateway import create_app
+from gateway.config.settings import DEFAULT_DEPLOYMENT
 from gateway.web import simulator
-from workers.settings import DEFAULT_DEPLOYMENT
 
 REFERENCE = re.compile(r"\d{3}-\d{3}-\d{3}")
 EGYPT_PHONE = "+201001234567"

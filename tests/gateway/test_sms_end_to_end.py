@@ -10,17 +10,17 @@ import pytest
 from fakes import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 from sms_client import PHONE, REPORT_ANSWERS, Texter, outbound
 
+import workers.context as worker_context
 from gateway import create_app
+from gateway.config.settings import SettingsError
 from gateway.providers.installed import build_senders
 from gateway.providers.log import LogSender
-from workers.settings import SettingsError
-from workers.sms import installed_senders
 
 
 @pytest.fixture(autouse=True)
 def clean_senders():
     yield
-    installed_senders.uninstall()
+    worker_context.uninstall()
 
 
 def test_kinga_worker_sends_the_replies_through_the_log_provider(app, client, db, runner):

@@ -10,8 +10,8 @@ import pytest
 from sms_client import PHONE, Texter, inbound, outbound, texts
 from sqlalchemy import select
 
+import workers.context as worker_context
 from case_store.models import Case, Reporter
-from workers.sms import installed_senders
 
 MOZAMBIQUE = "+258840020001"  # Portuguese by the example profile's country codes
 
@@ -19,7 +19,7 @@ MOZAMBIQUE = "+258840020001"  # Portuguese by the example profile's country code
 @pytest.fixture(autouse=True)
 def clean_senders():
     yield
-    installed_senders.uninstall()
+    worker_context.uninstall()
 
 
 def ok(response) -> None:

@@ -9,9 +9,9 @@ from dialogs.encoding import analyse
 from dialogs.render import fold_to_gsm7, load_translations
 from dialogs.tree import placeholders
 from gateway.channels.sms import staff as staff_sms
+from gateway.config.profile import load_profile
+from gateway.config.settings import DEFAULT_DEPLOYMENT, DEFAULT_SMS_MAX_SEGMENTS
 from workers import alerts
-from workers.profile import load_profile
-from workers.settings import DEFAULT_DEPLOYMENT, DEFAULT_SMS_MAX_SEGMENTS
 
 PROFILE = load_profile(DEFAULT_DEPLOYMENT)
 MESSAGES = [

@@ -34,6 +34,7 @@ from werkzeug.test import TestResponse
 from case_store.models import InboundReceipt, Message, MessageEvent, OutboxRow
 from gateway import create_app
 from gateway.channels.sms import intake as sms_intake
+from gateway.config.settings import Settings
 from gateway.providers import webhooks
 from gateway.providers.events import (
     MAX_BODY,
@@ -47,7 +48,6 @@ from gateway.providers.events import (
 from gateway.providers.installed import INSTALLED, build_senders
 from gateway.providers.provider import Provider
 from gateway.runtime import runtime
-from workers.settings import Settings
 from workers.sms.provider_api import OutboundSms, SendResult
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "providers"

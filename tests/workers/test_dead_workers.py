@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,7 +40,6 @@ from case_store.queries.messages import find_message
 from gateway.providers.twilio.sms import TwilioSender
 from workers.dispatch import row_job_id
 from workers.queues import QUEUE_NAMES, URGENT
-from workers.sms import installed_senders
 from workers.sms.rate_limit import KEY_PREFIX
 from workers.sms.send_job import MAYBE_SENT
 from workers.unsent import Swept, job_alive, sweep
@@ -77,14 +76,12 @@ def vault(settings) -> Vault:
 
 
 @pytest.fixture
-def installed(settings, db, fake_twilio) -> Iterator[None]:
-    """The senders of the "new worker" this test process runs after the kill."""
+def installed(install_jobs, fake_twilio) -> None:
+    """The job context of the "new worker" this test process runs after the kill."""
     twilio = TwilioSender(
         TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM, base_url=fake_twilio.base_url
     )
-    installed_senders.install(replace(settings, sms_rates={"twilio": 1000.0}), [twilio])
-    yield
-    installed_senders.uninstall()
+    install_jobs(twilio, sms_rates={"twilio": 1000.0})
 
 
 @pytest.fixture

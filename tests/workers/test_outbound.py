@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -29,6 +28,7 @@ from outbound_helpers import (
 from rq.job import JobStatus
 from sqlalchemy import select
 
+import workers.context as worker_context
 from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
 from case_store.models import Message, MessageEvent
@@ -36,7 +36,6 @@ from case_store.operations.messages import claim_send, set_opt_out
 from case_store.queries.messages import is_opted_out
 from gateway.providers.africastalking.sms import AfricasTalkingSender
 from gateway.providers.twilio.sms import TwilioSender
-from workers.sms import installed_senders
 from workers.sms.provider_api import OutboundSms, SendResult, TemporaryFailure
 from workers.sms.send_job import RETRY_INTERVALS, Outcome
 
@@ -81,14 +80,9 @@ def africastalking(fake_africastalking) -> AfricasTalkingSender:
 
 
 @pytest.fixture
-def install(settings, db):
+def install(install_jobs):
     """Install senders (in failover order) as ``kinga worker`` does; removed after the test."""
-
-    def use(*chosen, **changes):
-        installed_senders.install(replace(settings, **changes), chosen)
-
-    yield use
-    installed_senders.uninstall()
+    return install_jobs
 
 
 def test_a_message_is_sent_once_with_our_id_in_the_callback_url(
@@ -342,7 +336,7 @@ def test_a_run_that_read_the_message_before_another_runs_attempt_sends_nothing(
     fake_twilio.fail_next("rejected")
     fake_africastalking.fail_next("server_error")
     public_id = queue_message(db, vault, redis_client)
-    stale = Send(installed_senders.installed(), redis_client)
+    stale = Send(worker_context.installed(), redis_client)
     pending = stale._load(public_id, False)
     work(redis_client)  # run B
     assert len(fake_twilio.requests) == 1 and len(fake_africastalking.requests) == 1
@@ -552,10 +546,10 @@ def test_secrets_phone_numbers_and_bodies_stay_out_of_logs_and_the_message_log(
     assert "twilio" in caplog.text  # the log does say what happened
 
 
-def test_without_installed_senders_the_job_fails_loudly_and_is_retried(
+def test_without_a_job_context_the_job_fails_loudly_and_is_retried(
     db, vault, redis_client, caplog
 ) -> None:
-    installed_senders.uninstall()
+    worker_context.uninstall()
     public_id = queue_message(db, vault, redis_client)
     work(redis_client)
     (job,) = jobs_for(redis_client)

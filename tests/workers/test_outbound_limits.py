@@ -15,8 +15,8 @@ from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
 from case_store.models import OutboxRow
 from gateway.channels.sms.intake import queue_sms
+from gateway.config.settings import Settings, SettingsError
 from workers.dispatch import sweep
-from workers.settings import Settings, SettingsError
 from workers.sms.rate_limit import SendRateLimiter
 
 

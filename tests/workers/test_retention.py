@@ -18,10 +18,11 @@ from case_store.models import Case, MaintenanceRun, Message, User
 from case_store.operations import close, open_case
 from case_store.operations.messages import record_inbound
 from case_store.report_contract import Report
+from gateway.config.settings import Settings
 from workers import cron
+from workers.context import JobContext
 from workers.queues import SLOW
 from workers.retention import purge_expired
-from workers.settings import Settings
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 PHONE = "+254712345321"
@@ -68,9 +69,9 @@ def _seed(db: sessionmaker[Session], settings: Settings) -> str:
 
 
 def test_the_job_blanks_what_expired_and_records_the_run(
-    db: sessionmaker[Session], worker_env: Settings
+    db: sessionmaker[Session], settings: Settings, job_context: JobContext
 ) -> None:
-    reference = _seed(db, worker_env)
+    reference = _seed(db, settings)
     assert purge_expired(now=(NOW + timedelta(days=1)).isoformat())["message_body"] == 0
     counts = purge_expired(now=(NOW + timedelta(days=100)).isoformat())
     assert counts == {"narrative": 0, "reporter_phone": 1, "message_body": 1, "message_phone": 1}
@@ -85,15 +86,18 @@ def test_the_job_blanks_what_expired_and_records_the_run(
         assert len(runs) == 2 and runs[-1].progress["periods"]["message_body"] == "30d"
 
 
-def test_the_job_refuses_a_naive_time(worker_env: Settings) -> None:
+def test_the_job_refuses_a_naive_time(job_context: JobContext) -> None:
     with pytest.raises(ValueError, match="time zone"):
         purge_expired(now="2030-01-01T00:00:00")
 
 
 def test_the_schedule_enqueues_retention_once_per_slot_as_json(
-    db: sessionmaker[Session], worker_env: Settings, redis_client: redis.Redis
+    db: sessionmaker[Session],
+    settings: Settings,
+    job_context: JobContext,
+    redis_client: redis.Redis,
 ) -> None:
-    _seed(db, worker_env)
+    _seed(db, settings)
     first, second = cron.build_scheduler(redis_client), cron.build_scheduler(redis_client)
     (job,) = [j for j in first.get_jobs() if j.name == "retention"]
     assert (job.name, job.cron, job.queue_name) == ("retention", cron.RETENTION_CRON, SLOW)

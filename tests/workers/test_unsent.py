@@ -6,7 +6,6 @@ by a worker that died before registering it, and jobs Redis lost.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +20,6 @@ from case_store.enums import MessagePurpose
 from case_store.operations.messages import set_opt_out
 from gateway.providers.twilio.sms import TwilioSender
 from workers.queues import QUEUE_NAMES, URGENT, queue
-from workers.sms import installed_senders
 from workers.unsent import Swept, job_alive, sweep
 
 TWILIO_FROM = "+15005550006"
@@ -39,13 +37,12 @@ def vault(settings) -> Vault:
 
 
 @pytest.fixture
-def twilio(settings, db, fake_twilio):
+def twilio(install_jobs, fake_twilio):
     sender = TwilioSender(
         TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM, base_url=fake_twilio.base_url
     )
-    installed_senders.install(replace(settings), [sender])
-    yield sender
-    installed_senders.uninstall()
+    install_jobs(sender)
+    return sender
 
 
 def _only_job(redis_client) -> Job:

@@ -14,8 +14,8 @@ from sqlalchemy import text
 
 from case_store import migrate
 from case_store.db import make_engine
-from workers.connection import EmbeddedRedis, embedded_redis_url, stop_embedded_redis
-from workers.settings import Settings
+from gateway.config.redis import EmbeddedRedis, embedded_redis_url, stop_embedded_redis
+from gateway.config.settings import Settings
 
 
 def _mode(path: Path) -> int:

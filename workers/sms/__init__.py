@@ -6,7 +6,6 @@
   retries).
 - ``provider_api``: what a send job hands a provider adapter and what it gets back
   (``OutboundSms``, ``SendResult``, the two failures, the ``Sender`` protocol).
-- ``installed_senders``: the senders ``kinga worker`` installs in its process at start.
 - ``rate_limit``: messages per second per provider, shared by every worker through Redis.
 
 The job names (``send_job.SEND_JOB``, ``queueing.URGENT_SEND_JOB``) are data: they are stored in

@@ -13,7 +13,7 @@ So two runs never call a provider for one message, and a job killed at any step 
   outcome was recorded): the provider may have it. A later run sees the claim and sends
   nothing; once the claim's job is gone the sweep marks the message "maybe sent" for review.
 
-Providers are tried in ``KINGA_SMS_PROVIDERS`` order (the installed senders' order):
+Providers are tried in ``KINGA_SMS_PROVIDERS`` order (the job context's senders' order):
 - accepted → the attempt and the provider's id are recorded; receipts take it from there;
 - ``PermanentFailure`` → the attempt is recorded and the next provider is tried (failover), so
   the message log shows both attempts; when every provider refused, the message failed;
@@ -41,15 +41,14 @@ from datetime import UTC, datetime
 import redis
 from rq import Retry, get_current_job
 from rq.job import Job
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from case_store.enums import Direction, MessageEventKind, MessagePurpose
 from case_store.enums import MessageStatus as LoggedStatus
 from case_store.models import Message
 from case_store.operations.messages import apply_status, claim_send, record_attempt, set_opt_out
 from case_store.queries.messages import find_message, is_opted_out
-from workers.context import job_redis, sessions_for, vault_for
-from workers.sms.installed_senders import Outbound, installed
+from workers.context import JobContext, installed
 from workers.sms.provider_api import (
     MessageStatus,
     OutboundSms,
@@ -108,9 +107,9 @@ class _Pending:
 
 def send_message(public_id: str, opt_out_confirmation: bool = False) -> str:
     """RQ job: send the outbound message ``public_id``; returns an ``Outcome`` word."""
-    outbound = installed()
+    context = installed()
     job = get_current_job()
-    return Send(outbound, job_redis(outbound.settings), job).run(public_id, opt_out_confirmation)
+    return Send(context, context.connection(), job).run(public_id, opt_out_confirmation)
 
 
 class Send:
@@ -119,26 +118,23 @@ class Send:
 
     def __init__(
         self,
-        outbound: Outbound,
+        context: JobContext,
         connection: redis.Redis[bytes],
         job: Job | None = None,
-        *,
-        sessions: sessionmaker[Session] | None = None,
     ) -> None:
-        settings = outbound.settings
-        self.outbound = outbound
+        self.context = context
         self.connection = connection
         self.job = job
-        self.sessions = sessions or sessions_for(settings.database_url)
-        self.vault = vault_for(settings)
-        self.limiter = SendRateLimiter(connection, dict(settings.sms_rates))
+        self.sessions = context.sessions
+        self.vault = context.vault
+        self.limiter = SendRateLimiter(connection, dict(context.sms_rates))
 
     def run(self, public_id: str, opt_out_confirmation: bool = False) -> str:
         pending_or_outcome = self._load(public_id, opt_out_confirmation)
         if isinstance(pending_or_outcome, str):
             return pending_or_outcome
         pending = pending_or_outcome
-        senders = [s for s in self.outbound.senders if s.name not in pending.refused_by]
+        senders = [s for s in self.context.senders if s.name not in pending.refused_by]
         sms = OutboundSms(message_id=public_id, to=pending.phone, body=pending.body)
         attempts = pending.attempts
         last: SendFailure | None = None

@@ -26,6 +26,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.channels.sms import intake as sms_intake
+from gateway.config.settings import Settings
 from gateway.providers import webhooks
 from gateway.providers.events import (
     MAX_BODY,
@@ -40,7 +41,6 @@ from gateway.providers.events import (
 )
 from gateway.providers.provider import Provider
 from gateway.runtime import runtime
-from workers.settings import Settings
 from workers.sms.provider_api import (
     DEFAULT_SEND_TIMEOUT,
     OutboundSms,

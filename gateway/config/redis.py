@@ -29,7 +29,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from workers.settings import PRIVATE_FILE, private_dir
+from gateway.config.settings import PRIVATE_FILE, private_dir
 
 SOCKET = "redis.sock"
 SNAPSHOT = "redis.db"

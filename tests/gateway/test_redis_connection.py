@@ -10,19 +10,19 @@ from pathlib import Path
 import pytest
 import redis
 
-from workers.connection import redis_from_url
+from gateway.config.redis import redis_from_url
 
 OWNER = """
 import sys
 from pathlib import Path
-from workers.connection import embedded_redis_url
+from gateway.config.redis import embedded_redis_url
 print(embedded_redis_url(Path(sys.argv[1])), flush=True)
 sys.stdin.read()
 """
 VISITOR = """
 import sys
 from pathlib import Path
-from workers.connection import embedded_redis_url, redis_from_url
+from gateway.config.redis import embedded_redis_url, redis_from_url
 redis_from_url(embedded_redis_url(Path(sys.argv[1]))).ping()
 """
 

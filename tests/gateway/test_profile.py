@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from workers.profile import ProfileError, load_profile
-from workers.settings import DEFAULT_DEPLOYMENT
+from gateway.config.profile import ProfileError, load_profile
+from gateway.config.settings import DEFAULT_DEPLOYMENT
 
 
 def test_example_profile_ships_kenyas_47_counties():
@@ -117,7 +117,7 @@ def test_an_area_is_found_by_its_code_its_short_code_or_its_name():
 
 
 def test_an_unknown_area_is_refused_with_a_hint():
-    from workers.profile import UnknownArea
+    from gateway.config.profile import UnknownArea
 
     profile = load_profile(DEFAULT_DEPLOYMENT)
     with pytest.raises(UnknownArea, match=r"unknown area 'Nairobbi'; did you mean 047 Nairobi\?"):

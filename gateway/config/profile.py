@@ -21,13 +21,13 @@ import yaml
 
 from case_store.categories import CategoryMapping, InvalidCategoryMapping, mappings_from_profile
 from case_store.crypto import E164
-from case_store.enums import Category, Role
+from case_store.enums import Category
+from case_store.on_call import FALLBACK_ROLES, AlertFallback
 from case_store.retention import InvalidRetention, RetentionPolicy
 from case_store.triage import InvalidPolicy, TriagePolicy
 
 USSD_MAX_BUDGET = 182
 MAX_HOPS_LIMIT = 10
-FALLBACK_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 
 class ProfileError(ValueError):
@@ -74,16 +74,6 @@ def _area_keys(location: Location) -> Iterator[str]:
 
 
 @dataclass(frozen=True)
-class AlertFallback:
-    """Who is told, as a last resort, about an immediate or high case still unacknowledged at
-    its assign-by deadline: the users with ``roles`` on call for its area, and the duty phone
-    (an E.164 number, told in the deployment's default language)."""
-
-    roles: tuple[Role, ...] = FALLBACK_ROLES
-    duty_phone: str | None = None
-
-
-@dataclass(frozen=True)
 class Profile:
     name: str
     time_zone: ZoneInfo
@@ -109,6 +99,11 @@ class Profile:
     categories: Mapping[Category, CategoryMapping] = field(default_factory=dict)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     alert_fallback: AlertFallback = field(default_factory=AlertFallback)
+
+    @cached_property
+    def triage_policy(self) -> TriagePolicy:
+        """The profile's triage rules, or the default policy when it states none."""
+        return TriagePolicy.from_mapping(self.triage) if self.triage else TriagePolicy.default()
 
     def location(self, code: str) -> Location | None:
         return next((loc for loc in self.locations if loc.code == code), None)

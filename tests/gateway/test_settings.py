@@ -2,7 +2,7 @@ import stat
 
 import pytest
 
-from workers.settings import GENERATED_SECRETS, Settings, SettingsError
+from gateway.config.settings import GENERATED_SECRETS, Settings, SettingsError
 
 
 def test_development_generates_missing_secrets_once_with_mode_0600(tmp_path):

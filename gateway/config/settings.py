@@ -1,7 +1,8 @@
 """The one typed settings object, read once from ``KINGA_*`` environment variables.
 
-It lives in ``workers/`` because both the app factory and the RQ workers build it, and
-imports point one way (gateway → workers), never back.
+The runtime (``gateway.runtime``) reads it once, for the web app and for ``kinga worker``;
+jobs never read it, they get what they need from the context the worker installs
+(``workers.context``).
 
 Development (the default) generates missing secrets once into ``var/secrets.json`` (mode 0600)
 so that ``make run`` works on a fresh machine.
@@ -29,7 +30,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 DEFAULT_DEPLOYMENT = PROJECT_ROOT / "deployments" / "example"
 DEFAULT_USSD_SESSION_TTL = 300
