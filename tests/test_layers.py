@@ -128,3 +128,16 @@ def test_case_store_tables_and_reads_never_write(folder, never):
         if any(within(name, package) for package in never)
     ]
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_configuration_is_plain_data_the_whole_gateway_builds_on():
+    """``gateway/config`` (settings, profile, Redis connection) knows no web framework and no
+    other part of the gateway: the app, the command line and the benchmarks all read it."""
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in modules("gateway/config")
+        for name in imports(path)
+        if name.split(".")[0] in {"flask", "werkzeug", "dialogs", "workers"}
+        or (within(name, "gateway") and not within(name, "gateway.config"))
+    ]
+    assert not wrong, "\n".join(wrong)

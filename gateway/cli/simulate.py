@@ -126,6 +126,7 @@ def _run_ussd(rt: Runtime, phone: str) -> None:
             phone=phone,
             network_code=NETWORK_CODE,
             text="*".join(answers),
+            new_answer=africastalking_ussd.new_answer,
         )
         reply = intake.ussd_hop(rt, africastalking_ussd.NAME, request)
         capacity = ussd_capacity(reply.text, rt.profile.screen_budget)

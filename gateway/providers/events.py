@@ -8,7 +8,8 @@ to look.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -23,6 +24,8 @@ __all__ = [
     "InboundSms",
     "InvalidPayload",
     "MessageStatus",
+    "NewAnswer",
+    "SeenText",
     "StatusUpdate",
     "UssdOutcome",
     "UssdRequest",
@@ -43,16 +46,47 @@ class InvalidPayload(ValueError):
 
 
 @dataclass(frozen=True)
+class SeenText:
+    """What a USSD session keeps of the input its provider sent last: the length and a short
+    digest, never the text itself (the answers are in the dialog state already)."""
+
+    length: int
+    digest: str
+
+    @classmethod
+    def of(cls, text: str) -> SeenText:
+        return cls(len(text), _digest(text))
+
+    def matches(self, text: str) -> bool:
+        return len(text) == self.length and _digest(text) == self.digest
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+# A provider's rule for the answer just typed: from the input it sent now and what the session
+# saw last. Africa's Talking sends everything typed so far and keeps the rule in its adapter; an
+# aggregator that sends only the new answer returns its input unchanged.
+NewAnswer = Callable[[str, SeenText], str]
+
+
+@dataclass(frozen=True)
 class UssdRequest:
-    """One hop of a USSD session. ``text`` is everything typed in the session so far, as
-    Africa's Talking sends it (``""``, ``1``, ``1*2``…): the intake splits out the new answer,
-    because that needs the session's previous text."""
+    """One hop of a USSD session. ``text`` is the input exactly as the provider sent it: a
+    provider's retry sends the same again, which the intake answers from the session without
+    moving the dialog. ``new_answer`` is the provider's rule for the answer within it."""
 
     session_id: str
     service_code: str
     phone: str  # E.164
     network_code: str
     text: str
+    new_answer: NewAnswer
+
+    def answer_after(self, seen: SeenText) -> str:
+        """The answer just given, the session having last seen ``seen``."""
+        return self.new_answer(self.text, seen)
 
 
 class UssdOutcome(Enum):

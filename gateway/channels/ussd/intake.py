@@ -93,7 +93,7 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
     else:
         language, started = saved.language, saved.started
         step = advance(
-            rt.tree, saved.state, saved.new_input(req.text), rt.context(language, req.phone)
+            rt.tree, saved.state, req.answer_after(saved.seen), rt.context(language, req.phone)
         )
     caller = _caller(provider, req.session_id, req.phone, language, started)
     language, params, rows = _apply_effects(rt, caller, step, now)

@@ -2,7 +2,7 @@
 
 One small value per live session: JSON sealed by the vault (``Vault.seal``), because the
 answers hold the place and the narrative, and Redis snapshots its data to disk. Keeping the
-last answer makes a provider retry (the same cumulative ``text`` again) cheap and harmless: it
+last answer makes a provider retry (the same ``text`` again) cheap and harmless: it
 gets the same answer and the dialog does not move. A second key per phone (by its keyed hash,
 never the number) points at the caller's latest session, so a redial within the resume window
 can offer to continue a dropped report; it holds only the session's key.
@@ -13,7 +13,6 @@ was altered or written by an older release) is treated as absent: the caller sta
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -22,23 +21,20 @@ from typing import Any
 import redis
 
 from case_store.crypto import Vault, VaultError
+from gateway.providers.events import SeenText
 
 log = logging.getLogger("kinga.ussd")
 
 KEY_PREFIX = "kinga:ussd:"
 
 
-def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-
-
 @dataclass(frozen=True)
 class UssdSession:
-    """A live session. The cumulative ``text`` is kept as its length and a short digest only:
-    the answers are already in ``state``, and this keeps a session well under 1 KB."""
+    """A live session. The provider's last input is kept as its length and a short digest
+    only (``seen``): the answers are already in ``state``, and this keeps a session well under
+    1 KB."""
 
-    text_length: int
-    text_digest: str
+    seen: SeenText
     state: dict[str, Any]
     reply: str
     end: bool
@@ -49,26 +45,12 @@ class UssdSession:
     def after(
         cls, text: str, state: dict[str, Any], reply: str, end: bool, language: str, started: float
     ) -> UssdSession:
-        """The record once ``reply`` has answered the cumulative ``text``."""
-        return cls(len(text), _digest(text), state, reply, end, language, started)
+        """The record once ``reply`` has answered the provider's input ``text``."""
+        return cls(SeenText.of(text), state, reply, end, language, started)
 
     def is_retry(self, text: str) -> bool:
-        """The same cumulative text again: a provider retry, not a new answer."""
-        return len(text) == self.text_length and _digest(text) == self.text_digest
-
-    def new_input(self, text: str) -> str:
-        """The answer just given, from Africa's Talking's cumulative ``text``.
-
-        The new input is what follows the previous text and its ``*`` separator, so an answer
-        that itself contains ``*`` survives whole.
-        """
-        if self.text_length == 0:
-            return text
-        previous = text[: self.text_length]
-        if text[self.text_length : self.text_length + 1] == "*" and self.is_retry(previous):
-            return text[self.text_length + 1 :]
-        # The network rebuilt the path differently (rare); the last field is the best guess.
-        return text.rsplit("*", 1)[-1]
+        """The same input again: a provider retry, not a new answer."""
+        return self.seen.matches(text)
 
 
 class UssdSessionStore:
@@ -102,8 +84,8 @@ class UssdSessionStore:
     def save(self, provider: str, session_id: str, phone_hash: str, session: UssdSession) -> None:
         value = json.dumps(
             {
-                "n": session.text_length,
-                "d": session.text_digest,
+                "n": session.seen.length,
+                "d": session.seen.digest,
                 "s": session.state,
                 "r": session.reply,
                 "e": session.end,
@@ -128,8 +110,7 @@ class UssdSessionStore:
         try:
             data = json.loads(self.vault.unseal(raw, context=key.encode()))
             return UssdSession(
-                int(data["n"]),
-                str(data["d"]),
+                SeenText(int(data["n"]), str(data["d"])),
                 dict(data["s"]),
                 str(data["r"]),
                 bool(data["e"]),

@@ -2,8 +2,8 @@
 ``CON``/``END`` answer.
 
 Africa's Talking signs nothing, so the callback URL carries a secret ``key`` parameter (checked
-as for SMS). ``text`` is the whole input so far (``""``, ``1``, ``1*2``…); splitting out the
-new input is the intake's job, because it needs the previous text of the session. Parsing takes
+as for SMS). ``text`` is the whole input so far (``""``, ``1``, ``1*2``…); ``new_answer`` is the
+rule that splits out the answer just typed, given what the session saw last. Parsing takes
 plain mappings and raises ``InvalidPayload`` only; the views turn it into a 400.
 """
 
@@ -19,6 +19,7 @@ from gateway.providers import webhooks
 from gateway.providers.africastalking.sms import verify
 from gateway.providers.events import (
     InvalidPayload,
+    SeenText,
     UssdOutcome,
     UssdRequest,
     UssdSessionEnded,
@@ -90,7 +91,19 @@ def parse(form: Mapping[str, str]) -> UssdRequest:
         phone=phone,
         network_code=form.get("networkCode", "")[:16],
         text=text,
+        new_answer=new_answer,
     )
+
+
+def new_answer(text: str, seen: SeenText) -> str:
+    """The answer just typed, from the cumulative ``text``: what follows the previous text and
+    its ``*`` separator, so an answer that itself contains ``*`` survives whole."""
+    if seen.length == 0:
+        return text
+    if text[seen.length : seen.length + 1] == "*" and seen.matches(text[: seen.length]):
+        return text[seen.length + 1 :]
+    # The network rebuilt the path differently (rare); the last field is the best guess.
+    return text.rsplit("*", 1)[-1]
 
 
 def render(text: str, *, end: bool) -> str:
