@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
-from rq import Retry, get_current_job
+from rq import get_current_job
 from rq.job import Job
 from sqlalchemy.orm import Session
 
@@ -88,10 +88,6 @@ class Outcome:
 
 class RetryLater(Exception):
     """Raised to RQ so that it schedules the job's next retry; carries no personal data."""
-
-
-def retry_policy() -> Retry:
-    return Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS))
 
 
 @dataclass(frozen=True)
