@@ -42,7 +42,7 @@ def open_referral_counts(session: Session, provider_ids: Collection[int]) -> dic
         )
         .group_by(Referral.service_provider_id)
     )
-    return {provider_id: count for provider_id, count in rows.tuples()}
+    return {provider_id: count for provider_id, count in rows}
 
 
 def choose_provider(session: Session, case: Case, service: Service) -> ServiceProvider | None:
