@@ -18,7 +18,6 @@ caseworker without a reminder: chasing the provider then would only be late.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
@@ -56,11 +55,12 @@ class NoWorkPhone(ValueError):
     """The referring user has no work phone: the provider would have nobody to call."""
 
 
-@dataclass(frozen=True)
 class AlreadyWaiting(Exception):
     """A referral of the case for the service still waits for its provider's answer."""
 
-    referral: Referral
+    def __init__(self, referral: Referral) -> None:
+        super().__init__(f"referral {referral.id} waits for its provider's answer")
+        self.referral = referral
 
 
 def send_referral(
