@@ -159,6 +159,10 @@ class EventKind(StrEnum):
     CONTACT_RECORDED = "contact_recorded"
     REFERRED = "referred"
     REFERRAL_ANSWERED = "referral_answered"
+    # The provider had not answered after the profile's referrals.remind_after: reminded once.
+    REFERRAL_REMINDED = "referral_reminded"
+    # Still no answer after referrals.reply_within: the referring caseworker was told.
+    REFERRAL_UNANSWERED = "referral_unanswered"
     MERGED_INTO = "merged_into"
     DUPLICATE_MERGED = "duplicate_merged"
     REPEAT_CONFIRMED = "repeat_confirmed"
@@ -182,6 +186,14 @@ class RosterEventKind(StrEnum):
     UPDATED = "updated"
     DEACTIVATED = "deactivated"
     ON_CALL_CHANGED = "on_call_changed"
+
+
+class ServiceProviderEventKind(StrEnum):
+    """What happened to a service provider's record (its own audit trail)."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    DEACTIVATED = "deactivated"
 
 
 class MessageStatus(StrEnum):

@@ -28,6 +28,8 @@ class Action(StrEnum):
     REOPEN = "reopen"
     RECORD_CONTACT = "record_contact"
     REFER = "refer"
+    # Refer without the reporter's consent, giving the reason (supervisors and administrators).
+    OVERRIDE_CONSENT = "override_consent"
     CONFIRM_REPEAT = "confirm_repeat"
     MERGE = "merge"
     REVEAL = "reveal"

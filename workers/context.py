@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -63,6 +64,12 @@ class Deployment(Protocol):
 
     @property
     def retention(self) -> RetentionPolicy: ...
+
+    @property
+    def referral_remind_after(self) -> timedelta: ...
+
+    @property
+    def referral_reply_within(self) -> timedelta: ...
 
     def location(self, code: str) -> Place | None: ...
 

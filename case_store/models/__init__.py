@@ -2,7 +2,7 @@
 
 from case_store.models.cases import Case
 from case_store.models.contacts import Contact
-from case_store.models.events import AuditError, CaseEvent, RosterEvent
+from case_store.models.events import AuditError, CaseEvent, RosterEvent, ServiceProviderEvent
 from case_store.models.maintenance import MaintenanceRun
 from case_store.models.messages import InboundReceipt, Message, MessageEvent
 from case_store.models.notes import Note
@@ -27,5 +27,6 @@ __all__ = [
     "Reporter",
     "RosterEvent",
     "ServiceProvider",
+    "ServiceProviderEvent",
     "User",
 ]

@@ -1,5 +1,6 @@
-"""The audit trails: one append-only row per change to a case, and per change to a staff
-account (the roster: who may act, and who is told)."""
+"""The audit trails: one append-only row per change to a case, per change to a staff account
+(the roster: who may act, and who is told), and per change to a service provider (who cases
+are referred to)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from case_store.base import Base
 from case_store.columns import UTCDateTime, enum_column
-from case_store.enums import EventKind, RosterEventKind
+from case_store.enums import EventKind, RosterEventKind, ServiceProviderEventKind
 
 if TYPE_CHECKING:
     from case_store.models.cases import Case
+    from case_store.models.services import ServiceProvider
     from case_store.models.users import User
 
 
@@ -60,14 +62,35 @@ class RosterEvent(Base):
         return f"<RosterEvent id={self.id} {self.kind} by {self.actor}>"
 
 
-def _refuse_update(_mapper: Mapper[Any], _conn: Any, target: CaseEvent | RosterEvent) -> None:
+class ServiceProviderEvent(Base):
+    __tablename__ = "service_provider_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_provider_id: Mapped[int] = mapped_column(ForeignKey("service_provider.id"), index=True)
+    kind: Mapped[ServiceProviderEventKind] = mapped_column(enum_column(ServiceProviderEventKind))
+    # Who acted: "admin_cli" for the command line, "system" otherwise.
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # {"before": {...} | None, "after": {...}}: services, areas, languages; never the number.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    service_provider: Mapped[ServiceProvider] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ServiceProviderEvent id={self.id} {self.kind} by {self.actor}>"
+
+
+Trail = CaseEvent | RosterEvent | ServiceProviderEvent
+
+
+def _refuse_update(_mapper: Mapper[Any], _conn: Any, target: Trail) -> None:
     raise AuditError(f"{target.__tablename__} rows are append-only (event {target.id})")
 
 
-def _refuse_delete(_mapper: Mapper[Any], _conn: Any, target: CaseEvent | RosterEvent) -> None:
+def _refuse_delete(_mapper: Mapper[Any], _conn: Any, target: Trail) -> None:
     raise AuditError(f"{target.__tablename__} rows are append-only (event {target.id})")
 
 
-for _trail in (CaseEvent, RosterEvent):
+for _trail in (CaseEvent, RosterEvent, ServiceProviderEvent):
     event.listen(_trail, "before_update", _refuse_update)
     event.listen(_trail, "before_delete", _refuse_delete)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from case_store.base import Base
@@ -17,7 +17,14 @@ if TYPE_CHECKING:
     from case_store.models.users import User
 
 
+# Referrals the per-minute sweep looks at: sent, unanswered, and the caseworker not yet told.
+WAITING = "status = 'pending' AND unanswered_at IS NULL"
+
+
 class ServiceProvider(Base):
+    """An organisation referrals go to (a clinic, a police desk, a shelter), created and changed
+    by ``case_store.operations.services`` (audited in ``ServiceProviderEvent``)."""
+
     __tablename__ = "service_provider"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +54,15 @@ class ServiceProvider(Base):
 
 class Referral(Base):
     __tablename__ = "referral"
+    __table_args__ = (
+        Index(
+            "ix_referral_waiting",
+            "created_at",
+            "id",
+            postgresql_where=text(WAITING),
+            sqlite_where=text(WAITING),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -57,6 +73,11 @@ class Referral(Base):
     status: Mapped[ReferralStatus] = mapped_column(enum_column(ReferralStatus))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the provider declined, as they wrote it (it may name people: encrypted).
+    answer_reason_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The steps of an unanswered referral (``workers.referrals``), each taken once.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unanswered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
 
     case: Mapped[Case] = relationship(back_populates="referrals")

@@ -4,7 +4,8 @@ Operations take the caller's session and never commit; the request or job that c
 owns the transaction and commits once. One module per kind of actor or record: ``reports``
 (what a report or a caller triggers), ``staff`` (what staff do, permission-checked),
 ``referrals``, ``deadlines`` and ``alerts`` (what the clock triggers); ``roster`` changes staff
-accounts (audited in their own trail); ``audit`` holds the event trails they all append to.
+accounts and ``services`` the service providers (each audited in its own trail); ``audit``
+holds the event trails they all append to.
 ``messages`` (the message log), ``outbox`` (jobs to run after a commit) and ``reporters`` (a
 reporter's language) write no case and so append no case event.
 """
@@ -12,8 +13,19 @@ reporter's language) write no case and so append no case event.
 from case_store.operations.alerts import hold_alert, release_alert
 from case_store.operations.audit import case_snapshot
 from case_store.operations.deadlines import escalate, fall_back
-from case_store.operations.errors import InvalidNote, InvalidTransition, ReferenceExhausted
-from case_store.operations.referrals import answer_referral, new_referral_code, refer
+from case_store.operations.errors import (
+    InvalidNote,
+    InvalidTransition,
+    NoConsent,
+    ReferenceExhausted,
+)
+from case_store.operations.referrals import (
+    answer_referral,
+    mark_unanswered,
+    new_referral_code,
+    refer,
+    remind_referral,
+)
 from case_store.operations.reports import (
     add_reporter_information,
     open_case,
@@ -25,6 +37,13 @@ from case_store.operations.roster import (
     deactivate_user,
     set_on_call,
     update_user,
+)
+from case_store.operations.services import (
+    DuplicateProvider,
+    InvalidProvider,
+    create_provider,
+    deactivate_provider,
+    update_provider,
 )
 from case_store.operations.staff import (
     acknowledge,
@@ -44,9 +63,12 @@ from case_store.permissions import PermissionDenied
 from case_store.report_contract import InvalidReport, Report
 
 __all__ = [
+    "DuplicateProvider",
     "InvalidNote",
+    "InvalidProvider",
     "InvalidReport",
     "InvalidTransition",
+    "NoConsent",
     "PermissionDenied",
     "ReferenceExhausted",
     "Report",
@@ -61,11 +83,14 @@ __all__ = [
     "claim",
     "close",
     "confirm_repeat",
+    "create_provider",
     "create_user",
+    "deactivate_provider",
     "deactivate_user",
     "escalate",
     "fall_back",
     "hold_alert",
+    "mark_unanswered",
     "merge_duplicate",
     "new_referral_code",
     "open_case",
@@ -73,9 +98,11 @@ __all__ = [
     "record_reveal",
     "refer",
     "release_alert",
+    "remind_referral",
     "reopen",
     "request_callback",
     "set_on_call",
     "unlink_repeat",
+    "update_provider",
     "update_user",
 ]

@@ -12,11 +12,14 @@ from case_store.enums import (
     CaseStatus,
     EventKind,
     RosterEventKind,
+    ServiceProviderEventKind,
 )
 from case_store.models import (
     Case,
     CaseEvent,
     RosterEvent,
+    ServiceProvider,
+    ServiceProviderEvent,
     User,
 )
 from case_store.on_call import describe_window
@@ -153,3 +156,36 @@ def record_roster_event(
     session.add(roster_event)
     session.flush()
     return roster_event
+
+
+def provider_fields(provider: ServiceProvider) -> dict[str, Any]:
+    """The audited state of a service provider: whether it has a phone, never the number."""
+    return {
+        "name": provider.name,
+        "services": list(provider.services),
+        "areas": list(provider.areas),
+        "languages": list(provider.languages),
+        "has_phone": provider.phone_hash is not None,
+        "active": provider.active,
+    }
+
+
+def record_provider_event(
+    session: Session,
+    provider: ServiceProvider,
+    kind: ServiceProviderEventKind,
+    actor: str,
+    now: datetime,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> ServiceProviderEvent:
+    provider_event = ServiceProviderEvent(
+        service_provider=provider,
+        kind=kind,
+        actor=actor,
+        at=as_utc(now, "now"),
+        data={"before": before, "after": after},
+    )
+    session.add(provider_event)
+    session.flush()
+    return provider_event

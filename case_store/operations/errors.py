@@ -17,3 +17,8 @@ class InvalidTransition(ValueError):
 
 class InvalidNote(ValueError):
     """A note that is empty or too long; nothing was written."""
+
+
+class NoConsent(InvalidTransition):
+    """The reporter has not agreed to services (or to sharing) and no supervisor recorded an
+    override; nothing was written."""

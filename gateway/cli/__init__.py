@@ -29,6 +29,7 @@ from gateway.cli.keys import keys_group
 from gateway.cli.messages import messages_group
 from gateway.cli.retention import retention_group
 from gateway.cli.serve import run_command, serve_command
+from gateway.cli.services import services_group
 from gateway.cli.simulate import simulate_command
 from gateway.cli.sms import sms_group
 from gateway.cli.translate import translate_group
@@ -49,6 +50,7 @@ COMMANDS: tuple[click.Command, ...] = (
     users_group,
     areas_group,
     cases_group,
+    services_group,
     keys_group,
     retention_group,
 )

@@ -1,10 +1,11 @@
 """``kinga cases show REF``: a case and its history as text an administrator reads on a server.
 
-One line per thing that happened, oldest first: the audit trail (who changed what), the notes
-(staff notes and what the reporter added, decrypted: this is the administrator's own tool,
-and showing them is audited by the caller), and the messages about the case (direction,
-purpose, status, number masked, never the text). Times are in the deployment's time zone.
-The narrative, the place and the reporter's number stay hidden unless revealed.
+One line per thing that happened, oldest first: the audit trail (who changed what; a referral's
+steps in words: sent, reminded, accepted, declined with the provider's reason, no reply), the
+notes (staff notes and what the reporter added, decrypted: this is the administrator's own tool,
+and showing them and the decline reasons is audited by the caller), and the messages about the
+case (direction, purpose, status, number masked, never the text). Times are in the deployment's
+time zone. The narrative, the place and the reporter's number stay hidden unless revealed.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any
 
 from case_store.columns import as_utc
 from case_store.crypto import Vault
-from case_store.enums import Direction
+from case_store.enums import Direction, EventKind
 from case_store.masking import mask_phone
-from case_store.models import Case, CaseEvent, Message, Note
+from case_store.models import Case, CaseEvent, Message, Note, Referral
 from case_store.references import format_reference
+from case_store.service_types import service_type
 from gateway.config.profile import Profile
 
 
@@ -34,7 +36,8 @@ def timeline(
     case: Case, messages: Iterable[Message], vault: Vault, users: dict[int, str]
 ) -> list[Line]:
     """Every event, note and message of ``case``, oldest first."""
-    lines = [_event_line(event, users) for event in case.events]
+    referrals = {referral.id: referral for referral in case.referrals}
+    lines = [_event_line(event, users, referrals, vault) for event in case.events]
     lines += [_note_line(note, vault) for note in case.notes]
     lines += [_message_line(message, vault) for message in messages]
     return sorted(lines, key=lambda line: as_utc(line.at, "at"))
@@ -85,9 +88,45 @@ def _local(at: datetime | None, zone: tzinfo) -> str:
     return as_utc(at, "at").astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def _event_line(event: CaseEvent, users: dict[int, str]) -> Line:
+def _event_line(
+    event: CaseEvent, users: dict[int, str], referrals: dict[int, Referral], vault: Vault
+) -> Line:
     who = users.get(event.actor_user_id, event.actor) if event.actor_user_id else event.actor
+    after = (event.data or {}).get("after")
+    referral_id = after.get("referral_id") if isinstance(after, dict) else None
+    referral = referrals.get(referral_id) if isinstance(referral_id, int) else None
+    if event.kind in _REFERRAL_STEPS and referral is not None and isinstance(after, dict):
+        return Line(event.at, who, _referral_step(event.kind, after, referral, vault))
     return Line(event.at, who, f"{event.kind.value}{_changes(event.data, users)}")
+
+
+_REFERRAL_STEPS = frozenset(
+    {
+        EventKind.REFERRED,
+        EventKind.REFERRAL_REMINDED,
+        EventKind.REFERRAL_ANSWERED,
+        EventKind.REFERRAL_UNANSWERED,
+    }
+)
+
+
+def _referral_step(kind: EventKind, after: dict[str, Any], referral: Referral, vault: Vault) -> str:
+    """A referral's step in words: ``referral R7K2QX (health) sent to Coast Clinic``."""
+    head = f"referral {referral.code} ({service_type(referral.service)})"
+    if kind is EventKind.REFERRED:
+        sent = f"{head} sent to {after.get('provider') or referral.service_provider.name}"
+        return sent + (
+            ", consent overridden (reason in a note)" if after.get("consent_override") else ""
+        )
+    if kind is EventKind.REFERRAL_REMINDED:
+        return f"{head}: no answer yet, provider reminded"
+    if kind is EventKind.REFERRAL_UNANSWERED:
+        return f"{head}: no reply in time, caseworker told"
+    status = after.get("status")
+    reason = referral.answer_reason_encrypted
+    if status == "declined" and reason is not None:
+        return f"{head} declined: {' '.join(vault.decrypt(reason).split())}"
+    return f"{head} {status}"
 
 
 def _changes(data: dict[str, Any] | None, users: dict[int, str]) -> str:

@@ -1,7 +1,9 @@
-"""``kinga cases show|list|unlink``: administrator commands on the cases.
+"""``kinga cases show|list|unlink|refer``: administrator commands on the cases.
 
 Output is JSON for scripts. Personal fields (reporter number, place, narrative) are masked
 unless ``--reveal`` is given, and every reveal is itself an audit event on the case.
+``refer`` acts as a named user (``--as``): the referral is theirs, checked against their role
+and areas, and the provider is given their work phone.
 """
 
 from __future__ import annotations
@@ -16,15 +18,26 @@ from flask.cli import with_appcontext
 from case_store.crypto import Vault
 from case_store.enums import CaseStatus, RiskLevel
 from case_store.masking import mask_phone
-from case_store.models import Case, CaseEvent
-from case_store.operations import InvalidTransition, record_reveal, unlink_repeat
+from case_store.models import Case, CaseEvent, Referral
+from case_store.operations import (
+    InvalidNote,
+    InvalidTransition,
+    NoConsent,
+    PermissionDenied,
+    record_reveal,
+    unlink_repeat,
+)
 from case_store.queries.cases import find_case_by_reference, is_overdue, list_cases
 from case_store.queries.messages import case_messages
-from case_store.queries.users import list_users
+from case_store.queries.users import find_user, list_users
 from case_store.references import format_reference
+from case_store.service_types import SERVICE_TYPES, service_type
 from gateway.cli.areas import area_codes
 from gateway.cli.case_timeline import render_case, timeline
 from gateway.runtime import Runtime, runtime
+from workers.dispatch import dispatch
+from workers.referrals import AlreadyWaiting, NoProvider, NoWorkPhone, send_referral
+from workers.sms.queueing import TooLong
 
 HIDDEN = "[hidden]"
 CLI_ACTOR = "admin_cli"
@@ -59,6 +72,8 @@ def cases_show(reference: str, as_json: bool, reveal: bool) -> None:
         revealed = [f for f in REVEALED_FIELDS if reveal and _encrypted(case, f) is not None]
         if not as_json and case.notes:
             revealed.append("notes")
+        if not as_json and any(r.answer_reason_encrypted for r in case.referrals):
+            revealed.append("referral_reasons")
         if revealed:
             record_reveal(session, case, revealed, now=now, actor_label=CLI_ACTOR)
         if as_json:
@@ -139,6 +154,98 @@ def cases_unlink(reference: str) -> None:
         )
 
 
+@cases_group.command("refer")
+@click.argument("reference")
+@click.option("--service", required=True, type=click.Choice(list(SERVICE_TYPES)))
+@click.option(
+    "--as",
+    "username",
+    required=True,
+    help="The caseworker or supervisor referring: the provider gets their work phone.",
+)
+@click.option(
+    "--override-reason",
+    help="Refer without the reporter's consent (supervisors only): why. Audited.",
+)
+@with_appcontext
+def cases_refer(reference: str, service: str, username: str, override_reason: str | None) -> None:
+    """Refer the case with REFERENCE to a provider of SERVICE in its area and text the provider
+    (as REFER by SMS does). Needs the reporter's consent to services, or a supervisor's
+    --override-reason (kept as an encrypted note on the case).
+
+    Example: kinga cases refer 482-177-302 --service health --as wanjiru
+    """
+    rt = runtime()
+    with rt.sessions.begin() as session:
+        case = find_case_by_reference(session, reference)
+        if case is None:
+            raise click.ClickException("no case with that reference")
+        user = find_user(session, username)
+        if user is None:
+            raise click.ClickException(f"no user named {username!r} (`kinga users list`)")
+        try:
+            referral, rows = send_referral(
+                session,
+                rt.vault,
+                case,
+                SERVICE_TYPES[service],
+                actor=user,
+                profile=rt.profile,
+                max_segments=rt.settings.sms_max_segments,
+                now=datetime.now(UTC),
+                override_reason=override_reason,
+            )
+        except (NoConsent, InvalidNote, PermissionDenied, InvalidTransition) as exc:
+            raise click.ClickException(_refusal(exc, username, override_reason)) from None
+        except AlreadyWaiting as waiting:
+            raise click.ClickException(
+                f"referral {waiting.referral.code} for {service} waits for its provider's answer"
+            ) from None
+        except NoWorkPhone:
+            raise click.ClickException(
+                f"{username!r} has no work phone: the provider would have nobody to call"
+            ) from None
+        except NoProvider:
+            raise click.ClickException(
+                f"no active {service} provider for area {case.location_code} that this case was "
+                "not sent to already (`kinga services list`)"
+            ) from None
+        except TooLong as exc:
+            raise click.ClickException(str(exc)) from None
+        document = referral_document(referral)
+    dispatch(rt.sessions, rt.redis, rows)
+    click.echo(json.dumps(document, ensure_ascii=False))
+
+
+def _refusal(exc: Exception, username: str, override_reason: str | None) -> str:
+    if isinstance(exc, NoConsent):
+        return (
+            "the reporter has not agreed to services (or refused sharing); a supervisor may "
+            "refer with --override-reason"
+        )
+    if isinstance(exc, InvalidNote):
+        return "--override-reason needs a reason"
+    if isinstance(exc, PermissionDenied):
+        without = " without consent (supervisors only)" if override_reason is not None else ""
+        return f"{username!r} may not refer this case{without}"
+    return f"not referred: {exc}"
+
+
+def referral_document(referral: Referral) -> dict[str, Any]:
+    return {
+        "code": referral.code,
+        "service": service_type(referral.service),
+        "provider": referral.service_provider.name,
+        "provider_id": referral.service_provider_id,
+        "status": referral.status.value,
+        "referred_by": referral.created_by.username,
+        "created_at": referral.created_at.isoformat(),
+        "reminded_at": _iso(referral.reminded_at),
+        "unanswered_at": _iso(referral.unanswered_at),
+        "answered_at": _iso(referral.answered_at),
+    }
+
+
 def case_summary(case: Case, *, now: datetime) -> dict[str, Any]:
     """What a list shows: no free text, no number."""
     return {
@@ -216,6 +323,7 @@ def case_document(rt: Runtime, case: Case, *, now: datetime, reveal: bool) -> di
             "confirmed": case.repeat_confirmed,
         },
         "merged_into": format_reference(case.merged_into.reference) if case.merged_into else None,
+        "referrals": [referral_document(referral) for referral in case.referrals],
         "primero": {"id": case.primero_id, "sync_state": case.primero_sync_state.value},
         "personal": _personal(rt.vault, case, reveal),
         "audit": [_event(event) for event in case.events],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,15 @@ from case_store.crypto import E164
 from case_store.enums import Category
 from case_store.on_call import FALLBACK_ROLES, AlertFallback
 from case_store.retention import InvalidRetention, RetentionPolicy
-from case_store.triage import InvalidPolicy, TriagePolicy
+from case_store.triage import InvalidPolicy, TriagePolicy, parse_duration
 
 USSD_MAX_BUDGET = 182
 MAX_HOPS_LIMIT = 10
+# A provider that has not answered a referral is reminded once after this, and its caseworker
+# told after that (profile ``referrals``); the sweep runs every minute.
+DEFAULT_REFERRAL_REMIND_AFTER = timedelta(hours=4)
+DEFAULT_REFERRAL_REPLY_WITHIN = timedelta(hours=24)
+REFERRAL_STEP_MINIMUM = timedelta(minutes=1)
 
 
 class ProfileError(ValueError):
@@ -99,6 +105,8 @@ class Profile:
     categories: Mapping[Category, CategoryMapping] = field(default_factory=dict)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     alert_fallback: AlertFallback = field(default_factory=AlertFallback)
+    referral_remind_after: timedelta = DEFAULT_REFERRAL_REMIND_AFTER
+    referral_reply_within: timedelta = DEFAULT_REFERRAL_REPLY_WITHIN
 
     @cached_property
     def triage_policy(self) -> TriagePolicy:
@@ -213,6 +221,32 @@ def _alert_fallback(value: Any, problems: list[str]) -> AlertFallback:
         problems.append('alerts.fallback.duty_phone must be a quoted E.164 number ("+254…")')
         phone = None
     return AlertFallback(tuple(allowed[role] for role in dict.fromkeys(roles)), phone)
+
+
+def _referral_times(value: Any, problems: list[str]) -> tuple[timedelta, timedelta]:
+    """``referrals: {remind_after: 4h, reply_within: 24h}``: (remind after, reply within)."""
+    defaults = (DEFAULT_REFERRAL_REMIND_AFTER, DEFAULT_REFERRAL_REPLY_WITHIN)
+    if value is None:
+        return defaults
+    keys = ("remind_after", "reply_within")
+    if not isinstance(value, dict) or set(value) - set(keys):
+        problems.append("referrals may hold remind_after and reply_within (durations: 4h, 1d)")
+        return defaults
+    times = list(defaults)
+    for i, key in enumerate(keys):
+        if key in value:
+            try:
+                times[i] = parse_duration(value[key], f"referrals.{key}")
+            except InvalidPolicy as exc:
+                problems.append(str(exc))
+                return defaults
+    remind, reply = times
+    if remind < REFERRAL_STEP_MINIMUM or reply <= remind:
+        problems.append(
+            "referrals.remind_after must be at least 1m and shorter than referrals.reply_within"
+        )
+        return defaults
+    return remind, reply
 
 
 def _locations(
@@ -350,6 +384,7 @@ def load_profile(folder: Path) -> Profile:
             problems.append(str(exc))
 
     alert_fallback = _alert_fallback(data.get("alerts"), problems)
+    remind_after, reply_within = _referral_times(data.get("referrals"), problems)
 
     if problems:
         raise ProfileError(folder, problems)
@@ -373,4 +408,6 @@ def load_profile(folder: Path) -> Profile:
         categories=categories,
         retention=retention,
         alert_fallback=alert_fallback,
+        referral_remind_after=remind_after,
+        referral_reply_within=reply_within,
     )

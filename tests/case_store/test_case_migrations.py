@@ -117,14 +117,15 @@ def test_upgrade_is_idempotent_at_head(database_url: str, db_engine: Engine) -> 
 
 
 def test_new_tables_step_down_and_up_with_data(scratch_url: str, vault: Vault) -> None:
-    """Messages, referrals, on-call windows, repeat links and maintenance runs present; down
-    to 0004 (the cases survive without their new columns) and back up to head."""
+    """Messages, referrals (reminded), providers' trails, on-call windows, repeat links and
+    maintenance runs present; down to 0004 (the cases survive without their new columns) and
+    back up to head; then each newer step down and up again with data."""
     from datetime import time, timedelta
 
     from case_store_factories import add_user
 
-    from case_store.models import Case, Message, OnCallWindow, ServiceProvider
-    from case_store.operations import refer
+    from case_store.models import Case, Message, OnCallWindow, ServiceProviderEvent
+    from case_store.operations import create_provider, refer, remind_referral
     from case_store.operations.keys import start_or_resume
     from case_store.operations.messages import queue_outbound, record_inbound
 
@@ -138,11 +139,19 @@ def test_new_tables_step_down_and_up_with_data(scratch_url: str, vault: Vault) -
             assert repeat.repeat_of is first
             supervisor = add_user(session, "supervisor")
             session.add(OnCallWindow(user=supervisor, weekday=0, starts=time(8), ends=time(17)))
-            clinic = ServiceProvider(
-                name="Clinic", services=["medical"], areas=[], languages=["en"], created_at=NOW
+            clinic = create_provider(
+                session,
+                vault,
+                name="Clinic",
+                services=["health"],
+                areas=[],
+                phone="+254700222001",
+                now=NOW,
+                known_areas=(),
             )
-            session.add(clinic)
-            refer(session, first, clinic, "medical", actor=supervisor, now=NOW)
+            first.consent_services = True
+            referral = refer(session, vault, first, clinic, "medical", actor=supervisor, now=NOW)
+            remind_referral(session, referral.id, now=NOW, sent_before=NOW)
             record_inbound(
                 session,
                 vault,
@@ -177,7 +186,26 @@ def test_new_tables_step_down_and_up_with_data(scratch_url: str, vault: Vault) -
             assert all(c.repeat_of_id is None and c.merged_into_id is None for c in cases)
             assert session.scalars(select(Message)).all() == []
         engine.dispose()
-        for step_down in ("0006", "0005"):
+        with sessions.begin() as session:  # the provider's trail, and a referral's steps
+            clinic = create_provider(
+                session,
+                vault,
+                name="Clinic",
+                services=["health"],
+                areas=[],
+                phone="+254700222001",
+                now=NOW,
+                known_areas=(),
+            )
+            first = session.scalars(select(Case).order_by(Case.id)).first()
+            assert first is not None
+            first.consent_services = True
+            refer(
+                session, vault, first, clinic, "medical", actor=add_user(session, "admin"), now=NOW
+            )
+            assert len(session.scalars(select(ServiceProviderEvent)).all()) == 1
+        engine.dispose()
+        for step_down in ("0012", "0006", "0005"):
             migrate.downgrade(scratch_url, step_down)
             migrate.upgrade(scratch_url)
         assert migrate.current(scratch_url) == _revisions()[-1]

@@ -179,17 +179,18 @@ def test_refer_then_the_provider_accepts(session: Session, vault: Vault) -> None
     case = open_case(session, vault, build_report(), now=NOW)
     agent = add_user(session, "hotline_agent")
     provider = _provider(session, vault)
-    referral = refer(session, case, provider, "medical", actor=agent, now=LATER)
+    case.consent_services = True
+    referral = refer(session, vault, case, provider, "medical", actor=agent, now=LATER)
     assert referral.status is ReferralStatus.PENDING and len(referral.code) == 6
     assert case.referrals == [referral]
     event = _events(session, case)[-1]
     assert event.kind is EventKind.REFERRED and event.data["after"]["referral_id"] == referral.id
-    assert answer_referral(session, referral, True, now=LATER) is not None
+    assert answer_referral(session, vault, referral, True, now=LATER) is not None
     assert referral.status is ReferralStatus.ACCEPTED and referral.answered_at == LATER
     assert _events(session, case)[-1].actor == "service_provider"
-    assert answer_referral(session, referral, True, now=LATER) is None  # resent SMS
+    assert answer_referral(session, vault, referral, True, now=LATER) is None  # resent SMS
     with pytest.raises(InvalidTransition, match="already accepted"):
-        answer_referral(session, referral, False, now=LATER)
+        answer_referral(session, vault, referral, False, now=LATER)
 
 
 @pytest.mark.parametrize(
@@ -199,6 +200,8 @@ def test_refer_then_the_provider_accepts(session: Session, vault: Vault) -> None
         ({"areas": ["001"]}, "does not offer"),
         ({"active": False}, "does not offer"),
         ({"consent_share": False}, "may not be shared"),
+        ({"consent_services": None}, "not agreed to services"),
+        ({"consent_services": False}, "not agreed to services"),
         ({"pending": True}, "already pending"),
         ({"closed": True}, "closed case"),
     ],
@@ -209,16 +212,18 @@ def test_refusals(session: Session, vault: Vault, change: dict[str, object], mes
     provider = _provider(
         session, vault, **{k: v for k, v in change.items() if k in ("areas", "active")}
     )
+    case.consent_services = change.get("consent_services", True)  # type: ignore[assignment]
     if change.get("consent_share") is False:
         case.consent_share = False
     if change.get("pending"):
-        refer(session, case, provider, "medical", actor=supervisor, now=NOW)
+        refer(session, vault, case, provider, "medical", actor=supervisor, now=NOW)
     if change.get("closed"):
         close(session, case, ClosureReason.RESOLVED, actor=supervisor, now=NOW)
     events = len(_events(session, case))
     with pytest.raises(InvalidTransition, match=message):
         refer(
             session,
+            vault,
             case,
             provider,
             str(change.get("service", "medical")),
@@ -230,9 +235,11 @@ def test_refusals(session: Session, vault: Vault, change: dict[str, object], mes
 
 def test_a_caseworker_refers_only_their_own_cases(session: Session, vault: Vault) -> None:
     case = open_case(session, vault, build_report(), now=NOW)
+    case.consent_services = True
     caseworker = add_user(session, "caseworker")
+    provider = _provider(session, vault)
     with pytest.raises(PermissionDenied):
-        refer(session, case, _provider(session, vault), "medical", actor=caseworker, now=LATER)
+        refer(session, vault, case, provider, "medical", actor=caseworker, now=LATER)
     assert row_counts(session)["referral"] == 0
 
 

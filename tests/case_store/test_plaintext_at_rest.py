@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
 from case_store.models import ServiceProvider
-from case_store.operations import add_note, open_case, record_reveal, refer
+from case_store.operations import add_note, answer_referral, open_case, record_reveal, refer
 from case_store.operations.messages import queue_outbound, record_inbound
 
 PHONE = "+254798765432"
@@ -121,7 +121,21 @@ def test_no_personal_text_reaches_the_database(
             created_at=NOW,
         )
         session.add(clinic)
-        refer(session, case, clinic, "medical", actor=supervisor, now=NOW)
+        # Without consent, a supervisor's override reason and the provider's decline reason
+        # are free text that names people.
+        referral = refer(
+            session,
+            vault,
+            case,
+            clinic,
+            "medical",
+            actor=supervisor,
+            now=NOW,
+            override_reason="Otieno Kamau threatens her; she needs a clinic now.",
+        )
+        answer_referral(
+            session, vault, referral, False, now=NOW, reason="Grace Muthoni says no bed tonight"
+        )
         record_reveal(session, case, ["narrative"], now=NOW, actor=supervisor)
         reference, phone_hash = case.reference, vault.phone_hash(PHONE)
 

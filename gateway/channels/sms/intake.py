@@ -3,7 +3,9 @@
 Webhook views stay thin (verify → parse → intake → render); the orchestration lives here.
 
 An inbound SMS is logged once per provider id (``record_inbound``): a replayed webhook finds
-its receipt, does nothing and gets the same answer. A new one runs the SMS conversation
+its receipt, does nothing and gets the same answer. A new one is a staff command from a staff
+phone (``channels.sms.staff``), a service provider's answer to a referral
+(``channels.sms.referrals``), or else runs the SMS conversation
 (``dialogs.sms``), applies its effects, and queues the replies in the message log with an
 outbox row each, all in one transaction. After the commit the conversation is saved in Redis
 and the send jobs are enqueued (``workers.dispatch``); a crash in between leaves outbox rows
@@ -38,6 +40,7 @@ from dialogs.screen import Screen
 from dialogs.sms import SmsStep, sms_context, sms_step
 from gateway.channels.callers import caller_language
 from gateway.channels.effects import Applied, Caller, apply_effects
+from gateway.channels.sms.referrals import answer_by_sms
 from gateway.channels.sms.sessions import SmsSession
 from gateway.channels.sms.staff import parse_staff_command, run_staff_command
 from gateway.providers.events import InboundSms, StatusUpdate
@@ -127,10 +130,12 @@ def _receive(
         if not created:
             log.info("sms %s from %s replayed; nothing done", message.public_id, sms.provider)
             return InboundResult(message.public_id, False), None, []
-        staff_reply = _staff_command(rt, db, sms, now)
-        if staff_reply is not None:
-            reply, row = staff_reply
-            return InboundResult(message.public_id, True, (reply.public_id,)), None, [row]
+        handled = _staff_command(rt, db, sms, now) or answer_by_sms(
+            rt, db, sms.sender, sms.text, now=now
+        )
+        if handled is not None:
+            reply, sent = handled
+            return InboundResult(message.public_id, True, (reply.public_id,)), None, sent
         opted_out = is_opted_out(db, rt.vault, sms.sender)
         language = (
             rt.remembered_language(saved.language, saved.started)
@@ -201,9 +206,10 @@ def _filled(rt: Runtime, step: SmsStep, phone: str, params: dict[str, str]) -> S
 
 def _staff_command(
     rt: Runtime, db: Session, sms: InboundSms, now: datetime
-) -> tuple[Message, OutboxRow] | None:
-    """Run a staff command from a staff phone and queue its reply; None for anything else,
-    which goes on as an ordinary conversation (see ``gateway.channels.sms.staff``)."""
+) -> tuple[Message, list[OutboxRow]] | None:
+    """Run a staff command from a staff phone and queue its reply; the reply and every outbox
+    row to dispatch. None for anything else, which goes on as a provider's answer to a referral
+    or an ordinary conversation (see ``gateway.channels.sms.staff``)."""
     command = parse_staff_command(sms.text)
     if command is None:
         return None
@@ -211,10 +217,12 @@ def _staff_command(
     if user is None:
         return None
     language = staff_language(user, rt.profile.languages)
-    text, case = run_staff_command(rt, db, user, command, rt.translations(language), now=now)
+    rows: list[OutboxRow] = []
+    translations = rt.translations(language)
+    text, case = run_staff_command(rt, db, user, command, translations, now=now, outbox=rows)
     if language in rt.profile.fold_accents:
         text = fold_to_gsm7(text)
-    return queue_sms(
+    reply, row = queue_sms(
         db,
         rt.vault,
         phone=sms.sender,
@@ -224,6 +232,7 @@ def _staff_command(
         case=case,
         now=now,
     )
+    return reply, [row, *rows]
 
 
 def _closes(rt: Runtime, step: SmsStep) -> bool:

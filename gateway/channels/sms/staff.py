@@ -1,10 +1,11 @@
 """Staff commands by SMS: a caseworker or supervisor answers an alert from their work phone.
 
-An inbound SMS from a phone that belongs to a user, starting with ``ACK``, ``NOTE`` or
-``CLOSE``, is a staff command; anything else from that phone (STOP, a report of their own) is
+An inbound SMS from a phone that belongs to a user, starting with ``ACK``, ``NOTE``, ``CLOSE``
+or ``REFER``, is a staff command; anything else from that phone (STOP, a report of their own) is
 an ordinary conversation. ``ACK 482177302`` claims the case when nobody holds it and
 acknowledges it; ``NOTE 482177302 text`` adds a note; ``CLOSE 482177302 resolved [text]``
-closes it (extra words become a note first). A deactivated user's commands (a lost phone) are
+closes it (extra words become a note first); ``REFER 482177302 health`` refers it to a service
+provider (``gateway.channels.sms.referrals``). A deactivated user's commands (a lost phone) are
 refused before the reference is even looked up: whoever holds the phone learns nothing. Every
 change goes through a named operation and its permission check; a refusal writes nothing and
 is answered with the reason.
@@ -24,7 +25,7 @@ from babel.support import Translations
 from sqlalchemy.orm import Session
 
 from case_store.enums import CaseStatus, ClosureReason
-from case_store.models import Case, User
+from case_store.models import Case, OutboxRow, User
 from case_store.operations import (
     InvalidNote,
     InvalidTransition,
@@ -38,16 +39,19 @@ from case_store.permissions import ROLE_ACTIONS, Action, allowed
 from case_store.queries.cases import find_case_by_reference
 from case_store.references import format_reference
 from dialogs.render import N_
+from gateway.channels.sms.referrals import refer_by_sms
 from gateway.runtime import Runtime
 
 log = logging.getLogger("kinga.staff_sms")
 
-VERBS = ("ack", "note", "close")
+VERBS = ("ack", "note", "close", "refer")
 # A duplicate is closed by merging it into the case it repeats (console), not by SMS.
 SMS_CLOSURE_REASONS = tuple(r.value for r in ClosureReason if r is not ClosureReason.DUPLICATE)
 
 # Typed on a keypad: any case, spaces, a colon or a dot after the verb ("Ack: 482177302.").
-_COMMAND = re.compile(r"\s*(ACK|NOTE|CLOSE)(?![^\W\d_])[\s:.,#-]*(.*)", re.IGNORECASE | re.DOTALL)
+_COMMAND = re.compile(
+    r"\s*(ACK|NOTE|CLOSE|REFER)(?![^\W\d_])[\s:.,#-]*(.*)", re.IGNORECASE | re.DOTALL
+)
 # Nine digits, grouped or not (482-177-302, 482 177 302, 482.177.305), then punctuation.
 _REFERENCE = re.compile(r"((?:\d[\s.\-]*){8}\d)(?!\d)[\s.,;:!-]*(.*)", re.DOTALL)
 
@@ -66,7 +70,12 @@ EMPTY_NOTE = N_("Kinga: the note was empty or too long. Send NOTE {reference} an
 REASONS = N_("Kinga: to close case {reference}, reply CLOSE {reference} and one of: {reasons}")
 DEACTIVATED = N_("Kinga: this phone can no longer act on cases. Nothing changed.")
 
-VERB_ACTIONS = {"ack": Action.ACKNOWLEDGE, "note": Action.ADD_NOTE, "close": Action.CLOSE}
+VERB_ACTIONS = {
+    "ack": Action.ACKNOWLEDGE,
+    "note": Action.ADD_NOTE,
+    "close": Action.CLOSE,
+    "refer": Action.REFER,
+}
 # One word per reply for the log line.
 _OUTCOMES = {
     ACKNOWLEDGED: "acknowledged",
@@ -85,7 +94,7 @@ _OUTCOMES = {
 class StaffCommand:
     verb: str  # one of VERBS
     reference: str | None  # nine digits as typed, None when missing or malformed
-    rest: str  # the note, or the closure reason and an optional note
+    rest: str  # the note, the closure reason and an optional note, or the service
 
 
 def parse_staff_command(text: str) -> StaffCommand | None:
@@ -109,8 +118,10 @@ def run_staff_command(
     translations: Translations,
     *,
     now: datetime,
+    outbox: list[OutboxRow],
 ) -> tuple[str, Case | None]:
-    """Apply ``command`` for ``user`` in the caller's transaction; the reply and the case."""
+    """Apply ``command`` for ``user`` in the caller's transaction; the reply and the case.
+    What else it sends (a referral to its provider) is added to ``outbox``."""
     if not user.active:
         log.warning("staff command %s by deactivated user %s refused", command.verb, user.id)
         return translations.gettext(DEACTIVATED), None
@@ -122,6 +133,11 @@ def run_staff_command(
         return translations.gettext(UNKNOWN).format(reference=shown), None
     reference = format_reference(case.reference)
     try:
+        if command.verb == "refer":
+            text = refer_by_sms(
+                rt, db, user, case, command.rest, translations, now=now, outbox=outbox
+            )
+            return text, case
         key, extra = _apply(rt, db, user, case, command, now)
     except PermissionDenied:
         key, extra = _refusal(user, case, VERB_ACTIONS[command.verb]), {}
