@@ -29,6 +29,7 @@ from case_store.operations.audit import (
     refuse_if_closed,
 )
 from case_store.operations.errors import REFERENCE_ATTEMPTS, InvalidTransition, ReferenceExhausted
+from case_store.operations.follow_ups import owe_follow_up
 from case_store.permissions import Action, check
 
 # Referral codes are read out and typed on basic phones: no 0/O, 1/I/L.
@@ -53,7 +54,7 @@ def refer(
     """Refer ``case`` to a provider for ``service``; the referral's code is what the provider
     quotes back by SMS. Refused when the reporter declined sharing with other agencies, when
     the provider does not offer the service in the case's area, or when the same referral is
-    already pending."""
+    already pending. The reporter, if they agreed to SMS updates, is owed a follow-up."""
     check(actor, Action.REFER, case)
     refuse_if_closed(case, "refer")
     service = Service(service)
@@ -85,6 +86,7 @@ def refer(
     )
     session.add(referral)
     session.flush()
+    owe_follow_up(case, now=now)
     after = {
         "referral_id": referral.id,
         "service_provider_id": service_provider.id,

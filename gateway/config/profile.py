@@ -22,6 +22,7 @@ import yaml
 from case_store.categories import CategoryMapping, InvalidCategoryMapping, mappings_from_profile
 from case_store.crypto import E164
 from case_store.enums import Category
+from case_store.follow_ups import InvalidQuietHours, QuietHours, parse_quiet_hours
 from case_store.on_call import FALLBACK_ROLES, AlertFallback
 from case_store.retention import InvalidRetention, RetentionPolicy
 from case_store.triage import InvalidPolicy, TriagePolicy
@@ -99,6 +100,8 @@ class Profile:
     categories: Mapping[Category, CategoryMapping] = field(default_factory=dict)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     alert_fallback: AlertFallback = field(default_factory=AlertFallback)
+    # Local hours in which no follow-up is sent to a reporter (held until they end); None: any.
+    follow_up_quiet_hours: QuietHours | None = None
 
     @cached_property
     def triage_policy(self) -> TriagePolicy:
@@ -213,6 +216,26 @@ def _alert_fallback(value: Any, problems: list[str]) -> AlertFallback:
         problems.append('alerts.fallback.duty_phone must be a quoted E.164 number ("+254…")')
         phone = None
     return AlertFallback(tuple(allowed[role] for role in dict.fromkeys(roles)), phone)
+
+
+def _follow_up_quiet_hours(value: Any, problems: list[str]) -> QuietHours | None:
+    """``follow_ups: {quiet_hours: "21:00-07:00"}``; no section or no key: no quiet hours."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"quiet_hours"}:
+        problems.append('follow_ups may only hold quiet_hours, e.g. quiet_hours: "21:00-07:00"')
+        return None
+    hours = value.get("quiet_hours")
+    if hours is None:
+        return None
+    if not isinstance(hours, str):
+        problems.append('follow_ups.quiet_hours must be a quoted "HH:MM-HH:MM", e.g. "21:00-07:00"')
+        return None
+    try:
+        return parse_quiet_hours(hours)
+    except InvalidQuietHours as exc:
+        problems.append(f"follow_ups.quiet_hours: {exc}")
+        return None
 
 
 def _locations(
@@ -350,6 +373,7 @@ def load_profile(folder: Path) -> Profile:
             problems.append(str(exc))
 
     alert_fallback = _alert_fallback(data.get("alerts"), problems)
+    quiet_hours = _follow_up_quiet_hours(data.get("follow_ups"), problems)
 
     if problems:
         raise ProfileError(folder, problems)
@@ -373,4 +397,5 @@ def load_profile(folder: Path) -> Profile:
         categories=categories,
         retention=retention,
         alert_fallback=alert_fallback,
+        follow_up_quiet_hours=quiet_hours,
     )

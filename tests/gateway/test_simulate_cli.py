@@ -101,7 +101,7 @@ def test_input_that_ends_early_hangs_up_and_fails(runner):
     assert "input ended before the session did" in result.output
 
 
-SMS_REPORT = ["REPORT", "2", "3", "2", "1", "1", "Kibera", "3", "Alone at night", "2", "1"]
+SMS_REPORT = ["REPORT", "2", "3", "2", "1", "1", "Kibera", "3", "Alone at night", "2", "2", "1"]
 SMS_HEADER = re.compile(
     r"^--- SMS · (GSM-7|UCS-2) · \d+ characters · (\d+) segment\(s\) ---$", re.M
 )
