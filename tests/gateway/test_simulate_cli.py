@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pytest
 from sqlalchemy import func, select
 from ussd_client import REPORT_ANSWERS
 
@@ -116,13 +117,15 @@ def test_an_sms_conversation_runs_through_the_real_intake(runner, db):
         assert session.scalar(select(func.count()).select_from(Case)) == 1
 
 
-def test_the_sms_simulation_never_runs_with_real_providers(settings, db, redis_client):
+@pytest.mark.parametrize("channel", ["sms", "ussd"])
+def test_the_simulation_never_runs_with_real_providers(settings, db, redis_client, channel):
     app = create_app(dataclasses.replace(settings, sms_providers=("twilio", "log")))
-    result = app.test_cli_runner().invoke(simulate_command, ["--channel", "sms"], input="HELP\n")
+    result = app.test_cli_runner().invoke(simulate_command, ["--channel", channel], input="1\n")
     assert result.exit_code != 0
     assert "KINGA_SMS_PROVIDERS=log" in result.output
     with db() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 0
+    assert redis_client.keys("*") == []
 
 
 def test_a_language_without_a_catalog_is_refused(runner):
