@@ -10,8 +10,8 @@ import pytest
 from case_store.masking import (
     escape_controls,
     install_log_masking,
-    mask_phone,
     mask_numbers,
+    mask_phone,
     mask_phones,
     mask_secrets,
 )
