@@ -41,6 +41,7 @@ def _acknowledged(session: Session, case: Case) -> None:
 
 
 def _referred(session: Session, case: Case) -> None:
+    case.consent_services = True  # as a caseworker records it when they speak
     clinic = ServiceProvider(
         name="Clinic", services=["medical"], areas=[], languages=["en"], created_at=NOW
     )

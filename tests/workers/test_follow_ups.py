@@ -106,6 +106,7 @@ def referred(ctx: JobContext, case_id: int, user_id: int, when: datetime) -> Non
     with ctx.sessions.begin() as db:
         case, user = db.get_one(Case, case_id), db.get_one(User, user_id)
         claim(db, case, actor=user, now=when)
+        case.consent_services = True  # as a caseworker records it when they speak
         clinic = ServiceProvider(
             name="Clinic", services=["medical"], areas=[], languages=["en"], created_at=when
         )
