@@ -1,7 +1,8 @@
 """Jobs that failed on Kinga's queues: what they were and why, and putting them back.
 
 A job RQ gave up on (its retries spent, or an error it was not retried for) stays in its
-queue's failed-job registry until ``FAILURE_TTL``. ``kinga jobs failed`` lists them with
+queue's failed-job registry until its failure TTL passes (30 days for the outbox's jobs,
+``workers.dispatch.FAILURE_TTL``). ``kinga jobs failed`` lists them with
 ``failed_jobs`` (and the console will show the same), ``kinga jobs retry`` puts them back on
 their queue with RQ's own ``FailedJobRegistry.requeue``; Kinga's jobs are idempotent, so a retry
 never does twice what the failed run did.
