@@ -34,7 +34,7 @@ from case_store import migrate  # noqa: E402
 from gateway.config.redis import embedded_redis_url  # noqa: E402
 from gateway.config.settings import Settings  # noqa: E402
 
-REPORT = ["1", "2", "3", "2", "1", "1", "Kibera", "3", "She is alone at night", "2", "1"]
+REPORT = ["1", "2", "3", "2", "1", "1", "Kibera", "3", "She is alone at night", "2", "2", "1"]
 BARE_APP = """
 from flask import Flask, Response
 

@@ -177,6 +177,11 @@ class EventKind(StrEnum):
     ALERT_RELEASED = "alert_released"
     # Unacknowledged at its assign-by deadline: sent to the profile's fallback of last resort.
     FALLBACK_ALERTED = "fallback_alerted"
+    # The reporter, who agreed to SMS updates, is sent the neutral follow-up of an update; or it
+    # waits (quiet hours, one already sent that day); or it is dropped (STOP, no number kept).
+    FOLLOW_UP_SENT = "follow_up_sent"
+    FOLLOW_UP_HELD = "follow_up_held"
+    FOLLOW_UP_DROPPED = "follow_up_dropped"
 
 
 class RosterEventKind(StrEnum):

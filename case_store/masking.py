@@ -21,6 +21,9 @@ MASK = "•"
 # "+" or its URL encoding, then 7 to 15 digits that may be grouped by single spaces, dots or
 # dashes. No look-around: masking a neighbouring digit too is the safe error.
 PHONE_PATTERN = re.compile(r"(?:\+|%2[Bb])[1-9](?:[ .\-]?\d){6,14}")
+# Any run of 7 or more digits, grouped or not: what a number written without "+" (or a
+# reference) looks like in text Kinga did not write itself, such as an exception's message.
+LONG_NUMBER = re.compile(r"\d(?:[ .\-]?\d){6,}")
 # Secrets that travel in URLs: the Africa's Talking webhook ``key`` and the like.
 SECRET_PARAMETER = re.compile(r"(?i)\b(key|token|api_?key|password)=[^&\s\"']+")
 # Terminal colours (SGR sequences), removed rather than escaped.
@@ -48,6 +51,11 @@ def mask_phone(phone: str) -> str:
 def mask_phones(text: str) -> str:
     """``text`` with every E.164-looking number masked."""
     return PHONE_PATTERN.sub(lambda match: mask_phone(match.group(0)), text)
+
+
+def mask_numbers(text: str) -> str:
+    """``text`` with every number that could be a phone's masked, with or without "+"."""
+    return LONG_NUMBER.sub(lambda match: mask_phone(match.group(0)), mask_phones(text))
 
 
 def contains_phone(text: str) -> bool:

@@ -33,7 +33,9 @@ YES_NO = ("yes", "no")
 REQUIRED_KEYS = frozenset(
     {"danger", "category", "age_band", "sex", "area", "relationship", "callback"}
 )
-OPTIONAL_KEYS = frozenset({"place", "narrative", "callback_time"})
+# ``sms_updates`` is optional: reports filed without the question (a focal point's one-message
+# report, a session begun before it was asked) did not agree to SMS updates.
+OPTIONAL_KEYS = frozenset({"place", "narrative", "callback_time", "sms_updates"})
 FREE_TEXT_KEYS = frozenset({"place", "narrative"})
 
 
@@ -48,7 +50,7 @@ class Report:
     channel: str  # "ussd" | "sms"
     provider: str  # "africastalking" ...
     external_id: str  # provider session id
-    phone: str  # E.164, used only to hash (and encrypt only if callback consent)
+    phone: str  # E.164, used only to hash (and encrypt only with consent to a call or an SMS)
     language: str  # "en"
     answers: Mapping[str, str]
     started_at: datetime
@@ -75,6 +77,7 @@ class Answers:
     narrative: str | None
     callback: bool
     callback_time: CallbackTime | None
+    sms_updates: bool = False  # may we send an SMS when the report is updated
 
     def __repr__(self) -> str:
         return f"Answers(category={self.category.value!r}, area={self.area!r})"
@@ -89,6 +92,7 @@ class Answers:
             "area": self.area,
             "relationship": self.relationship.value,
             "callback": _yes_no(self.callback),
+            "sms_updates": _yes_no(self.sms_updates),
         }
         if self.callback_time is not None:
             result["callback_time"] = self.callback_time.value
@@ -131,6 +135,7 @@ def parse_answers(answers: Mapping[str, str]) -> Answers:
         narrative=_free_text(answers, "narrative"),
         callback=callback,
         callback_time=callback_time,
+        sms_updates="sms_updates" in answers and _parse_yes_no(answers, "sms_updates"),
     )
 
 

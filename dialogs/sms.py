@@ -93,7 +93,7 @@ from dialogs.places import find_areas, is_area_name
 from dialogs.screen import Message, Screen
 from dialogs.tree import Tree, reachable
 
-__all__ = ["SmsStep", "sms_context", "sms_step"]
+__all__ = ["SmsStep", "sms_context", "sms_step", "thank_you"]
 
 FOCAL_ERROR: Final = "focal_error"
 # The most of a first message kept as the narrative: Twilio's longest inbound body. The case
@@ -315,6 +315,17 @@ def _from_step(tree: Tree, step: Step, command: str | None, context: Context) ->
     # A language chosen from the Language list: the next screen is in it, and so is the session.
     language = step.language or context.language
     return SmsStep(state, (screen,), step.effects, command, language)
+
+
+def thank_you(tree: Tree, context: Context) -> Screen | None:
+    """A report's thank-you as an SMS (``sms.messages.sent``, None when the tree has none),
+    ``{reference}`` left to the webhook: what a USSD reporter who agreed to SMS updates is sent
+    once, so the reference stays on their phone after the session ends."""
+    spec = tree.sms
+    if "sent" not in spec.messages:
+        return None
+    words = {**spec.keyword_params(context.language), "helpline": helpline(tree, context)}
+    return _message(spec, "sent", words)
 
 
 def _report_endings(tree: Tree) -> list[str]:

@@ -25,6 +25,7 @@ from rq import get_current_job
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
+from case_store.follow_ups import QuietHours
 from case_store.on_call import AlertFallback
 from case_store.retention import RetentionPolicy
 from case_store.triage import TriagePolicy
@@ -70,6 +71,12 @@ class Deployment(Protocol):
 
     @property
     def referral_reply_within(self) -> timedelta: ...
+
+    @property
+    def service_code(self) -> str: ...
+
+    @property
+    def follow_up_quiet_hours(self) -> QuietHours | None: ...
 
     def location(self, code: str) -> Place | None: ...
 

@@ -21,7 +21,7 @@ from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from workers import pending_alerts, referrals
+from workers import follow_ups, pending_alerts, referrals
 from workers.dispatch import SWEEP_JOB_TIMEOUT, SWEEP_QUEUE, sweep_outbox
 from workers.queues import SLOW, URGENT
 from workers.retention import JOB_TIMEOUT, purge_expired
@@ -36,6 +36,7 @@ OUTBOX_SWEEP_CRON = "* * * * *"  # every minute: rows left undispatched by a cra
 PENDING_ALERTS_CRON = "* * * * *"  # every minute: alerts waiting for someone to come on call
 UNSENT_SWEEP_CRON = "* * * * *"  # every minute: messages whose send job died
 REFERRAL_SWEEP_CRON = "* * * * *"  # every minute: referrals whose answer is late
+FOLLOW_UPS_CRON = "* * * * *"  # every minute: reporters owed a follow-up SMS
 SLOT_LOCK_TTL = 24 * 3600
 MAX_SLEEP = 60.0
 
@@ -116,6 +117,15 @@ def build_scheduler(connection: redis.Redis[bytes]) -> KingaCronScheduler:
             cron=REFERRAL_SWEEP_CRON,
             job_timeout=referrals.JOB_TIMEOUT,
             name="referral_sweep",
+        )
+    )
+    scheduler.add(
+        JsonCronJob(
+            follow_ups.JOB_QUEUE,
+            func=follow_ups.send_follow_ups,
+            cron=FOLLOW_UPS_CRON,
+            job_timeout=follow_ups.JOB_TIMEOUT,
+            name="follow_ups",
         )
     )
     return scheduler

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 UNASSIGNED_ACTIVE = "assigned_to_id IS NULL AND status <> 'closed'"
 UNACKNOWLEDGED_ACTIVE = "acknowledged_at IS NULL AND status <> 'closed'"
 ALERT_PENDING = "alert_pending_since IS NOT NULL"
+FOLLOW_UP_DUE = "follow_up_due_at IS NOT NULL"
 
 
 class Case(Base):
@@ -72,6 +73,14 @@ class Case(Base):
             postgresql_where=text(ALERT_PENDING),
             sqlite_where=text(ALERT_PENDING),
         ),
+        # The follow-up sweep (every minute) reads the few cases whose reporter is owed one.
+        Index(
+            "ix_case_follow_up_due",
+            "follow_up_due_at",
+            "id",
+            postgresql_where=text(FOLLOW_UP_DUE),
+            sqlite_where=text(FOLLOW_UP_DUE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,6 +115,13 @@ class Case(Base):
     consent_share: Mapped[bool | None]
     callback_consent: Mapped[bool]
     callback_time: Mapped[CallbackTime | None] = mapped_column(enum_column(CallbackTime))
+    # The reporter agreed to a neutral SMS when the case is updated (case_store.follow_ups).
+    sms_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Set when the case was acknowledged, referred or closed and its reporter, who agreed, is
+    # owed a follow-up SMS; cleared when the follow-up job takes it (or moved later, to hold it
+    # past quiet hours or to the next day). When the last follow-up went, for one a day.
+    follow_up_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_up_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assign_by: Mapped[datetime] = mapped_column(UTCDateTime)
     first_contact_by: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

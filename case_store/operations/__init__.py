@@ -3,7 +3,8 @@
 Operations take the caller's session and never commit; the request or job that calls them
 owns the transaction and commits once. One module per kind of actor or record: ``reports``
 (what a report or a caller triggers), ``staff`` (what staff do, permission-checked),
-``referrals``, ``deadlines`` and ``alerts`` (what the clock triggers); ``roster`` changes staff
+``referrals``, ``deadlines``, ``alerts`` and ``follow_ups`` (what the clock triggers: the last
+also marks the follow-ups that acknowledging, referring and closing owe); ``roster`` changes staff
 accounts and ``services`` the service providers (each audited in its own trail); ``audit``
 holds the event trails they all append to.
 ``messages`` (the message log), ``outbox`` (jobs to run after a commit) and ``reporters`` (a

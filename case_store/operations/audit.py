@@ -45,6 +45,7 @@ def case_snapshot(case: Case) -> dict[str, Any]:
         "reporter_relationship": case.reporter_relationship.value,
         "callback_consent": case.callback_consent,
         "callback_time": case.callback_time.value if case.callback_time else None,
+        "sms_consent": case.sms_consent,
         "assign_by": case.assign_by.isoformat(),
         "first_contact_by": case.first_contact_by.isoformat(),
         "has_place": case.place_encrypted is not None,

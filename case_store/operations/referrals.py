@@ -45,6 +45,7 @@ from case_store.operations.errors import (
     NoConsent,
     ReferenceExhausted,
 )
+from case_store.operations.follow_ups import owe_follow_up
 from case_store.operations.staff import add_note
 from case_store.permissions import Action, check
 
@@ -92,7 +93,8 @@ def refer(
     supervisor's recorded decision (``Action.OVERRIDE_CONSENT``), kept as an encrypted note
     (it may name people) that the audit event points at. Refused too when the provider does
     not offer the service in the case's area, or the same referral is already pending.
-    Everything is checked before anything is written.
+    Everything is checked before anything is written. The reporter, if they agreed to SMS
+    updates, is owed a follow-up.
     """
     check_referral(case, actor=actor, override_reason=override_reason)
     service = Service(service)
@@ -127,6 +129,7 @@ def refer(
     )
     session.add(referral)
     session.flush()
+    owe_follow_up(case, now=now)
     after = referral_fields(referral) | {
         "service_provider_id": service_provider.id,
         "provider": service_provider.name,

@@ -104,6 +104,7 @@ def open_case(
         narrative_encrypted=_encrypt_optional(vault, answers.narrative),
         callback_consent=answers.callback,
         callback_time=answers.callback_time,
+        sms_consent=answers.sms_updates,
         assign_by=assign_by,
         first_contact_by=first_contact_by,
         created_at=now,
@@ -149,8 +150,9 @@ def _reporter_for(
         reporter = Reporter(phone_hash=phone_hash, opted_out=False, created_at=now)
         session.add(reporter)
     reporter.language = report.language
-    if answers.callback:
-        # The number is kept (encrypted) only because the reporter agreed to be called back.
+    if answers.callback or answers.sms_updates:
+        # The number is kept (encrypted) only because the reporter agreed to be called back,
+        # or to be sent an SMS when the report is updated.
         reporter.phone_encrypted = vault.encrypt(report.phone)
     return reporter, known_before
 

@@ -31,6 +31,7 @@ from case_store.operations.audit import (
     refuse_if_closed,
 )
 from case_store.operations.errors import MAX_NOTE, InvalidNote, InvalidTransition
+from case_store.operations.follow_ups import owe_follow_up
 from case_store.permissions import Action, can_be_assigned, check
 from case_store.triage import TriagePolicy
 
@@ -80,7 +81,8 @@ def claim(session: Session, case: Case, *, actor: User, now: datetime) -> CaseEv
 
 
 def acknowledge(session: Session, case: Case, *, actor: User, now: datetime) -> CaseEvent | None:
-    """The assignee confirms they have the case; repeating it (an SMS sent twice) is a no-op."""
+    """The assignee confirms they have the case; repeating it (an SMS sent twice) is a no-op.
+    The reporter, if they agreed to SMS updates, is owed a follow-up."""
     check(actor, Action.ACKNOWLEDGE, case)
     refuse_if_closed(case, "acknowledge")
     if case.assigned_to_id is None:
@@ -92,6 +94,7 @@ def acknowledge(session: Session, case: Case, *, actor: User, now: datetime) -> 
     case.acknowledged_at = now
     if case.workflow_stage is WorkflowStage.NEW:
         case.workflow_stage = WorkflowStage.ASSESSMENT
+    owe_follow_up(case, now=now)
     after = assignment_fields(case) | {"workflow_stage": case.workflow_stage.value}
     return record_staff_event(session, case, EventKind.ACKNOWLEDGED, actor, now, before, after)
 
@@ -134,6 +137,8 @@ def change_status(
 def close(
     session: Session, case: Case, reason: ClosureReason, *, actor: User, now: datetime
 ) -> CaseEvent:
+    """Close ``case`` for ``reason``; the reporter, if they agreed to SMS updates, is owed a
+    follow-up."""
     check(actor, Action.CLOSE, case)
     refuse_if_closed(case, "close")
     now = as_utc(now, "now")
@@ -142,6 +147,7 @@ def close(
     case.workflow_stage = WorkflowStage.CLOSED
     case.closure_reason = reason
     case.closed_at = now
+    owe_follow_up(case, now=now)
     return record_staff_event(
         session, case, EventKind.CLOSED, actor, now, before, closure_fields(case)
     )
@@ -283,6 +289,7 @@ def merge_duplicate(
     duplicate.closed_at = now
     duplicate.merged_into = into
     duplicate.merged_into_id = into.id
+    owe_follow_up(duplicate, now=now)  # its reporter's reference now reads "closed"
     after = closure_fields(duplicate) | {"merged_into": into.reference}
     record_staff_event(session, duplicate, EventKind.MERGED_INTO, actor, now, before, after)
 

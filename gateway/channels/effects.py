@@ -6,7 +6,9 @@ lookup spends the same miss budget (``gateway.channels.callers``). Every kind is
 and mypy checks that none is left out (``assert_never``).
 
 A report whose contact already had a case (a retried webhook after a lost answer) is found by
-``open_case`` instead of written again, and sends no second alert.
+``open_case`` instead of written again, and sends no second alert. A USSD reporter who agreed
+to SMS updates is sent their reference by SMS when the case opens, so once too; a reporter
+over SMS has it already, in the conversation's last reply.
 """
 
 from __future__ import annotations
@@ -19,16 +21,21 @@ from typing import assert_never
 
 from sqlalchemy.orm import Session
 
+from case_store.enums import Channel, MessagePurpose
 from case_store.models import Case, OutboxRow
 from case_store.operations import Report, open_case
 from case_store.operations.messages import set_opt_out
 from case_store.operations.reporters import set_reporter_language
 from case_store.operations.reports import find_contact
+from case_store.queries.messages import is_opted_out
 from case_store.references import format_reference
 from dialogs.effects import Effect, EffectKind
+from dialogs.render import render
+from dialogs.sms import thank_you
 from gateway.channels.callers import add_information, ask_callback, lookup_status
 from gateway.runtime import Runtime
 from workers.alerts import on_case_opened
+from workers.sms.queueing import TooLong, queue_sms
 
 log = logging.getLogger("kinga.effects")
 
@@ -122,4 +129,38 @@ def _open_case(
                 now=now,
             )
         )
+        if caller.channel == Channel.USSD and applied.opened.sms_consent:
+            applied.rows.extend(_reference_by_sms(rt, db, caller, applied.opened, now))
     log.info("case opened from %s: %s", caller.channel, caller.external_id)
+
+
+def _reference_by_sms(
+    rt: Runtime, db: Session, caller: Caller, case: Case, now: datetime
+) -> list[OutboxRow]:
+    """The thank-you with the reference, by SMS, in the caller's language, filed under the
+    case; nothing to a number that sent STOP (START lifts it). It goes at once: the reporter
+    has the phone in hand, whatever the hour."""
+    screen = thank_you(rt.tree, rt.context(caller.language, caller.phone))
+    if screen is None:
+        return []
+    if is_opted_out(db, rt.vault, caller.phone):
+        log.info("case %s: no reference by SMS, the number opted out", case.id)
+        return []
+    params = {"reference": format_reference(case.reference)}
+    fold = caller.language in rt.profile.fold_accents
+    text = render(screen, rt.translations(caller.language), params, fold=fold)
+    try:
+        _message, row = queue_sms(
+            db,
+            rt.vault,
+            phone=caller.phone,
+            text=text,
+            purpose=MessagePurpose.CONFIRMATION,
+            max_segments=rt.settings.sms_max_segments,
+            now=now,
+            case=case,
+        )
+    except TooLong as exc:
+        log.error("case %s: reference by SMS not queued: %s", case.id, exc)
+        return []
+    return [row]

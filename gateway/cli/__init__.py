@@ -25,6 +25,7 @@ from gateway.cli.cases import cases_group
 from gateway.cli.db import db_group
 from gateway.cli.dialogs import dialogs_group
 from gateway.cli.failures import database_problem
+from gateway.cli.jobs import jobs_group
 from gateway.cli.keys import keys_group
 from gateway.cli.messages import messages_group
 from gateway.cli.retention import retention_group
@@ -53,6 +54,7 @@ COMMANDS: tuple[click.Command, ...] = (
     services_group,
     keys_group,
     retention_group,
+    jobs_group,
 )
 
 

@@ -65,7 +65,8 @@ def render_case(
             f"yes ({case.callback_time.value if case.callback_time else 'any time'})"
             if case.callback_consent
             else "no"
-        ),
+        )
+        + f"; SMS updates: {'yes' if case.sms_consent else 'no'}",
         f"  deadlines assign by {_local(case.assign_by, zone)}, "
         f"first contact by {_local(case.first_contact_by, zone)}",
         f"  assigned  {assignee}"

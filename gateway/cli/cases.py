@@ -316,6 +316,11 @@ def case_document(rt: Runtime, case: Case, *, now: datetime, reveal: bool) -> di
             "share": case.consent_share,
             "callback": case.callback_consent,
             "callback_time": case.callback_time.value if case.callback_time else None,
+            "sms_updates": case.sms_consent,
+        },
+        "follow_up": {
+            "due_at": _iso(case.follow_up_due_at),
+            "last_sent_at": _iso(case.follow_up_sent_at),
         },
         "repeat": {
             "of": format_reference(case.repeat_of.reference) if case.repeat_of else None,

@@ -5,9 +5,11 @@ USSD: each answer is sent as Africa's Talking sends it (the cumulative ``text``,
 in Redis, the report is committed to the database and the screens are the ones a phone shows.
 
 SMS: each line is one inbound SMS handed to ``sms_intake.receive`` — what both SMS webhooks
-call — and the replies it queued are read back from the message log. They are also really
-queued for sending, so the SMS channel runs only while ``KINGA_SMS_PROVIDERS`` is ``log``:
-simulating must never text a real phone.
+call — and the replies it queued are read back from the message log.
+
+What a session queues is really queued for sending (SMS replies; a USSD reporter's reference
+by SMS when they agree to SMS updates; staff alerts), so both channels run only while
+``KINGA_SMS_PROVIDERS`` is ``log``: simulating must never text a real phone.
 
 ``--lang`` forces the language by giving the intake a copy of the runtime whose profile maps
 every number to that language and which wins over every language remembered from before the
@@ -42,8 +44,9 @@ from gateway.web.simulator import DEFAULT_PHONE, NETWORK_CODE, SESSION_PREFIX
 
 CHANNELS: Final = ("ussd", "sms")
 SMS_PROVIDER: Final = "simulator"
-SMS_NEEDS_LOG: Final = (
-    "the SMS simulation queues real replies: run it with KINGA_SMS_PROVIDERS=log only"
+NEEDS_LOG: Final = (
+    "a simulated session queues real messages (replies, a reference by SMS, alerts): "
+    "run it with KINGA_SMS_PROVIDERS=log only"
 )
 
 
@@ -87,9 +90,9 @@ def simulate_command(channel: str, language: str | None, phone: str) -> None:
                 param_hint="--lang",
             )
         rt = forcing_language(rt, language)
+    if rt.settings.sms_providers != ("log",):
+        raise click.ClickException(NEEDS_LOG)
     if channel == "sms":
-        if rt.settings.sms_providers != ("log",):
-            raise click.ClickException(SMS_NEEDS_LOG)
         _run_sms(rt, phone)
     else:
         _run_ussd(rt, phone)

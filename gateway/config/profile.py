@@ -23,6 +23,7 @@ import yaml
 from case_store.categories import CategoryMapping, InvalidCategoryMapping, mappings_from_profile
 from case_store.crypto import E164
 from case_store.enums import Category
+from case_store.follow_ups import InvalidQuietHours, QuietHours, parse_quiet_hours
 from case_store.on_call import FALLBACK_ROLES, AlertFallback
 from case_store.retention import InvalidRetention, RetentionPolicy
 from case_store.triage import InvalidPolicy, TriagePolicy, parse_duration
@@ -107,6 +108,8 @@ class Profile:
     alert_fallback: AlertFallback = field(default_factory=AlertFallback)
     referral_remind_after: timedelta = DEFAULT_REFERRAL_REMIND_AFTER
     referral_reply_within: timedelta = DEFAULT_REFERRAL_REPLY_WITHIN
+    # Local hours in which no follow-up is sent to a reporter (held until they end); None: any.
+    follow_up_quiet_hours: QuietHours | None = None
 
     @cached_property
     def triage_policy(self) -> TriagePolicy:
@@ -247,6 +250,24 @@ def _referral_times(value: Any, problems: list[str]) -> tuple[timedelta, timedel
         )
         return defaults
     return remind, reply
+def _follow_up_quiet_hours(value: Any, problems: list[str]) -> QuietHours | None:
+    """``follow_ups: {quiet_hours: "21:00-07:00"}``; no section or no key: no quiet hours."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"quiet_hours"}:
+        problems.append('follow_ups may only hold quiet_hours, e.g. quiet_hours: "21:00-07:00"')
+        return None
+    hours = value.get("quiet_hours")
+    if hours is None:
+        return None
+    if not isinstance(hours, str):
+        problems.append('follow_ups.quiet_hours must be a quoted "HH:MM-HH:MM", e.g. "21:00-07:00"')
+        return None
+    try:
+        return parse_quiet_hours(hours)
+    except InvalidQuietHours as exc:
+        problems.append(f"follow_ups.quiet_hours: {exc}")
+        return None
 
 
 def _locations(
@@ -385,6 +406,7 @@ def load_profile(folder: Path) -> Profile:
 
     alert_fallback = _alert_fallback(data.get("alerts"), problems)
     remind_after, reply_within = _referral_times(data.get("referrals"), problems)
+    quiet_hours = _follow_up_quiet_hours(data.get("follow_ups"), problems)
 
     if problems:
         raise ProfileError(folder, problems)
@@ -410,4 +432,5 @@ def load_profile(folder: Path) -> Profile:
         alert_fallback=alert_fallback,
         referral_remind_after=remind_after,
         referral_reply_within=reply_within,
+        follow_up_quiet_hours=quiet_hours,
     )

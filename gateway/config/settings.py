@@ -102,11 +102,13 @@ class Settings:
     at_webhook_key: str = field(default="", repr=False)
     twilio_account_sid: str = ""
     twilio_auth_token: str = field(default="", repr=False)
+    # What reporters see as the sender of their reference and follow-ups: keep it neutral.
     twilio_from: str = ""
     # Only to point senders at a test double or a staging API; empty means the provider's own.
     twilio_api_url: str = ""
     at_api_url: str = ""
-    at_sender_id: str = ""  # an approved sender id or short code; empty: the account default
+    # An approved sender id or short code (empty: the account default); neutral, as above.
+    at_sender_id: str = ""
     sms_providers: tuple[str, ...] = DEFAULT_SMS_PROVIDERS
     # Messages per second per provider name; a provider not named here is not limited.
     sms_rates: Mapping[str, float] = field(default_factory=dict)

@@ -12,7 +12,9 @@ webhook secret. The hop runs in-process rather than as an HTTP call to our own w
 could deadlock a sync gunicorn worker waiting on itself. Sessions are keyed exactly like real
 Africa's Talking sessions, with ids starting ``sim-`` so they cannot touch a real one.
 
-``init_app`` registers nothing in production, where ``/simulator`` is a 404.
+``init_app`` registers nothing in production, where ``/simulator`` is a 404. A hop is refused
+(409) unless ``KINGA_SMS_PROVIDERS`` is ``log``: what a simulated report queues (a reporter's
+reference by SMS, staff alerts) is really queued, and simulating must never text a real phone.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from flask import Blueprint, Flask, jsonify, render_template, request
-from werkzeug.exceptions import BadRequest, Forbidden
+from werkzeug.exceptions import BadRequest, Conflict, Forbidden
 
 from dialogs.encoding import ussd_capacity
 from gateway.channels.ussd import intake
@@ -76,6 +78,8 @@ def hop() -> Any:
     if not req.session_id.startswith(SESSION_PREFIX):
         raise BadRequest(f"simulator session ids start with {SESSION_PREFIX!r}")
     rt = runtime()
+    if rt.settings.sms_providers != ("log",):
+        raise Conflict("the simulator texts for real: run it with KINGA_SMS_PROVIDERS=log only")
     reply = intake.ussd_hop(rt, africastalking_ussd.NAME, req)
     body = africastalking_ussd.render(reply.text, end=reply.end)
     capacity = ussd_capacity(reply.text, rt.profile.screen_budget)

@@ -10,6 +10,7 @@ import pytest
 from case_store.masking import (
     escape_controls,
     install_log_masking,
+    mask_numbers,
     mask_phone,
     mask_phones,
     mask_secrets,
@@ -43,6 +44,16 @@ def test_mask_phones_in_text_leaves_references_and_ids_alone() -> None:
     assert "+2547•••••321" in masked and "%2B2547•••••444" in masked
     for kept in ("482-177-302", "482177302", "ATUid_123456789", "1767225600"):
         assert kept in masked
+
+
+def test_mask_numbers_also_hides_numbers_written_without_a_plus() -> None:
+    """For text Kinga did not write (an exception's message): any run of 7 digits or more."""
+    text = "to 254712345321 or 0712 345 321 or +254700111222, case 42, job outbox-17"
+    masked = mask_numbers(text)
+    for digits in ("712345321", "0712 345", "700111222"):
+        assert digits not in masked
+    assert "2547•••••321" in masked and "+2547•••••222" in masked
+    assert masked.endswith("case 42, job outbox-17")
 
 
 def test_mask_secrets_hides_url_keys_and_numbers() -> None:

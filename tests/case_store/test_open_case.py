@@ -60,9 +60,10 @@ def test_every_field_is_stored(db: sessionmaker[Session], vault: Vault) -> None:
         assert case.created_at == NOW and case.created_at.tzinfo is not None
         assert case.assign_by == NOW + timedelta(hours=1)
         assert case.first_contact_by == NOW + timedelta(hours=24)
+        assert case.sms_consent is False  # not asked: a report without the question
         structured = {k: v for k, v in answers(category="sexual_abuse", age_band="12_14").items()}
         del structured["place"], structured["narrative"]
-        assert case.answers == structured
+        assert case.answers == structured | {"sms_updates": "no"}
 
         [contact] = case.contacts
         assert contact.channel is Channel.USSD
@@ -107,6 +108,29 @@ def test_no_phone_is_kept_without_callback_consent(db: sessionmaker[Session], va
         stored = session.get(Case, case.id)
         assert stored is not None
         assert stored.callback_consent is False and stored.callback_time is None
+
+
+def test_consent_to_sms_updates_alone_keeps_the_number_encrypted(
+    db: sessionmaker[Session], vault: Vault
+) -> None:
+    case = _open(db, vault, answers=answers(callback="no", callback_time=None, sms_updates="yes"))
+    with db() as session:
+        stored = session.get(Case, case.id)
+        assert stored is not None and stored.reporter is not None
+        assert stored.sms_consent is True and stored.callback_consent is False
+        assert vault.decrypt(stored.reporter.phone_encrypted or b"") == PHONE
+        assert stored.answers["sms_updates"] == "yes"
+        assert stored.events[0].data["after"]["sms_consent"] is True
+
+
+@pytest.mark.parametrize("value", ["", "maybe", "1"])
+def test_sms_updates_must_be_yes_or_no(
+    db: sessionmaker[Session], vault: Vault, value: str
+) -> None:
+    with pytest.raises(InvalidReport, match="'sms_updates' must be yes or no"):
+        _open(db, vault, answers=answers(sms_updates=value))
+    with db() as session:
+        assert row_counts(session)["case"] == 0
 
 
 def test_optional_free_text_may_be_absent(db: sessionmaker[Session], vault: Vault) -> None:

@@ -148,10 +148,10 @@ def test_no_personal_text_reaches_the_database(
 
 
 # Half-way through a report the answers live in Redis only. USSD: report → not in danger →
-# neglect → 5-11 → girl → first county → place → neighbour → narrative → no call-back, and
-# the summary is on screen; the SMS conversation goes as far.
-USSD_ANSWERS = ["1", "2", "3", "2", "1", "1", PLACE, "3", NARRATIVE, "2"]
-SMS_ANSWERS = ["REPORT", "2", "3", "2", "1", "1", PLACE, "3", NARRATIVE, "2"]
+# neglect → 5-11 → girl → first county → place → neighbour → narrative → no call-back → no
+# SMS updates, and the summary is on screen; the SMS conversation goes as far.
+USSD_ANSWERS = ["1", "2", "3", "2", "1", "1", PLACE, "3", NARRATIVE, "2", "2"]
+SMS_ANSWERS = ["REPORT", "2", "3", "2", "1", "1", PLACE, "3", NARRATIVE, "2", "2"]
 SEND = "1"
 REDIS_SECRETS = ("798765432", NAME, "Otieno Kamau", "green gate", "locked inside every day")
 

@@ -198,8 +198,9 @@ def test_state_is_small_json_without_the_phone(tree: Tree) -> None:
         "narrative": "ع" * 160,
         "callback": "yes",
         "callback_time": "afternoon",
+        "sms_updates": "yes",
     }
-    step = advance(tree, at("report_callback_time", **answers), "2", context)
+    step = advance(tree, at("report_sms_updates", **answers), "1", context)
     encoded = json.dumps(step.state, ensure_ascii=False).encode()
 
     assert json.loads(encoded) == step.state

@@ -64,7 +64,8 @@ def test_full_report_in_each_language(tree: Tree, language: str) -> None:
         ("report_narrative", "Neighbour or community"),
         ("report_callback", "0"),
         ("report_callback_time", "Yes"),
-        ("report_summary", "Any time"),
+        ("report_sms_updates", "Any time"),
+        ("report_summary", "Yes"),
         ("report_sent", "Send"),
     ]
     step = start(tree, context)
@@ -96,6 +97,7 @@ def test_full_report_in_each_language(tree: Tree, language: str) -> None:
                     "relationship": "community",
                     "callback": "yes",
                     "callback_time": "any",
+                    "sms_updates": "yes",
                 }
             },
         ),

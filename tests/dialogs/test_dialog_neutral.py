@@ -15,13 +15,15 @@ from typing import Any
 import pytest
 from dialog_fixtures import SHIPPED_LANGUAGES, kenya
 
+from dialogs.encoding import analyse
 from dialogs.engine import EXIT_KEY, Context, show
 from dialogs.keywords import COMMANDS
 from dialogs.normalise import fold_word
 from dialogs.render import fold_to_gsm7, load_translations, render
 from dialogs.screen import Screen
-from dialogs.sms import sms_context, sms_step
+from dialogs.sms import sms_context, sms_step, thank_you
 from dialogs.tree import CHOICE_KINDS, Tree
+from workers.follow_ups import FOLLOW_UP
 
 # Words that tell whoever reads the phone what was reported. They are compared folded, as a
 # substring of the folded text, so "child" also catches "children" and "طفل" also catches "الطفل".
@@ -235,3 +237,35 @@ def test_other_has_one_wording_for_a_concern_and_another_for_a_person(tree: Tree
 
     assert (concern, person) == ("Other", "Someone else")
     assert (sw.gettext(concern), sw.gettext(person)) == ("Nyingine", "Mtu mwingine")
+
+
+@pytest.mark.parametrize("language", SHIPPED_LANGUAGES)
+def test_the_reference_by_sms_after_a_ussd_report_is_the_sms_thank_you(
+    tree: Tree, language: str
+) -> None:
+    """What a USSD reporter who agreed to SMS updates is sent once: it stays in the inbox."""
+    context = kenya(language)
+    screen = thank_you(tree, context)
+    assert screen is not None
+    text = render(screen, load_translations(language), PARAMS, context.fold_accents)
+
+    assert "482-177-302" in text and sensitive_words(language, text) == []
+    sentence = DELETE_SENTENCE[language]
+    assert text.endswith(fold_to_gsm7(sentence) if context.fold_accents else sentence)
+
+
+@pytest.mark.parametrize("fold", [False, True], ids=["accents", "folded"])
+@pytest.mark.parametrize("language", SHIPPED_LANGUAGES)
+def test_the_follow_up_names_nothing_and_fits_one_sms(language: str, fold: bool) -> None:
+    """"Your reference … was updated": sent unasked, read by whoever holds the phone."""
+    text = (
+        load_translations(language)
+        .gettext(FOLLOW_UP)
+        .format(reference="482-177-302", service_code="*384*116#")
+    )
+    if fold:
+        text = fold_to_gsm7(text)
+
+    assert "482-177-302" in text and "*384*116#" in text
+    assert sensitive_words(language, text) == []
+    assert analyse(text).segments == 1

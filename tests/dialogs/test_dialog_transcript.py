@@ -60,8 +60,9 @@ REPORT_IN_DANGER = [
     ),
     (
         "3",
-        "CON Your report: missing child, Kwale.\n1. Send\n2. Start again\n0. Exit",
+        "CON May we send you an SMS when your report is updated?\n1. Yes\n2. No\n0. Exit",
     ),
+    ("1", "CON Your report: missing child, Kwale.\n1. Send\n2. Start again\n0. Exit"),
     (
         "1",
         "END Thank you. Your reference is 482-177-302. Keep it safe. "
@@ -103,6 +104,7 @@ def test_report_in_danger_transcript(tree: Tree, context: Context) -> None:
                     "narrative": "She has not come to school since * March",
                     "callback": "yes",
                     "callback_time": "evening",
+                    "sms_updates": "yes",
                 }
             },
         ),
@@ -112,7 +114,7 @@ def test_report_in_danger_transcript(tree: Tree, context: Context) -> None:
 def test_anonymous_report_leaves_out_skipped_and_unasked_answers(
     tree: Tree, context: Context
 ) -> None:
-    steps = play(tree, context, ["1", "2", "3", "5", "2", "1", "0", "5", "0", "2", "1"])
+    steps = play(tree, context, ["1", "2", "3", "5", "2", "1", "0", "5", "0", "2", "2", "1"])
 
     assert shown(steps[-2]) == (
         "CON Your report: neglect, Nairobi.\n1. Send\n2. Start again\n0. Exit"
@@ -130,6 +132,7 @@ def test_anonymous_report_leaves_out_skipped_and_unasked_answers(
                     "area": "047",
                     "relationship": "other",
                     "callback": "no",
+                    "sms_updates": "no",
                 }
             },
         ),
@@ -137,8 +140,8 @@ def test_anonymous_report_leaves_out_skipped_and_unasked_answers(
 
 
 def test_start_again_forgets_every_answer(tree: Tree, context: Context) -> None:
-    first = ["1", "1", "1", "1", "1", "1", "1", "x", "1", "y", "1", "1"]
-    again = ["2", "98", "3", "5", "3", "1", "0", "5", "0", "2", "1"]
+    first = ["1", "1", "1", "1", "1", "1", "1", "x", "1", "y", "1", "1", "1"]
+    again = ["2", "98", "3", "5", "3", "1", "0", "5", "0", "2", "2", "1"]
     steps = play(tree, context, [*first, "2", *again])
 
     assert shown(steps[len(first) + 1]).startswith("CON Is a child in danger right now?")
@@ -150,4 +153,5 @@ def test_start_again_forgets_every_answer(tree: Tree, context: Context) -> None:
         "area": "047",
         "relationship": "other",
         "callback": "no",
+        "sms_updates": "no",
     }

@@ -28,7 +28,7 @@ AT_KEY = "test-webhook-key"
 FIXTURES_DIR = "tests/fixtures/providers"
 
 # REPORT → not in danger → neglect → 5-11 → girl → Mombasa → place → neighbour → narrative
-# → no call-back → send.
+# → no call-back → no SMS updates → send.
 REPORT_ANSWERS = [
     "REPORT",
     "2",
@@ -39,6 +39,7 @@ REPORT_ANSWERS = [
     "Kibera",
     "3",
     "She is alone at night",
+    "2",
     "2",
     "1",
 ]

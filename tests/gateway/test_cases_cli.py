@@ -91,7 +91,9 @@ def test_show_masks_personal_fields_and_prints_the_audit_trail(
         "share": None,
         "callback": True,
         "callback_time": "evening",
+        "sms_updates": False,
     }
+    assert case["follow_up"] == {"due_at": None, "last_sent_at": None}
     assert case["personal"] == {
         "narrative": "[hidden]",
         "place": "[hidden]",

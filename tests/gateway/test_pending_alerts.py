@@ -163,7 +163,9 @@ def test_cases_waiting_where_nobody_is_on_call_never_hold_back_the_others(
 ):
     add_staff(app, "baraka", "caseworker", OFF_CALL_PHONE, areas=[MOMBASA])
     # The oldest pending case is in Kwale, which nobody covers.
-    kwale = ["1", "2", "3", "2", "1", "Kwale", "Msambweni", "3", "She is alone at night", "2", "1"]
+    kwale = [
+        "1", "2", "3", "2", "1", "Kwale", "Msambweni", "3", "She is alone at night", "2", "2", "1",
+    ]  # fmt: skip
     Caller(client, session_id="ATUid_kwale", phone="+254712345888").report(kwale)
     Caller(client).report()
     put_on_call(db, "baraka")

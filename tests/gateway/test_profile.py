@@ -283,3 +283,38 @@ def test_a_country_callers_come_from_must_have_its_own_numbers(tmp_path):
     problems = " | ".join(error.value.problems)
     assert "emergency_numbers.by_country_code has no numbers for 258" in problems
     assert "emergency_numbers.by_country_code.44 must give at least one number" in problems
+
+
+def test_the_example_keeps_follow_ups_out_of_the_night():
+    from datetime import time
+
+    quiet = load_profile(DEFAULT_DEPLOYMENT).follow_up_quiet_hours
+    assert quiet is not None and (quiet.starts, quiet.ends) == (time(21), time(7))
+    assert str(quiet) == "21:00-07:00"
+
+
+@pytest.mark.parametrize(
+    ("follow_ups", "problem"),
+    [
+        ({"quiet_hours": "9pm-7am"}, r"quiet_hours: quiet hours look like '21:00-07:00'"),
+        ({"quiet_hours": "21:00-24:00"}, r"quiet_hours: quiet hours run from 00:00"),
+        ({"quiet_hours": "07:00-07:00"}, r"quiet_hours: quiet hours must end at another"),
+        ({"quiet_hours": 2100}, r'follow_ups.quiet_hours must be a quoted "HH:MM-HH:MM"'),
+        ({"quiet_hour": "21:00-07:00"}, r"follow_ups may only hold quiet_hours"),
+        ("21:00-07:00", r"follow_ups may only hold quiet_hours"),
+    ],
+)
+def test_bad_quiet_hours_are_refused(tmp_path, follow_ups, problem):
+    example = yaml.safe_load((DEFAULT_DEPLOYMENT / "profile.yaml").read_text())
+    example["follow_ups"] = follow_ups
+    locations = yaml.safe_load((DEFAULT_DEPLOYMENT / "locations.yaml").read_text())
+    with pytest.raises(ProfileError, match=problem):
+        load_profile(_write(tmp_path, example, locations))
+
+
+@pytest.mark.parametrize("follow_ups", [None, {}, {"quiet_hours": None}])
+def test_without_quiet_hours_follow_ups_go_at_any_hour(tmp_path, follow_ups):
+    example = yaml.safe_load((DEFAULT_DEPLOYMENT / "profile.yaml").read_text())
+    example["follow_ups"] = follow_ups
+    locations = yaml.safe_load((DEFAULT_DEPLOYMENT / "locations.yaml").read_text())
+    assert load_profile(_write(tmp_path, example, locations)).follow_up_quiet_hours is None

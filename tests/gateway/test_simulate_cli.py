@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pytest
 from sqlalchemy import func, select
 from ussd_client import REPORT_ANSWERS
 
@@ -101,7 +102,7 @@ def test_input_that_ends_early_hangs_up_and_fails(runner):
     assert "input ended before the session did" in result.output
 
 
-SMS_REPORT = ["REPORT", "2", "3", "2", "1", "1", "Kibera", "3", "Alone at night", "2", "1"]
+SMS_REPORT = ["REPORT", "2", "3", "2", "1", "1", "Kibera", "3", "Alone at night", "2", "2", "1"]
 SMS_HEADER = re.compile(
     r"^--- SMS · (GSM-7|UCS-2) · \d+ characters · (\d+) segment\(s\) ---$", re.M
 )
@@ -116,13 +117,15 @@ def test_an_sms_conversation_runs_through_the_real_intake(runner, db):
         assert session.scalar(select(func.count()).select_from(Case)) == 1
 
 
-def test_the_sms_simulation_never_runs_with_real_providers(settings, db, redis_client):
+@pytest.mark.parametrize("channel", ["sms", "ussd"])
+def test_the_simulation_never_runs_with_real_providers(settings, db, redis_client, channel):
     app = create_app(dataclasses.replace(settings, sms_providers=("twilio", "log")))
-    result = app.test_cli_runner().invoke(simulate_command, ["--channel", "sms"], input="HELP\n")
+    result = app.test_cli_runner().invoke(simulate_command, ["--channel", channel], input="1\n")
     assert result.exit_code != 0
     assert "KINGA_SMS_PROVIDERS=log" in result.output
     with db() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 0
+    assert redis_client.keys("*") == []
 
 
 def test_a_language_without_a_catalog_is_refused(runner):

@@ -191,6 +191,16 @@ def test_it_cannot_touch_a_real_provider_session(sim, redis_client):
     assert redis_client.keys("*") == []
 
 
+def test_with_real_providers_the_simulator_refuses_to_run(settings, db, redis_client):
+    """A simulated report queues real messages (the reporter's reference, alerts)."""
+    app = create_app(dataclasses.replace(settings, sms_providers=("twilio", "log")))
+    assert simulator.init_app(app, settings)
+    refused = Phone(app.test_client()).hop("")
+    assert refused.status_code == 409
+    assert "KINGA_SMS_PROVIDERS=log" in refused.get_data(as_text=True)
+    assert redis_client.keys("*") == []
+
+
 def test_malformed_input_is_a_clear_4xx(sim):
     assert sim.hop("", phoneNumber="not a number").status_code == 400
     assert sim.hop("x" * 1001).status_code == 400

@@ -155,13 +155,17 @@ def test_message_bodies_show_only_outside_production(app, client, runner, settin
     assert "HELP" not in refused.output
 
 
-@pytest.mark.parametrize(("callback", "linked"), [("2", False), ("1", True)])
+@pytest.mark.parametrize(
+    ("callback", "sms", "linked"), [("2", "2", False), ("1", "2", True), ("2", "1", True)]
+)
 def test_an_anonymous_reporter_is_not_tied_to_the_case_by_the_message_log(
-    app, client, db, callback, linked
+    app, client, db, callback, sms, linked
 ):
+    """Only a reporter who agreed to a call back or to SMS updates (whose number is kept)."""
     texter = Texter(client)
     answers = list(REPORT_ANSWERS)
     answers[answers.index("She is alone at night") + 1] = callback
+    answers[answers.index("She is alone at night") + 2] = sms
     if callback == "1":
         answers.insert(answers.index("She is alone at night") + 2, "4")  # any time
     for answer in answers:
@@ -172,6 +176,7 @@ def test_an_anonymous_reporter_is_not_tied_to_the_case_by_the_message_log(
         from case_store.models import Case, Message
 
         case = session.scalars(select(Case)).one()
-        assert case.callback_consent is linked
+        assert (case.callback_consent, case.sms_consent) == (callback == "1", sms == "1")
+        assert (case.reporter.phone_encrypted is not None) is linked
         filed = session.scalars(select(Message).where(Message.case_id == case.id)).all()
     assert bool(filed) is linked

@@ -73,7 +73,7 @@ def test_after_stop_the_worker_sends_the_replies_to_requests(app, client, db, ru
 def test_a_first_message_in_words_is_the_start_of_the_narrative(app, client, db) -> None:
     opening = "I want to report a child being beaten"
     texter = Texter(client)
-    answers = [opening, "no", "1", "2", "A girl", "1", "0", "3", "Every night", "no", "1"]
+    answers = [opening, "no", "1", "2", "A girl", "1", "0", "3", "Every night", "no", "no", "1"]
     for text in answers:
         ok(texter.send(text))
 

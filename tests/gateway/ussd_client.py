@@ -10,9 +10,10 @@ from werkzeug.test import TestResponse
 PHONE = "+254712345321"
 
 # Main menu → report → not in danger now → neglect → 5-11 → girl → Mombasa (typed: the first
-# letters of the area's name) → place → neighbour → narrative → no call-back → send.
+# letters of the area's name) → place → neighbour → narrative → no call-back → no SMS updates
+# → send.
 REPORT_ANSWERS = [
-    "1", "2", "3", "2", "1", "Mombasa", "Kibera", "3", "She is alone at night", "2", "1",
+    "1", "2", "3", "2", "1", "Mombasa", "Kibera", "3", "She is alone at night", "2", "2", "1",
 ]  # fmt: skip
 # The same, at the other levels: a child in danger now (immediate, after a screen that gives the
 # emergency numbers: continue), and sexual abuse (high).
@@ -28,10 +29,11 @@ IMMEDIATE_ANSWERS = [
     "3",
     "She is alone at night",
     "2",
+    "2",
     "1",
 ]
 HIGH_ANSWERS = [
-    "1", "2", "2", "2", "1", "Mombasa", "Kibera", "3", "She is alone at night", "2", "1",
+    "1", "2", "2", "2", "1", "Mombasa", "Kibera", "3", "She is alone at night", "2", "2", "1",
 ]  # fmt: skip
 
 

@@ -134,6 +134,7 @@ def test_the_schedule_thread_registers_and_stops(redis_client: redis.Redis) -> N
             "pending_alerts",
             "unsent_sweep",
             "referral_sweep",
+            "follow_ups",
         ]
     finally:
         stop.set()

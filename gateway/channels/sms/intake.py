@@ -185,9 +185,10 @@ def _receive(
 
 
 def _filed_under(case: Case | None) -> Case | None:
-    """The case a reply to a reporter is filed under in the message log: none when the
-    reporter chose to stay anonymous, so that the log never ties their number to the case."""
-    return case if case is not None and case.callback_consent else None
+    """The case a reply to a reporter is filed under in the message log: none unless the
+    reporter agreed to be called back or sent SMS updates (their number is kept then), so
+    that the log never ties an anonymous reporter's number to the case."""
+    return case if case is not None and (case.callback_consent or case.sms_consent) else None
 
 
 def _filled(rt: Runtime, step: SmsStep, phone: str, params: dict[str, str]) -> SmsStep:
