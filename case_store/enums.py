@@ -157,6 +157,8 @@ class EventKind(StrEnum):
     REOPENED = "reopened"
     LEVEL_CHANGED = "level_changed"
     CONTACT_RECORDED = "contact_recorded"
+    # Someone reached the child or the reporter: the first-contact clock stops.
+    FIRST_CONTACT_MADE = "first_contact_made"
     REFERRED = "referred"
     REFERRAL_ANSWERED = "referral_answered"
     MERGED_INTO = "merged_into"
