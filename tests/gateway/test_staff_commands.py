@@ -3,6 +3,7 @@ keywords in the caseworker's words, replies in their language, refusals that cha
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -94,7 +95,7 @@ class Words:
         return fold_to_gsm7(text) if self.language in PROFILE.fold_accents else text
 
 
-def test_called_records_the_first_contact_once(app, db):
+def test_called_records_the_first_contact_once(app, db, runner):
     reference = open_report(app, 1, now=datetime.now(UTC) - timedelta(minutes=5), danger="yes")
     shown = format_reference(reference)
     phone = staff_phone(app, areas=[MOMBASA], on_call=True)
@@ -121,6 +122,11 @@ def test_called_records_the_first_contact_once(app, db):
     ), again
     assert kinds(db, reference).count(EventKind.FIRST_CONTACT_MADE) == 1
     assert the_case(db, reference).first_contacted_at == case.first_contacted_at
+    shown_json = runner.invoke(args=["cases", "show", reference, "--json"])
+    deadlines = json.loads(shown_json.stdout)["deadlines"]
+    assert deadlines["first_contacted_at"] == case.first_contacted_at.isoformat()
+    assert deadlines["overdue"] is False
+    assert " (made 20" in runner.invoke(args=["cases", "show", reference]).stdout
 
 
 def test_called_refusals_change_nothing(app, db):

@@ -29,6 +29,7 @@ from case_store.operations import (
 from case_store.permissions import Action, allowed, check
 from case_store.queries.cases import cases_for_staff, count_cases_for_staff
 from case_store.references import format_reference
+from dialogs.staff_keywords import ANY_LANGUAGE
 from gateway.channels.sms.staff import replies
 from gateway.channels.sms.staff.parsing import StaffCommand
 from gateway.channels.sms.staff.replies import Voice
@@ -118,7 +119,8 @@ def close_case(req: Request, case: Case) -> Reply:
     keywords = req.voice.keywords
     found = keywords.leading(keywords.reasons, req.command.rest, req.rt.profile.languages)
     if found is None:
-        shown = ", ".join(req.voice.reason(reason) for reason in keywords.reasons.get("any", {}))
+        listed = keywords.reasons.get(ANY_LANGUAGE, {})
+        shown = ", ".join(req.voice.reason(reason) for reason in listed)
         return _said(req, replies.REASONS, "refused: no closure reason", case, reasons=shown)
     reason, extra = ClosureReason(found[0]), found[1]
     if not allowed(req.user, Action.CLOSE, case):

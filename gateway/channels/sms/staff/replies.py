@@ -24,7 +24,7 @@ from case_store.queries.cases import next_deadline
 from case_store.references import format_reference
 from dialogs.encoding import analyse
 from dialogs.render import N_, fold_to_gsm7
-from dialogs.staff_keywords import StaffKeywords
+from dialogs.staff_keywords import ANY_LANGUAGE, StaffKeywords
 from gateway.runtime import Runtime
 
 # Shown with a PIN in every example, and in every reply that asks for one.
@@ -124,7 +124,7 @@ class Voice:
         keywords = self.keywords
         words = {
             verb.upper(): keywords.display(keywords.verbs, verb, self.language)
-            for verb in keywords.verbs.get("any", {})
+            for verb in keywords.verbs.get(ANY_LANGUAGE, {})
         }
         words["HIGH"] = self.level(RiskLevel.HIGH)
         words["RESOLVED"] = keywords.display(keywords.reasons, "resolved", self.language)
@@ -150,9 +150,6 @@ class Voice:
             return clock
         return f"{format_skeleton('MMMd', local, locale=self.language)} {clock}"
 
-    def fits(self, text: str, max_segments: int) -> bool:
-        return analyse(text).segments <= min(LIST_SEGMENTS, max_segments)
-
     def case_list(self, cases: Sequence[Case], total: int, max_segments: int) -> str:
         """``CASES`` as one SMS: a line per case (reference, level initial, the deadline it
         waits on), as many as fit, then ``+N more``."""
@@ -164,12 +161,11 @@ class Voice:
             due = next_deadline(case)
             line = f"{format_reference(case.reference)} {initials[case.risk_level]}"
             lines.append(line if due is None else f"{line} {self.time(due)}")
-        text = self.say(CASES)
-        for shown in range(len(lines), 0, -1):
-            text = self.fold("\n".join([self.say(CASES), *lines[:shown]]))
+        header, shown = self.say(CASES), len(lines)
+        while True:
+            text = self.fold("\n".join([header, *lines[:shown]]))
             if shown < total:
-                more = self.say(MORE_CASES, count=str(total - shown))
-                text = f"{text}\n{more}"
-            if self.fits(text, max_segments):
+                text += "\n" + self.say(MORE_CASES, count=str(total - shown))
+            if shown == 1 or analyse(text).segments <= min(LIST_SEGMENTS, max_segments):
                 return text
-        return text
+            shown -= 1
