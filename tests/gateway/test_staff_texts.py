@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
 from case_store.enums import RiskLevel
 from dialogs.encoding import analyse
@@ -25,10 +27,13 @@ from workers import alerts
 PROFILE = load_profile(DEFAULT_DEPLOYMENT)
 STAFF = load_tree(default_tree_path()).sms.staff
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+with (Path(__file__).resolve().parents[2] / "locales" / "messages.pot").open("rb") as pot:
+    EXTRACTED = {message.id for message in read_po(pot)}
+# Every message id the replies module defines (its other constants are no message).
 REPLIES = [
     value
     for name, value in vars(replies).items()
-    if name.isupper() and isinstance(value, str) and name != "PIN_WORD"
+    if name.isupper() and isinstance(value, str) and value in EXTRACTED
 ]
 SHAPES = [verb.shape for verb in VERBS.values() if isinstance(verb, CaseVerb)]
 MESSAGES = [
@@ -116,6 +121,11 @@ def test_level_short_forms_differ_and_level_names_can_be_typed(language):
                 level.value,
                 "because",
             ), (language, typed)
+
+
+def test_every_reply_is_checked_here():
+    assert {replies.USAGE, replies.HELP, replies.MORE_CASES, replies.PIN_REFUSED} <= set(REPLIES)
+    assert replies.PIN_WORD not in REPLIES
 
 
 def test_the_tree_names_the_verbs_levels_and_reasons_the_gateway_knows():
