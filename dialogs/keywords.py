@@ -171,7 +171,7 @@ def parse_sms_spec(raw: Any, problems: list[str]) -> SmsSpec:
     if not isinstance(raw, dict):
         problems.append("sms: must be a mapping")
         return SmsSpec()
-    keywords = parse_keyword_table(raw.get("keywords"), "sms.keywords", COMMANDS, problems)
+    keywords = _keyword_table(raw.get("keywords"), "sms.keywords", COMMANDS, problems)
     messages = raw.get("messages") or {}
     if not isinstance(messages, dict):
         problems.append("sms.messages: must map a name to text")
@@ -188,7 +188,7 @@ def parse_sms_spec(raw: Any, problems: list[str]) -> SmsSpec:
     )
 
 
-def parse_keyword_table(
+def _keyword_table(
     raw: Any, where: str, known: Collection[str] | None, problems: list[str]
 ) -> dict[str, dict[str, tuple[str, ...]]]:
     """``{any or language: {command: [words]}}`` (absent: empty); ``known`` commands only,
@@ -227,9 +227,9 @@ def _parse_staff(raw: Any, problems: list[str]) -> StaffKeywords:
         problems.append("sms.staff: must map keywords, levels and reasons")
         return StaffKeywords()
     return StaffKeywords(
-        verbs=parse_keyword_table(raw.get("keywords"), "sms.staff.keywords", None, problems),
-        levels=parse_keyword_table(raw.get("levels"), "sms.staff.levels", None, problems),
-        reasons=parse_keyword_table(raw.get("reasons"), "sms.staff.reasons", None, problems),
+        verbs=_keyword_table(raw.get("keywords"), "sms.staff.keywords", None, problems),
+        levels=_keyword_table(raw.get("levels"), "sms.staff.levels", None, problems),
+        reasons=_keyword_table(raw.get("reasons"), "sms.staff.reasons", None, problems),
     )
 
 

@@ -16,6 +16,8 @@ from staff import replies_to as replies
 from case_store.enums import EventKind
 from case_store.queries.cases import find_case_by_reference
 from case_store.references import format_reference
+from dialogs.render import fold_to_gsm7, load_translations
+from gateway.channels.sms.staff import replies as staff_replies
 from gateway.channels.sms.staff.pin import MAX_PIN_MISSES
 from gateway.config.settings import Settings, SettingsError
 
@@ -164,3 +166,21 @@ def test_the_setting_is_4_to_8_digits_and_never_shown(tmp_path):
         with pytest.raises(SettingsError) as error:
             Settings.from_env(env | {"KINGA_STAFF_SMS_PIN": bad})
         assert str(error.value) == "KINGA_STAFF_SMS_PIN must be 4 to 8 digits (0-9), or unset"
+
+
+@pytest.mark.parametrize("language", ["sw", "fr", "ar", "pt"])
+def test_the_pin_in_every_language(app, db, reference, language):
+    rt = app.extensions["kinga"]
+    staff = rt.tree.sms.staff
+    add_staff(app, "amina", "caseworker", CASEWORKER_PHONE, areas=[MOMBASA], languages=[language])
+    phone = Texter(app.test_client(), phone=CASEWORKER_PHONE)
+    ack = staff.display(staff.verbs, "ack", language)
+    refused = load_translations(language).gettext(staff_replies.PIN_REFUSED).format(ACK=ack)
+    if language in rt.profile.fold_accents:
+        refused = fold_to_gsm7(refused)
+    phone.send(f"{ack} {reference}")
+    phone.send(f"{ack} 1111 {reference}")
+    assert replies(db, app, phone.phone) == [refused, refused]
+    assert EventKind.ACKNOWLEDGED not in kinds(db, reference)
+    phone.send(f"{ack} {PIN} {reference}")
+    assert EventKind.ACKNOWLEDGED in kinds(db, reference)
