@@ -157,6 +157,8 @@ class EventKind(StrEnum):
     REOPENED = "reopened"
     LEVEL_CHANGED = "level_changed"
     CONTACT_RECORDED = "contact_recorded"
+    # Someone reached the child or the reporter: the first-contact clock stops.
+    FIRST_CONTACT_MADE = "first_contact_made"
     REFERRED = "referred"
     REFERRAL_ANSWERED = "referral_answered"
     # The provider had not answered after the profile's referrals.remind_after: reminded once.

@@ -48,6 +48,7 @@ from dialogs.paging import measure_params
 from dialogs.reference import damm_digit
 from dialogs.render import DOMAIN, LOCALES_DIR, language_chain, load_translations, render
 from dialogs.screen import Screen
+from dialogs.staff_keywords import staff_language_problems
 from dialogs.tree import CHOICE_KINDS, Node, Tree, placeholders
 from dialogs.words import word_problems
 
@@ -120,6 +121,10 @@ def check_dialogs(
     for language in languages:
         if language != SOURCE_LANGUAGE:
             problems.extend(_translation_problems(tree, language, locales_dir))
+            problems.extend(
+                f"{tree.path}: {problem}"
+                for problem in staff_language_problems(tree.sms.staff, language)
+            )
         context = Context(
             areas=tuple(areas),
             language=language,

@@ -10,6 +10,9 @@ Keywords listed under ``any`` (those carriers honour, e.g. English STOP) belong 
 they never change the session language. A keyword listed under exactly one enabled language
 sets that language when it differs from the session's.
 
+The staff commands' words (``sms.staff``) are parsed here too, with the same table, and
+checked against these (``dialogs.staff_keywords``).
+
 STOP opts a number out, so only words that mean nothing else in the dialog may be STOP words:
 a word a screen shows (``0. Sair``) or that a reporter may use to leave a conversation
 (CANCEL, END, QUIT) is an EXIT word, which ends the conversation and nothing more.
@@ -18,11 +21,12 @@ a word a screen shows (``0. Sair``) or that a reporter may use to leave a conver
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from dialogs.normalise import clean_free_text, fold_word, normalise_input
+from dialogs.staff_keywords import StaffKeywords, validate_staff_keywords
 
 if TYPE_CHECKING:
     from dialogs.tree import Tree
@@ -71,6 +75,7 @@ class SmsSpec:
     keywords: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     messages: Mapping[str, str] = field(default_factory=dict)
     focal: FocalPoint | None = None
+    staff: StaffKeywords = field(default_factory=StaffKeywords)
 
     def display(self, command: str, language: str) -> str:
         """The keyword shown to a reader of ``language``: its own first word, else ``any``'s."""
@@ -166,28 +171,7 @@ def parse_sms_spec(raw: Any, problems: list[str]) -> SmsSpec:
     if not isinstance(raw, dict):
         problems.append("sms: must be a mapping")
         return SmsSpec()
-    keywords: dict[str, dict[str, tuple[str, ...]]] = {}
-    raw_keywords = raw.get("keywords") or {}
-    if not isinstance(raw_keywords, dict):
-        problems.append("sms.keywords: must map a language (or any) to {command: [words]}")
-        raw_keywords = {}
-    for group, commands in raw_keywords.items():
-        if not isinstance(commands, dict):
-            problems.append(f"sms.keywords.{group}: must map a command to a list of words")
-            continue
-        keywords[str(group)] = {}
-        for command, words in commands.items():
-            if command not in COMMANDS:
-                problems.append(f"sms.keywords.{group}: unknown command {command!r}")
-            if isinstance(words, str):
-                words = [words]
-            if not isinstance(words, list) or not words:
-                problems.append(f"sms.keywords.{group}.{command}: a list of words is required")
-                continue
-            if not all(isinstance(word, str) for word in words):
-                # YAML reads a bare YES, NO, ON or OFF as a boolean.
-                problems.append(f"sms.keywords.{group}.{command}: quote every word ({words!r})")
-            keywords[str(group)][str(command)] = tuple(str(word) for word in words)
+    keywords = _keyword_table(raw.get("keywords"), "sms.keywords", COMMANDS, problems)
     messages = raw.get("messages") or {}
     if not isinstance(messages, dict):
         problems.append("sms.messages: must map a name to text")
@@ -200,6 +184,52 @@ def parse_sms_spec(raw: Any, problems: list[str]) -> SmsSpec:
         keywords=keywords,
         messages={str(k): str(v) for k, v in messages.items()},
         focal=_parse_focal(raw.get("focal_point"), problems),
+        staff=_parse_staff(raw.get("staff"), problems),
+    )
+
+
+def _keyword_table(
+    raw: Any, where: str, known: Collection[str] | None, problems: list[str]
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """``{any or language: {command: [words]}}`` (absent: empty); ``known`` commands only,
+    when given."""
+    table: dict[str, dict[str, tuple[str, ...]]] = {}
+    if raw is None:
+        return table
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: must map a language (or any) to {{command: [words]}}")
+        return table
+    for group, commands in raw.items():
+        if not isinstance(commands, dict):
+            problems.append(f"{where}.{group}: must map a command to a list of words")
+            continue
+        table[str(group)] = {}
+        for command, words in commands.items():
+            if known is not None and command not in known:
+                problems.append(f"{where}.{group}: unknown command {command!r}")
+            if isinstance(words, str):
+                words = [words]
+            if not isinstance(words, list) or not words:
+                problems.append(f"{where}.{group}.{command}: a list of words is required")
+                continue
+            if not all(isinstance(word, str) for word in words):
+                # YAML reads a bare YES, NO, ON or OFF as a boolean.
+                problems.append(f"{where}.{group}.{command}: quote every word ({words!r})")
+            table[str(group)][str(command)] = tuple(str(word) for word in words)
+    return table
+
+
+def _parse_staff(raw: Any, problems: list[str]) -> StaffKeywords:
+    """The ``sms.staff`` section (``dialogs.staff_keywords``; absent: no staff commands)."""
+    if raw is None:
+        return StaffKeywords()
+    if not isinstance(raw, dict):
+        problems.append("sms.staff: must map keywords, levels and reasons")
+        return StaffKeywords()
+    return StaffKeywords(
+        verbs=_keyword_table(raw.get("keywords"), "sms.staff.keywords", None, problems),
+        levels=_keyword_table(raw.get("levels"), "sms.staff.levels", None, problems),
+        reasons=_keyword_table(raw.get("reasons"), "sms.staff.reasons", None, problems),
     )
 
 
@@ -272,6 +302,8 @@ def validate_sms_spec(tree: Tree) -> Iterator[str]:
             yield f"sms.keywords: {folded!r} means {' and '.join(sorted(commands))}"
     if spec.focal is not None:
         yield from _focal_problems(tree, spec.focal, meanings)
+    prefixes = spec.focal.prefixes if spec.focal is not None else ()
+    yield from validate_staff_keywords(spec.staff, spec.keywords, prefixes)
 
 
 def _focal_problems(

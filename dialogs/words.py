@@ -16,9 +16,9 @@ labels, unless an area bears that name.
 
 A word that names two options picks neither and the caller is asked again. The lists are data
 in the tree, checked twice: when the tree loads, that each word has one meaning per language,
-means an option value, and is no SMS keyword (``validate_words``); with the catalogs, that no
-word or label names two options of one question in any language (``word_problems``, run by
-``dialogs.check``).
+means an option value, and is no SMS keyword, a staff one included (``validate_words``); with
+the catalogs, that no word or label names two options of one question in any language
+(``word_problems``, run by ``dialogs.check``).
 """
 
 from __future__ import annotations
@@ -127,7 +127,8 @@ def validate_words(tree: Tree) -> Iterator[str]:
     }
     keywords = {
         fold_word(word)
-        for table in tree.sms.keywords.values()
+        for tables in (tree.sms.keywords, tree.sms.staff.verbs)
+        for table in tables.values()
         for words in table.values()
         for word in words
     }

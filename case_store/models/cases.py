@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 
 UNASSIGNED_ACTIVE = "assigned_to_id IS NULL AND status <> 'closed'"
-UNACKNOWLEDGED_ACTIVE = "acknowledged_at IS NULL AND status <> 'closed'"
+UNCONTACTED_ACTIVE = "first_contacted_at IS NULL AND status <> 'closed'"
 ALERT_PENDING = "alert_pending_since IS NOT NULL"
 FOLLOW_UP_DUE = "follow_up_due_at IS NOT NULL"
 
@@ -59,11 +59,11 @@ class Case(Base):
             sqlite_where=text(UNASSIGNED_ACTIVE),
         ),
         Index(
-            "ix_case_unacknowledged_first_contact_by",
+            "ix_case_uncontacted_first_contact_by",
             "first_contact_by",
             "id",
-            postgresql_where=text(UNACKNOWLEDGED_ACTIVE),
-            sqlite_where=text(UNACKNOWLEDGED_ACTIVE),
+            postgresql_where=text(UNCONTACTED_ACTIVE),
+            sqlite_where=text(UNCONTACTED_ACTIVE),
         ),
         # The pending-alert sweep (every minute) reads the few cases whose alert waits.
         Index(
@@ -128,6 +128,9 @@ class Case(Base):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When someone reached the child or the reporter (``record_first_contact``, SMS CALLED):
+    # it stops the first-contact clock.
+    first_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the alert about this case reached nobody (nobody on call for its area); cleared
     # when it goes out to someone who came on call. Durable, so a restart forgets no alert.
     alert_pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

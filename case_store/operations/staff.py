@@ -25,6 +25,7 @@ from case_store.operations.audit import (
     ACTOR_SYSTEM,
     assignment_fields,
     closure_fields,
+    iso,
     level_fields,
     record_event,
     record_staff_event,
@@ -166,6 +167,27 @@ def reopen(session: Session, case: Case, *, actor: User, now: datetime) -> CaseE
     case.closed_at = None
     return record_staff_event(
         session, case, EventKind.REOPENED, actor, now, before, closure_fields(case)
+    )
+
+
+def record_first_contact(
+    session: Session, case: Case, *, actor: User, now: datetime
+) -> CaseEvent | None:
+    """``actor`` reached the child or the reporter: the first-contact clock stops.
+
+    Only the first one counts: recording it again (an SMS sent twice) is a no-op (None), and
+    the time of the first stays.
+    """
+    check(actor, Action.RECORD_CONTACT, case)
+    refuse_if_closed(case, "record first contact on")
+    if case.first_contacted_at is not None:
+        return None
+    now = as_utc(now, "now")
+    before = {"first_contacted_at": None, "first_contact_by": iso(case.first_contact_by)}
+    case.first_contacted_at = now
+    after = {"first_contacted_at": iso(now), "first_contact_by": iso(case.first_contact_by)}
+    return record_staff_event(
+        session, case, EventKind.FIRST_CONTACT_MADE, actor, now, before, after
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, null, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from case_store.columns import as_utc
@@ -17,6 +17,8 @@ from case_store.references import parse_reference
 
 ACTIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.PENDING, CaseStatus.ESCALATED)
 DEFAULT_LIMIT = 500
+# Who also sees, in their own list of cases, the ones nobody has acknowledged yet.
+OVERSEEING_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 
 def find_case_by_reference(session: Session, reference: str) -> Case | None:
@@ -74,7 +76,8 @@ def overdue_for_assignment(
 
 
 def unacknowledged(session: Session, *, assigned_before: datetime) -> list[Case]:
-    """Active cases assigned before ``assigned_before`` and not yet acknowledged (escalation)."""
+    """Active cases assigned before ``assigned_before``, not yet acknowledged, and nobody has
+    reached the child or reporter either (escalation: a first contact shows someone has it)."""
     return list(
         session.scalars(
             select(Case)
@@ -82,11 +85,60 @@ def unacknowledged(session: Session, *, assigned_before: datetime) -> list[Case]
                 Case.status.in_(ACTIVE_STATUSES),
                 Case.assigned_to_id.is_not(None),
                 Case.acknowledged_at.is_(None),
+                Case.first_contacted_at.is_(None),
                 Case.assigned_at < as_utc(assigned_before, "assigned_before"),
             )
             .order_by(Case.assigned_at, Case.id)
         )
     )
+
+
+def next_deadline(case: Case) -> datetime | None:
+    """The deadline ``case`` waits on: its assign-by time while nobody holds it, then its
+    first-contact time until someone reached the child or reporter; None after that."""
+    if case.assigned_to_id is None:
+        return case.assign_by
+    if case.first_contacted_at is None:
+        return case.first_contact_by
+    return None
+
+
+def cases_for_staff(session: Session, user: User, *, limit: int = DEFAULT_LIMIT) -> list[Case]:
+    """The open cases on ``user``'s plate, most urgent first: highest level, then the soonest
+    deadline each waits on (``next_deadline``; none last).
+
+    Those assigned to them; for a supervisor or an administrator also those nobody has
+    acknowledged yet in their areas (every area for an administrator, or a supervisor with
+    none), which are theirs to see handled.
+    """
+    severity = case(*((Case.risk_level == level, -level.severity) for level in RiskLevel))
+    due = case(
+        (Case.assigned_to_id.is_(None), Case.assign_by),
+        (Case.first_contacted_at.is_(None), Case.first_contact_by),
+        else_=null(),
+    )
+    query = (
+        select(Case)
+        .where(_on_plate(user))
+        .order_by(severity, due.asc().nulls_last(), Case.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def count_cases_for_staff(session: Session, user: User) -> int:
+    """How many cases ``cases_for_staff`` lists without a limit."""
+    return session.scalar(select(func.count(Case.id)).where(_on_plate(user))) or 0
+
+
+def _on_plate(user: User) -> ColumnElement[bool]:
+    mine: ColumnElement[bool] = Case.assigned_to_id == user.id
+    if user.role in OVERSEEING_ROLES:
+        waiting: ColumnElement[bool] = Case.acknowledged_at.is_(None)
+        if user.role is Role.SUPERVISOR and user.areas:
+            waiting = and_(waiting, Case.location_code.in_(list(user.areas)))
+        mine = or_(mine, waiting)
+    return and_(Case.status.in_(ACTIVE_STATUSES), mine)
 
 
 def cases_for_reporter(session: Session, phone_hash: str) -> list[Case]:
@@ -175,7 +227,7 @@ def list_cases(
     """Cases matching every filter given, soonest assign-by deadline first.
 
     ``overdue_at`` keeps active cases past a deadline at that time: unassigned after their
-    assign-by time, or unacknowledged after their first-contact time. ``unalerted_only``
+    assign-by time, or with no first contact after their first-contact time. ``unalerted_only``
     keeps the cases whose alert reached nobody yet (``unalerted``).
     """
     query = select(Case)
@@ -193,7 +245,7 @@ def list_cases(
             Case.status.in_(ACTIVE_STATUSES),
             or_(
                 and_(Case.assigned_to_id.is_(None), Case.assign_by < at),
-                and_(Case.acknowledged_at.is_(None), Case.first_contact_by < at),
+                and_(Case.first_contacted_at.is_(None), Case.first_contact_by < at),
             ),
         )
     return list(session.scalars(query.order_by(Case.assign_by, Case.id).limit(limit)))
@@ -204,5 +256,5 @@ def is_overdue(case: Case, at: datetime) -> bool:
     at = as_utc(at, "at")
     return case.status in ACTIVE_STATUSES and (
         (case.assigned_to_id is None and case.assign_by < at)
-        or (case.acknowledged_at is None and case.first_contact_by < at)
+        or (case.first_contacted_at is None and case.first_contact_by < at)
     )

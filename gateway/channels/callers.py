@@ -22,12 +22,14 @@ from case_store.models import Case
 from case_store.operations import add_reporter_information, request_callback
 from case_store.queries.cases import find_case_by_reference, reporter_status
 from case_store.queries.reporters import reporter_language
+from gateway.channels.miss_budget import MissBudget
 from gateway.runtime import Runtime
 
 log = logging.getLogger("kinga.callers")
 
 MAX_REFERENCE_MISSES = 5
 REFERENCE_MISS_WINDOW = 3600  # seconds
+REFERENCE_MISSES = MissBudget("kinga:refmiss", MAX_REFERENCE_MISSES, REFERENCE_MISS_WINDOW)
 
 
 def caller_language(rt: Runtime, db: Session, phone: str) -> str:
@@ -48,23 +50,20 @@ def lookup_status(rt: Runtime, db: Session, phone: str, reference: str) -> str:
     reference that does not exist: guessing. After ``MAX_REFERENCE_MISSES`` misses from one
     phone in the window, on any channel, every answer is "not found" until the window passes.
     """
-    if _rate_limited(rt, phone):
+    if REFERENCE_MISSES.spent(rt, phone):
         log.warning("reference lookups rate limited for a caller")
         return "not_found"
     case = find_case_by_reference(db, reference)
     if case is not None:
         return reporter_status(case)
-    with rt.redis.pipeline(transaction=True) as pipe:
-        pipe.incr(_misses_key(rt, phone))
-        pipe.expire(_misses_key(rt, phone), REFERENCE_MISS_WINDOW)
-        pipe.execute()
+    REFERENCE_MISSES.miss(rt, phone)
     return "not_found"
 
 
 def follow_up_case(rt: Runtime, db: Session, phone: str, reference: str) -> Case | None:
     """The case a follow-up from ``phone`` is about: None for an unknown reference, and for
     every reference while the phone is rate limited."""
-    if _rate_limited(rt, phone):
+    if REFERENCE_MISSES.spent(rt, phone):
         return None
     return find_case_by_reference(db, reference)
 
@@ -89,11 +88,3 @@ def ask_callback(
     if case is not None:
         request_callback(db, rt.vault, case, phone, when, now=now)
     return case
-
-
-def _misses_key(rt: Runtime, phone: str) -> str:
-    return f"kinga:refmiss:{rt.vault.phone_hash(phone)}"
-
-
-def _rate_limited(rt: Runtime, phone: str) -> bool:
-    return int(rt.redis.get(_misses_key(rt, phone)) or 0) >= MAX_REFERENCE_MISSES

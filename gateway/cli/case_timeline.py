@@ -68,7 +68,12 @@ def render_case(
         )
         + f"; SMS updates: {'yes' if case.sms_consent else 'no'}",
         f"  deadlines assign by {_local(case.assign_by, zone)}, "
-        f"first contact by {_local(case.first_contact_by, zone)}",
+        f"first contact by {_local(case.first_contact_by, zone)}"
+        + (
+            f" (made {_local(case.first_contacted_at, zone)})"
+            if case.first_contacted_at
+            else ""
+        ),
         f"  assigned  {assignee}"
         + (f", acknowledged {_local(case.acknowledged_at, zone)}" if case.acknowledged_at else ""),
     ]

@@ -300,6 +300,7 @@ def case_document(rt: Runtime, case: Case, *, now: datetime, reveal: bool) -> di
         "deadlines": {
             "assign_by": case.assign_by.isoformat(),
             "first_contact_by": case.first_contact_by.isoformat(),
+            "first_contacted_at": _iso(case.first_contacted_at),
             "overdue": is_overdue(case, now),
         },
         "alerts": {

@@ -52,6 +52,8 @@ def translate_extract() -> None:
         ExtractMessages,
         mapping_file="babel.cfg",
         output_file="locales/messages.pot",
+        # A "# Translators: …" comment above a message in the code goes into the catalogs.
+        add_comments="Translators:",
         input_paths=["."],
         no_wrap=True,
         sort_by_file=True,

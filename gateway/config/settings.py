@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ DEFAULT_SMS_MAX_SEGMENTS = 4  # 612 GSM-7 or 268 UCS-2 characters; dialog replie
 MAX_SMS_SEGMENTS = 10
 DEFAULT_SMS_SESSION_TTL = 24 * 3600  # an SMS conversation is forgotten after a day of silence
 SMS_RATE_PREFIX = "KINGA_SMS_RATE_"  # KINGA_SMS_RATE_TWILIO=5: at most 5 messages per second
+STAFF_SMS_PIN = re.compile(r"[0-9]{4,8}")
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
@@ -114,6 +116,8 @@ class Settings:
     sms_rates: Mapping[str, float] = field(default_factory=dict)
     sms_max_segments: int = DEFAULT_SMS_MAX_SEGMENTS
     sms_session_ttl: int = DEFAULT_SMS_SESSION_TTL
+    # Empty: none. Else every staff SMS command carries it after its verb (phones are shared).
+    staff_sms_pin: str = field(default="", repr=False)
     primero_url: str = ""
     primero_user: str = ""
     primero_password: str = field(default="", repr=False)
@@ -168,6 +172,9 @@ class Settings:
         if sms_session_ttl < 60:
             problems.append("KINGA_SMS_SESSION_TTL must be at least 60 seconds")
         sms_rates = _sms_rates(env, problems)
+        staff_sms_pin = env.get("KINGA_STAFF_SMS_PIN", "").strip()
+        if staff_sms_pin and not STAFF_SMS_PIN.fullmatch(staff_sms_pin):
+            problems.append("KINGA_STAFF_SMS_PIN must be 4 to 8 digits (0-9), or unset")
         if problems:
             raise SettingsError(problems)
         return cls(
@@ -191,6 +198,7 @@ class Settings:
             sms_rates=sms_rates,
             sms_max_segments=max_segments,
             sms_session_ttl=sms_session_ttl,
+            staff_sms_pin=staff_sms_pin,
             primero_url=env.get("KINGA_PRIMERO_URL", ""),
             primero_user=env.get("KINGA_PRIMERO_USER", ""),
             primero_password=env.get("KINGA_PRIMERO_PASSWORD", ""),

@@ -31,7 +31,7 @@ from case_store.references import format_reference
 from dialogs.encoding import analyse
 from dialogs.render import fold_to_gsm7, load_translations
 from dialogs.tree import placeholders
-from gateway.channels.sms import referrals as referral_sms
+from gateway.channels.sms.staff import refer as referral_sms
 from gateway.channels.sms.referrals import parse_referral_answer
 from gateway.config.settings import DEFAULT_SMS_MAX_SEGMENTS
 from workers import referral_texts as texts
@@ -149,6 +149,19 @@ def test_the_english_service_word_works_in_every_language(app, client, db, case,
 
 
 @pytest.mark.parametrize(
+    ("language", "verb", "service"),
+    [("sw", "peleka", "afya"), ("fr", "Orienter", "santé"), ("ar", "إحالة", "صحية"),
+     ("pt", "ENCAMINHAR", "saude")],
+)  # fmt: skip
+def test_refer_in_the_caseworkers_own_words(app, client, db, case, language, verb, service):
+    speaks(app, "amina", language)
+    Texter(client, phone=CASEWORKER_PHONE).send(f"{verb} {case.reference} {service}")
+    (referral,) = referrals(db)
+    assert referral.service is Service.MEDICAL
+    assert referral.code in reply_to(app, db, CASEWORKER_PHONE)
+
+
+@pytest.mark.parametrize(
     ("languages", "expected"),
     [
         (["sw", "en"], "Kinga rufaa {code}: huduma ya afya inahitajika, Mombasa. Mhudumu wa kesi: "
@@ -181,13 +194,14 @@ def test_every_referral_text_fits_and_keeps_its_placeholders(language):
         "service": max((translations.gettext(w) for w in texts.SERVICE_WORDS.values()), key=len),
         "yes": translations.gettext(texts.YES),
         "no": translations.gettext(texts.NO),
+        "REFER": "ENCAMINHAR",  # the longest word for REFER in any language
     }
     for msgid in MESSAGES:
         translated = translations.gettext(msgid)
         if language != "en":
             assert translated != msgid, (language, msgid)
         assert sorted(placeholders(translated)) == sorted(placeholders(msgid)), (language, msgid)
-        for keyword in ("REFER", "OVERRIDE"):
+        for keyword in ("{REFER}", "OVERRIDE"):
             assert msgid.count(keyword) == translated.count(keyword), (language, msgid)
         text = translated.format_map(longest)
         assert analyse(text).segments <= DEFAULT_SMS_MAX_SEGMENTS, (language, msgid)

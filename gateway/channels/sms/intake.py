@@ -29,20 +29,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from case_store.enums import Disposition, MessageEventKind, MessagePurpose
-from case_store.models import Case, Message, OutboxRow
+from case_store.models import Case, Message, OutboxRow, User
 from case_store.operations import record_contact
 from case_store.operations.messages import apply_status, record_inbound, set_opt_out
 from case_store.queries.messages import find_message, is_opted_out
-from case_store.queries.users import find_staff_by_phone, staff_language
+from case_store.queries.users import find_staff_by_phone
 from dialogs.engine import fill
-from dialogs.render import fold_to_gsm7, render
+from dialogs.render import render
 from dialogs.screen import Screen
 from dialogs.sms import SmsStep, sms_context, sms_step
 from gateway.channels.callers import caller_language
 from gateway.channels.effects import Applied, Caller, apply_effects
 from gateway.channels.sms.referrals import answer_by_sms
 from gateway.channels.sms.sessions import SmsSession
-from gateway.channels.sms.staff import parse_staff_command, run_staff_command
+from gateway.channels.sms.staff import StaffCommand, read_staff_command, run_staff_command
 from gateway.providers.events import InboundSms, StatusUpdate
 from gateway.runtime import Runtime
 from workers.dispatch import dispatch
@@ -118,24 +118,29 @@ def _receive(
     rt: Runtime, sms: InboundSms, saved: SmsSession | None, now: datetime
 ) -> tuple[InboundResult, SmsStep | None, list[OutboxRow]]:
     with rt.sessions() as db, db.begin():
+        staff = _staff_command(rt, db, sms)
         message, created = record_inbound(
             db,
             rt.vault,
             provider=sms.provider,
             provider_id=sms.provider_id,
             phone=sms.sender,
-            body=sms.text,
+            # A staff command is logged without the PIN typed in it.
+            body=staff[1].masked(sms.text) if staff is not None else sms.text,
             received_at=sms.received_at,
         )
         if not created:
             log.info("sms %s from %s replayed; nothing done", message.public_id, sms.provider)
             return InboundResult(message.public_id, False), None, []
-        handled = _staff_command(rt, db, sms, now) or answer_by_sms(
-            rt, db, sms.sender, sms.text, now=now
-        )
+        if staff is not None:
+            handled = _run_staff_command(rt, db, sms, *staff, now=now)
+        else:
+            handled = answer_by_sms(rt, db, sms.sender, sms.text, now=now)
         if handled is not None:
             reply, sent = handled
             return InboundResult(message.public_id, True, (reply.public_id,)), None, sent
+        if staff is not None:  # the reply was too long to queue; the command ran all the same
+            return InboundResult(message.public_id, True), None, []
         opted_out = is_opted_out(db, rt.vault, sms.sender)
         language = (
             rt.remembered_language(saved.language, saved.started)
@@ -205,35 +210,40 @@ def _filled(rt: Runtime, step: SmsStep, phone: str, params: dict[str, str]) -> S
     return replace(step, state=state, replies=tuple(replies))
 
 
-def _staff_command(
-    rt: Runtime, db: Session, sms: InboundSms, now: datetime
-) -> tuple[Message, list[OutboxRow]] | None:
-    """Run a staff command from a staff phone and queue its reply; the reply and every outbox
-    row to dispatch. None for anything else, which goes on as a provider's answer to a referral
-    or an ordinary conversation (see ``gateway.channels.sms.staff``)."""
-    command = parse_staff_command(sms.text)
+def _staff_command(rt: Runtime, db: Session, sms: InboundSms) -> tuple[User, StaffCommand] | None:
+    """The staff command ``sms`` is and the user who sent it; None for anything else, which goes
+    on as a provider's answer to a referral or an ordinary conversation (see
+    ``gateway.channels.sms.staff``)."""
+    command = read_staff_command(rt, sms.text)
     if command is None:
         return None
     user = find_staff_by_phone(db, rt.vault, sms.sender)
-    if user is None:
+    return (user, command) if user is not None else None
+
+
+def _run_staff_command(
+    rt: Runtime, db: Session, sms: InboundSms, user: User, command: StaffCommand, *, now: datetime
+) -> tuple[Message, list[OutboxRow]] | None:
+    """Run the command and queue its reply: the reply and every outbox row to dispatch (what
+    the command sent too, e.g. a referral). None: the reply is longer than
+    ``KINGA_SMS_MAX_SEGMENTS`` allows; the command ran all the same."""
+    outbox: list[OutboxRow] = []
+    reply = run_staff_command(rt, db, user, command, phone=sms.sender, now=now, outbox=outbox)
+    try:
+        message, row = queue_sms(
+            db,
+            rt.vault,
+            phone=sms.sender,
+            text=reply.text,
+            purpose=MessagePurpose.REPLY,
+            max_segments=rt.settings.sms_max_segments,
+            case=reply.case,
+            now=now,
+        )
+    except TooLong as exc:
+        log.error("reply to staff command %s not queued: %s", command.verb, exc)
         return None
-    language = staff_language(user, rt.profile.languages)
-    rows: list[OutboxRow] = []
-    translations = rt.translations(language)
-    text, case = run_staff_command(rt, db, user, command, translations, now=now, outbox=rows)
-    if language in rt.profile.fold_accents:
-        text = fold_to_gsm7(text)
-    reply, row = queue_sms(
-        db,
-        rt.vault,
-        phone=sms.sender,
-        text=text,
-        purpose=MessagePurpose.REPLY,
-        max_segments=rt.settings.sms_max_segments,
-        case=case,
-        now=now,
-    )
-    return reply, [row, *rows]
+    return message, [row, *outbox]
 
 
 def _closes(rt: Runtime, step: SmsStep) -> bool:

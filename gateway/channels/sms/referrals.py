@@ -1,11 +1,6 @@
-"""Referrals by SMS: a caseworker's ``REFER``, and a service provider's ``YES`` / ``NO``.
+"""A service provider's answer to a referral by SMS: ``YES`` / ``NO`` and the referral code.
 
-``REFER 482177302 health`` (the service in the caseworker's language or in English) refers the
-case to the provider chosen for it (``workers.referrals.send_referral``), with the reporter's
-consent to services; without it a supervisor adds ``OVERRIDE`` and the reason
-(``REFER 482177302 health OVERRIDE reason``), kept as an encrypted note. The staff command
-dispatcher (``gateway.channels.sms.staff``) finds the user and the case, and answers the
-refusals common to every command (role, area, closed case); the rest is here.
+(The caseworker's ``REFER`` is a staff command: ``gateway.channels.sms.staff.refer``.)
 
 A provider answers from its registered phone with ``YES R7K2QX`` or ``NO R7K2QX reason``: the
 word in English or any shipped language, the code in any case, punctuation forgiven. The answer
@@ -22,124 +17,34 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from babel.support import Translations
 from sqlalchemy.orm import Session
 
 from case_store.enums import MessagePurpose, ReferralStatus
-from case_store.models import Case, Message, OutboxRow, Referral, User
+from case_store.models import Case, Message, OutboxRow, Referral
 from case_store.operations import (
-    InvalidNote,
     InvalidTransition,
-    NoConsent,
-    PermissionDenied,
     answer_referral,
 )
 from case_store.operations.referrals import REFERRAL_ALPHABET, REFERRAL_CODE_LENGTH
-from case_store.permissions import Action, allowed
 from case_store.queries.referrals import find_referral_by_code
 from case_store.queries.service_providers import find_provider_by_phone
-from case_store.references import format_reference
 from dialogs.normalise import fold_word
-from dialogs.render import N_, fold_to_gsm7
+from dialogs.render import fold_to_gsm7
 from gateway.runtime import Runtime
 from workers import referral_texts as texts
 from workers.referrals import (
-    AlreadyWaiting,
-    NoProvider,
     queue_answer_notice,
-    send_referral,
 )
-from workers.sms.queueing import TooLong, queue_sms
+from workers.sms.queueing import queue_sms
 
 log = logging.getLogger("kinga.referral_sms")
 
-REFERRED = N_(
-    "Kinga: case {reference} referred to {provider} for {service}, code {code}. "
-    "You will be told their answer."
-)
-USAGE = N_("Kinga: to refer case {reference}, reply REFER {ack} and one of: {services}")
-NO_CONSENT = N_(
-    "Kinga: the reporter has not agreed to services for case {reference}. Not referred. "
-    "A supervisor may reply REFER {ack} {service} OVERRIDE and the reason."
-)
-OVERRIDE_NOT_ALLOWED = N_(
-    "Not allowed: only a supervisor may refer without the reporter's consent. Nothing changed."
-)
-OVERRIDE_REASON = N_(
-    "Kinga: write the reason after OVERRIDE, e.g. REFER {ack} {service} OVERRIDE and why. "
-    "Nothing changed."
-)
-NO_PROVIDER = N_("Kinga: no {service} provider is available for {area}. Nothing changed.")
-WAITING = N_(
-    "Kinga: referral {code} of case {reference} for {service} is waiting for an answer. "
-    "Nothing changed."
-)
-NOT_SENT = N_("Kinga: the referral of case {reference} could not be sent. Nothing changed.")
-
-_OVERRIDE = re.compile(r"OVERRIDE(?![^\W\d_])[\s:.,;-]*(.*)", re.IGNORECASE | re.DOTALL)
 # "YES R7K2QX", "Ndiyo: r7k2qx.", "NO R7K2QX, no bed tonight": a word, the code, the reason.
 _ANSWER = re.compile(
     rf"\s*([^\W\d_]+)[\s:.,;#-]*([{REFERRAL_ALPHABET}]{{{REFERRAL_CODE_LENGTH}}})"
     r"(?![^\W_])[\s.,;:!-]*(.*)",
     re.IGNORECASE | re.DOTALL,
 )
-
-
-def refer_by_sms(
-    rt: Runtime,
-    db: Session,
-    user: User,
-    case: Case,
-    rest: str,
-    translations: Translations,
-    *,
-    now: datetime,
-    outbox: list[OutboxRow],
-) -> str:
-    """``REFER <reference> <rest>`` from ``user`` about ``case``: the reply, with the
-    provider's SMS added to ``outbox``. ``PermissionDenied`` and ``InvalidTransition`` (the
-    refusals every command shares) are left to the dispatcher; nothing is written then."""
-    values = {"reference": format_reference(case.reference), "ack": case.reference}
-    words = rest.split(maxsplit=1)
-    service = texts.service_words(translations).get(fold_word(words[0])) if words else None
-    if service is None:
-        names = ", ".join(texts.service_word(s, translations) for s in texts.SERVICE_WORDS)
-        return translations.gettext(USAGE).format(services=names, **values)
-    values["service"] = texts.service_word(service, translations)
-    override = _OVERRIDE.fullmatch(words[1]) if len(words) > 1 else None
-    reason = override.group(1).strip() if override is not None else None
-    try:
-        referral, rows = send_referral(
-            db,
-            rt.vault,
-            case,
-            service,
-            actor=user,
-            profile=rt.profile,
-            max_segments=rt.settings.sms_max_segments,
-            now=now,
-            override_reason=reason,
-        )
-    except NoConsent:
-        return translations.gettext(NO_CONSENT).format(**values)
-    except InvalidNote:
-        return translations.gettext(OVERRIDE_REASON).format(**values)
-    except AlreadyWaiting as waiting:
-        return translations.gettext(WAITING).format(code=waiting.referral.code, **values)
-    except NoProvider:
-        location = rt.profile.location(case.location_code)
-        area = location.name if location is not None else case.location_code
-        return translations.gettext(NO_PROVIDER).format(area=area, **values)
-    except TooLong as exc:
-        log.error("referral of case %s by user %s not sent: %s", case.id, user.id, exc)
-        return translations.gettext(NOT_SENT).format(**values)
-    except PermissionDenied:
-        if reason is not None and allowed(user, Action.REFER, case):
-            return translations.gettext(OVERRIDE_NOT_ALLOWED)
-        raise
-    outbox.extend(rows)
-    provider = referral.service_provider.name
-    return translations.gettext(REFERRED).format(provider=provider, code=referral.code, **values)
 
 
 @dataclass(frozen=True)
