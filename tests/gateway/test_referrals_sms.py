@@ -31,8 +31,8 @@ from case_store.references import format_reference
 from dialogs.encoding import analyse
 from dialogs.render import fold_to_gsm7, load_translations
 from dialogs.tree import placeholders
-from gateway.channels.sms.staff import refer as referral_sms
 from gateway.channels.sms.referrals import parse_referral_answer
+from gateway.channels.sms.staff import refer as referral_sms
 from gateway.config.settings import DEFAULT_SMS_MAX_SEGMENTS
 from workers import referral_texts as texts
 
