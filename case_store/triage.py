@@ -169,12 +169,12 @@ class TriagePolicy:
             for key, value in deadlines_data.items()
         }
         repeat_window = (
-            _duration(data["repeat_window"], "triage.repeat_window")
+            parse_duration(data["repeat_window"], "triage.repeat_window")
             if "repeat_window" in data
             else DEFAULT_REPEAT_WINDOW
         )
         escalate_within = (
-            _duration(data["escalate_within"], "triage.escalate_within")
+            parse_duration(data["escalate_within"], "triage.escalate_within")
             if "escalate_within" in data
             else DEFAULT_ESCALATE_WITHIN
         )
@@ -262,12 +262,14 @@ def _deadlines(data: Any, where: str) -> Deadlines:
     if set(value) != {"assign_within", "first_contact_within"}:
         raise InvalidPolicy(f"{where}: needs exactly assign_within and first_contact_within")
     return Deadlines(
-        _duration(value["assign_within"], f"{where}.assign_within"),
-        _duration(value["first_contact_within"], f"{where}.first_contact_within"),
+        parse_duration(value["assign_within"], f"{where}.assign_within"),
+        parse_duration(value["first_contact_within"], f"{where}.first_contact_within"),
     )
 
 
-def _duration(value: Any, where: str) -> timedelta:
+def parse_duration(value: Any, where: str) -> timedelta:
+    """``15m``, ``3h``, ``7d`` or a whole number of minutes; ``InvalidPolicy`` naming ``where``
+    otherwise (the deadline policy reads its windows with it too)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return timedelta(minutes=value)
     match = _DURATION.fullmatch(str(value).strip())

@@ -24,6 +24,7 @@ from rq import get_current_job
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
+from case_store.deadline_steps import DeadlinePolicy
 from case_store.on_call import AlertFallback
 from case_store.retention import RetentionPolicy
 from case_store.triage import TriagePolicy
@@ -63,6 +64,9 @@ class Deployment(Protocol):
 
     @property
     def retention(self) -> RetentionPolicy: ...
+
+    @property
+    def deadlines(self) -> DeadlinePolicy: ...
 
     def location(self, code: str) -> Place | None: ...
 

@@ -21,7 +21,7 @@ from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from workers import pending_alerts
+from workers import deadlines, pending_alerts
 from workers.dispatch import SWEEP_JOB_TIMEOUT, SWEEP_QUEUE, sweep_outbox
 from workers.queues import SLOW, URGENT
 from workers.retention import JOB_TIMEOUT, purge_expired
@@ -35,6 +35,7 @@ RETENTION_CRON = "17 3 * * *"  # daily at 03:17, away from the top of the hour
 OUTBOX_SWEEP_CRON = "* * * * *"  # every minute: rows left undispatched by a crash
 PENDING_ALERTS_CRON = "* * * * *"  # every minute: alerts waiting for someone to come on call
 UNSENT_SWEEP_CRON = "* * * * *"  # every minute: messages whose send job died
+DEADLINES_CRON = "* * * * *"  # every minute: reminders, escalations and fallbacks due
 SLOT_LOCK_TTL = 24 * 3600
 MAX_SLEEP = 60.0
 
@@ -106,6 +107,15 @@ def build_scheduler(connection: redis.Redis[bytes]) -> KingaCronScheduler:
             cron=UNSENT_SWEEP_CRON,
             job_timeout=UNSENT_SWEEP_JOB_TIMEOUT,
             name="unsent_sweep",
+        )
+    )
+    scheduler.add(
+        JsonCronJob(
+            deadlines.JOB_QUEUE,
+            func=deadlines.sweep_deadlines,
+            cron=DEADLINES_CRON,
+            job_timeout=deadlines.JOB_TIMEOUT,
+            name="deadlines",
         )
     )
     return scheduler

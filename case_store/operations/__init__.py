@@ -11,7 +11,12 @@ reporter's language) write no case and so append no case event.
 
 from case_store.operations.alerts import hold_alert, release_alert
 from case_store.operations.audit import case_snapshot
-from case_store.operations.deadlines import escalate, fall_back
+from case_store.operations.deadlines import (
+    next_deadline_check,
+    recheck_deadlines,
+    take_deadline_check,
+    take_step,
+)
 from case_store.operations.errors import InvalidNote, InvalidTransition, ReferenceExhausted
 from case_store.operations.referrals import answer_referral, new_referral_code, refer
 from case_store.operations.reports import (
@@ -63,12 +68,12 @@ __all__ = [
     "confirm_repeat",
     "create_user",
     "deactivate_user",
-    "escalate",
-    "fall_back",
     "hold_alert",
     "merge_duplicate",
     "new_referral_code",
+    "next_deadline_check",
     "open_case",
+    "recheck_deadlines",
     "record_contact",
     "record_reveal",
     "refer",
@@ -76,6 +81,8 @@ __all__ = [
     "reopen",
     "request_callback",
     "set_on_call",
+    "take_deadline_check",
+    "take_step",
     "unlink_repeat",
     "update_user",
 ]

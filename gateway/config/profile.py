@@ -21,6 +21,7 @@ import yaml
 
 from case_store.categories import CategoryMapping, InvalidCategoryMapping, mappings_from_profile
 from case_store.crypto import E164
+from case_store.deadline_steps import DeadlinePolicy, InvalidDeadlines
 from case_store.enums import Category
 from case_store.on_call import FALLBACK_ROLES, AlertFallback
 from case_store.retention import InvalidRetention, RetentionPolicy
@@ -99,6 +100,8 @@ class Profile:
     categories: Mapping[Category, CategoryMapping] = field(default_factory=dict)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     alert_fallback: AlertFallback = field(default_factory=AlertFallback)
+    # Reminders before each deadline and the wait from an escalation to the fallback.
+    deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
 
     @cached_property
     def triage_policy(self) -> TriagePolicy:
@@ -350,6 +353,12 @@ def load_profile(folder: Path) -> Profile:
             problems.append(str(exc))
 
     alert_fallback = _alert_fallback(data.get("alerts"), problems)
+    deadlines = DeadlinePolicy()
+    if data.get("deadlines") is not None:
+        try:
+            deadlines = DeadlinePolicy.from_mapping(data["deadlines"])
+        except InvalidDeadlines as exc:
+            problems.append(str(exc))
 
     if problems:
         raise ProfileError(folder, problems)
@@ -373,4 +382,5 @@ def load_profile(folder: Path) -> Profile:
         categories=categories,
         retention=retention,
         alert_fallback=alert_fallback,
+        deadlines=deadlines,
     )
