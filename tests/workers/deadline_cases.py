@@ -49,7 +49,10 @@ _sessions = itertools.count(1)
 
 
 def deadline_context(
-    ctx: JobContext, zone: str | None = None, deadlines: DeadlinePolicy | None = None, **profile: Any
+    ctx: JobContext,
+    zone: str | None = None,
+    deadlines: DeadlinePolicy | None = None,
+    **profile: Any,
 ) -> JobContext:
     """``ctx`` with the profile's time zone, deadline policy or other fields replaced,
     installed as the worker's context."""

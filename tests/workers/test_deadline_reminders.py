@@ -283,9 +283,7 @@ READER = {
 
 
 @pytest.mark.parametrize("language", sorted(READER))
-def test_each_caseworker_reads_the_reminder_and_its_time_in_their_language(
-    install_jobs, language
-):
+def test_each_caseworker_reads_the_reminder_and_its_time_in_their_language(install_jobs, language):
     ctx = deadline_context(install_jobs(), zone=NAIROBI)
     opened = local(NAIROBI, 2, 22)  # due at 01:00 the next day
     add_staff(ctx, "amina", "caseworker", CASEWORKER, at=opened, on_call=True, languages=[language])
@@ -376,14 +374,17 @@ def test_a_low_alert_and_reminder_wait_for_someone_in_working_hours(ctx, redis_c
         now=morning,
     )
     assert released == 1
-    assert release_pending(
-        ctx.sessions,
-        redis_client,
-        ctx.vault,
-        profile=ctx.profile,
-        max_segments=ctx.max_segments,
-        now=morning + timedelta(minutes=1),
-    ) == 0
+    assert (
+        release_pending(
+            ctx.sessions,
+            redis_client,
+            ctx.vault,
+            profile=ctx.profile,
+            max_segments=ctx.max_segments,
+            now=morning + timedelta(minutes=1),
+        )
+        == 0
+    )
     (alert,) = sent(ctx)
     assert alert.phone == CASEWORKER and alert.text.startswith("Kinga: new case ")
 
