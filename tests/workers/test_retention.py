@@ -133,6 +133,7 @@ def test_the_schedule_thread_registers_and_stops(redis_client: redis.Redis) -> N
             "outbox_sweep",
             "pending_alerts",
             "unsent_sweep",
+            "deadlines",
         ]
     finally:
         stop.set()
