@@ -73,7 +73,7 @@ log = logging.getLogger("kinga.deadlines")
 JOB_QUEUE = URGENT  # it escalates immediate cases: never behind a backlog
 JOB_TIMEOUT = 120
 BATCH = 200
-SWEEP_SECONDS = 45  # then the rest waits for the next minute's sweep
+SWEEP_SECONDS = 20  # then the rest waits for the next minute: alerts share the urgent queue
 # Immediate and high cases are chased day or night; medium and low ones in working hours.
 DAY_OR_NIGHT = frozenset({RiskLevel.IMMEDIATE, RiskLevel.HIGH})
 # A step waiting for working hours is looked at again at least this often: someone put on
