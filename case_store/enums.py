@@ -173,17 +173,36 @@ class EventKind(StrEnum):
     REVEALED = "revealed"
     RETENTION_PURGED = "retention_purged"
     CALLBACK_REQUESTED = "callback_requested"
+    # A deadline passed unmet: told to the on-call supervisors (the case's status is escalated).
     ESCALATED = "escalated"
+    # A reminder before a deadline went out (or found nobody to remind).
+    REMINDED = "reminded"
     # The alert reached nobody (nobody on call for the area): kept pending until someone is.
     ALERT_PENDING = "alert_pending"
     ALERT_RELEASED = "alert_released"
-    # Unacknowledged at its assign-by deadline: sent to the profile's fallback of last resort.
+    # Still unmet after its escalation: sent to the profile's fallback of last resort.
     FALLBACK_ALERTED = "fallback_alerted"
     # The reporter, who agreed to SMS updates, is sent the neutral follow-up of an update; or it
     # waits (quiet hours, one already sent that day); or it is dropped (STOP, no number kept).
     FOLLOW_UP_SENT = "follow_up_sent"
     FOLLOW_UP_HELD = "follow_up_held"
     FOLLOW_UP_DROPPED = "follow_up_dropped"
+
+
+class Deadline(StrEnum):
+    """The two clocks of a case: someone must take it (``assign_by``, met when acknowledged),
+    and someone must contact the child or reporter (``first_contact_by``, met when recorded)."""
+
+    ASSIGN = "assign"
+    FIRST_CONTACT = "first_contact"
+
+
+class StepOutcome(StrEnum):
+    """What became of one step of a deadline (a reminder, the escalation, the fallback)."""
+
+    SENT = "sent"
+    NOBODY = "nobody"  # nobody could be told, now or within a week
+    SKIPPED = "skipped"  # a later reminder was due too, and only that one went out
 
 
 class RosterEventKind(StrEnum):

@@ -36,9 +36,9 @@ _DAYS = {name.casefold(): number for number, name in enumerate(DAY_NAMES)}
 
 @dataclass(frozen=True)
 class AlertFallback:
-    """Who is told, as a last resort, about an immediate or high case still unacknowledged at
-    its assign-by deadline: the users with ``roles`` on call for its area, and the duty phone
-    (an E.164 number, told in the deployment's default language)."""
+    """Who is told, as a last resort, about a case whose deadline is still unmet after its
+    escalation (``deadline_steps``): the users with ``roles`` on call for its area, and the duty
+    phone (an E.164 number, told in the deployment's default language)."""
 
     roles: tuple[Role, ...] = FALLBACK_ROLES
     duty_phone: str | None = None

@@ -268,8 +268,8 @@ def _deadlines(data: Any, where: str) -> Deadlines:
 
 
 def parse_duration(value: Any, where: str) -> timedelta:
-    """``15m``, ``3h``, ``7d`` (or a whole number of minutes) as a ``timedelta``;
-    ``InvalidPolicy`` naming ``where`` otherwise."""
+    """``15m``, ``3h``, ``7d`` or a whole number of minutes; ``InvalidPolicy`` naming ``where``
+    otherwise (the deadline policy reads its windows with it too)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return timedelta(minutes=value)
     match = _DURATION.fullmatch(str(value).strip())

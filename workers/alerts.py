@@ -1,8 +1,10 @@
-"""Alerts to staff about a case: who gets one, what it says, and queueing it with the case.
+"""Alerts and reminders to staff about a case: who gets one, what it says, and queueing it with
+the case.
 
-An alert says only what a caseworker needs to act (docs/product.md): the reference, the level, the
-area, the first-contact deadline and how to acknowledge. Never a name, a narrative, a place or
-anything about the child: a work phone is read on a bus, or lent.
+A text says only what a caseworker needs to act (docs/product.md): the reference, the level, the
+area, the deadline and what to do. Never a name, a narrative, a place or anything about the
+child: a work phone is read on a bus, or lent. Deadlines are shown in the deployment's time
+zone, formatted by Babel in the recipient's language (``deadline_text``).
 
 Nobody on call must never mean nobody told. In order of resort:
 
@@ -11,17 +13,15 @@ Nobody on call must never mean nobody told. In order of resort:
 2. When nobody is on call for the area, the alert is kept pending on the case (durable,
    audited: ``hold_alert``) and goes out once someone for the area is on call
    (``workers.pending_alerts``).
-3. An immediate case unacknowledged after ``escalate_within`` goes to the on-call supervisors
-   (``workers.escalation``).
-4. An immediate or high case unacknowledged at its assign-by deadline goes to the profile's
-   fallback of last resort: the on-call users with its roles for the area, and the duty phone
-   (``workers.fallback``).
+3. Before each deadline the assignee (or the on-call caseworkers) is reminded; a deadline that
+   passes unmet goes to the area's on-call supervisors, and after the profile's escalation
+   window to the fallback of last resort: the on-call users with its roles for the area, and
+   the duty phone (``workers.deadlines``, ``fallback_recipients``).
 
-The fallback leaves out whoever was alerted about the case already, and an escalation whoever
-the fallback told: nobody hears twice that the case is not acknowledged. Each alert is in the
-recipient's own language (``User.languages[0]``, English when the deployment lacks it); the
-duty phone's in the deployment's default language. Only people who may take the case are told
-to reply ACK.
+The fallback leaves out whoever was alerted about the case already: nobody hears twice that
+the case is not acknowledged. Each text is in the recipient's own language
+(``User.languages[0]``, English when the deployment lacks it); the duty phone's in the
+deployment's default language. Only people who may take the case are told to reply ACK.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from babel.support import Translations
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton, format_time, get_datetime_format
 from sqlalchemy.orm import Session
 
 from case_store.columns import as_utc
@@ -39,15 +40,12 @@ from case_store.crypto import Vault
 from case_store.enums import MessagePurpose, RiskLevel, Role
 from case_store.models import Case, OutboxRow, User
 from case_store.operations import hold_alert
-from case_store.operations.outbox import add_outbox
 from case_store.permissions import can_be_assigned
-from case_store.queries.cases import alerted_phone_hashes, on_call_users
+from case_store.queries.cases import on_call_users
 from case_store.queries.users import staff_language
 from case_store.references import format_reference
-from case_store.triage import TriagePolicy
 from dialogs.render import N_, fold_to_gsm7, load_translations
 from workers.context import Deployment
-from workers.dispatch import ESCALATE_JOB, FALLBACK_ALERT_JOB
 from workers.sms.queueing import TooLong, queue_sms
 
 log = logging.getLogger("kinga.alerts")
@@ -66,7 +64,25 @@ FALLBACK = N_(
     "Kinga: case {reference} NOT acknowledged, level {level}, {area}. "
     "First contact by {deadline}. Please find a caseworker for it."
 )
-FALLBACK_LEVELS = frozenset({RiskLevel.IMMEDIATE, RiskLevel.HIGH})
+# Reminders before a deadline: to take the case (reply ACK), or to make the first contact
+# (the assignee replies CALLED once done; while nobody holds it, whoever takes it replies ACK).
+REMIND_ASSIGN = N_(
+    "Kinga reminder: case {reference}, level {level}, {area}, must be taken by {deadline}. "
+    "Reply ACK {ack}"
+)
+REMIND_CONTACT = N_(
+    "Kinga reminder: case {reference}, level {level}, {area}, first contact due by "
+    "{deadline}. After contact reply CALLED {ack}"
+)
+REMIND_CONTACT_UNASSIGNED = N_(
+    "Kinga reminder: case {reference}, level {level}, {area}, first contact due by "
+    "{deadline}. Reply ACK {ack}"
+)
+# To the supervisors, then the fallback, when the first-contact deadline passed unmet.
+CONTACT_OVERDUE = N_(
+    "Kinga: case {reference} first contact OVERDUE since {deadline}, level {level}, {area}. "
+    "Please make sure contact is made."
+)
 LEVELS = {
     RiskLevel.IMMEDIATE: N_("IMMEDIATE"),
     RiskLevel.HIGH: N_("HIGH"),
@@ -75,37 +91,57 @@ LEVELS = {
 }
 
 
-def deadline_text(deadline: datetime, *, now: datetime, time_zone: tzinfo) -> str:
-    """``14:30`` when due today in the deployment's zone, else ``2026-03-09 14:30``."""
+def deadline_text(deadline: datetime, *, now: datetime, time_zone: tzinfo, language: str) -> str:
+    """When ``deadline`` is, in the deployment's zone, as a reader of ``language`` writes it:
+    the time alone when it falls on the same local day as ``now`` (``2:30 PM``, ``14:30``),
+    else the day and time (``Mar 9, 2:30 PM``, ``9 mars 14:30``)."""
     local = as_utc(deadline, "deadline").astimezone(time_zone)
     today = as_utc(now, "now").astimezone(time_zone).date()
-    return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")
+    locale = _locale(language)
+    clock = format_time(local, "short", locale=locale)
+    if local.date() == today:
+        return clock
+    day = format_skeleton("MMMd", local, locale=locale)
+    # ``{1}, {0}`` for English, ``{1} {0}`` for French (Babel annotates it as a pattern object).
+    return str(get_datetime_format("short", locale=locale)).format(clock, day)
+
+
+def _locale(language: str) -> Locale:
+    """Babel's locale for ``language`` (``pt-BR`` too); English for a code CLDR lacks."""
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale("en")
 
 
 def alert_text(
     case: Case,
-    translations: Translations,
+    language: str,
     message: str,
     *,
+    shown: datetime,
     profile: Deployment,
     now: datetime,
 ) -> str:
+    """``message`` about ``case`` in ``language``, showing the deadline ``shown``."""
+    translations = load_translations(language)
     location = profile.location(case.location_code)
     values = {
         "reference": format_reference(case.reference),
         "level": translations.gettext(LEVELS[case.risk_level]),
         "area": location.name if location is not None else case.location_code,
-        "deadline": deadline_text(case.first_contact_by, now=now, time_zone=profile.time_zone),
+        "deadline": deadline_text(shown, now=now, time_zone=profile.time_zone, language=language),
         "ack": case.reference,
     }
-    return translations.gettext(message).format_map(values)
+    text = translations.gettext(message).format_map(values)
+    return fold_to_gsm7(text) if language in profile.fold_accents else text
 
 
 @dataclass(frozen=True)
 class Recipient:
     phone: str
     language: str
-    message: str  # NEW_CASE, ESCALATION or FALLBACK
+    message: str  # NEW_CASE, ESCALATION, FALLBACK, a reminder, CONTACT_OVERDUE
     user_id: int | None = None  # None: the duty phone
 
 
@@ -125,9 +161,10 @@ def alert_recipients(
     return [user for user in chosen if user.phone_encrypted is not None]
 
 
-def _staff(
+def staff_recipients(
     vault: Vault, users: Sequence[User], message: str, profile: Deployment
 ) -> list[Recipient]:
+    """``message`` to each of ``users`` with a work phone, in their own language."""
     return [
         Recipient(
             vault.decrypt(user.phone_encrypted),
@@ -148,58 +185,48 @@ def queue_alerts(
     profile: Deployment,
     max_segments: int,
     now: datetime,
-    escalation: bool = False,
 ) -> list[OutboxRow]:
-    """Queue one alert per recipient in the caller's transaction; the outbox rows to dispatch.
-
-    A new-case alert that finds nobody is kept pending on the case; an escalation leaves out
-    whoever the fallback told already.
-    """
-    users = alert_recipients(
-        session, case, at=now, time_zone=profile.time_zone, escalation=escalation
-    )
-    if escalation and case.fallback_alerted_at is not None:
-        told = alerted_phone_hashes(session, case.id, since=case.fallback_alerted_at)
-        users = [user for user in users if user.phone_hash not in told]
+    """Queue the new-case alert to each recipient in the caller's transaction; the outbox
+    rows to dispatch. An alert that finds nobody is kept pending on the case."""
+    users = alert_recipients(session, case, at=now, time_zone=profile.time_zone)
     if not users:
-        if escalation:
-            log.warning(
-                "case %s (area %s): no supervisor on call to receive the escalation who was "
-                "not told already; none sent",
-                case.id,
-                case.location_code,
-            )
-        else:
-            hold_alert(session, case, now=now)
-            log.warning(
-                "case %s (area %s): nobody on call to receive the alert; kept pending until "
-                "someone for the area is on call",
-                case.id,
-                case.location_code,
-            )
+        hold_alert(session, case, now=now)
+        log.warning(
+            "case %s (area %s): nobody on call to receive the alert; kept pending until "
+            "someone for the area is on call",
+            case.id,
+            case.location_code,
+        )
         return []
-    message = ESCALATION if escalation else NEW_CASE
-    recipients = _staff(vault, users, message, profile)
-    return _queue(
-        session, vault, case, recipients, profile=profile, max_segments=max_segments, now=now
+    return queue_staff_texts(
+        session,
+        vault,
+        case,
+        staff_recipients(vault, users, NEW_CASE, profile),
+        purpose=MessagePurpose.ALERT,
+        shown=case.first_contact_by,
+        profile=profile,
+        max_segments=max_segments,
+        now=now,
     )
 
 
-def queue_fallback_alerts(
+def fallback_recipients(
     session: Session,
     vault: Vault,
     case: Case,
     *,
     profile: Deployment,
-    max_segments: int,
     now: datetime,
-) -> list[OutboxRow]:
-    """Queue the fallback's alerts about the unacknowledged ``case``: the on-call users with
-    the fallback roles for its area, then the duty phone, leaving out every phone already
-    alerted about it. Whoever may take the case is asked to ACK it; the others to find a
-    caseworker."""
+    told: set[str],
+    to_assignable: str = ESCALATION,
+    to_others: str = FALLBACK,
+) -> list[Recipient]:
+    """The fallback's recipients for ``case``: the on-call users with the fallback roles for its
+    area, then the duty phone, leaving out the phones (hashes) in ``told``. Whoever may take
+    the case gets ``to_assignable`` (asked to ACK it), the others ``to_others``."""
     fallback = profile.alert_fallback
-    told = alerted_phone_hashes(session, case.id)
+    told = set(told)
     users = on_call_users(
         session,
         at=now,
@@ -212,33 +239,33 @@ def queue_fallback_alerts(
         if user.phone_hash is None or user.phone_hash in told:
             continue
         told.add(user.phone_hash)
-        message = ESCALATION if can_be_assigned(user, case) else FALLBACK
-        recipients.extend(_staff(vault, [user], message, profile))
+        message = to_assignable if can_be_assigned(user, case) else to_others
+        recipients.extend(staff_recipients(vault, [user], message, profile))
     duty = fallback.duty_phone
     if duty is not None and vault.phone_hash(duty) not in told:
-        recipients.append(Recipient(duty, profile.default_language, FALLBACK))
-    return _queue(
-        session, vault, case, recipients, profile=profile, max_segments=max_segments, now=now
-    )
+        recipients.append(Recipient(duty, profile.default_language, to_others))
+    return recipients
 
 
-def _queue(
+def queue_staff_texts(
     session: Session,
     vault: Vault,
     case: Case,
     recipients: Sequence[Recipient],
     *,
+    purpose: MessagePurpose,
+    shown: datetime,
     profile: Deployment,
     max_segments: int,
     now: datetime,
 ) -> list[OutboxRow]:
+    """Queue each recipient's text about ``case`` (showing the deadline ``shown``) in the
+    caller's transaction; the outbox rows to dispatch after the commit."""
     rows: list[OutboxRow] = []
     for recipient in recipients:
         text = alert_text(
-            case, load_translations(recipient.language), recipient.message, profile=profile, now=now
+            case, recipient.language, recipient.message, shown=shown, profile=profile, now=now
         )
-        if recipient.language in profile.fold_accents:
-            text = fold_to_gsm7(text)
         who = "the duty phone" if recipient.user_id is None else f"user {recipient.user_id}"
         try:
             _message, row = queue_sms(
@@ -246,22 +273,18 @@ def _queue(
                 vault,
                 phone=recipient.phone,
                 text=text,
-                purpose=MessagePurpose.ALERT,
+                purpose=purpose,
                 max_segments=max_segments,
                 now=now,
                 case=case,
             )
         except TooLong as exc:
-            log.error("case %s: alert to %s not queued: %s", case.id, who, exc)
+            log.error("case %s: %s to %s not queued: %s", case.id, purpose.value, who, exc)
             continue
         rows.append(row)
     if recipients:
-        log.info("case %s: %s alert(s) queued", case.id, len(rows))
+        log.info("case %s: %s %s(s) queued", case.id, len(rows), purpose.value)
     return rows
-
-
-def escalation_due(case: Case, policy: TriagePolicy) -> datetime:
-    return as_utc(case.created_at, "created_at") + policy.escalate_within
 
 
 def on_case_opened(
@@ -270,18 +293,9 @@ def on_case_opened(
     case: Case,
     *,
     profile: Deployment,
-    policy: TriagePolicy,
     max_segments: int,
     now: datetime,
 ) -> list[OutboxRow]:
-    """Everything a new case sets off, in the transaction that opened it: the alerts, and the
-    checks the dispatcher schedules for when they are due: for an immediate case the
-    escalation, for an immediate or high case the fallback at its assign-by deadline."""
-    rows = queue_alerts(session, vault, case, profile=profile, max_segments=max_segments, now=now)
-    if case.risk_level is RiskLevel.IMMEDIATE:
-        due = escalation_due(case, policy)
-        rows.append(add_outbox(session, ESCALATE_JOB, case_id=case.id, due=due.isoformat()))
-    if case.risk_level in FALLBACK_LEVELS:
-        due = as_utc(case.assign_by, "assign_by")
-        rows.append(add_outbox(session, FALLBACK_ALERT_JOB, case_id=case.id, due=due.isoformat()))
-    return rows
+    """What a new case sets off, in the transaction that opened it: the alerts. Its deadlines
+    are the sweep's from there (``workers.deadlines``: ``open_case`` makes it due at once)."""
+    return queue_alerts(session, vault, case, profile=profile, max_segments=max_segments, now=now)

@@ -25,6 +25,7 @@ from rq import get_current_job
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.crypto import Vault
+from case_store.deadline_steps import DeadlinePolicy
 from case_store.follow_ups import QuietHours
 from case_store.on_call import AlertFallback
 from case_store.retention import RetentionPolicy
@@ -77,6 +78,9 @@ class Deployment(Protocol):
 
     @property
     def follow_up_quiet_hours(self) -> QuietHours | None: ...
+
+    @property
+    def deadlines(self) -> DeadlinePolicy: ...
 
     def location(self, code: str) -> Place | None: ...
 

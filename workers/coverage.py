@@ -51,8 +51,7 @@ def warn_uncovered_areas(
         every = len(locations) == len(profile.locations) > 1
         log.warning(
             "nobody on call in the next 24 hours for %s areas: %s (%s, %s). Their alerts wait "
-            "as pending; unacknowledged immediate and high cases go to the fallback (%s) at "
-            "their assign-by deadline",
+            "as pending; a deadline still unmet after its escalation goes to the fallback (%s)",
             len(locations),
             "every area" if every else ", ".join(str(location) for location in locations),
             when,

@@ -21,7 +21,7 @@ from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from workers import follow_ups, pending_alerts, referrals
+from workers import deadlines, follow_ups, pending_alerts, referrals
 from workers.dispatch import SWEEP_JOB_TIMEOUT, SWEEP_QUEUE, sweep_outbox
 from workers.queues import SLOW, URGENT
 from workers.retention import JOB_TIMEOUT, purge_expired
@@ -37,6 +37,7 @@ PENDING_ALERTS_CRON = "* * * * *"  # every minute: alerts waiting for someone to
 UNSENT_SWEEP_CRON = "* * * * *"  # every minute: messages whose send job died
 REFERRAL_SWEEP_CRON = "* * * * *"  # every minute: referrals whose answer is late
 FOLLOW_UPS_CRON = "* * * * *"  # every minute: reporters owed a follow-up SMS
+DEADLINES_CRON = "* * * * *"  # every minute: reminders, escalations and fallbacks due
 SLOT_LOCK_TTL = 24 * 3600
 MAX_SLEEP = 60.0
 
@@ -126,6 +127,15 @@ def build_scheduler(connection: redis.Redis[bytes]) -> KingaCronScheduler:
             cron=FOLLOW_UPS_CRON,
             job_timeout=follow_ups.JOB_TIMEOUT,
             name="follow_ups",
+        )
+    )
+    scheduler.add(
+        JsonCronJob(
+            deadlines.JOB_QUEUE,
+            func=deadlines.sweep_deadlines,
+            cron=DEADLINES_CRON,
+            job_timeout=deadlines.JOB_TIMEOUT,
+            name="deadlines",
         )
     )
     return scheduler

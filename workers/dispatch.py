@@ -2,7 +2,7 @@
 
 A web request (or a job) writes an outbox row in its transaction, commits, then calls
 ``dispatch`` with the row ids: each row is enqueued under its fixed job id (``row_job_id``:
-the row's own, or one per case for the escalation) and marked dispatched. A job whose spec
+the row's own, or one its spec derives from an argument) and marked dispatched. A job whose spec
 names a run-at argument is scheduled for that time instead (RQ's scheduler queues it when
 due). A crash or a Redis outage between the commit and the enqueue leaves rows undispatched;
 ``sweep_outbox`` (on the cron schedule, every minute) enqueues those older than a minute. A
@@ -37,12 +37,6 @@ from workers.sms import queueing, send_job
 log = logging.getLogger("kinga.dispatch")
 
 SWEEP_JOB = "workers.dispatch.sweep_outbox"
-# Defined in ``workers.escalation``, which dispatches its own alerts (so it imports this module).
-ESCALATE_JOB = "workers.escalation.escalate_case"
-ESCALATE_JOB_TIMEOUT = 120
-ESCALATE_RETRY_INTERVALS = (30, 60, 300)
-# Defined in ``workers.fallback``, which dispatches its own alerts; scheduled like escalations.
-FALLBACK_ALERT_JOB = "workers.fallback.alert_fallback"
 SWEEP_QUEUE = DEFAULT  # not behind slow batch work: the rows it finds are late already
 SWEEP_JOB_TIMEOUT = 120
 SWEEP_AGE = 60  # seconds: younger rows are still being dispatched by their own request
@@ -59,7 +53,7 @@ class JobSpec:
     # The argument holding an ISO 8601 time to run at (the job is scheduled, not queued now).
     run_at_arg: str | None = None
     # The argument whose value makes the job id (``<function>-<value>``), instead of the
-    # outbox row's: one job per case, whichever row or sweep enqueued it.
+    # outbox row's: one job per record, whichever row or sweep enqueued it.
     id_arg: str | None = None
 
     def retry(self) -> Retry | None:
@@ -74,12 +68,6 @@ JOBS: dict[str, JobSpec] = {
     send_job.SEND_JOB: JobSpec(DEFAULT, send_job.JOB_TIMEOUT, send_job.RETRY_INTERVALS),
     queueing.URGENT_SEND_JOB: JobSpec(
         URGENT, send_job.JOB_TIMEOUT, queueing.URGENT_RETRY_INTERVALS
-    ),
-    ESCALATE_JOB: JobSpec(
-        URGENT, ESCALATE_JOB_TIMEOUT, ESCALATE_RETRY_INTERVALS, run_at_arg="due", id_arg="case_id"
-    ),
-    FALLBACK_ALERT_JOB: JobSpec(
-        URGENT, ESCALATE_JOB_TIMEOUT, ESCALATE_RETRY_INTERVALS, run_at_arg="due", id_arg="case_id"
     ),
 }
 FALLBACK = JobSpec(DEFAULT, 300)

@@ -2,6 +2,7 @@
 
 from case_store.models.cases import Case
 from case_store.models.contacts import Contact
+from case_store.models.deadlines import DeadlineStep
 from case_store.models.events import AuditError, CaseEvent, RosterEvent, ServiceProviderEvent
 from case_store.models.maintenance import MaintenanceRun
 from case_store.models.messages import InboundReceipt, Message, MessageEvent
@@ -16,6 +17,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "Contact",
+    "DeadlineStep",
     "InboundReceipt",
     "MaintenanceRun",
     "Message",

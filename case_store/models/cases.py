@@ -38,6 +38,7 @@ UNASSIGNED_ACTIVE = "assigned_to_id IS NULL AND status <> 'closed'"
 UNCONTACTED_ACTIVE = "first_contacted_at IS NULL AND status <> 'closed'"
 ALERT_PENDING = "alert_pending_since IS NOT NULL"
 FOLLOW_UP_DUE = "follow_up_due_at IS NOT NULL"
+DEADLINE_CHECK = "deadline_check_at IS NOT NULL"
 
 
 class Case(Base):
@@ -80,6 +81,14 @@ class Case(Base):
             "id",
             postgresql_where=text(FOLLOW_UP_DUE),
             sqlite_where=text(FOLLOW_UP_DUE),
+        ),
+        # The deadline sweep (every minute) reads the cases whose next check is due.
+        Index(
+            "ix_case_deadline_check",
+            "deadline_check_at",
+            "id",
+            postgresql_where=text(DEADLINE_CHECK),
+            sqlite_where=text(DEADLINE_CHECK),
         ),
     )
 
@@ -134,8 +143,12 @@ class Case(Base):
     # Set when the alert about this case reached nobody (nobody on call for its area); cleared
     # when it goes out to someone who came on call. Durable, so a restart forgets no alert.
     alert_pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When the case, unacknowledged at its assign-by deadline, went to the profile's fallback.
+    # When the case, still unmet after a deadline's escalation, first went to the fallback.
     fallback_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the deadline sweep next looks at the case (its next reminder or escalation, or a
+    # step waiting for working hours); None when nothing is left to chase. Whatever changes
+    # the deadlines or undoes what met them sets it (``operations.deadlines.recheck_deadlines``).
+    deadline_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     primero_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     primero_sync_state: Mapped[SyncState] = mapped_column(
         enum_column(SyncState), default=SyncState.NOT_SYNCED, server_default="not_synced"

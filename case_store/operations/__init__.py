@@ -13,7 +13,12 @@ reporter's language) write no case and so append no case event.
 
 from case_store.operations.alerts import hold_alert, release_alert
 from case_store.operations.audit import case_snapshot
-from case_store.operations.deadlines import escalate, fall_back
+from case_store.operations.deadlines import (
+    next_deadline_check,
+    recheck_deadlines,
+    take_deadline_check,
+    take_step,
+)
 from case_store.operations.errors import (
     InvalidNote,
     InvalidTransition,
@@ -89,13 +94,13 @@ __all__ = [
     "create_user",
     "deactivate_provider",
     "deactivate_user",
-    "escalate",
-    "fall_back",
     "hold_alert",
     "mark_unanswered",
     "merge_duplicate",
     "new_referral_code",
+    "next_deadline_check",
     "open_case",
+    "recheck_deadlines",
     "record_contact",
     "record_first_contact",
     "record_reveal",
@@ -105,6 +110,8 @@ __all__ = [
     "reopen",
     "request_callback",
     "set_on_call",
+    "take_deadline_check",
+    "take_step",
     "unlink_repeat",
     "update_provider",
     "update_user",

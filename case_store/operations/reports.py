@@ -108,6 +108,7 @@ def open_case(
         assign_by=assign_by,
         first_contact_by=first_contact_by,
         created_at=now,
+        deadline_check_at=now,  # the deadline sweep takes it from here
         answers=answers.structured(),
         reporter=reporter,
     )

@@ -31,6 +31,7 @@ from case_store.operations.audit import (
     record_staff_event,
     refuse_if_closed,
 )
+from case_store.operations.deadlines import recheck_deadlines
 from case_store.operations.errors import MAX_NOTE, InvalidNote, InvalidTransition
 from case_store.operations.follow_ups import owe_follow_up
 from case_store.permissions import Action, can_be_assigned, check
@@ -53,6 +54,7 @@ def assign(
     case.assigned_to_id = assignee.id
     case.assigned_at = now
     case.acknowledged_at = None
+    recheck_deadlines(case, now=now)  # the assign-by deadline is unmet until they acknowledge
     return record_staff_event(
         session, case, EventKind.ASSIGNED, actor, now, before, assignment_fields(case)
     )
@@ -165,6 +167,7 @@ def reopen(session: Session, case: Case, *, actor: User, now: datetime) -> CaseE
     case.workflow_stage = WorkflowStage.ASSESSMENT
     case.closure_reason = None
     case.closed_at = None
+    recheck_deadlines(case, now=now)
     return record_staff_event(
         session, case, EventKind.REOPENED, actor, now, before, closure_fields(case)
     )
@@ -225,6 +228,7 @@ def change_risk_level(
     case.risk_level = level
     case.assign_by = case.created_at + deadlines.assign_within
     case.first_contact_by = case.created_at + deadlines.first_contact_within
+    recheck_deadlines(case, now=now)
     after = level_fields(case) | {"reason_note_id": reason_note.id if reason_note else None}
     return record_staff_event(session, case, EventKind.LEVEL_CHANGED, actor, now, before, after)
 
@@ -320,6 +324,7 @@ def merge_duplicate(
         into.risk_level = duplicate.risk_level
         into.assign_by = min(into.assign_by, duplicate.assign_by)
         into.first_contact_by = min(into.first_contact_by, duplicate.first_contact_by)
+        recheck_deadlines(into, now=now)
     into_after = level_fields(into) | {"duplicate": duplicate.reference}
     return record_staff_event(
         session, into, EventKind.DUPLICATE_MERGED, actor, now, into_before, into_after

@@ -179,6 +179,20 @@ def on_call_users(
     return sorted(found, key=lambda user: wanted.index(user.role))
 
 
+def area_staff(
+    session: Session, *, location_code: str, roles: Iterable[Role] = ON_CALL_ROLES
+) -> list[User]:
+    """Active users with ``roles`` who work in the area, on call or not (with their windows:
+    who will be on call next)."""
+    users = session.scalars(
+        select(User)
+        .where(User.active.is_(True), User.role.in_(list(roles)))
+        .options(selectinload(User.on_call_windows))
+        .order_by(User.id)
+    )
+    return [user for user in users if covers_area(user, location_code)]
+
+
 def unalerted() -> ColumnElement[bool]:
     """Cases whose alert still waits: it reached nobody, and nobody has taken the case since
     (the pending-alert sweep sends these; ``kinga cases list --unalerted`` shows them)."""

@@ -124,7 +124,6 @@ def _open_case(
                 rt.vault,
                 applied.opened,
                 profile=rt.profile,
-                policy=rt.triage,
                 max_segments=rt.settings.sms_max_segments,
                 now=now,
             )

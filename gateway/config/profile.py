@@ -22,6 +22,7 @@ import yaml
 
 from case_store.categories import CategoryMapping, InvalidCategoryMapping, mappings_from_profile
 from case_store.crypto import E164
+from case_store.deadline_steps import DeadlinePolicy, InvalidDeadlines
 from case_store.enums import Category
 from case_store.follow_ups import InvalidQuietHours, QuietHours, parse_quiet_hours
 from case_store.on_call import FALLBACK_ROLES, AlertFallback
@@ -110,6 +111,8 @@ class Profile:
     referral_reply_within: timedelta = DEFAULT_REFERRAL_REPLY_WITHIN
     # Local hours in which no follow-up is sent to a reporter (held until they end); None: any.
     follow_up_quiet_hours: QuietHours | None = None
+    # Reminders before each deadline and the wait from an escalation to the fallback.
+    deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
 
     @cached_property
     def triage_policy(self) -> TriagePolicy:
@@ -407,6 +410,12 @@ def load_profile(folder: Path) -> Profile:
     alert_fallback = _alert_fallback(data.get("alerts"), problems)
     remind_after, reply_within = _referral_times(data.get("referrals"), problems)
     quiet_hours = _follow_up_quiet_hours(data.get("follow_ups"), problems)
+    deadlines = DeadlinePolicy()
+    if data.get("deadlines") is not None:
+        try:
+            deadlines = DeadlinePolicy.from_mapping(data["deadlines"])
+        except InvalidDeadlines as exc:
+            problems.append(str(exc))
 
     if problems:
         raise ProfileError(folder, problems)
@@ -433,4 +442,5 @@ def load_profile(folder: Path) -> Profile:
         referral_remind_after=remind_after,
         referral_reply_within=reply_within,
         follow_up_quiet_hours=quiet_hours,
+        deadlines=deadlines,
     )

@@ -218,7 +218,6 @@ def test_send_job_names_follow_their_modules_up_and_back_down(scratch_url: str) 
     and nothing else; down to 0011 restores the old names."""
     from sqlalchemy import JSON, DateTime, column, insert, table
 
-    from workers.dispatch import ESCALATE_JOB
     from workers.sms.queueing import URGENT_SEND_JOB
     from workers.sms.send_job import SEND_JOB
 
@@ -229,7 +228,8 @@ def test_send_job_names_follow_their_modules_up_and_back_down(scratch_url: str) 
         column("args", JSON),
         column("created_at", DateTime(timezone=True)),
     )
-    old = ["workers.outbound.send_message", "workers.outgoing.send_urgent", ESCALATE_JOB]
+    escalate_job = "workers.escalation.escalate_case"  # left alone by 0012, retired by 0016
+    old = ["workers.outbound.send_message", "workers.outgoing.send_urgent", escalate_job]
     migrate.upgrade(scratch_url, "0011")
     engine = create_engine(scratch_url, poolclass=NullPool)
     try:
@@ -244,8 +244,90 @@ def test_send_job_names_follow_their_modules_up_and_back_down(scratch_url: str) 
                 return list(conn.scalars(select(outbox.c.job).order_by(outbox.c.id)))
 
         migrate.upgrade(scratch_url, "0012")
-        assert jobs() == [SEND_JOB, URGENT_SEND_JOB, ESCALATE_JOB]
+        assert jobs() == [SEND_JOB, URGENT_SEND_JOB, escalate_job]
         migrate.downgrade(scratch_url, "0011")
         assert jobs() == old
+    finally:
+        engine.dispose()
+
+
+def test_deadline_steps_take_over_what_the_per_case_jobs_did(
+    scratch_url: str, vault: Vault
+) -> None:
+    """0016: every open case is due for a deadline check; what the retired escalation and
+    fallback jobs did is recorded as done; a first-contact deadline passed before the upgrade
+    is not chased; the retired jobs' outbox rows are gone."""
+    from datetime import timedelta
+
+    from sqlalchemy import JSON, DateTime, column, insert, table, update
+
+    from case_store.models import Case, DeadlineStep, OutboxRow
+
+    migrate.upgrade(scratch_url)
+    engine = make_engine(scratch_url, poolclass=NullPool)
+    sessions = make_sessionmaker(engine)
+    long_ago = NOW - timedelta(days=30)
+    try:
+        with sessions.begin() as session:
+            escalated, old, closed = (
+                open_case(session, vault, build_report(), now=long_ago) for _ in range(3)
+            )
+            ids = {"escalated": escalated.id, "old": old.id, "closed": closed.id}
+        engine.dispose()
+        migrate.downgrade(scratch_url, "0012")
+        cases = table(
+            "case", column("id"), column("status"), column("fallback_alerted_at", DateTime(True))
+        )
+        outbox = table(
+            "outbox", column("job"), column("args", JSON), column("created_at", DateTime(True))
+        )
+        legacy = create_engine(scratch_url, poolclass=NullPool)
+        with legacy.begin() as conn:
+            conn.execute(
+                update(cases)
+                .where(cases.c.id == ids["escalated"])
+                .values(status="escalated", fallback_alerted_at=long_ago + timedelta(minutes=15))
+            )
+            conn.execute(update(cases).where(cases.c.id == ids["closed"]).values(status="closed"))
+            conn.execute(
+                insert(outbox),
+                [
+                    {"job": job, "args": {"case_id": 1}, "created_at": long_ago}
+                    for job in (
+                        "workers.escalation.escalate_case",
+                        "workers.fallback.alert_fallback",
+                    )
+                ],
+            )
+        legacy.dispose()
+        migrate.upgrade(scratch_url)
+        with sessions() as session:
+            checks = {
+                name: session.get(Case, case_id).deadline_check_at for name, case_id in ids.items()
+            }
+            assert checks == {"escalated": long_ago, "old": long_ago, "closed": None}
+            recorded = session.execute(
+                select(DeadlineStep.case_id, DeadlineStep.deadline, DeadlineStep.step)
+                .where(DeadlineStep.outcome.in_(["sent", "skipped"]))
+                .order_by(DeadlineStep.case_id, DeadlineStep.deadline, DeadlineStep.step)
+            ).all()
+            by_case = {
+                name: sorted((d.value, s) for c, d, s in recorded if c == case_id)
+                for name, case_id in ids.items()
+            }
+            assert by_case == {
+                "escalated": [
+                    ("assign", "escalate"),
+                    ("assign", "fallback"),
+                    ("first_contact", "escalate"),
+                    ("first_contact", "fallback"),
+                ],
+                "old": [("first_contact", "escalate"), ("first_contact", "fallback")],
+                "closed": [],
+            }
+            assert session.scalars(select(OutboxRow.job)).all() == []
+        engine.dispose()
+        migrate.downgrade(scratch_url, "0012")
+        assert "deadline_step" not in _tables(scratch_url)
     finally:
         engine.dispose()

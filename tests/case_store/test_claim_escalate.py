@@ -1,5 +1,6 @@
-"""``claim`` (a caseworker takes an unassigned case in their area), ``escalate`` (the clock
-raises an unacknowledged case), and the staff accounts they act for."""
+"""``claim`` (a caseworker takes an unassigned case in their area), the triage policy's
+``escalate_within``, and the staff accounts they act for. (What the deadline clock writes is in
+``test_deadline_steps``.)"""
 
 from __future__ import annotations
 
@@ -10,15 +11,13 @@ from case_store_factories import NOW, add_user, build_report, row_counts
 from sqlalchemy.orm import Session
 
 from case_store.crypto import Vault
-from case_store.enums import CaseStatus, ClosureReason, EventKind
+from case_store.enums import EventKind
 from case_store.models import Case
 from case_store.operations import (
     InvalidTransition,
     PermissionDenied,
     claim,
-    close,
     create_user,
-    escalate,
     open_case,
 )
 from case_store.operations.roster import DuplicateUser, InvalidUser
@@ -57,20 +56,6 @@ def test_claims_that_are_refused_write_nothing(session: Session, case: Case):
         claim(session, case, actor=other_area, now=LATER)
     assert row_counts(session)["case_event"] == before["case_event"]
     assert case.assigned_to_id == holder.id
-
-
-def test_escalate_once_and_never_a_closed_case(session: Session, case: Case):
-    event = escalate(session, case, now=LATER)
-    assert event is not None and event.kind is EventKind.ESCALATED and event.actor == "system"
-    assert event.data == {
-        "before": {"status": "open"},
-        "after": {"status": "escalated", "reason": "not_acknowledged"},
-    }
-    assert case.status is CaseStatus.ESCALATED
-    assert escalate(session, case, now=LATER) is None
-    close(session, case, ClosureReason.RESOLVED, actor=add_user(session, "supervisor"), now=LATER)
-    with pytest.raises(InvalidTransition):
-        escalate(session, case, now=LATER)
 
 
 def test_escalate_within_is_a_positive_duration():

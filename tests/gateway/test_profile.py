@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -178,6 +179,54 @@ def test_a_fallback_may_be_a_duty_phone_alone(tmp_path):
     locations = yaml.safe_load((DEFAULT_DEPLOYMENT / "locations.yaml").read_text())
     fallback = load_profile(_write(tmp_path, example, locations)).alert_fallback
     assert (fallback.roles, fallback.duty_phone) == ((), "+255700000116")
+
+
+def test_the_example_reminds_at_half_and_nine_tenths_and_waits_for_medium_and_low():
+    from datetime import timedelta
+
+    from case_store.enums import RiskLevel
+
+    deadlines = load_profile(DEFAULT_DEPLOYMENT).deadlines
+    assert deadlines.remind_at == (0.5, 0.9)
+    assert deadlines.escalation_window == {
+        RiskLevel.IMMEDIATE: timedelta(0),
+        RiskLevel.HIGH: timedelta(0),
+        RiskLevel.MEDIUM: timedelta(minutes=30),
+        RiskLevel.LOW: timedelta(minutes=30),
+    }
+
+
+@pytest.mark.parametrize(
+    ("deadlines", "problem"),
+    [
+        ({"remind_at": 0.5}, "deadlines.remind_at: expected a list of fractions"),
+        ({"remind_at": [0.5, 1]}, "deadlines.remind_at: 1 is not a fraction between 0 and 1"),
+        ({"remind_at": [0, 0.5]}, "deadlines.remind_at: 0 is not a fraction between 0 and 1"),
+        ({"remind_at": ["half"]}, "deadlines.remind_at: 'half' is not a number"),
+        ({"remind_at": [0.9, 0.5]}, "fractions must be in ascending order, at least 0.01 apart"),
+        ({"remind_at": [0.5, 0.501]}, "fractions must be in ascending order, at least 0.01"),
+        ({"escalation_window": "soon"}, "deadlines.escalation_window: 'soon' is not a duration"),
+        ({"escalation_window": {"high": "1h"}}, "deadlines.escalation_window: no window for "),
+        ({"escalation_window": {"urgent": "1h"}}, "'urgent' is not one of: immediate, high"),
+        ({"remind": [0.5]}, "deadlines: unknown keys: remind"),
+        ([0.5, 0.9], "deadlines: expected a mapping"),
+    ],
+)
+def test_bad_deadlines_are_refused(tmp_path, deadlines, problem):
+    example = yaml.safe_load((DEFAULT_DEPLOYMENT / "profile.yaml").read_text())
+    example["deadlines"] = deadlines
+    locations = yaml.safe_load((DEFAULT_DEPLOYMENT / "locations.yaml").read_text())
+    with pytest.raises(ProfileError, match=re.escape(problem)):
+        load_profile(_write(tmp_path, example, locations))
+
+
+def test_without_deadlines_the_defaults_apply(tmp_path):
+    from case_store.deadline_steps import DeadlinePolicy
+
+    example = yaml.safe_load((DEFAULT_DEPLOYMENT / "profile.yaml").read_text())
+    example.pop("deadlines")
+    locations = yaml.safe_load((DEFAULT_DEPLOYMENT / "locations.yaml").read_text())
+    assert load_profile(_write(tmp_path, example, locations)).deadlines == DeadlinePolicy()
 
 
 def test_example_areas_have_arabic_names_and_the_most_used_come_first():

@@ -1,19 +1,21 @@
-"""Staff texts (alerts, command replies) are Babel messages like the dialogs', but the tree
-check does not see them: this test holds them to the same bar in every enabled language, and
-the staff keywords of the tree to the verbs, levels and reasons the gateway knows."""
+"""Staff texts (alerts, reminders, command replies) are Babel messages like the dialogs', but
+the tree check does not see them: this test holds them to the same bar in every enabled
+language, with the longest deadline Babel writes in that language, and the staff keywords of
+the tree to the verbs, levels and reasons the gateway knows. Reminders and the first-contact
+escalation are held to one SMS (one GSM-7 segment; two in Arabic, which is UCS-2)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
 from case_store.enums import RiskLevel
-from dialogs.encoding import analyse
+from dialogs.encoding import analyse, normalise
 from dialogs.normalise import fold_word
 from dialogs.render import fold_to_gsm7, load_translations
 from dialogs.tree import default_tree_path, load_tree, placeholders
@@ -36,11 +38,18 @@ REPLIES = [
     if name.isupper() and isinstance(value, str) and value in EXTRACTED
 ]
 SHAPES = [verb.shape for verb in VERBS.values() if isinstance(verb, CaseVerb)]
+REMINDERS = [
+    alerts.REMIND_ASSIGN,
+    alerts.REMIND_CONTACT,
+    alerts.REMIND_CONTACT_UNASSIGNED,
+    alerts.CONTACT_OVERDUE,
+]
 MESSAGES = [
     alerts.NEW_CASE,
     alerts.ESCALATION,
     alerts.FALLBACK,
     *alerts.LEVELS.values(),
+    *REMINDERS,
     *REPLIES,
     *SHAPES,
 ]
@@ -49,7 +58,6 @@ LONGEST = {
     "ack": "482177302",
     "level": "IMMEDIATE",
     "area": "Elgeyo-Marakwet",
-    "deadline": "2026-03-09 14:30",
     "time": "Mar 19 14:30",
     "reason": "CHILD_AGED_OUT",
     "count": "35",
@@ -69,6 +77,57 @@ def voices(app):
     }
 
 
+def longest_deadline(language: str) -> str:
+    """The longest deadline Babel writes in ``language``: every month, at its longest time."""
+    zone = PROFILE.time_zone
+    now = datetime(2026, 1, 1, tzinfo=zone)
+    moments = [
+        datetime(2026, month, 28, hour, 59, tzinfo=zone)
+        for month in range(1, 13)
+        for hour in (11, 23)
+    ]
+    texts = [
+        alerts.deadline_text(moment, now=now, time_zone=PROFILE.time_zone, language=language)
+        for moment in moments
+    ]
+    return max(texts, key=len)
+
+
+def filled(language: str, msgid: str) -> str:
+    """``msgid`` in ``language`` with its longest values: the longest level in that language
+    and the longest deadline it writes."""
+    translations = load_translations(language)
+    level = max((translations.gettext(word) for word in alerts.LEVELS.values()), key=len)
+    values = {**LONGEST, "level": level, "deadline": longest_deadline(language)}
+    text = translations.gettext(msgid).format_map(values)
+    return fold_to_gsm7(text) if language in PROFILE.fold_accents else text
+
+
+def test_deadlines_are_written_as_each_language_writes_them():
+    due = datetime(2026, 3, 3, 22, 0, tzinfo=UTC)  # 01:00 on the 4th in Nairobi
+    shown = {
+        language: alerts.deadline_text(
+            due, now=due - timedelta(hours=3), time_zone=PROFILE.time_zone, language=language
+        )
+        for language in PROFILE.languages
+    }
+    assert shown == {
+        "en": "Mar 4, 1:00\u202fAM",
+        "sw": "4 Mac 01:00",
+        "fr": "4 mars 01:00",
+        "ar": "4 مارس، 1:00 ص",
+        "pt": "4 de mar. 01:00",
+    }
+    assert alerts.deadline_text(due, now=due, time_zone=PROFILE.time_zone, language="fr") == "01:00"
+
+
+@pytest.mark.parametrize("language", PROFILE.languages)
+def test_every_reminder_is_one_sms(language):
+    for msgid in REMINDERS:
+        analysis = analyse(normalise(filled(language, msgid)))
+        assert analysis.segments == (2 if language == "ar" else 1), (language, msgid)
+
+
 @pytest.mark.parametrize("language", PROFILE.languages)
 def test_every_staff_text_is_translated_with_the_same_placeholders(language):
     translations = load_translations(language)
@@ -78,7 +137,7 @@ def test_every_staff_text_is_translated_with_the_same_placeholders(language):
         if language != "en" and any(char.isalpha() for char in words):
             assert translated != msgid, f"{language}: not translated: {msgid!r}"
         assert sorted(placeholders(translated)) == sorted(placeholders(msgid)), msgid
-        for keyword in ("ACK", "NOTE", "CLOSE"):  # in alerts: typed in English, kept as is
+        for keyword in ("ACK", "NOTE", "CLOSE", "CALLED"):  # in alerts: typed in English
             assert msgid.count(keyword) == translated.count(keyword), (language, msgid)
 
 
@@ -87,11 +146,12 @@ def test_every_staff_text_fits_the_segment_limit(language, voices):
     for pin in (False, True):
         voice = voices[language, pin]
         longest = LONGEST | {
+            "deadline": longest_deadline(language),
             "levels": ", ".join(voice.level(level) for level in RiskLevel),
             "reasons": ", ".join(voice.reason(reason) for reason in SMS_CLOSURE_REASONS),
         }
         for msgid in MESSAGES:
-            text = voice.say(msgid, **longest)
+            text = normalise(voice.say(msgid, **longest))
             assert analyse(text).segments <= DEFAULT_SMS_MAX_SEGMENTS, (language, msgid, text)
 
 

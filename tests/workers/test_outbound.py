@@ -36,6 +36,7 @@ from case_store.operations.messages import claim_send, set_opt_out
 from case_store.queries.messages import is_opted_out
 from gateway.providers.africastalking.sms import AfricasTalkingSender
 from gateway.providers.twilio.sms import TwilioSender
+from workers.queues import DEFAULT, URGENT
 from workers.sms.provider_api import OutboundSms, SendResult, TemporaryFailure
 from workers.sms.send_job import RETRY_INTERVALS, Outcome
 
@@ -442,7 +443,7 @@ def test_after_stop_only_replies_to_the_numbers_own_messages_are_sent(
     with db.begin() as session:
         set_opt_out(session, vault, PHONE, True, now=datetime.now(UTC))
     public_id = queue_message(db, vault, redis_client, purpose=purpose)
-    work(redis_client)
+    work(redis_client, (URGENT, DEFAULT))  # reminders to staff go on the urgent queue
     assert fake_twilio.sent == sent
     message = load(db, public_id)
     if sent:

@@ -135,6 +135,7 @@ def test_the_schedule_thread_registers_and_stops(redis_client: redis.Redis) -> N
             "unsent_sweep",
             "referral_sweep",
             "follow_ups",
+            "deadlines",
         ]
     finally:
         stop.set()

@@ -1,11 +1,13 @@
 """Queueing an outbound SMS: a message-log row plus an outbox row, in the caller's transaction.
 
 Used by the gateway (replies to reporters and to staff, alerts on a new case) and by jobs
-(escalations). After the commit, the caller hands the outbox rows to ``workers.dispatch``.
+(reminders, escalations). After the commit, the caller hands the outbox rows to
+``workers.dispatch``.
 
-Alerts to staff go through their own job name (``URGENT_SEND_JOB``), which the dispatcher
-puts on the urgent queue with shorter retries: a worker busy with replies and follow-ups
-still sends an alert about a child in danger first. The send itself is the same job.
+Alerts and reminders to staff go through their own job name (``URGENT_SEND_JOB``), which the
+dispatcher puts on the urgent queue with shorter retries: a worker busy with replies and
+follow-ups still sends an alert about a child in danger first. The send itself is the same
+job.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from workers.sms.send_job import SEND_JOB, send_message
 
 URGENT_SEND_JOB = "workers.sms.queueing.send_urgent"
 URGENT_RETRY_INTERVALS = (30, 120, 300)  # seconds: an alert waits less than a reply
-URGENT_PURPOSES = frozenset({MessagePurpose.ALERT})
+URGENT_PURPOSES = frozenset({MessagePurpose.ALERT, MessagePurpose.REMINDER})
 
 
 class TooLong(ValueError):

@@ -141,7 +141,8 @@ def cases(req: Request) -> Reply:
 
 
 def help_text(req: Request) -> Reply:
-    """The commands, in the user's words, in one SMS of at most three segments; how to give the PIN if asked."""
+    """The commands, in the user's words, in one SMS of at most three segments; how to give the
+    PIN if asked."""
     text = req.voice.say(replies.HELP)
     if req.voice.pin:
         text = f"{text} {req.voice.say(replies.HELP_PIN)}"
