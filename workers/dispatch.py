@@ -1,10 +1,8 @@
 """From the outbox to RQ: enqueue after the commit, and sweep what was never enqueued.
 
 A web request (or a job) writes an outbox row in its transaction, commits, then calls
-``dispatch`` with the row ids: each row is enqueued under its fixed job id (``row_job_id``:
-the row's own, or one its spec derives from an argument) and marked dispatched. A job whose spec
-names a run-at argument is scheduled for that time instead (RQ's scheduler queues it when
-due). A crash or a Redis outage between the commit and the enqueue leaves rows undispatched;
+``dispatch`` with the row ids: each row is enqueued under its fixed job id (``outbox_job_id``,
+from the row's id) and marked dispatched. A crash or a Redis outage between the commit and the enqueue leaves rows undispatched;
 ``sweep_outbox`` (on the cron schedule, every minute) enqueues those older than a minute. A
 row whose job already exists in Redis is only marked, not enqueued again; the jobs are
 idempotent anyway.
@@ -50,11 +48,6 @@ class JobSpec:
     queue: str
     timeout: int
     retry_intervals: tuple[int, ...] = ()
-    # The argument holding an ISO 8601 time to run at (the job is scheduled, not queued now).
-    run_at_arg: str | None = None
-    # The argument whose value makes the job id (``<function>-<value>``), instead of the
-    # outbox row's: one job per record, whichever row or sweep enqueued it.
-    id_arg: str | None = None
 
     def retry(self) -> Retry | None:
         if not self.retry_intervals:
@@ -81,8 +74,7 @@ def enqueue_row(connection: redis.Redis[bytes], job: str, args: dict[str, Any], 
 def _enqueue(
     connection: redis.Redis[bytes], jobs: Sequence[tuple[str, dict[str, Any], str]]
 ) -> list[Job]:
-    """Enqueue (job, kwargs, job id) triples, one round trip per queue; jobs with a run-at
-    time are scheduled (RQ's scheduler, run by ``kinga worker``, queues them when due)."""
+    """Enqueue (job, kwargs, job id) triples, one round trip per queue."""
     by_queue: dict[str, list[EnqueueData]] = defaultdict(list)
     enqueued: list[Job] = []
     for job, args, job_id in jobs:
@@ -93,28 +85,12 @@ def _enqueue(
             "result_ttl": RESULT_TTL,
             "failure_ttl": FAILURE_TTL,
         }
-        if spec.run_at_arg is not None and args.get(spec.run_at_arg):
-            at = datetime.fromisoformat(str(args[spec.run_at_arg]))
-            enqueued.append(
-                queue(spec.queue, connection).enqueue_at(
-                    at, job, kwargs=args, job_timeout=spec.timeout, **options
-                )
-            )
-            continue
         by_queue[spec.queue].append(
             Queue.prepare_data(job, kwargs=args, timeout=spec.timeout, **options)
         )
     for name, datas in by_queue.items():
         enqueued.extend(queue(name, connection).enqueue_many(datas))
     return enqueued
-
-
-def row_job_id(row: OutboxRow) -> str:
-    """The RQ job id for an outbox row: the row's own, or the one its spec derives."""
-    spec = JOBS.get(row.job, FALLBACK)
-    if spec.id_arg is not None and spec.id_arg in row.args:
-        return f"{row.job.rsplit('.', 1)[-1]}-{row.args[spec.id_arg]}"
-    return outbox_job_id(row)
 
 
 def dispatch(
@@ -128,7 +104,7 @@ def dispatch(
     if not batch:
         return 0
     try:
-        _enqueue(connection, [(row.job, dict(row.args), row_job_id(row)) for row in batch])
+        _enqueue(connection, [(row.job, dict(row.args), outbox_job_id(row)) for row in batch])
     except redis.RedisError:
         log.exception("%s outbox rows not enqueued; the sweeper will retry", len(batch))
         return 0
@@ -169,8 +145,8 @@ def sweep(
         return 0
     log.warning("outbox sweep: %s rows were never dispatched; enqueuing", len(rows))
     try:
-        missing = [row for row in rows if not _exists(connection, row_job_id(row))]
-        _enqueue(connection, [(row.job, dict(row.args), row_job_id(row)) for row in missing])
+        missing = [row for row in rows if not _exists(connection, outbox_job_id(row))]
+        _enqueue(connection, [(row.job, dict(row.args), outbox_job_id(row)) for row in missing])
     except redis.RedisError:
         log.exception("outbox sweep could not enqueue; next sweep will retry")
         return 0

@@ -36,9 +36,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.models import Message
+from case_store.operations.outbox import outbox_job_id
 from case_store.queries.messages import unsent_messages
 from workers.context import installed
-from workers.dispatch import enqueue_row, row_job_id
+from workers.dispatch import enqueue_row
 from workers.queues import QUEUE_NAMES, queue
 from workers.sms.send_job import KINGA, mark_for_review
 
@@ -111,7 +112,7 @@ def sweep(
                 message.claimed_provider,
                 row.job,
                 dict(row.args),
-                row_job_id(row),
+                outbox_job_id(row),
             )
             for message, row in unsent_messages(
                 db, queued_before=now - timedelta(seconds=age), limit=SWEEP_BATCH

@@ -36,9 +36,9 @@ from rq.serializers import JSONSerializer
 
 from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
+from case_store.operations.outbox import outbox_job_id
 from case_store.queries.messages import find_message
 from gateway.providers.twilio.sms import TwilioSender
-from workers.dispatch import row_job_id
 from workers.queues import QUEUE_NAMES, URGENT
 from workers.sms.rate_limit import KEY_PREFIX
 from workers.sms.send_job import MAYBE_SENT
@@ -172,7 +172,7 @@ def _job_id(db, public_id: str) -> str:
     with db() as session:
         message = find_message(session, public_id=public_id)
         assert message is not None and message.outbox is not None
-        return row_job_id(message.outbox)
+        return outbox_job_id(message.outbox)
 
 
 @pytest.mark.parametrize("kill", KILLS)
