@@ -87,15 +87,14 @@ def take_step(
         "at": now,
     }
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    inserted = cast(
-        CursorResult[Any],
-        session.execute(
-            insert(DeadlineStep)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["case_id", "deadline", "step"])
-        ),
+    # RETURNING, not the row count: psycopg reports -1 rows for INSERT … ON CONFLICT.
+    inserted = session.scalar(
+        insert(DeadlineStep)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["case_id", "deadline", "step"])
+        .returning(DeadlineStep.id)
     )
-    if inserted.rowcount != 1:
+    if inserted is None:
         return False
     if outcome is StepOutcome.SKIPPED:
         return True
