@@ -173,15 +173,26 @@ class EventKind(StrEnum):
     ALERT_RELEASED = "alert_released"
     # Unacknowledged at its assign-by deadline: sent to the profile's fallback of last resort.
     FALLBACK_ALERTED = "fallback_alerted"
+    # A call-back the caller asked for (CALLBACK_REQUESTED) was made: a call was logged on it.
+    CALLBACK_CLOSED = "callback_closed"
 
 
 class RosterEventKind(StrEnum):
-    """What happened to a staff account (the roster's own audit trail)."""
+    """What happened to a staff account (the roster's own audit trail), including how it was
+    used: console sign-ins, failures, lock-outs, and what its role was refused."""
 
     CREATED = "created"
     UPDATED = "updated"
     DEACTIVATED = "deactivated"
     ON_CALL_CHANGED = "on_call_changed"
+    PASSWORD_SET = "password_set"
+    LOGGED_IN = "logged_in"
+    LOGIN_FAILED = "login_failed"
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
+    LOGGED_OUT = "logged_out"
+    # A console page or action the account's role or areas do not allow.
+    REFUSED = "refused"
 
 
 class MessageStatus(StrEnum):

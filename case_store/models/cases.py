@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 UNASSIGNED_ACTIVE = "assigned_to_id IS NULL AND status <> 'closed'"
 UNACKNOWLEDGED_ACTIVE = "acknowledged_at IS NULL AND status <> 'closed'"
 ALERT_PENDING = "alert_pending_since IS NOT NULL"
+CALLBACK_REQUESTED = "callback_requested_at IS NOT NULL"
 
 
 class Case(Base):
@@ -72,6 +73,14 @@ class Case(Base):
             postgresql_where=text(ALERT_PENDING),
             sqlite_where=text(ALERT_PENDING),
         ),
+        # The call-backs callers are waiting for (the hotline's list): few at any time.
+        Index(
+            "ix_case_callback_requested",
+            "callback_requested_at",
+            "id",
+            postgresql_where=text(CALLBACK_REQUESTED),
+            sqlite_where=text(CALLBACK_REQUESTED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,6 +115,9 @@ class Case(Base):
     consent_share: Mapped[bool | None]
     callback_consent: Mapped[bool]
     callback_time: Mapped[CallbackTime | None] = mapped_column(enum_column(CallbackTime))
+    # A caller asked for a call back about this case (``request_callback``) and no call has
+    # been logged on it since (``close_callback_request``).
+    callback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assign_by: Mapped[datetime] = mapped_column(UTCDateTime)
     first_contact_by: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,15 +2,26 @@
 
 Operations take the caller's session and never commit; the request or job that calls them
 owns the transaction and commits once. One module per kind of actor or record: ``reports``
-(what a report or a caller triggers), ``staff`` (what staff do, permission-checked),
+(what a report or a caller triggers), ``staff`` (what staff do, permission-checked), ``calls``
+(what a call an agent logged closes),
 ``referrals``, ``deadlines`` and ``alerts`` (what the clock triggers); ``roster`` changes staff
-accounts (audited in their own trail); ``audit`` holds the event trails they all append to.
+accounts and ``accounts`` records their use in the console (both audited in the accounts' own
+trail); ``audit`` holds the event trails they all append to.
 ``messages`` (the message log), ``outbox`` (jobs to run after a commit) and ``reporters`` (a
 reporter's language) write no case and so append no case event.
 """
 
+from case_store.operations.accounts import (
+    record_refusal,
+    set_console_language,
+    set_password,
+    sign_in,
+    sign_out,
+    unlock,
+)
 from case_store.operations.alerts import hold_alert, release_alert
 from case_store.operations.audit import case_snapshot
+from case_store.operations.calls import close_callback_request
 from case_store.operations.deadlines import escalate, fall_back
 from case_store.operations.errors import InvalidNote, InvalidTransition, ReferenceExhausted
 from case_store.operations.referrals import answer_referral, new_referral_code, refer
@@ -60,6 +71,7 @@ __all__ = [
     "change_status",
     "claim",
     "close",
+    "close_callback_request",
     "confirm_repeat",
     "create_user",
     "deactivate_user",
@@ -70,12 +82,18 @@ __all__ = [
     "new_referral_code",
     "open_case",
     "record_contact",
+    "record_refusal",
     "record_reveal",
     "refer",
     "release_alert",
     "reopen",
     "request_callback",
+    "set_console_language",
     "set_on_call",
+    "set_password",
+    "sign_in",
+    "sign_out",
     "unlink_repeat",
+    "unlock",
     "update_user",
 ]

@@ -1,2 +1,2 @@
-"""Reads: one module per thing read (cases, messages, users, reporters, outbox). Nothing here
+"""Reads: one module per thing read (cases, calls, messages, users, reporters, outbox). Nothing here
 writes; each query is served by an index."""
