@@ -185,7 +185,7 @@ class RosterEventKind(StrEnum):
     UPDATED = "updated"
     DEACTIVATED = "deactivated"
     ON_CALL_CHANGED = "on_call_changed"
-    PASSWORD_SET = "password_set"
+    PASSWORD_SET = "password_set"  # noqa: S105 (an event name)
     LOGGED_IN = "logged_in"
     LOGIN_FAILED = "login_failed"
     LOCKED = "locked"

@@ -40,7 +40,9 @@ def find_call(session: Session, contact_id: int) -> Contact | None:
     return session.get(Contact, contact_id)
 
 
-def waiting_callbacks(session: Session, viewer: User, *, limit: int = WAITING_CALLBACKS) -> list[Case]:
+def waiting_callbacks(
+    session: Session, viewer: User, *, limit: int = WAITING_CALLBACKS
+) -> list[Case]:
     """Active cases whose caller asked for a call back not made yet, longest waiting first,
     among those ``viewer`` may see (``permissions``: their areas)."""
     query = select(Case).where(
