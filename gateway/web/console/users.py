@@ -217,7 +217,7 @@ def create() -> Any:
             languages=[form.language.data],
             actor=staff(),
         )
-        set_password(session, user, form.password.data, now=now, actor=staff())
+        set_password(session, user, form.password.data or "", now=now, actor=staff())
         session.commit()
     except (InvalidUser, InvalidPassword, IntegrityError) as exc:
         session.rollback()
@@ -324,7 +324,7 @@ def password(user_id: int) -> Any:
     if not form.validate_on_submit():
         return _edit_page(rt, user, edit_form, form), 422
     try:
-        set_password(db(), user, form.password.data, now=datetime.now(UTC), actor=staff())
+        set_password(db(), user, form.password.data or "", now=datetime.now(UTC), actor=staff())
     except InvalidPassword:
         db().rollback()
         form.password.errors.append(_password_rule())
