@@ -128,7 +128,13 @@ class CallForm(FlaskForm):  # type: ignore[misc]
     phone = StringField(
         _("Caller's number"),
         validators=[Length(max=32)],
-        render_kw={"inputmode": "tel", "autocomplete": "off", "placeholder": "+254712345678"},
+        # Numbers read left to right in every language, Arabic included.
+        render_kw={
+            "inputmode": "tel",
+            "autocomplete": "off",
+            "placeholder": "+254712345678",
+            "dir": "ltr",
+        },
     )
     direction = _radio(_("Call"), DIRECTIONS, default=Direction.INBOUND.value)
     language = SelectField(_("Caller's language"), choices=[])
@@ -136,7 +142,12 @@ class CallForm(FlaskForm):  # type: ignore[misc]
     reference = StringField(
         _("Case reference"),
         validators=[Length(max=16)],
-        render_kw={"inputmode": "numeric", "autocomplete": "off", "placeholder": "482-177-302"},
+        render_kw={
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            "placeholder": "482-177-302",
+            "dir": "ltr",
+        },
     )
     danger = _radio(_("Is a child in danger right now?"), YES_NO)
     category = _radio(_("Main concern"), CATEGORIES)

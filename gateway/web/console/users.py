@@ -62,7 +62,7 @@ class AccountFields(FlaskForm):  # type: ignore[misc]
     phone = StringField(
         _("Work phone"),
         validators=[Length(max=32)],
-        render_kw={"inputmode": "tel", "placeholder": "+254711000111"},
+        render_kw={"inputmode": "tel", "placeholder": "+254711000111", "dir": "ltr"},
     )
     areas = StringField(_("Areas"), validators=[Length(max=2000)])
     language = SelectField(_("Language of alerts"), choices=[])
