@@ -70,4 +70,3 @@ def screenshot(request: pytest.FixtureRequest):
         return path
 
     yield take
-
