@@ -167,3 +167,34 @@ def test_the_sign_in_page_is_in_the_language_chosen_on_it(make_staff, console):
 
     assert re.search(r'<html lang="sw" dir="ltr">', page)
     assert "Sign in to the Kinga console" not in page
+
+
+@pytest.mark.parametrize(("proxies", "address"), [(0, "127.0.0.1"), (1, "203.0.113.5")])
+def test_the_client_address_comes_from_the_proxy_only_when_it_is_trusted(
+    settings, make_staff, db, proxies, address
+):
+    from dataclasses import replace
+
+    from console_client import Console, hidden_fields
+
+    from gateway import create_app
+
+    make_staff("amina", "hotline_agent")
+    app = create_app(replace(settings, trusted_proxies=proxies))
+    browser = Console(app.test_client())
+    fields = hidden_fields(browser.get("/staff/login").get_data(as_text=True))
+    browser.client.post(
+        "/staff/login",
+        data=fields | {"username": "amina", "password": PASSWORD},
+        headers={"X-Forwarded-For": "203.0.113.5"},
+    )
+    kind, after = trail(db, "amina")[-1]
+    assert kind == "logged_in" and after["address"] == address
+
+
+def test_trusted_proxies_must_be_a_small_number(tmp_path):
+    from gateway.config.settings import Settings, SettingsError
+
+    environ = {"KINGA_ENV": "test", "KINGA_TRUSTED_PROXIES": "9", "KINGA_VAR_DIR": str(tmp_path)}
+    with pytest.raises(SettingsError, match="KINGA_TRUSTED_PROXIES must be from 0 to 5"):
+        Settings.from_env(environ)
