@@ -186,3 +186,8 @@ def test_the_sign_in_page_signs_in_in_every_language(make_staff, console):
         page = browser.get(f"/staff/login?lang={language}").get_data(as_text=True)
         assert f'<html lang="{language}"' in page
         assert browser.sign_in("amina", PASSWORD).status_code == 302
+
+
+def test_pages_are_not_kept_by_the_browser_but_the_stylesheet_is(busy_console):
+    for path in console_pages(busy_console):
+        assert busy_console.get(path).headers["Cache-Control"] == "no-store", path

@@ -30,6 +30,7 @@ from flask import Blueprint, Flask, current_app, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import Forbidden, HTTPException, TooManyRequests
+from werkzeug.wrappers import Response
 
 from case_store.permissions import role_allows
 from gateway.config.settings import Settings
@@ -90,6 +91,15 @@ def _guard() -> Any:
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
     return accounts.login_manager.unauthorized()
+
+
+@bp.after_request
+def _not_kept(response: Response) -> Response:
+    """Pages show case and account data: a shared office computer keeps none of them (the
+    back button after signing out shows nothing). The stylesheet is cached (``assets``)."""
+    if request.endpoint != "console.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.context_processor

@@ -9,6 +9,7 @@ lock and sign-out of an account is on its trail (``case_store.operations.account
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -32,6 +33,8 @@ from gateway.web.console.db import db
 from gateway.web.console.i18n import gettext
 from gateway.web.console.pages import Page
 from gateway.web.console.throttle import Throttle
+
+log = logging.getLogger("kinga.console")
 
 bp = Blueprint("auth", __name__)
 PAGE = Page(bp)
@@ -103,6 +106,9 @@ def login() -> Any:
     user = find_user(db(), name)
     now = datetime.now(UTC)
     if user is None:
+        # No account to keep the attempt on: logged, without the name (it may be a password
+        # typed in the wrong field).
+        log.info("console sign-in refused: no account by the name typed, from %s", address)
         if throttle.unknown_name_locked(name):
             return _refused(form, _locked_text())
         sign_in(db(), None, password, now=now, address=address)
