@@ -36,10 +36,6 @@ def recent_calls(
     )
 
 
-def find_call(session: Session, contact_id: int) -> Contact | None:
-    return session.get(Contact, contact_id)
-
-
 def waiting_callbacks(
     session: Session, viewer: User, *, limit: int = WAITING_CALLBACKS
 ) -> list[Case]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from console_client import PASSWORD
 from sqlalchemy import select
-from stored import counts, kinds, trail, user_row
+from console_records import counts, kinds, trail, user_row
 
 from case_store.models import RosterEvent, User
 from case_store.passwords import MAX_FAILED_LOGINS

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from calls_data import (
+from console_call_data import (
     CALLER,
     CASEWORKER_PHONE,
     HIGH_CASE,
@@ -19,7 +19,7 @@ from calls_data import (
 )
 from console_client import hidden_fields
 from sqlalchemy import select
-from stored import counts, kinds, trail
+from console_records import counts, kinds, trail
 
 from case_store.crypto import Vault
 from case_store.enums import Channel, Direction, Disposition, EventKind, MessagePurpose, RiskLevel

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from calls_data import HIGH_CASE
+from console_call_data import HIGH_CASE
 from console_client import PASSWORD, hidden_fields
-from stored import counts
+from console_records import counts
 
 POSTS = [
     "/staff/calls/new",

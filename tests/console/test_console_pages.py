@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from calls_data import HIGH_CASE
+from console_call_data import HIGH_CASE
 from console_client import PASSWORD
 from sqlalchemy import select
-from stored import user_row
+from console_records import user_row
 
 from case_store.enums import Role
 from case_store.models import Case

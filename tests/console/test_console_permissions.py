@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from console_client import hidden_fields
-from stored import counts, trail
+from console_records import counts, trail
 
 from case_store.enums import Role
 from case_store.permissions import ROLE_ACTIONS, Action

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from console_client import PASSWORD
-from stored import kinds, trail, user_row
+from console_records import kinds, trail, user_row
 
 from case_store.passwords import MAX_FAILED_LOGINS
 from gateway.web.console.throttle import ADDRESS_FAILURES

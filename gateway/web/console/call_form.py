@@ -48,15 +48,6 @@ class Outcome(StrEnum):
     EXISTING_CASE = "existing_case"
 
 
-LOG_ONLY: Final = (
-    Disposition.INFORMATION,
-    Disposition.REFERRED_ELSEWHERE,
-    Disposition.SILENT,
-    Disposition.PRANK,
-    Disposition.WRONG_NUMBER,
-    Disposition.ABUSIVE,
-    Disposition.DROPPED,
-)
 OUTCOMES: Final[Mapping[str, Any]] = {
     Outcome.NEW_CASE: _("New case: a concern about a child"),
     Outcome.EXISTING_CASE: _("About an existing case"),

@@ -4,7 +4,7 @@ Arabic, laid out right to left."""
 
 from __future__ import annotations
 
-from calls_data import CALLER, CASEWORKER_PHONE, MOMBASA, NARRATIVE
+from console_call_data import CALLER, CASEWORKER_PHONE, MOMBASA, NARRATIVE
 from console_client import PASSWORD
 from sqlalchemy import select
 
