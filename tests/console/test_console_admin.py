@@ -4,8 +4,8 @@ change is the roster's own operation, audited under the staff member who made it
 from __future__ import annotations
 
 from console_client import PASSWORD
-from sqlalchemy import select
 from console_records import counts, kinds, trail, user_row
+from sqlalchemy import select
 
 from case_store.models import RosterEvent, User
 from case_store.passwords import MAX_FAILED_LOGINS

@@ -18,8 +18,8 @@ from console_call_data import (
     PLACE,
 )
 from console_client import hidden_fields
-from sqlalchemy import select
 from console_records import counts, kinds, trail
+from sqlalchemy import select
 
 from case_store.crypto import Vault
 from case_store.enums import Channel, Direction, Disposition, EventKind, MessagePurpose, RiskLevel

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from console_call_data import HIGH_CASE
 from console_client import PASSWORD
-from sqlalchemy import select
 from console_records import user_row
+from sqlalchemy import select
 
 from case_store.enums import Role
 from case_store.models import Case
