@@ -1,8 +1,10 @@
-"""Staff accounts with console passwords, and a test client that signs in as a person does."""
+"""Staff accounts with console passwords, a test client that signs in as a person does, and
+the console served over real HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 from console_client import PASSWORD, Console
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.serving import make_server
 
 from case_store.operations import create_user
 from case_store.passwords import hash_password
@@ -48,3 +51,16 @@ def make_staff(app: Flask, db: sessionmaker[Session], password_hash: str) -> Cal
 def console(app: Flask) -> Callable[[], Console]:
     """A new browser-like client of the console (its own cookies)."""
     return lambda: Console(app.test_client())
+
+
+@pytest.fixture
+def live_url(app: Flask) -> Iterator[str]:
+    """The app served over real HTTP on a free port of 127.0.0.1, in a thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="console-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()

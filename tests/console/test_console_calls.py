@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from datetime import UTC, datetime
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 import pytest
 from console_call_data import (
@@ -324,3 +328,34 @@ def test_the_form_lists_the_areas_for_type_ahead_in_the_page_language(agent, app
     assert area and 'list="areas"' in area.group(0)
     assert '<option value="Mombasa">001</option>' in page
     assert page.count("<option value=") >= len(app.extensions["kinga"].profile.locations)
+
+
+def test_the_same_form_posted_at_once_on_two_connections_opens_one_case(agent, app, db, live_url):
+    fields = hidden_fields(agent.get(PAGE).get_data(as_text=True)) | HIGH_CASE
+    cookie = agent.client.get_cookie("kinga_session").value
+    body = urlencode(fields).encode()
+    start = threading.Barrier(2)
+    answers: list[int] = []
+
+    class NoRedirect(HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    def post() -> None:
+        headers = {"Cookie": f"kinga_session={cookie}"}
+        request = Request(live_url + PAGE, data=body, headers=headers)  # noqa: S310 (loopback)
+        start.wait()
+        try:
+            build_opener(NoRedirect).open(request, timeout=30)
+        except HTTPError as answer:
+            answers.append(answer.code)
+
+    posters = [threading.Thread(target=post) for _ in range(2)]
+    for poster in posters:
+        poster.start()
+    for poster in posters:
+        poster.join()
+
+    assert answers == [302, 302]
+    assert counts(db)["case"] == 1 and counts(db)["contact"] == 1
+    assert len(alerts(db, vault_of(app))) == 1

@@ -69,7 +69,6 @@ TOKEN_SALT: Final = "kinga-call-form"  # noqa: S105 (a namespace, not a secret)
 # A form older than this is refused (its start time would mean nothing).
 TOKEN_MAX_AGE: Final = timedelta(hours=12)
 RECENT: Final = timedelta(hours=24)
-SAVE_ATTEMPTS: Final = 2  # a second delivery of the same form may meet the first's commit
 
 
 class StaleForm(ValueError):
@@ -129,25 +128,28 @@ def new() -> Any:
         return _page(form, stale=True), 400
     if not valid:
         return _page(form), 422
-    for attempt in range(SAVE_ATTEMPTS):
-        try:
-            message = _save(rt, user, form, token)
-        except IntegrityError:
-            db().rollback()
-            if attempt + 1 == SAVE_ATTEMPTS:
-                raise
-            continue
-        except _CaseRefused as refusal:
-            form.reference.errors = [*form.reference.errors, refusal.message]
-            return _page(form), refusal.status
-        flash(message, "saved")
-        return redirect(url_for(".new"))
-    raise AssertionError("unreachable")
+    try:
+        message = _save_retrying(rt, user, form, token)
+    except _CaseRefused as refusal:
+        form.reference.errors = [*form.reference.errors, refusal.message]
+        return _page(form), refusal.status
+    flash(message, "saved")
+    return redirect(url_for(".new"))
 
 
 class _CaseRefused(Exception):
     def __init__(self, message: str, status: int) -> None:
         self.message, self.status = message, status
+
+
+def _save_retrying(rt: Runtime, user: User, form: CallForm, token: CallToken) -> str:
+    """``_save``, once more when a concurrent delivery of the same form committed its contact
+    first (its unique key): the second attempt finds that call and writes nothing."""
+    try:
+        return _save(rt, user, form, token)
+    except IntegrityError:
+        db().rollback()
+        return _save(rt, user, form, token)
 
 
 def _save(rt: Runtime, user: User, form: CallForm, token: CallToken) -> str:

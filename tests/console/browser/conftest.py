@@ -8,14 +8,11 @@ tests are skipped, saying why, only where it cannot be had. Screenshots are kept
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path(__file__).resolve().parents[3] / "artefacts" / "browser"
@@ -34,19 +31,6 @@ def chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def live_url(app: Flask) -> Iterator[str]:
-    """The app served over real HTTP on a free port of 127.0.0.1, in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="console-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 @pytest.fixture
