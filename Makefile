@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest install catalogs clean
+.PHONY: run test lint typecheck pytest install catalogs browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: catalogs
+# The browser tests drive Debian's Chromium (Playwright downloads no browser): installed here
+# when missing, where apt-get runs as root; elsewhere those tests are skipped, saying why.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "make browser: installing Debian's chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	      || echo "make browser: chromium could not be installed; browser tests will be skipped" >&2; \
+	  else \
+	    echo "make browser: no $(CHROMIUM) and no apt-get as root; browser tests will be skipped" >&2; \
+	  fi; \
+	fi
+
+pytest: catalogs browser
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -187,6 +187,8 @@ class EventKind(StrEnum):
     FOLLOW_UP_SENT = "follow_up_sent"
     FOLLOW_UP_HELD = "follow_up_held"
     FOLLOW_UP_DROPPED = "follow_up_dropped"
+    # A call-back the caller asked for (CALLBACK_REQUESTED) was made: a call was logged on it.
+    CALLBACK_CLOSED = "callback_closed"
 
 
 class Deadline(StrEnum):
@@ -206,12 +208,21 @@ class StepOutcome(StrEnum):
 
 
 class RosterEventKind(StrEnum):
-    """What happened to a staff account (the roster's own audit trail)."""
+    """What happened to a staff account (the roster's own audit trail), including how it was
+    used: console sign-ins, failures, lock-outs, and what its role was refused."""
 
     CREATED = "created"
     UPDATED = "updated"
     DEACTIVATED = "deactivated"
     ON_CALL_CHANGED = "on_call_changed"
+    PASSWORD_SET = "password_set"  # noqa: S105 (an event name)
+    LOGGED_IN = "logged_in"
+    LOGIN_FAILED = "login_failed"
+    LOCKED = "locked"
+    UNLOCKED = "unlocked"
+    LOGGED_OUT = "logged_out"
+    # A console page or action the account's role or areas do not allow.
+    REFUSED = "refused"
 
 
 class ServiceProviderEventKind(StrEnum):

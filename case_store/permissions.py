@@ -1,8 +1,10 @@
-"""Who may do what to which case: the one place access is decided.
+"""Who may do what to which case, and to the roster: the one place access is decided.
 
 Every staff operation calls ``check`` before it writes. Roles grant actions; a caseworker's
 case actions are limited to cases assigned to them; a user with areas acts only on cases in
-those areas (no areas means every area); an inactive user may do nothing.
+those areas (no areas means every area); an inactive user may do nothing. Work on no case
+(managing accounts and the on-call roster, logging a call) is checked by role alone
+(``check_role``): the console shows and serves a page only to the roles this module allows.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ class Action(StrEnum):
     CONFIRM_REPEAT = "confirm_repeat"
     MERGE = "merge"
     REVEAL = "reveal"
+    # Not on a case: staff accounts (create, change, passwords, deactivate) ...
+    MANAGE_USERS = "manage_users"
+    # ... and who is on call when (the roster's flags and weekly windows).
+    MANAGE_ROSTER = "manage_roster"
 
 
 class PermissionDenied(PermissionError):
@@ -60,7 +66,8 @@ ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
             {Action.VIEW, Action.ADD_NOTE, Action.RECORD_CONTACT, Action.REFER}
         ),
         Role.CASEWORKER: _CASE_WORK | {Action.CLAIM},
-        Role.SUPERVISOR: frozenset(Action),
+        # A supervisor runs the on-call rota; accounts are the administrator's.
+        Role.SUPERVISOR: frozenset(Action) - {Action.MANAGE_USERS},
         Role.ADMIN: frozenset(Action),
     }
 )
@@ -87,10 +94,15 @@ def check(actor: User, action: Action, case: Case) -> None:
         raise PermissionDenied(f"user {actor.id} may not {action.value} case {case.id}")
 
 
+def role_allows(actor: User, action: Action) -> bool:
+    """Whether ``actor``'s role grants ``action`` at all (an active account only)."""
+    return actor.active and action in ROLE_ACTIONS[actor.role]
+
+
 def check_role(actor: User, action: Action) -> None:
     """Raise ``PermissionDenied`` unless ``actor``'s role grants ``action`` at all (for work
     that is not on one case yet, such as logging a call that opened none)."""
-    if not actor.active or action not in ROLE_ACTIONS[actor.role]:
+    if not role_allows(actor, action):
         raise PermissionDenied(f"user {actor.id} may not {action.value}")
 
 

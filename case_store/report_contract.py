@@ -1,8 +1,11 @@
-"""What a finished dialog hands to the case store, and its validation.
+"""What a finished dialog (or a hotline agent's call form) hands to the case store, and its
+validation.
 
 The answer keys and values are a fixed contract with the dialog engine. Validation happens
 before anything is written, and error messages name the offending field but never repeat its
-value: a mistaken value may be a phone number or a narrative.
+value: a mistaken value may be a phone number or a narrative. A call logged in the console may
+come without a number (a withheld caller ID) and may record the consents to services and to
+sharing, which the dialogs do not ask.
 """
 
 from __future__ import annotations
@@ -34,8 +37,11 @@ REQUIRED_KEYS = frozenset(
     {"danger", "category", "age_band", "sex", "area", "relationship", "callback"}
 )
 # ``sms_updates`` is optional: reports filed without the question (a focal point's one-message
-# report, a session begun before it was asked) did not agree to SMS updates.
-OPTIONAL_KEYS = frozenset({"place", "narrative", "callback_time", "sms_updates"})
+# report, a session begun before it was asked) did not agree to SMS updates. The consents to
+# services and to sharing are asked by a person (a hotline agent), never by the dialogs.
+OPTIONAL_KEYS = frozenset(
+    {"place", "narrative", "callback_time", "sms_updates", "consent_services", "consent_share"}
+)
 FREE_TEXT_KEYS = frozenset({"place", "narrative"})
 
 
@@ -47,10 +53,12 @@ class InvalidReport(ValueError):
 class Report:
     """What a finished dialog hands over."""
 
-    channel: str  # "ussd" | "sms"
-    provider: str  # "africastalking" ...
+    channel: str  # "ussd" | "sms" | "voice"
+    provider: str  # "africastalking" ... ("console" for a call an agent logged)
     external_id: str  # provider session id
-    phone: str  # E.164, used only to hash (and encrypt only with consent to a call or an SMS)
+    # E.164, used only to hash (and encrypt only with consent to a call or an SMS); None only
+    # for a call whose number was not given, which cannot ask for a call back.
+    phone: str | None
     language: str  # "en"
     answers: Mapping[str, str]
     started_at: datetime
@@ -78,6 +86,9 @@ class Answers:
     callback: bool
     callback_time: CallbackTime | None
     sms_updates: bool = False  # may we send an SMS when the report is updated
+    # None when not asked (the dialogs never ask).
+    consent_services: bool | None = None
+    consent_share: bool | None = None
 
     def __repr__(self) -> str:
         return f"Answers(category={self.category.value!r}, area={self.area!r})"
@@ -96,6 +107,10 @@ class Answers:
         }
         if self.callback_time is not None:
             result["callback_time"] = self.callback_time.value
+        if self.consent_services is not None:
+            result["consent_services"] = _yes_no(self.consent_services)
+        if self.consent_share is not None:
+            result["consent_share"] = _yes_no(self.consent_share)
         return result
 
 
@@ -136,6 +151,8 @@ def parse_answers(answers: Mapping[str, str]) -> Answers:
         callback=callback,
         callback_time=callback_time,
         sms_updates="sms_updates" in answers and _parse_yes_no(answers, "sms_updates"),
+        consent_services=_optional_yes_no(answers, "consent_services"),
+        consent_share=_optional_yes_no(answers, "consent_share"),
     )
 
 
@@ -151,13 +168,18 @@ def validate_report(report: Report) -> Answers:
         raise InvalidReport(f"provider must be 1 to {MAX_PROVIDER} characters")
     if not report.external_id or len(report.external_id) > MAX_EXTERNAL_ID:
         raise InvalidReport(f"external_id must be 1 to {MAX_EXTERNAL_ID} characters")
-    if not isinstance(report.phone, str) or not E164.fullmatch(report.phone):
+    if report.phone is not None and (
+        not isinstance(report.phone, str) or not E164.fullmatch(report.phone)
+    ):
         raise InvalidReport("phone must be in E.164 form (+ and 7 to 15 digits)")
     if not LANGUAGE.fullmatch(report.language):
         raise InvalidReport("language must be a language code such as 'en' or 'sw'")
     if report.started_at.tzinfo is None or report.started_at.utcoffset() is None:
         raise InvalidReport("started_at must be timezone-aware")
-    return parse_answers(report.answers)
+    answers = parse_answers(report.answers)
+    if answers.callback and report.phone is None:
+        raise InvalidReport("answer 'callback' is yes but the report has no phone to call")
+    return answers
 
 
 def _yes_no(value: bool) -> str:
@@ -169,6 +191,10 @@ def _parse_yes_no(answers: Mapping[str, str], key: str) -> bool:
     if value not in YES_NO:
         raise InvalidReport(f"answer {key!r} must be yes or no")
     return value == "yes"
+
+
+def _optional_yes_no(answers: Mapping[str, str], key: str) -> bool | None:
+    return None if key not in answers else _parse_yes_no(answers, key)
 
 
 def _parse_enum(answers: Mapping[str, str], key: str, enum: type[E]) -> E:

@@ -1,4 +1,4 @@
-"""Kinga's web gateway: thin provider webhooks, health checks and (later) the staff console.
+"""Kinga's web gateway: thin provider webhooks, health checks and the staff console.
 
 Every response carries the same security headers, error pages included: nothing here is meant
 to be framed, sniffed into another type, or to leak its address to another site, and pages
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway.config.settings import Settings
 
@@ -40,7 +41,7 @@ def create_app(
     from gateway.cli import register_commands
     from gateway.providers.installed import INSTALLED
     from gateway.runtime import EXTENSION, Runtime
-    from gateway.web import health, simulator
+    from gateway.web import console, health, simulator
 
     settings = settings or Settings.from_env()
     for warning in settings.warnings:
@@ -54,11 +55,16 @@ def create_app(
     )
     install_log_masking()
     app.extensions[EXTENSION] = Runtime.build(settings)
+    if settings.trusted_proxies:
+        # The client's address (sign-in throttling, audit) and scheme from the proxies' headers.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.register_blueprint(health.bp)
     for provider in INSTALLED if providers is None else providers:
         if provider.blueprint is not None:
             app.register_blueprint(provider.blueprint)
     simulator.init_app(app, settings)
+    console.init_app(app, settings)
     app.register_error_handler(HTTPException, _plain_error)
     app.after_request(_security_headers)
     register_commands(app)

@@ -39,6 +39,7 @@ UNCONTACTED_ACTIVE = "first_contacted_at IS NULL AND status <> 'closed'"
 ALERT_PENDING = "alert_pending_since IS NOT NULL"
 FOLLOW_UP_DUE = "follow_up_due_at IS NOT NULL"
 DEADLINE_CHECK = "deadline_check_at IS NOT NULL"
+CALLBACK_REQUESTED = "callback_requested_at IS NOT NULL"
 
 
 class Case(Base):
@@ -90,6 +91,14 @@ class Case(Base):
             postgresql_where=text(DEADLINE_CHECK),
             sqlite_where=text(DEADLINE_CHECK),
         ),
+        # The call-backs callers are waiting for (the hotline's list): few at any time.
+        Index(
+            "ix_case_callback_requested",
+            "callback_requested_at",
+            "id",
+            postgresql_where=text(CALLBACK_REQUESTED),
+            sqlite_where=text(CALLBACK_REQUESTED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,6 +140,9 @@ class Case(Base):
     # past quiet hours or to the next day). When the last follow-up went, for one a day.
     follow_up_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     follow_up_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A caller asked for a call back about this case (``request_callback``) and no call has
+    # been logged on it since (``close_callback_request``).
+    callback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assign_by: Mapped[datetime] = mapped_column(UTCDateTime)
     first_contact_by: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -50,13 +50,17 @@ class RosterEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
     kind: Mapped[RosterEventKind] = mapped_column(enum_column(RosterEventKind))
-    # Who acted: "admin_cli" for the command line, "system" otherwise.
+    # Who acted: "admin_cli" for the command line, "user" with actor_user_id naming the staff
+    # member (in the console; the account itself when it signs in or out), "system" otherwise.
     actor: Mapped[str] = mapped_column(String(64))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # {"before": {...} | None, "after": {...}}: roles, areas, windows; never a phone number.
+    # {"before": {...} | None, "after": {...}}: roles, areas, windows; never a phone number,
+    # never a password or its hash.
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    actor_user: Mapped[User | None] = relationship(foreign_keys=[actor_user_id])
 
     def __repr__(self) -> str:
         return f"<RosterEvent id={self.id} {self.kind} by {self.actor}>"

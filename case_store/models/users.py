@@ -29,6 +29,16 @@ class User(Base):
     on_call: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The staff console's sign-in (case_store.passwords): an Argon2id hash; None means the
+    # account works by SMS only and cannot sign in.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Wrong passwords in a row; at the limit the account is locked until ``locked_until``.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The console's language, chosen by the user; None: the deployment's default. (Alerts go
+    # in ``languages[0]``: a work phone and a screen may well be read in different languages.)
+    console_language: Mapped[str | None] = mapped_column(String(16))
 
     on_call_windows: Mapped[list[OnCallWindow]] = relationship(
         back_populates="user", order_by="OnCallWindow.id", cascade="all, delete-orphan"

@@ -2,17 +2,27 @@
 
 Operations take the caller's session and never commit; the request or job that calls them
 owns the transaction and commits once. One module per kind of actor or record: ``reports``
-(what a report or a caller triggers), ``staff`` (what staff do, permission-checked),
-``referrals``, ``deadlines``, ``alerts`` and ``follow_ups`` (what the clock triggers: the last
-also marks the follow-ups that acknowledging, referring and closing owe); ``roster`` changes staff
-accounts and ``services`` the service providers (each audited in its own trail); ``audit``
-holds the event trails they all append to.
+(what a report or a caller triggers), ``staff`` (what staff do, permission-checked), ``calls``
+(what a call an agent logged closes), ``referrals``, ``deadlines``, ``alerts`` and
+``follow_ups`` (what the clock triggers: the last also marks the follow-ups that acknowledging,
+referring and closing owe); ``roster`` changes staff accounts, ``accounts`` records their use
+in the console and ``services`` changes the service providers (each audited in its own trail);
+``audit`` holds the event trails they all append to.
 ``messages`` (the message log), ``outbox`` (jobs to run after a commit) and ``reporters`` (a
 reporter's language) write no case and so append no case event.
 """
 
+from case_store.operations.accounts import (
+    record_refusal,
+    set_console_language,
+    set_password,
+    sign_in,
+    sign_out,
+    unlock,
+)
 from case_store.operations.alerts import hold_alert, release_alert
 from case_store.operations.audit import case_snapshot
+from case_store.operations.calls import close_callback_request
 from case_store.operations.deadlines import (
     next_deadline_check,
     recheck_deadlines,
@@ -89,6 +99,7 @@ __all__ = [
     "change_status",
     "claim",
     "close",
+    "close_callback_request",
     "confirm_repeat",
     "create_provider",
     "create_user",
@@ -103,16 +114,22 @@ __all__ = [
     "recheck_deadlines",
     "record_contact",
     "record_first_contact",
+    "record_refusal",
     "record_reveal",
     "refer",
     "release_alert",
     "remind_referral",
     "reopen",
     "request_callback",
+    "set_console_language",
     "set_on_call",
+    "set_password",
+    "sign_in",
+    "sign_out",
     "take_deadline_check",
     "take_step",
     "unlink_repeat",
+    "unlock",
     "update_provider",
     "update_user",
 ]

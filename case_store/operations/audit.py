@@ -142,15 +142,19 @@ def record_roster_event(
     session: Session,
     user: User,
     kind: RosterEventKind,
-    actor: str,
+    actor: str | User,
     now: datetime,
     before: dict[str, Any] | None,
     after: dict[str, Any],
 ) -> RosterEvent:
+    """An event on ``user``'s trail; ``actor`` is a staff member (named by id) or a word such
+    as ``admin_cli``."""
+    by = actor if isinstance(actor, User) else None
     roster_event = RosterEvent(
         user=user,
         kind=kind,
-        actor=actor,
+        actor=ACTOR_USER if by is not None else actor,
+        actor_user_id=None if by is None else by.id,
         at=as_utc(now, "now"),
         data={"before": before, "after": after},
     )

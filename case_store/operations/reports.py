@@ -29,6 +29,7 @@ from case_store.models import (
 )
 from case_store.operations.audit import (
     ACTOR_REPORTER,
+    ACTOR_USER,
     case_snapshot,
     record_event,
     record_staff_event,
@@ -55,11 +56,15 @@ def open_case(
     now: datetime,
     policy: TriagePolicy | None = None,
     reference_factory: Callable[[], str] = new_reference,
+    agent: User | None = None,
+    direction: Direction | str = Direction.INBOUND,
 ) -> Case:
     """Open a case from a finished dialog, or return the case this session already opened.
 
-    Writes the reporter (found or created by phone hash), the contact, the case with its triage
-    level and deadlines, and a ``case_opened`` event, then flushes; it never commits.
+    Writes the reporter (found or created by phone hash; none for a call without a number),
+    the contact, the case with its triage level and deadlines, and a ``case_opened`` event,
+    then flushes; it never commits. A hotline call is opened by its ``agent``, whose role must
+    allow recording a contact; the event then names them rather than the reporter.
 
     Idempotent per (provider, external_id): a retried webhook gets the same case back and
     nothing new is written. Two *concurrent* deliveries of the same session both pass the
@@ -69,6 +74,8 @@ def open_case(
     first delivery committed. ``InvalidReport`` is raised before anything is written.
     """
     answers = validate_report(report)
+    if agent is not None:
+        check_role(agent, Action.RECORD_CONTACT)
     now = as_utc(now, "now")
     contact = find_contact(session, report.provider, report.external_id)
     if contact is not None and contact.case is not None:
@@ -83,6 +90,8 @@ def open_case(
             external_id=report.external_id,
             started_at=as_utc(report.started_at, "started_at"),
             language=report.language,
+            direction=Direction(direction),
+            agent=agent,
         )
         session.add(contact)
     contact.reporter = reporter
@@ -105,6 +114,8 @@ def open_case(
         callback_consent=answers.callback,
         callback_time=answers.callback_time,
         sms_consent=answers.sms_updates,
+        consent_services=answers.consent_services,
+        consent_share=answers.consent_share,
         assign_by=assign_by,
         first_contact_by=first_contact_by,
         created_at=now,
@@ -123,7 +134,8 @@ def open_case(
         CaseEvent(
             case=case,
             kind=EventKind.CASE_OPENED,
-            actor=ACTOR_REPORTER,
+            actor=ACTOR_REPORTER if agent is None else ACTOR_USER,
+            actor_user_id=None if agent is None else agent.id,
             at=now,
             data={"before": None, "after": case_snapshot(case), "channel": report.channel},
         )
@@ -140,8 +152,11 @@ def find_contact(session: Session, provider: str, external_id: str) -> Contact |
 
 def _reporter_for(
     session: Session, vault: Vault, report: Report, answers: Answers, now: datetime
-) -> tuple[Reporter, bool]:
-    """The reporter for the report's phone, and whether they had reported before."""
+) -> tuple[Reporter | None, bool]:
+    """The reporter for the report's phone (None without one), and whether they had reported
+    before."""
+    if report.phone is None:
+        return None, False
     phone_hash = vault.phone_hash(report.phone)
     reporter = session.scalars(
         select(Reporter).where(Reporter.phone_hash == phone_hash)
@@ -333,7 +348,9 @@ def request_callback(
     """A caller asks to be called back about ``case`` at a safe time.
 
     Asking is consent: only now is the caller's number kept, encrypted, on their reporter
-    row. When the caller is not the case's reporter, the event names the reporter to call.
+    row. When the caller is not the case's reporter, the event names the reporter to call. The
+    request stays open (``Case.callback_requested_at``) until a call is logged on the case
+    (``close_callback_request``).
     """
     when = CallbackTime(callback_time)
     now = as_utc(now, "now")
@@ -352,6 +369,7 @@ def request_callback(
     }
     case.callback_consent = True
     case.callback_time = when
+    case.callback_requested_at = now
     after = {"callback_consent": True, "callback_time": when.value, "reporter_id": caller.id}
     return record_event(
         session, case, EventKind.CALLBACK_REQUESTED, ACTOR_REPORTER, None, now, after, before

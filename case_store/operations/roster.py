@@ -3,7 +3,8 @@
 Who is told about a case depends on the roster, so every change to it is named and recorded,
 with the state before and after (never a phone number: only whether it changed). Changes take
 effect in the caller's transaction: a deactivated user gets no further alert from the commit
-on, and their SMS commands are refused.
+on, and their SMS commands are refused. A change made by a staff member (the console) is
+checked against their role first; the command line (``admin_cli``) is the server's operator.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from case_store.models import Message, OnCallWindow, RosterEvent, User
 from case_store.on_call import Slot
 from case_store.operations.audit import ACTOR_SYSTEM, record_roster_event, roster_fields
 from case_store.operations.messages import apply_status
+from case_store.permissions import Action, check_role
 from case_store.queries.users import DEFAULT_LANGUAGE
 
 MAX_USERNAME = 64
@@ -32,6 +34,11 @@ class InvalidUser(ValueError):
 
 class DuplicateUser(InvalidUser):
     """The username or the phone number already belongs to a user."""
+
+
+def _check(actor: str | User, action: Action) -> None:
+    if isinstance(actor, User):
+        check_role(actor, action)
 
 
 def parse_role(role: Role | str) -> Role:
@@ -64,7 +71,7 @@ def create_user(
     areas: Iterable[str] = (),
     languages: Iterable[str] = (),
     on_call: bool = False,
-    actor: str = ACTOR_SYSTEM,
+    actor: str | User = ACTOR_SYSTEM,
 ) -> User:
     """A new active user; ``phone`` must already be in E.164 form (checked at the edge).
 
@@ -72,6 +79,7 @@ def create_user(
     concurrent creations of the same name both pass the look-up; the second flush raises
     ``sqlalchemy.exc.IntegrityError`` on the unique constraint.
     """
+    _check(actor, Action.MANAGE_USERS)
     name = username.strip()
     if not name or len(name) > MAX_USERNAME or any(c.isspace() for c in name):
         raise InvalidUser(f"a username has 1 to {MAX_USERNAME} characters and no spaces")
@@ -104,7 +112,7 @@ def update_user(
     user: User,
     *,
     now: datetime,
-    actor: str,
+    actor: str | User,
     phone: str | None = None,
     role: Role | str | None = None,
     areas: Iterable[str] | None = None,
@@ -115,6 +123,7 @@ def update_user(
     ``phone`` must already be in E.164 form; one another user has is refused. Everything is
     checked before anything is written.
     """
+    _check(actor, Action.MANAGE_USERS)
     new_role = user.role if role is None else parse_role(role)
     phone_hash = user.phone_hash
     if phone is not None:
@@ -137,9 +146,12 @@ def update_user(
     return record_roster_event(session, user, RosterEventKind.UPDATED, actor, now, before, after)
 
 
-def deactivate_user(session: Session, user: User, *, now: datetime, actor: str) -> RosterEvent:
+def deactivate_user(
+    session: Session, user: User, *, now: datetime, actor: str | User
+) -> RosterEvent:
     """Take ``user`` off the roster at once (a lost phone, someone leaving): no more alerts,
     no on-call, and their SMS commands are refused. Their history stays."""
+    _check(actor, Action.MANAGE_USERS)
     if not user.active:
         raise InvalidUser(f"user {user.username!r} is already deactivated")
     before = roster_fields(user)
@@ -191,11 +203,12 @@ def set_on_call(
     user: User,
     *,
     now: datetime,
-    actor: str,
+    actor: str | User,
     on_call: bool | None = None,
     windows: Sequence[Slot] | None = None,
 ) -> RosterEvent | None:
     """Set the on-call flag and/or replace the weekly windows; None when nothing changes."""
+    _check(actor, Action.MANAGE_ROSTER)
     if not user.active:
         raise InvalidUser(f"user {user.username!r} is deactivated")
     current = sorted(Slot(w.weekday, w.starts, w.ends) for w in user.on_call_windows)

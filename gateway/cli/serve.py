@@ -159,6 +159,8 @@ Kinga is running (Ctrl-C stops everything).
   USSD webhook {base}/ussd/africastalking?key=…   (the key: {where})
   database     {database}
   redis        {redis}
+  console      {base}/staff/   (staff sign-in; the first administrator:
+               .venv/bin/kinga users create NAME --role admin --password-prompt)
   simulator    {base}/simulator   (a phone keypad on the real USSD dialogs)
   secrets      {secrets} (development only)
 

@@ -42,7 +42,8 @@ def _babel(command: Callable[[], Any], **options: object) -> None:
 
 @translate_group.command("extract")
 def translate_extract() -> None:
-    """Extract message ids from the dialog trees and the code into locales/messages.pot.
+    """Extract message ids from the dialog trees, the code and the console's templates into
+    locales/messages.pot.
 
     Example: kinga translate extract
     """
@@ -55,6 +56,8 @@ def translate_extract() -> None:
         # A "# Translators: …" comment above a message in the code goes into the catalogs.
         add_comments="Translators:",
         input_paths=["."],
+        # The console's form labels are translated when shown (Flask-Babel's lazy_gettext).
+        keywords="lazy_gettext",
         no_wrap=True,
         sort_by_file=True,
         project="Kinga",

@@ -1,10 +1,15 @@
-"""``kinga users create|update|deactivate|on-call|list``: the roster, from the command line.
+"""``kinga users create|update|password|deactivate|on-call|list``: the roster, from the command
+line.
 
 The phone is what alerts are sent to and how SMS replies (ACK, NOTE, CLOSE) are recognised; it
 is kept hashed and encrypted and shown masked. Every change is a roster operation, audited
 under ``admin_cli``, and takes effect at the commit: a deactivated user gets no further alert.
 A change that puts someone on call sends at once the alerts that were waiting for nobody
 (``workers.pending_alerts``). On-call windows are in the deployment's time zone.
+
+A console password is only ever typed at a hidden prompt (twice), never given as an argument,
+which would stay in the shell's history and in the process list: ``create --password-prompt``
+for the first administrator, ``password NAME`` to reset one (it also lifts a lock-out).
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ from case_store.on_call import (
     parse_window,
 )
 from case_store.operations import create_user, deactivate_user, set_on_call, update_user
+from case_store.operations.accounts import is_locked, set_password
 from case_store.operations.roster import InvalidUser
+from case_store.passwords import InvalidPassword, check_new_password
 from case_store.queries.users import find_user, list_users
 from gateway.cli.areas import area_codes
 from gateway.cli.cases import CLI_ACTOR
@@ -59,6 +66,11 @@ def users_group() -> None:
 @click.option("--area", "areas", multiple=True, help="Area code or name; repeat. None: every area.")
 @click.option("--language", "languages", multiple=True, help="Language of alerts; first wins.")
 @click.option("--on-call", is_flag=True, help="On call now, whatever the weekly windows say.")
+@click.option(
+    "--password-prompt",
+    is_flag=True,
+    help="Ask for a staff console password (typed twice, not shown).",
+)
 @with_appcontext
 def users_create(
     username: str,
@@ -67,15 +79,17 @@ def users_create(
     areas: tuple[str, ...],
     languages: tuple[str, ...],
     on_call: bool,
+    password_prompt: bool,
 ) -> None:
-    """Create the user USERNAME.
+    """Create the user USERNAME; with --password-prompt they can sign in to the console.
 
-    Example: kinga users create wanjiru --role caseworker --phone +254711000111 --area 047
+    Example: kinga users create amina --role admin --password-prompt
     """
     rt = runtime()
     e164 = _phone(phone)
     codes = area_codes(rt.profile, areas)
     _check_languages(rt, languages)
+    password = _prompt_password(username) if password_prompt else None
     now = datetime.now(UTC)
     with _saving(rt) as session:
         user = create_user(
@@ -90,9 +104,46 @@ def users_create(
             on_call=on_call,
             actor=CLI_ACTOR,
         )
+        if password is not None:
+            set_password(session, user, password, now=now, actor=CLI_ACTOR)
         document = user_document(rt, user, now=now)
     _release_pending(rt)
     click.echo(json.dumps(document, ensure_ascii=False))
+
+
+@users_group.command("password")
+@click.argument("username")
+@with_appcontext
+def users_password(username: str) -> None:
+    """Set USERNAME's staff console password (asked twice, not shown); a locked account is
+    unlocked, and every browser signed in with the old password is signed out. Audited.
+
+    Example: kinga users password amina
+    """
+    rt = runtime()
+    with rt.sessions() as session:
+        _find(session, username)
+    password = _prompt_password(username)
+    now = datetime.now(UTC)
+    with _saving(rt) as session:
+        user = _find(session, username)
+        set_password(session, user, password, now=now, actor=CLI_ACTOR)
+        document = user_document(rt, user, now=now)
+    click.echo(json.dumps(document, ensure_ascii=False))
+
+
+def _prompt_password(username: str) -> str:
+    """The password typed (twice) at a hidden prompt, asked again until the rules take it."""
+    while True:
+        password: str = click.prompt(
+            "Console password", hide_input=True, confirmation_prompt=True, err=True
+        )
+        try:
+            check_new_password(password, username=username)
+        except InvalidPassword as exc:
+            click.echo(f"error: {exc}", err=True)
+            continue
+        return password
 
 
 @users_group.command("update")
@@ -236,6 +287,8 @@ def user_document(rt: Runtime, user: User, *, now: datetime) -> dict[str, Any]:
         "on_call_now": is_on_call(user, now, rt.profile.time_zone),
         "next_on_call": None if upcoming is None else upcoming.isoformat(),
         "active": user.active,
+        "console": user.password_hash is not None,
+        "locked": is_locked(user, now),
     }
 
 
@@ -245,7 +298,7 @@ def _saving(rt: Runtime) -> Iterator[Session]:
     try:
         with rt.sessions.begin() as session:
             yield session
-    except InvalidUser as exc:
+    except (InvalidUser, InvalidPassword) as exc:
         raise click.ClickException(str(exc)) from None
     except IntegrityError:
         raise click.ClickException("that username or phone number was just taken") from None

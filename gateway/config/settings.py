@@ -39,6 +39,7 @@ DEFAULT_SMS_PROVIDERS = ("log",)
 DEFAULT_SMS_MAX_SEGMENTS = 4  # 612 GSM-7 or 268 UCS-2 characters; dialog replies stay within 2
 MAX_SMS_SEGMENTS = 10
 DEFAULT_SMS_SESSION_TTL = 24 * 3600  # an SMS conversation is forgotten after a day of silence
+MAX_TRUSTED_PROXIES = 5
 SMS_RATE_PREFIX = "KINGA_SMS_RATE_"  # KINGA_SMS_RATE_TWILIO=5: at most 5 messages per second
 STAFF_SMS_PIN = re.compile(r"[0-9]{4,8}")
 PRIVATE_DIR = 0o700
@@ -124,6 +125,8 @@ class Settings:
     deployment: Path = DEFAULT_DEPLOYMENT
     var_dir: Path = DEFAULT_VAR_DIR
     ussd_session_ttl: int = DEFAULT_USSD_SESSION_TTL
+    # Proxies in front (nginx: 1) whose X-Forwarded-For / -Proto are believed; 0: none.
+    trusted_proxies: int = 0
     # KINGA_ALLOW_UNSAFE words in effect (production only): each is a standing warning.
     unsafe: tuple[str, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -175,6 +178,9 @@ class Settings:
         staff_sms_pin = env.get("KINGA_STAFF_SMS_PIN", "").strip()
         if staff_sms_pin and not STAFF_SMS_PIN.fullmatch(staff_sms_pin):
             problems.append("KINGA_STAFF_SMS_PIN must be 4 to 8 digits (0-9), or unset")
+        trusted_proxies = _int(env, "KINGA_TRUSTED_PROXIES", 0, problems)
+        if not 0 <= trusted_proxies <= MAX_TRUSTED_PROXIES:
+            problems.append(f"KINGA_TRUSTED_PROXIES must be from 0 to {MAX_TRUSTED_PROXIES}")
         if problems:
             raise SettingsError(problems)
         return cls(
@@ -205,6 +211,7 @@ class Settings:
             deployment=Path(env.get("KINGA_DEPLOYMENT", str(DEFAULT_DEPLOYMENT))),
             var_dir=var_dir,
             ussd_session_ttl=ttl,
+            trusted_proxies=trusted_proxies,
             unsafe=unsafe,
         )
 

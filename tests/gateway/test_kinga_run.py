@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import stat
@@ -98,6 +99,16 @@ def test_the_banner_points_to_the_webhook_key_without_showing_it(kinga_run: King
     assert key not in output
     assert "/ussd/africastalking?key=… " in output
     assert f"KINGA_AT_WEBHOOK_KEY in {kinga_run.var / 'secrets.json'}" in output
+
+
+def test_the_banner_gives_the_console_and_it_answers(kinga_run: KingaRun) -> None:
+    output = kinga_run.output()
+    console = re.search(r"console +(http://127\.0\.0\.1:\d+/staff/)", output)
+    assert console, output
+    assert "kinga users create NAME --role admin --password-prompt" in output
+    login = console.group(1).replace("/staff/", "/staff/login")
+    with urlopen(login, timeout=10) as page:  # noqa: S310 (our own loopback address)
+        assert page.status == 200 and b"Sign in to the Kinga console" in page.read()
 
 
 def test_var_is_the_owners_alone(kinga_run: KingaRun) -> None:

@@ -4,7 +4,7 @@ to the roster is audited; ``list`` shows who is on call now and next."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -79,8 +79,8 @@ def test_list_json_masks_phones(runner, db):
     assert PHONE not in result.output
 
 
-def invoke(runner, *args: str):
-    return runner.invoke(args=["users", *args])
+def invoke(runner, *args: str, input: str | None = None):
+    return runner.invoke(args=["users", *args], input=input)
 
 
 def roster_events(db, username: str) -> list[tuple[str, str]]:
@@ -190,3 +190,34 @@ def test_list_shows_who_is_on_call_now_and_next(app, runner):
     expected = datetime.combine(in_two_days, time(10, 30), tzinfo=zone)
     assert datetime.fromisoformat(rows["baraka"]["next_on_call"]) == expected
     assert (rows["chebet"]["on_call_now"], rows["chebet"]["next_on_call"]) == (False, None)
+
+
+def test_a_console_password_is_asked_at_a_hidden_prompt_until_the_rules_take_it(db, runner):
+    good = "a long enough password"
+    result = runner.invoke(
+        args=["users", "create", "root", "--role", "admin", "--password-prompt"],
+        input=f"short\nshort\n{good}\n{good}\n",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "a password has 10 to 128 characters" in result.output
+    assert good not in result.output and "short\n" not in result.output
+    document = json.loads(result.output.splitlines()[-1])
+    assert document["console"] is True and document["locked"] is False
+    assert roster_events(db, "root") == [("created", "admin_cli"), ("password_set", "admin_cli")]
+
+
+def test_users_password_resets_and_unlocks_and_refuses_an_unknown_name(db, runner):
+    create(runner, "amina", "--role", "hotline_agent")
+    with db.begin() as session:
+        user = session.scalars(select(User).where(User.username == "amina")).one()
+        user.locked_until = datetime.now(UTC) + timedelta(minutes=10)
+
+    reset = invoke(runner, "password", "amina", input="another long one\nanother long one\n")
+    unknown = invoke(runner, "password", "nobody", input="another long one\n" * 2)
+
+    assert reset.exit_code == 0, reset.output
+    assert json.loads(reset.output.splitlines()[-1])["locked"] is False
+    assert roster_events(db, "amina")[-1] == ("password_set", "admin_cli")
+    assert unknown.exit_code != 0 and "no user named 'nobody'" in unknown.output
+    assert "Console password" not in unknown.output  # refused before asking

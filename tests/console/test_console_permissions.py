@@ -1,0 +1,124 @@
+"""Who may open which console page and take which action: every role against every route.
+
+The table below is what ``case_store.permissions`` grants, written out: a change to a role's
+rights shows here. Every route of the console must be in it. A refusal answers 403, writes
+nothing but its own audit event on the account's trail.
+"""
+
+from __future__ import annotations
+
+import pytest
+from console_client import hidden_fields
+from console_records import counts, trail
+
+from case_store.enums import Role
+from case_store.permissions import ROLE_ACTIONS, Action
+
+AGENT, CASEWORKER, SUPERVISOR, ADMIN = (
+    Role.HOTLINE_AGENT,
+    Role.CASEWORKER,
+    Role.SUPERVISOR,
+    Role.ADMIN,
+)
+EVERYONE = frozenset(Role)
+# (method, path, what grants it, the roles it is open to). {id}: another staff account.
+ROUTES = [
+    ("GET", "/staff/", None, EVERYONE),
+    ("GET", "/staff/calls/new", Action.RECORD_CONTACT, EVERYONE),
+    ("POST", "/staff/calls/new", Action.RECORD_CONTACT, EVERYONE),
+    ("GET", "/staff/users", Action.MANAGE_USERS, {ADMIN}),
+    ("GET", "/staff/users/new", Action.MANAGE_USERS, {ADMIN}),
+    ("POST", "/staff/users/new", Action.MANAGE_USERS, {ADMIN}),
+    ("GET", "/staff/users/{id}", Action.MANAGE_USERS, {ADMIN}),
+    ("POST", "/staff/users/{id}", Action.MANAGE_USERS, {ADMIN}),
+    ("POST", "/staff/users/{id}/password", Action.MANAGE_USERS, {ADMIN}),
+    ("POST", "/staff/users/{id}/unlock", Action.MANAGE_USERS, {ADMIN}),
+    ("POST", "/staff/users/{id}/deactivate", Action.MANAGE_USERS, {ADMIN}),
+    ("GET", "/staff/roster", Action.MANAGE_ROSTER, {SUPERVISOR, ADMIN}),
+    ("GET", "/staff/roster/{id}", Action.MANAGE_ROSTER, {SUPERVISOR, ADMIN}),
+    ("POST", "/staff/roster/{id}", Action.MANAGE_ROSTER, {SUPERVISOR, ADMIN}),
+    ("POST", "/staff/language", None, EVERYONE),
+    ("POST", "/staff/logout", None, EVERYONE),
+]
+PUBLIC = [("GET", "/staff/login"), ("POST", "/staff/login")]
+CASES = [(role, *route) for role in Role for route in ROUTES]
+
+
+def test_the_table_is_what_the_case_store_grants():
+    for _method, path, action, roles in ROUTES:
+        if action is not None:
+            granted = {role for role in Role if action in ROLE_ACTIONS[role]}
+            assert granted == set(roles), path
+
+
+def test_every_console_route_is_in_the_table(app):
+    listed = {(method, path.replace("{id}", "<int:user_id>")) for method, path, *_ in ROUTES}
+    listed |= set(PUBLIC)
+    served = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/staff") and rule.endpoint != "console.static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert served == listed
+
+
+@pytest.fixture
+def target(make_staff) -> int:
+    """A caseworker account the routes act on."""
+    return make_staff("target", "caseworker", phone="+254700111099", areas=["001"])
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path", "action", "roles"),
+    CASES,
+    ids=[f"{role.value}-{method}-{path}" for role, method, path, *_ in CASES],
+)
+def test_each_role_gets_what_it_is_granted_and_nothing_else(
+    make_staff, console, db, target, role, method, path, action, roles
+):
+    make_staff("someone", role.value)
+    browser = console()
+    browser.sign_in("someone")
+    url = path.format(id=target)
+    tokens = hidden_fields(browser.get("/staff/").get_data(as_text=True))
+    before = counts(db)
+
+    if method == "GET":
+        answer = browser.get(url)
+    else:
+        token = tokens["lang-csrf_token"]  # the session's, in every form of the page
+        names = ("csrf_token", "lang-csrf_token", "out-csrf_token")
+        answer = browser.client.post(url, data=dict.fromkeys(names, token))
+
+    if role in roles:
+        assert answer.status_code != 403, answer.get_data(as_text=True)
+        return
+    assert answer.status_code == 403
+    assert "Your role does not allow this page." in answer.get_data(as_text=True)
+    kind, after = trail(db, "someone")[-1]
+    assert kind == "refused" and after["action"] == action.value
+    assert counts(db) == before | {"roster_event": before["roster_event"] + 1}
+
+
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, *_ in ROUTES])
+def test_without_signing_in_every_page_asks_to_sign_in(console, target, method, path):
+    browser = console()
+    tokens = hidden_fields(browser.get("/staff/login").get_data(as_text=True))
+    url = path.format(id=target)
+    answer = browser.get(url) if method == "GET" else browser.client.post(url, data=tokens)
+
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/staff/login")
+
+
+def test_a_deactivated_supervisor_is_refused_the_roster_at_once(
+    make_staff, console, runner, target
+):
+    make_staff("daudi", "supervisor")
+    browser = console()
+    browser.sign_in("daudi")
+    assert browser.get("/staff/roster").status_code == 200
+    runner.invoke(args=["users", "deactivate", "daudi"])
+
+    assert browser.get("/staff/roster").status_code == 302
