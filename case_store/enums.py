@@ -159,6 +159,8 @@ class EventKind(StrEnum):
     CONTACT_RECORDED = "contact_recorded"
     # Someone reached the child or the reporter: the first-contact clock stops.
     FIRST_CONTACT_MADE = "first_contact_made"
+    # The reporter's answer, obtained on a call, to being referred to services (consent_services).
+    CONSENT_RECORDED = "consent_recorded"
     REFERRED = "referred"
     REFERRAL_ANSWERED = "referral_answered"
     # The provider had not answered after the profile's referrals.remind_after: reminded once.

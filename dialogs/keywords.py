@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from dialogs.normalise import clean_free_text, fold_word, normalise_input
-from dialogs.staff_keywords import StaffKeywords, validate_staff_keywords
+from dialogs.staff_keywords import CONSENT_ANSWERS, StaffKeywords, validate_staff_keywords
 
 if TYPE_CHECKING:
     from dialogs.tree import Tree
@@ -205,6 +205,12 @@ def _keyword_table(
             continue
         table[str(group)] = {}
         for command, words in commands.items():
+            if not isinstance(command, str):
+                problems.append(
+                    f"{where}.{group}: quote the key {command!r} (YAML reads a bare yes, no, on "
+                    "or off as true or false)"
+                )
+                continue
             if known is not None and command not in known:
                 problems.append(f"{where}.{group}: unknown command {command!r}")
             if isinstance(words, str):
@@ -224,12 +230,13 @@ def _parse_staff(raw: Any, problems: list[str]) -> StaffKeywords:
     if raw is None:
         return StaffKeywords()
     if not isinstance(raw, dict):
-        problems.append("sms.staff: must map keywords, levels and reasons")
+        problems.append("sms.staff: must map keywords, levels, reasons and consent")
         return StaffKeywords()
     return StaffKeywords(
         verbs=_keyword_table(raw.get("keywords"), "sms.staff.keywords", None, problems),
         levels=_keyword_table(raw.get("levels"), "sms.staff.levels", None, problems),
         reasons=_keyword_table(raw.get("reasons"), "sms.staff.reasons", None, problems),
+        consent=_keyword_table(raw.get("consent"), "sms.staff.consent", CONSENT_ANSWERS, problems),
     )
 
 

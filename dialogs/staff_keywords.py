@@ -9,6 +9,9 @@ and compared the same way (folded: ``dialogs.normalise.fold_word``):
 - ``levels`` and ``reasons`` map ``any`` or a language to ``{level: [words]}`` and
   ``{closure reason: [words]}``: what ``LEVEL`` and ``CLOSE`` take after the reference (one
   or a few words: ``HARAKA SANA``, ``SANS SUITE``), the first of each shown in replies.
+- ``consent`` maps ``any`` or a language to ``{"yes": [words], "no": [words]}``: what
+  ``CALLED`` may take after the reference, the reporter's answer to being referred to
+  services (``CALLED 482177302 CONSENT``, ``NOCONSENT``), read and shown like a level.
 
 Only a phone that belongs to a staff user is read for these, so a staff word may be a
 reporters' HELP word (a staff phone texting HELP gets the staff help), but never another
@@ -27,6 +30,8 @@ from dialogs.normalise import fold_word
 
 ANY_LANGUAGE: Final = "any"
 REPORTER_HELP: Final = "help"
+# The keys of the consent table: the reporter agreed to services, or refused.
+CONSENT_ANSWERS: Final = ("yes", "no")
 # A level or a reason is named in at most this many words (``HARAKA SANA``).
 MAX_PHRASE_WORDS: Final = 3
 
@@ -38,6 +43,7 @@ class StaffKeywords:
     verbs: Table = field(default_factory=dict)
     levels: Table = field(default_factory=dict)
     reasons: Table = field(default_factory=dict)
+    consent: Table = field(default_factory=dict)
 
     def verb(self, word: str, languages: Sequence[str]) -> str | None:
         """The verb ``word`` names in ``languages`` or ``any``, or None."""
@@ -110,8 +116,8 @@ def validate_staff_keywords(
 
 
 def staff_language_problems(staff: StaffKeywords, language: str) -> Iterator[str]:
-    """Verbs, levels and reasons ``language`` has no word of its own for (``any`` is
-    English)."""
+    """Verbs, levels, reasons and consent answers ``language`` has no word of its own for
+    (``any`` is English)."""
     for name, table in _tables(staff):
         own = table.get(language, {})
         yield from (
@@ -122,7 +128,12 @@ def staff_language_problems(staff: StaffKeywords, language: str) -> Iterator[str
 
 
 def _tables(staff: StaffKeywords) -> tuple[tuple[str, Table], ...]:
-    return (("keywords", staff.verbs), ("levels", staff.levels), ("reasons", staff.reasons))
+    return (
+        ("keywords", staff.verbs),
+        ("levels", staff.levels),
+        ("reasons", staff.reasons),
+        ("consent", staff.consent),
+    )
 
 
 def _one_meaning(where: str, table: Table) -> Iterator[str]:

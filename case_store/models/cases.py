@@ -128,7 +128,8 @@ class Case(Base):
         enum_column(PerpetratorRelationship)
     )
     perpetrator_lives_with_child: Mapped[bool | None]
-    # None until asked: consent to receive services and to share with other agencies.
+    # None until asked: consent to receive services (asked on the first contact call and
+    # recorded by operations.staff.record_consent) and to share with other agencies.
     consent_services: Mapped[bool | None]
     consent_share: Mapped[bool | None]
     callback_consent: Mapped[bool]

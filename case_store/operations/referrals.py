@@ -88,8 +88,9 @@ def refer(
     """Refer ``case`` to a provider for ``service``; the referral's code is what the provider
     quotes back by SMS.
 
-    Only with the reporter's consent to services (``Case.consent_services``) and never when
-    they refused sharing with other agencies, unless ``override_reason`` is given: a
+    Only with the reporter's consent to services (``Case.consent_services``, recorded by
+    ``record_consent`` after a call with them) and never when they refused sharing with other
+    agencies (whatever their consent to services), unless ``override_reason`` is given: a
     supervisor's recorded decision (``Action.OVERRIDE_CONSENT``), kept as an encrypted note
     (it may name people) that the audit event points at. Refused too when the provider does
     not offer the service in the case's area, or the same referral is already pending.

@@ -194,6 +194,36 @@ def record_first_contact(
     )
 
 
+def record_consent(
+    session: Session, case: Case, *, services: bool, actor: User, now: datetime
+) -> CaseEvent | None:
+    """``actor`` asked the reporter, on a call, whether they agree to be referred to services:
+    ``services`` is their answer (``Case.consent_services``), which ``refer`` needs.
+
+    Who may record a contact may record the answer it brought. Recording the answer it already
+    has is a no-op (None); a changed answer replaces it, and both are in the audit trail. The
+    answer to sharing with other agencies (``Case.consent_share``) is another question and is
+    left as it is: when the reporter refused sharing, a referral still needs a supervisor's
+    override, whatever their consent to services.
+    """
+    check(actor, Action.RECORD_CONTACT, case)
+    refuse_if_closed(case, "record consent on")
+    if case.consent_services is services:
+        return None
+    now = as_utc(now, "now")
+    before = {"consent_services": case.consent_services}
+    case.consent_services = services
+    return record_staff_event(
+        session,
+        case,
+        EventKind.CONSENT_RECORDED,
+        actor,
+        now,
+        before,
+        {"consent_services": services},
+    )
+
+
 def change_risk_level(
     session: Session,
     vault: Vault,

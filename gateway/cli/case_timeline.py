@@ -1,11 +1,12 @@
 """``kinga cases show REF``: a case and its history as text an administrator reads on a server.
 
 One line per thing that happened, oldest first: the audit trail (who changed what; a referral's
-steps in words: sent, reminded, accepted, declined with the provider's reason, no reply), the
-notes (staff notes and what the reporter added, decrypted: this is the administrator's own tool,
-and showing them and the decline reasons is audited by the caller), and the messages about the
-case (direction, purpose, status, number masked, never the text). Times are in the deployment's
-time zone. The narrative, the place and the reporter's number stay hidden unless revealed.
+steps in words: sent, reminded, accepted, declined with the provider's reason, no reply; the
+reporter's answer on services, agreed or refused), the notes (staff notes and what the reporter
+added, decrypted: this is the administrator's own tool, and showing them and the decline reasons
+is audited by the caller), and the messages about the case (direction, purpose, status, number
+masked, never the text). Times are in the deployment's time zone. The narrative, the place and
+the reporter's number stay hidden unless revealed.
 """
 
 from __future__ import annotations
@@ -67,13 +68,11 @@ def render_case(
             else "no"
         )
         + f"; SMS updates: {'yes' if case.sms_consent else 'no'}",
+        f"  consent   services: {_consent(case.consent_services)}; "
+        f"sharing with other agencies: {_consent(case.consent_share)}",
         f"  deadlines assign by {_local(case.assign_by, zone)}, "
         f"first contact by {_local(case.first_contact_by, zone)}"
-        + (
-            f" (made {_local(case.first_contacted_at, zone)})"
-            if case.first_contacted_at
-            else ""
-        ),
+        + (f" (made {_local(case.first_contacted_at, zone)})" if case.first_contacted_at else ""),
         f"  assigned  {assignee}"
         + (f", acknowledged {_local(case.acknowledged_at, zone)}" if case.acknowledged_at else ""),
     ]
@@ -86,6 +85,11 @@ def render_case(
         head.append(f"  {name:<9} {value if value is not None else '-'}")
     body = [f"  {_local(line.at, zone)}  {line.who:<14} {line.what}" for line in lines]
     return "\n".join([*head, "", f"Timeline ({profile.time_zone.key}):", *body])
+
+
+def _consent(answer: bool | None) -> str:
+    """The reporter's answer to a consent question, as the case and its timeline show it."""
+    return "not asked" if answer is None else "agreed" if answer else "refused"
 
 
 def _local(at: datetime | None, zone: tzinfo) -> str:
@@ -103,6 +107,8 @@ def _event_line(
     referral = referrals.get(referral_id) if isinstance(referral_id, int) else None
     if event.kind in _REFERRAL_STEPS and referral is not None and isinstance(after, dict):
         return Line(event.at, who, _referral_step(event.kind, after, referral, vault))
+    if event.kind is EventKind.CONSENT_RECORDED and isinstance(after, dict):
+        return Line(event.at, who, _consent_step(event.data.get("before"), after))
     return Line(event.at, who, f"{event.kind.value}{_changes(event.data, users)}")
 
 
@@ -133,6 +139,13 @@ def _referral_step(kind: EventKind, after: dict[str, Any], referral: Referral, v
     if status == "declined" and reason is not None:
         return f"{head} declined: {' '.join(vault.decrypt(reason).split())}"
     return f"{head} {status}"
+
+
+def _consent_step(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
+    """The reporter's answer on services: ``consent to services: agreed (was refused)``."""
+    now = f"consent to services: {_consent(after.get('consent_services'))}"
+    was = (before or {}).get("consent_services")
+    return now if was is None else f"{now} (was {_consent(was)})"
 
 
 def _changes(data: dict[str, Any] | None, users: dict[int, str]) -> str:

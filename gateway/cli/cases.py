@@ -170,8 +170,9 @@ def cases_unlink(reference: str) -> None:
 @with_appcontext
 def cases_refer(reference: str, service: str, username: str, override_reason: str | None) -> None:
     """Refer the case with REFERENCE to a provider of SERVICE in its area and text the provider
-    (as REFER by SMS does). Needs the reporter's consent to services, or a supervisor's
-    --override-reason (kept as an encrypted note on the case).
+    (as REFER by SMS does). Needs the reporter's consent to services (recorded by the caseworker
+    with CALLED 482177302 CONSENT by SMS), or a supervisor's --override-reason (kept as an
+    encrypted note on the case).
 
     Example: kinga cases refer 482-177-302 --service health --as wanjiru
     """
@@ -220,7 +221,8 @@ def cases_refer(reference: str, service: str, username: str, override_reason: st
 def _refusal(exc: Exception, username: str, override_reason: str | None) -> str:
     if isinstance(exc, NoConsent):
         return (
-            "the reporter has not agreed to services (or refused sharing); a supervisor may "
+            "the reporter has not agreed to services (or refused sharing); the caseworker "
+            "records their consent with CALLED <reference> CONSENT by SMS, or a supervisor may "
             "refer with --override-reason"
         )
     if isinstance(exc, InvalidNote):

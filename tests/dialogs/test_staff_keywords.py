@@ -1,5 +1,6 @@
-"""Staff command words in the tree's ``sms.staff`` section: matched folded in every language,
-and refused when they would take a reporter's keyword or mean two things."""
+"""Staff command words in the tree's ``sms.staff`` section (verbs, levels, reasons and the
+consent answers CALLED takes): matched folded in every language, and refused when they would
+take a reporter's keyword or mean two things."""
 
 from __future__ import annotations
 
@@ -88,6 +89,33 @@ def test_reasons_and_unknown_words(tree: Tree) -> None:
     assert staff.leading(staff.levels, "", SHIPPED_LANGUAGES) is None
 
 
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ("CONSENT", "yes"), ("consent.", "yes"), ("Agreed", "yes"), ("NOCONSENT", "no"),
+        ("no consent", "no"), ("No-Consent", "no"), ("refused", "no"), ("amekubali", "yes"),
+        ("Amekataa", "no"), ("accord", "yes"), ("d'accord", "yes"), ("pas d'accord", "no"),
+        ("Refus", "no"), ("موافق", "yes"), ("غير موافق", "no"), ("رفض", "no"),
+        ("aceitou", "yes"), ("Recusou", "no"), ("não consente", "no"), ("NAO CONSENTE", "no"),
+    ],
+)  # fmt: skip
+def test_consent_answers_are_folded_in_every_language(tree: Tree, typed: str, answer: str) -> None:
+    staff = tree.sms.staff
+    assert staff.leading(staff.consent, typed, SHIPPED_LANGUAGES) == (answer, "")
+
+
+def test_a_consent_answer_is_read_alone_or_not_at_all(tree: Tree) -> None:
+    staff = tree.sms.staff
+    assert staff.leading(staff.consent, "CONSENT to the clinic", SHIPPED_LANGUAGES) == (
+        "yes",
+        "to the clinic",
+    )
+    assert staff.leading(staff.consent, "spoke to the mother", SHIPPED_LANGUAGES) is None
+    assert staff.leading(staff.consent, "AMEKUBALI", ["fr"]) is None  # not an enabled language
+    assert staff.display(staff.consent, "yes", "sw") == "AMEKUBALI"
+    assert staff.display(staff.consent, "no", "en") == "NOCONSENT"
+
+
 def test_replies_show_the_first_word_of_the_readers_language(tree: Tree) -> None:
     staff = tree.sms.staff
     assert staff.display(staff.verbs, "ack", "sw") == "POKEA"
@@ -137,12 +165,34 @@ def test_staff_words_mean_one_thing_are_one_word_and_are_listed_in_english(
     assert "sms.staff.levels: 'juu' means high and low" in problems
 
 
+def test_consent_answers_mean_one_thing_and_are_yes_or_no(tmp_path: Path) -> None:
+    problems = _problems(
+        tmp_path,
+        "    keywords:\n"
+        "      any: {called: [CALLED]}\n"
+        "    consent:\n"
+        '      any: {"yes": [CONSENT], "no": [NOCONSENT], maybe: [MAYBE]}\n'
+        '      sw: {"yes": [AMEKUBALI], "no": [AMEKUBALI]}\n'
+        '      fr: {"yes": [ACCORD], "no": [NO CONSENT]}\n'
+        "      pt: {yes: [ACEITOU]}\n",
+    )
+    assert "sms.staff.consent.any: unknown command 'maybe'" in problems
+    assert "sms.staff.consent: 'amekubali' means no and yes" in problems
+    assert not any(".fr" in problem for problem in problems)  # an answer may be two words
+    assert (
+        "sms.staff.consent.pt: quote the key True (YAML reads a bare yes, no, on or off as true "
+        "or false)"
+    ) in problems
+
+
 def test_every_language_has_its_own_word_for_every_verb_and_level() -> None:
     staff = StaffKeywords(
         verbs={"any": {"ack": ("ACK",), "note": ("NOTE",)}, "sw": {"ack": ("POKEA",)}},
         levels={"any": {"high": ("HIGH",)}},
+        consent={"any": {"yes": ("CONSENT",), "no": ("NOCONSENT",)}, "sw": {"yes": ("AMEKUBALI",)}},
     )
     assert list(staff_language_problems(staff, "sw")) == [
         "sms.staff.keywords: language sw has no word for 'note'",
         "sms.staff.levels: language sw has no word for 'high'",
+        "sms.staff.consent: language sw has no word for 'no'",
     ]

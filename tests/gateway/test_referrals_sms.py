@@ -1,11 +1,13 @@
-"""Referrals by SMS: a caseworker's REFER (in their language), the reporter's consent or a
-supervisor's override, the provider's text (no name, no narrative), and the provider's YES / NO
-from its registered phone, each refusal changing nothing and a replayed webhook doing nothing."""
+"""Referrals by SMS: a caseworker's REFER (in their language), the reporter's consent (recorded
+with CALLED … CONSENT) or a supervisor's override, the provider's text (no name, no narrative),
+and the provider's YES / NO from its registered phone, each refusal changing nothing and a
+replayed webhook doing nothing."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 from referral_setup import (
@@ -33,6 +35,8 @@ from dialogs.render import fold_to_gsm7, load_translations
 from dialogs.tree import placeholders
 from gateway.channels.sms.referrals import parse_referral_answer
 from gateway.channels.sms.staff import refer as referral_sms
+from gateway.channels.sms.staff import replies
+from gateway.channels.sms.staff.replies import Voice
 from gateway.config.settings import DEFAULT_SMS_MAX_SEGMENTS
 from workers import referral_texts as texts
 
@@ -51,6 +55,7 @@ MESSAGES = (
     referral_sms.REFERRED,
     referral_sms.USAGE,
     referral_sms.NO_CONSENT,
+    referral_sms.NO_SHARING,
     referral_sms.OVERRIDE_NOT_ALLOWED,
     referral_sms.OVERRIDE_REASON,
     referral_sms.NO_PROVIDER,
@@ -195,6 +200,9 @@ def test_every_referral_text_fits_and_keeps_its_placeholders(language):
         "yes": translations.gettext(texts.YES),
         "no": translations.gettext(texts.NO),
         "REFER": "ENCAMINHAR",  # the longest word for REFER in any language
+        "CALLED": "NIMEPIGA",  # for CALLED
+        "CONSENT": "AMEKUBALI",  # for the reporter's consent
+        "pin": " PIN",
     }
     for msgid in MESSAGES:
         translated = translations.gettext(msgid)
@@ -278,6 +286,7 @@ def test_without_consent_the_caseworker_is_refused_and_nothing_changes(
     reference = format_reference(unconsented.reference)
     assert reply_to(app, db, CASEWORKER_PHONE) == (
         f"Kinga: the reporter has not agreed to services for case {reference}. Not referred. "
+        f"If they agree, reply CALLED {unconsented.reference} CONSENT. "
         f"A supervisor may reply REFER {unconsented.reference} health OVERRIDE and the reason."
     )
     phone.send(f"REFER {unconsented.reference} health OVERRIDE {REASON}")
@@ -287,6 +296,86 @@ def test_without_consent_the_caseworker_is_refused_and_nothing_changes(
     assert referrals(db) == [] and "referred" not in kinds(db, unconsented)
     with db() as session:
         assert session.scalars(select(Note)).all() == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_consent_recorded_after_the_call_lets_the_caseworker_refer(
+    app, client, db, runner, unconsented, language
+):
+    """The refusal says how to record the reporter's consent, in the caseworker's words; once
+    recorded (CALLED … CONSENT), REFER goes through without an override."""
+    speaks(app, "amina", language)
+    rt = app.extensions["kinga"]
+    staff, translations = rt.tree.sms.staff, load_translations(language)
+    called = staff.display(staff.verbs, "called", language)
+    agreed = staff.display(staff.consent, "yes", language)
+    service = translations.gettext(texts.SERVICE_WORDS[Service.MEDICAL])
+    ack, reference = unconsented.reference, format_reference(unconsented.reference)
+    phone = Texter(client, phone=CASEWORKER_PHONE)
+    phone.send(f"REFER {ack} health")
+    voice = Voice(rt, language, unconsented.created_at)
+    assert reply_to(app, db, CASEWORKER_PHONE) == voice.say(
+        referral_sms.NO_CONSENT, reference=reference, ack=ack, service=service
+    )
+    assert voice.fold(f"{called} {ack} {agreed}") in reply_to(app, db, CASEWORKER_PHONE)
+    assert referrals(db) == []
+
+    phone.send(f"{called} {ack} {agreed}")
+    assert reply_to(app, db, CASEWORKER_PHONE) == voice.say(
+        replies.CONTACT_CONSENT, reference=reference
+    )
+    phone.send(f"REFER {ack} health")
+    (referral,) = referrals(db)
+    assert referral.created_by.username == "amina"
+    assert referral.code in reply_to(app, db, CASEWORKER_PHONE)
+    assert len(sent_to(app, db, PROVIDER_PHONE, MessagePurpose.REFERRAL)) == 1
+    assert kinds(db, unconsented)[-3:] == ["first_contact_made", "consent_recorded", "referred"]
+    with db() as session:
+        event = session.scalars(select(CaseEvent).where(CaseEvent.kind == EventKind.REFERRED)).one()
+        assert event.data["after"]["consent_override"] is False
+    shown = runner.invoke(args=["cases", "show", ack]).output
+    assert "  consent   services: agreed; sharing with other agencies: not asked" in shown
+    assert re.search(r"amina +consent to services: agreed\n", shown), shown
+
+
+def test_a_refusal_recorded_after_the_call_keeps_the_caseworker_from_referring(
+    app, client, db, runner, unconsented
+):
+    phone = Texter(client, phone=CASEWORKER_PHONE)
+    phone.send(f"CALLED {unconsented.reference} CONSENT")
+    phone.send(f"CALLED {unconsented.reference} NOCONSENT")
+    phone.send(f"REFER {unconsented.reference} health")
+    assert reply_to(app, db, CASEWORKER_PHONE).startswith(
+        "Kinga: the reporter has not agreed to services for case"
+    )
+    assert referrals(db) == [] and "referred" not in kinds(db, unconsented)
+    with db() as session:
+        assert session.get(Case, unconsented.id).consent_services is False
+    shown = runner.invoke(args=["cases", "show", unconsented.reference]).output
+    assert "  consent   services: refused;" in shown
+    assert "consent to services: refused (was agreed)" in shown
+
+
+def test_consent_to_services_does_not_lift_a_refusal_to_share(app, client, db, unconsented):
+    with db.begin() as session:
+        session.get(Case, unconsented.id).consent_share = False
+    phone = Texter(client, phone=CASEWORKER_PHONE)
+    phone.send(f"CALLED {unconsented.reference} CONSENT")
+    phone.send(f"REFER {unconsented.reference} health")
+    assert reply_to(app, db, CASEWORKER_PHONE) == (
+        f"Kinga: the reporter refused sharing case {format_reference(unconsented.reference)} "
+        "with other agencies. Not referred. A supervisor may reply "
+        f"REFER {unconsented.reference} health OVERRIDE and the reason."
+    )
+    assert referrals(db) == []
+    Texter(client, phone=SUPERVISOR_PHONE).send(
+        f"REFER {unconsented.reference} health OVERRIDE {REASON}"
+    )
+    (referral,) = referrals(db)
+    assert referral.created_by.username == "daudi"
+    with db() as session:
+        case = session.get(Case, unconsented.id)
+        assert (case.consent_services, case.consent_share) == (True, False)
 
 
 def test_a_supervisor_overrides_by_sms_with_a_reason_kept_encrypted(app, client, db, unconsented):

@@ -1,5 +1,6 @@
-"""CALLED, LEVEL, CASES and HELP by SMS, and every staff command in every shipped language:
-keywords in the caseworker's words, replies in their language, refusals that change nothing."""
+"""CALLED (with the reporter's answer on services), LEVEL, CASES and HELP by SMS, and every staff
+command in every shipped language: keywords in the caseworker's words, replies in their
+language, refusals that change nothing."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from staff import (
     open_report,
     replies_to,
 )
+from stored import snapshot
 
 from case_store.enums import CaseStatus, EventKind, RiskLevel
 from case_store.models import Case, CaseEvent, Note, User
@@ -33,6 +35,7 @@ from dialogs.encoding import analyse
 from dialogs.render import fold_to_gsm7, load_translations
 from gateway.channels.sms.intake import receive
 from gateway.channels.sms.staff import replies
+from gateway.channels.sms.staff.replies import Voice
 from gateway.channels.sms.staff.verbs import VERBS, CaseVerb
 from gateway.config.profile import load_profile
 from gateway.config.settings import DEFAULT_DEPLOYMENT
@@ -88,9 +91,13 @@ class Words:
     def reason(self, reason: str) -> str:
         return self.staff.display(self.staff.reasons, reason, self.language)
 
+    def consent(self, answer: str) -> str:
+        return self.staff.display(self.staff.consent, answer, self.language)
+
     def reply(self, message: str, **values: str) -> str:
         words = {verb.upper(): self.verb(verb) for verb in VERBS}
         words |= {"HIGH": self.level("high"), "RESOLVED": self.reason("resolved"), "pin": ""}
+        words |= {"CONSENT": self.consent("yes"), "NOCONSENT": self.consent("no")}
         text = self.translations.gettext(message).format_map(words | values)
         return fold_to_gsm7(text) if self.language in PROFILE.fold_accents else text
 
@@ -156,6 +163,130 @@ def test_a_supervisor_may_record_the_first_contact_of_a_case_nobody_holds(app, d
     assert last(db, app, supervisor).startswith("Kinga: first contact on case")
     case = the_case(db, reference)
     assert case.first_contacted_at is not None and case.assigned_to_id is None
+
+
+# --- CALLED with the reporter's answer on services -----------------------------------------
+
+
+def consent_of(db, reference: str) -> tuple[bool | None, list[EventKind]]:
+    """The case's consent to services, and its events from the first contact on."""
+    case = the_case(db, reference)
+    trail = [event.kind for event in case.events]
+    start = trail.index(EventKind.FIRST_CONTACT_MADE) if case.first_contacted_at else len(trail)
+    return case.consent_services, trail[start:]
+
+
+@pytest.mark.parametrize("language", PROFILE.languages)
+def test_called_records_the_reporters_answer_in_every_language(app, db, language):
+    reference = open_report(app, 1, now=NOW - timedelta(minutes=5))
+    shown = format_reference(reference)
+    say = Words(app, language)
+    add_staff(app, "amina", "caseworker", CASEWORKER_PHONE, areas=[MOMBASA], languages=[language])
+    voice = Voice(app.extensions["kinga"], language, NOW)
+
+    def answer(text: str, minutes: int) -> str:
+        text_at(app, CASEWORKER_PHONE, text, NOW + timedelta(minutes=minutes))
+        return replies_to(db, app, CASEWORKER_PHONE)[-1]
+
+    called, yes, no = say.verb("called"), say.consent("yes"), say.consent("no")
+    answer(f"{say.verb('ack')} {reference}", 0)
+    assert answer(f"{called} {reference} {yes}", 1) == say.reply(
+        replies.CONTACT_CONSENT, reference=shown
+    )
+    contacted = the_case(db, reference).first_contacted_at
+    assert contacted == NOW + timedelta(minutes=1)
+    assert consent_of(db, reference) == (
+        True,
+        [EventKind.FIRST_CONTACT_MADE, EventKind.CONSENT_RECORDED],
+    )
+    time = voice.time(contacted)
+    # The reporter changed their mind on a second call: the answer changes, the contact stays.
+    assert answer(f"{called} {shown} {no.lower()}", 2) == say.reply(
+        replies.REFUSAL_RECORDED, reference=shown, time=time
+    )
+    assert answer(f"{called} {reference} {no}", 3) == say.reply(
+        replies.REFUSAL_ALREADY, reference=shown, time=time
+    )
+    # English words work from every staff phone.
+    assert answer(f"{called} {reference} consent.", 4) == say.reply(
+        replies.CONSENT_RECORDED, reference=shown, time=time
+    )
+    assert answer(f"{called} {reference} {yes}", 5) == say.reply(
+        replies.CONSENT_ALREADY, reference=shown, time=time
+    )
+    assert answer(f"{called} {reference}", 6) == say.reply(
+        replies.CONTACT_ALREADY, reference=shown, time=time
+    )
+    before = consent_of(db, reference)
+    assert before == (
+        True,
+        [EventKind.FIRST_CONTACT_MADE, *[EventKind.CONSENT_RECORDED] * 3],
+    )
+    assert answer(f"{called} {reference} spoke to the mother", 7) == say.reply(
+        replies.CONSENT_WORDS, reference=shown
+    )
+    assert answer(f"{called} {reference} {no} but may call back", 8) == say.reply(
+        replies.CONSENT_WORDS, reference=shown
+    )
+    assert consent_of(db, reference) == before
+    assert the_case(db, reference).first_contacted_at == contacted
+
+
+def test_a_refusal_on_the_first_call_and_the_words_shown_in_english(app, db):
+    reference = open_report(app, 1, now=NOW - timedelta(minutes=5))
+    shown = format_reference(reference)
+    add_staff(app, "amina", "caseworker", CASEWORKER_PHONE, areas=[MOMBASA])
+    text_at(app, CASEWORKER_PHONE, f"ACK {reference}", NOW)
+    text_at(app, CASEWORKER_PHONE, f"CALLED {reference} hello", NOW)
+    assert replies_to(db, app, CASEWORKER_PHONE)[-1] == (
+        f"Kinga: send CALLED {shown} alone, or followed by CONSENT if the reporter agreed to "
+        "services or NOCONSENT if they refused. Nothing changed."
+    )
+    assert the_case(db, reference).first_contacted_at is None
+    text_at(app, CASEWORKER_PHONE, f"Called {shown}: no consent", NOW)
+    assert replies_to(db, app, CASEWORKER_PHONE)[-1] == (
+        f"Kinga: first contact on case {shown} recorded; the reporter refused services. "
+        "Its first-contact clock is stopped."
+    )
+    assert consent_of(db, reference) == (
+        False,
+        [EventKind.FIRST_CONTACT_MADE, EventKind.CONSENT_RECORDED],
+    )
+    text_at(app, CASEWORKER_PHONE, f"CALLED {reference} AGREED", NOW + timedelta(hours=30))
+    assert replies_to(db, app, CASEWORKER_PHONE)[-1] == (
+        f"Kinga: the reporter's consent to services on case {shown} is recorded. "
+        "First contact was recorded already (Mar 2 12:30)."
+    )
+
+
+def test_the_answer_is_refused_where_the_contact_is_and_changes_nothing(
+    app, db, client, redis_client
+):
+    reference = open_report(app, 1, now=datetime.now(UTC) - timedelta(minutes=5))
+    shown = format_reference(reference)
+    mine = staff_phone(app, areas=[MOMBASA], on_call=True)
+    colleague = staff_phone(app, "baraka", phone=OTHER_CASEWORKER_PHONE, areas=[MOMBASA])
+    colleague.send(f"CALLED {reference} CONSENT")
+    assert last(db, app, colleague) == (
+        f"Kinga: case {shown} is not assigned to you. Reply ACK {shown} first. Nothing changed."
+    )
+    mine.send(f"ACK {reference}")
+    colleague.send(f"CALLED {reference} CONSENT")
+    assert "is assigned to another caseworker" in last(db, app, colleague)
+    # A caseworker who may not act on the case is told so, not shown the consent words.
+    colleague.send(f"CALLED {reference} whatever")
+    assert "is assigned to another caseworker" in last(db, app, colleague)
+    assert consent_of(db, reference) == (None, [])
+    # A retried webhook records nothing twice.
+    mine.send(f"CALLED {reference} CONSENT", provider_id="SM" + "7" * 32)
+    before = snapshot(db, redis_client)
+    mine.send(f"CALLED {reference} NOCONSENT", provider_id="SM" + "7" * 32)
+    assert snapshot(db, redis_client) == before
+    assert consent_of(db, reference)[0] is True
+    mine.send(f"CLOSE {reference} RESOLVED")
+    mine.send(f"CALLED {reference} NOCONSENT")
+    assert last(db, app, mine) == f"Kinga: case {shown} is closed. Nothing changed."
+    assert the_case(db, reference).consent_services is True
 
 
 def test_level_raises_and_lowers_only_with_a_reason(app, db):

@@ -77,6 +77,11 @@ def test_commands_run_with_the_pin_after_the_verb(app, db, reference, phone):
     # Examples in replies show where the PIN goes.
     phone.send(f"LEVEL {PIN} {reference} purple")
     assert f"e.g. LEVEL PIN {shown} HIGH." in replies(db, app, phone.phone)[-1]
+    phone.send(f"CALLED {PIN} {reference} maybe")
+    answer = replies(db, app, phone.phone)[-1]
+    assert answer.startswith(f"Kinga: send CALLED PIN {shown} alone, or followed by CONSENT")
+    phone.send(f"CALLED {PIN} {reference} consent")
+    assert kinds(db, reference)[-1] is EventKind.CONSENT_RECORDED
 
 
 def test_a_missing_or_wrong_pin_reveals_nothing_and_changes_nothing(

@@ -1,8 +1,9 @@
 """Staff texts (alerts, reminders, command replies) are Babel messages like the dialogs', but
 the tree check does not see them: this test holds them to the same bar in every enabled
 language, with the longest deadline Babel writes in that language, and the staff keywords of
-the tree to the verbs, levels and reasons the gateway knows. Reminders and the first-contact
-escalation are held to one SMS (one GSM-7 segment; two in Arabic, which is UCS-2)."""
+the tree to the verbs, levels, reasons and consent answers the gateway knows. Reminders and the
+first-contact escalation are held to one SMS (one GSM-7 segment; two in Arabic, which is
+UCS-2)."""
 
 from __future__ import annotations
 
@@ -165,6 +166,8 @@ def test_help_fits_its_segments_with_or_without_a_pin(language, voices):
         assert analyse(text).segments <= replies.HELP_SEGMENTS, (language, pin, text)
         for verb in ("ack", "called", "note", "level", "close", "cases"):
             assert STAFF.display(STAFF.verbs, verb, language) in text, (language, verb)
+        for answer in ("yes", "no"):
+            assert STAFF.display(STAFF.consent, answer, language) in text, (language, answer)
         assert ("PIN" in text) is pin
 
 
@@ -188,13 +191,18 @@ def test_every_reply_is_checked_here():
     assert replies.PIN_WORD not in REPLIES
 
 
-def test_the_tree_names_the_verbs_levels_and_reasons_the_gateway_knows():
+def test_the_tree_names_the_verbs_levels_reasons_and_answers_the_gateway_knows():
     assert set(STAFF.verbs["any"]) == set(VERBS)
     assert set(STAFF.levels["any"]) == {level.value for level in RiskLevel}
     assert list(STAFF.reasons["any"]) == list(SMS_CLOSURE_REASONS)
+    assert list(STAFF.consent["any"]) == ["yes", "no"]
     for language in PROFILE.languages:
         for verb in VERBS:
             assert STAFF.verb(STAFF.display(STAFF.verbs, verb, language), [language]) == verb
         # English works from every staff phone, whatever its language.
         assert STAFF.verb("called", [language]) == "called"
+        assert STAFF.leading(STAFF.consent, "consent", [language]) == ("yes", "")
+        yes, no = (STAFF.display(STAFF.consent, answer, language) for answer in ("yes", "no"))
+        assert STAFF.leading(STAFF.consent, yes, [language]) == ("yes", "")
+        assert STAFF.leading(STAFF.consent, no, [language]) == ("no", "")
         assert fold_word(STAFF.display(STAFF.levels, "high", language))

@@ -6,7 +6,9 @@ conversation. The verbs, in English from every staff phone and in each language'
 (the dialog tree's ``sms.staff`` section):
 
 - ``ACK 482177302``: claim the case when nobody holds it, and acknowledge it;
-- ``CALLED 482177302``: first contact made, the first-contact clock stops;
+- ``CALLED 482177302``: first contact made, the first-contact clock stops; ``CALLED 482177302
+  CONSENT`` (or ``NOCONSENT``) also records the reporter's answer to being referred to
+  services, even when the first contact was recorded before;
 - ``NOTE 482177302 text``: add a note;
 - ``LEVEL 482177302 HIGH [reason]``: raise the level, or lower it with a reason;
 - ``REFER 482177302 health [OVERRIDE reason]``: refer it to a service provider (``refer``);

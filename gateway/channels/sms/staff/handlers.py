@@ -24,6 +24,7 @@ from case_store.operations import (
     change_risk_level,
     claim,
     close,
+    record_consent,
     record_first_contact,
 )
 from case_store.permissions import Action, allowed, check
@@ -68,12 +69,43 @@ def ack(req: Request, case: Case) -> Reply:
 
 
 def called(req: Request, case: Case) -> Reply:
-    """First contact made: the first-contact clock stops; a second CALLED changes nothing."""
-    if record_first_contact(req.db, case, actor=req.user, now=req.now) is None:
-        assert case.first_contacted_at is not None
-        time = req.voice.time(case.first_contacted_at)
+    """First contact made: the first-contact clock stops; a second CALLED does not move it.
+
+    After the reference, the reporter's answer to being referred to services may follow
+    (``CONSENT`` or ``NOCONSENT`` in the user's words), recorded whether or not the first
+    contact was recorded before; anything else there is refused.
+    """
+    check(req.user, Action.RECORD_CONTACT, case)
+    keywords = req.voice.keywords
+    agreed: bool | None = None
+    if req.command.rest:
+        found = keywords.leading(keywords.consent, req.command.rest, req.rt.profile.languages)
+        if found is None or found[1]:
+            return _said(req, replies.CONSENT_WORDS, "refused: no consent word", case)
+        agreed = found[0] == "yes"
+    contact = record_first_contact(req.db, case, actor=req.user, now=req.now)
+    if agreed is None and contact is not None:
+        return _said(req, replies.CONTACT_RECORDED, "first contact recorded", case)
+    if agreed is None:
+        time = _contacted(req, case)
         return _said(req, replies.CONTACT_ALREADY, "first contact recorded before", case, time=time)
-    return _said(req, replies.CONTACT_RECORDED, "first contact recorded", case)
+    consent = record_consent(req.db, case, services=agreed, actor=req.user, now=req.now)
+    answer = "consent" if agreed else "refusal"
+    if contact is not None:
+        message = replies.CONTACT_CONSENT if agreed else replies.CONTACT_REFUSAL
+        return _said(req, message, f"first contact and {answer} recorded", case)
+    time = _contacted(req, case)
+    if consent is not None:
+        message = replies.CONSENT_RECORDED if agreed else replies.REFUSAL_RECORDED
+        return _said(req, message, f"{answer} recorded", case, time=time)
+    message = replies.CONSENT_ALREADY if agreed else replies.REFUSAL_ALREADY
+    return _said(req, message, f"{answer} recorded before", case, time=time)
+
+
+def _contacted(req: Request, case: Case) -> str:
+    """When the first contact of ``case`` was recorded, as the reader reads a time."""
+    assert case.first_contacted_at is not None
+    return req.voice.time(case.first_contacted_at)
 
 
 def note(req: Request, case: Case) -> Reply:

@@ -1,11 +1,13 @@
 """``REFER 482177302 health``: a caseworker refers a case to a service provider by SMS.
 
 The service is named in the caseworker's language or in English; the provider is the one
-chosen for it (``workers.referrals.send_referral``), with the reporter's consent to services.
-Without it a supervisor adds ``OVERRIDE`` and the reason (``REFER 482177302 health OVERRIDE
-reason``), kept as an encrypted note. The verb table (``verbs``) finds the user and the case
-and answers the refusals common to every command (role, area, closed case); the rest is here.
-The provider's answer (``YES``/``NO`` and the code) is ``gateway.channels.sms.referrals``.
+chosen for it (``workers.referrals.send_referral``), with the reporter's consent to services,
+which the caseworker records after the call (``CALLED 482177302 CONSENT``, ``handlers.called``).
+Without it, or when the reporter refused sharing with other agencies (consent to services does
+not lift that refusal), a supervisor adds ``OVERRIDE`` and the reason (``REFER 482177302 health
+OVERRIDE reason``), kept as an encrypted note. The verb table (``verbs``) finds the user and the
+case and answers the refusals common to every command (role, area, closed case); the rest is
+here. The provider's answer (``YES``/``NO`` and the code) is ``gateway.channels.sms.referrals``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,12 @@ REFERRED = N_(
 USAGE = N_("Kinga: to refer case {reference}, reply {REFER} {ack} and one of: {services}")
 NO_CONSENT = N_(
     "Kinga: the reporter has not agreed to services for case {reference}. Not referred. "
-    "A supervisor may reply {REFER} {ack} {service} OVERRIDE and the reason."
+    "If they agree, reply {CALLED}{pin} {ack} {CONSENT}. "
+    "A supervisor may reply {REFER}{pin} {ack} {service} OVERRIDE and the reason."
+)
+NO_SHARING = N_(
+    "Kinga: the reporter refused sharing case {reference} with other agencies. Not referred. "
+    "A supervisor may reply {REFER}{pin} {ack} {service} OVERRIDE and the reason."
 )
 OVERRIDE_NOT_ALLOWED = N_(
     "Not allowed: only a supervisor may refer without the reporter's consent. Nothing changed."
@@ -82,6 +89,8 @@ def refer(req: Request, case: Case) -> Reply:
             override_reason=reason,
         )
     except NoConsent:
+        if case.consent_share is False:  # consent to services does not lift that refusal
+            return Reply(voice.say(NO_SHARING, **values), "refused: no sharing", case)
         return Reply(voice.say(NO_CONSENT, **values), "refused: no consent", case)
     except InvalidNote:
         return Reply(voice.say(OVERRIDE_REASON, **values), "refused: override reason", case)

@@ -2,9 +2,10 @@
 
 Every reply names the case by its reference only, never a name, a place or what happened: a
 work phone is read on a bus, or lent. A refusal says that nothing changed. Keywords are
-placeholders (``{ACK}``, ``{NOTE}`` …) filled with the reader's own words from the tree's staff
-keywords, ``{pin}`` with `` PIN`` when the deployment asks for one; times are in the
-deployment's time zone, written by Babel in the reader's language.
+placeholders (``{ACK}``, ``{NOTE}`` …, ``{CONSENT}`` and ``{NOCONSENT}`` for the answers CALLED
+takes) filled with the reader's own words from the tree's staff keywords, ``{pin}`` with
+`` PIN`` when the deployment asks for one; times are in the deployment's time zone, written by
+Babel in the reader's language.
 """
 
 from __future__ import annotations
@@ -44,6 +45,34 @@ CONTACT_RECORDED = N_(
 CONTACT_ALREADY = N_(
     "Kinga: first contact on case {reference} was recorded already ({time}). Nothing changed."
 )
+CONTACT_CONSENT = N_(
+    "Kinga: first contact on case {reference} recorded; the reporter agreed to services. "
+    "Its first-contact clock is stopped."
+)
+CONTACT_REFUSAL = N_(
+    "Kinga: first contact on case {reference} recorded; the reporter refused services. "
+    "Its first-contact clock is stopped."
+)
+CONSENT_RECORDED = N_(
+    "Kinga: the reporter's consent to services on case {reference} is recorded. "
+    "First contact was recorded already ({time})."
+)
+REFUSAL_RECORDED = N_(
+    "Kinga: the reporter's refusal of services on case {reference} is recorded. "
+    "First contact was recorded already ({time})."
+)
+CONSENT_ALREADY = N_(
+    "Kinga: first contact on case {reference} ({time}) and the reporter's consent to services "
+    "were recorded already. Nothing changed."
+)
+REFUSAL_ALREADY = N_(
+    "Kinga: first contact on case {reference} ({time}) and the reporter's refusal of services "
+    "were recorded already. Nothing changed."
+)
+CONSENT_WORDS = N_(
+    "Kinga: send {CALLED}{pin} {reference} alone, or followed by {CONSENT} if the reporter "
+    "agreed to services or {NOCONSENT} if they refused. Nothing changed."
+)
 NOTED = N_("Kinga: note added to case {reference}.")
 LEVEL_CHANGED = N_("Kinga: case {reference} is now {level}. First contact by {deadline}.")
 LEVEL_CHANGED_CONTACTED = N_("Kinga: case {reference} is now {level}.")
@@ -78,7 +107,8 @@ PIN_REFUSED = N_(
 )
 PIN_LIMITED = N_("Kinga: too many wrong PINs from this phone. Try again later. Nothing changed.")
 HELP = N_(
-    "Kinga commands: {ACK} ref = take the case. {CALLED} ref = first contact made. "
+    "Kinga commands: {ACK} ref = take the case. {CALLED} ref = first contact made; add "
+    "{CONSENT} if the reporter agreed to services, {NOCONSENT} if not. "
     "{NOTE} ref text. {LEVEL} ref {HIGH} reason. {REFER} ref service. {CLOSE} ref {RESOLVED}. "
     "{CASES} = your open cases. ref: 482177302"
 )
@@ -131,6 +161,8 @@ class Voice:
         }
         words["HIGH"] = self.level(RiskLevel.HIGH)
         words["RESOLVED"] = keywords.display(keywords.reasons, "resolved", self.language)
+        words["CONSENT"] = keywords.display(keywords.consent, "yes", self.language)
+        words["NOCONSENT"] = keywords.display(keywords.consent, "no", self.language)
         words["pin"] = f" {PIN_WORD}" if self.pin else ""
         return self.fold(self.translations.gettext(message).format_map(words | values))
 
