@@ -35,7 +35,12 @@ def busy_console(make_staff, console):
 
 
 def console_pages(browser) -> list[str]:
-    user_page = "/staff/users/2"
+    """Every page, a user's and a roster entry's found by their links (row ids differ between
+    databases: PostgreSQL does not reuse them)."""
+    users = browser.get("/staff/users").get_data(as_text=True)
+    roster = browser.get("/staff/roster").get_data(as_text=True)
+    user_page = re.search(r'href="(/staff/users/\d+)"', users).group(1)
+    roster_page = re.search(r'href="(/staff/roster/\d+)"', roster).group(1)
     return [
         "/staff/",
         "/staff/calls/new",
@@ -43,7 +48,7 @@ def console_pages(browser) -> list[str]:
         "/staff/users/new",
         user_page,
         "/staff/roster",
-        "/staff/roster/2",
+        roster_page,
     ]
 
 
