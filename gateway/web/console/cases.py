@@ -61,7 +61,7 @@ from case_store.queries.messages import case_messages
 from case_store.queries.users import list_users
 from case_store.references import format_reference
 from case_store.service_types import SERVICE_TYPES, service_type
-from gateway.case_timeline import Line, revealed_by, timeline
+from gateway.case_timeline import NOTE, Line, revealed_by, timeline
 from gateway.runtime import runtime
 from gateway.web.console import i18n
 from gateway.web.console.accounts import refuse, requires, staff
@@ -326,7 +326,9 @@ def _page(
 
 def _shown(line: Line) -> dict[str, Any]:
     detail = line.note if line.note is not None else line.what
-    if detail.startswith(line.kind):
+    if line.kind == NOTE and line.note is None:
+        detail = gettext("Not shown to your role.")
+    elif detail.startswith(line.kind):
         detail = detail[len(line.kind) :].lstrip(": ")
     return {
         "at": _when(line.at),
