@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from console_call_data import REPORTER
 from console_client import PASSWORD, Console
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,8 +18,6 @@ from werkzeug.serving import make_server
 from case_store.operations import create_user, open_case
 from case_store.passwords import hash_password
 from case_store.report_contract import Report
-
-REPORTER = "+254712345321"
 
 
 @pytest.fixture(scope="session")

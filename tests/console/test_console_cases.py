@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import REPORTER
+from console_call_data import REPORTER
 from console_client import hidden_fields
 from console_records import counts, trail
 from sqlalchemy import select
