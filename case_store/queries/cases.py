@@ -4,15 +4,18 @@ on call for an area."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, null, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from case_store.columns import as_utc
 from case_store.enums import CaseStatus, Direction, MessagePurpose, RiskLevel, Role, WorkflowStage
 from case_store.models import Case, Message, Reporter, User
 from case_store.on_call import ON_CALL_ROLES, covers_area, is_on_call
+from case_store.permissions import Action, role_allows
 from case_store.references import parse_reference
 
 ACTIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.PENDING, CaseStatus.ESCALATED)
@@ -111,19 +114,21 @@ def cases_for_staff(session: Session, user: User, *, limit: int = DEFAULT_LIMIT)
     acknowledged yet in their areas (every area for an administrator, or a supervisor with
     none), which are theirs to see handled.
     """
+    query = select(Case).where(_on_plate(user)).order_by(*_most_urgent_first()).limit(limit)
+    return list(session.scalars(query))
+
+
+def _most_urgent_first() -> tuple[Any, ...]:
+    """Highest level first, then the soonest deadline each waits on (``next_deadline``; none
+    last), then the oldest."""
     severity = case(*((Case.risk_level == level, -level.severity) for level in RiskLevel))
     due = case(
+        (Case.status == CaseStatus.CLOSED, null()),
         (Case.assigned_to_id.is_(None), Case.assign_by),
         (Case.first_contacted_at.is_(None), Case.first_contact_by),
         else_=null(),
     )
-    query = (
-        select(Case)
-        .where(_on_plate(user))
-        .order_by(severity, due.asc().nulls_last(), Case.id)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+    return (severity, due.asc().nulls_last(), Case.id)
 
 
 def count_cases_for_staff(session: Session, user: User) -> int:
@@ -244,17 +249,50 @@ def list_cases(
     assign-by time, or with no first contact after their first-contact time. ``unalerted_only``
     keeps the cases whose alert reached nobody yet (``unalerted``).
     """
-    query = select(Case)
-    if unalerted_only:
+    query = _filtered(
+        select(Case),
+        CaseFilter(
+            statuses=tuple(statuses) if statuses is not None else None,
+            location_codes=tuple(location_codes) if location_codes is not None else None,
+            levels=tuple(levels) if levels is not None else None,
+            overdue_at=overdue_at,
+            unalerted_only=unalerted_only,
+        ),
+    )
+    return list(session.scalars(query.order_by(Case.assign_by, Case.id).limit(limit)))
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What a list of cases keeps: each filter given narrows it (None: no filter).
+
+    ``assigned_to_id`` keeps one person's cases; ``unassigned_only`` those nobody holds.
+    """
+
+    statuses: tuple[CaseStatus, ...] | None = None
+    location_codes: tuple[str, ...] | None = None
+    levels: tuple[RiskLevel, ...] | None = None
+    overdue_at: datetime | None = None
+    unalerted_only: bool = False
+    assigned_to_id: int | None = None
+    unassigned_only: bool = False
+
+
+def _filtered(query: Select[tuple[Case]], wanted: CaseFilter) -> Select[tuple[Case]]:
+    if wanted.unalerted_only:
         query = query.where(unalerted())
-    if statuses is not None:
-        query = query.where(Case.status.in_(list(statuses)))
-    if location_codes is not None:
-        query = query.where(Case.location_code.in_(list(location_codes)))
-    if levels is not None:
-        query = query.where(Case.risk_level.in_(list(levels)))
-    if overdue_at is not None:
-        at = as_utc(overdue_at, "overdue_at")
+    if wanted.statuses is not None:
+        query = query.where(Case.status.in_(list(wanted.statuses)))
+    if wanted.location_codes is not None:
+        query = query.where(Case.location_code.in_(list(wanted.location_codes)))
+    if wanted.levels is not None:
+        query = query.where(Case.risk_level.in_(list(wanted.levels)))
+    if wanted.assigned_to_id is not None:
+        query = query.where(Case.assigned_to_id == wanted.assigned_to_id)
+    if wanted.unassigned_only:
+        query = query.where(Case.assigned_to_id.is_(None))
+    if wanted.overdue_at is not None:
+        at = as_utc(wanted.overdue_at, "overdue_at")
         query = query.where(
             Case.status.in_(ACTIVE_STATUSES),
             or_(
@@ -262,7 +300,22 @@ def list_cases(
                 and_(Case.first_contacted_at.is_(None), Case.first_contact_by < at),
             ),
         )
-    return list(session.scalars(query.order_by(Case.assign_by, Case.id).limit(limit)))
+    return query
+
+
+def visible_cases(
+    session: Session, viewer: User, wanted: CaseFilter, *, offset: int = 0, limit: int
+) -> list[Case]:
+    """The cases ``viewer`` may see (``permissions.allowed(viewer, VIEW, case)``: their role,
+    and their areas unless an administrator) that match ``wanted``, most urgent first (as
+    ``cases_for_staff``): the page of ``limit`` after the first ``offset``."""
+    if not role_allows(viewer, Action.VIEW):
+        return []
+    query = _filtered(select(Case), wanted)
+    if viewer.role is not Role.ADMIN and viewer.areas:
+        query = query.where(Case.location_code.in_(list(viewer.areas)))
+    query = query.options(selectinload(Case.assigned_to)).order_by(*_most_urgent_first())
+    return list(session.scalars(query.offset(offset).limit(limit)))
 
 
 def is_overdue(case: Case, at: datetime) -> bool:

@@ -32,8 +32,8 @@ from case_store.queries.messages import case_messages
 from case_store.queries.users import find_user, list_users
 from case_store.references import format_reference
 from case_store.service_types import SERVICE_TYPES, service_type
+from gateway.case_timeline import render_case, revealed_by, timeline
 from gateway.cli.areas import area_codes
-from gateway.cli.case_timeline import render_case, timeline
 from gateway.runtime import Runtime, runtime
 from workers.dispatch import dispatch
 from workers.referrals import AlreadyWaiting, NoProvider, NoWorkPhone, send_referral
@@ -70,10 +70,8 @@ def cases_show(reference: str, as_json: bool, reveal: bool) -> None:
         if case is None:
             raise click.ClickException("no case with that reference")
         revealed = [f for f in REVEALED_FIELDS if reveal and _encrypted(case, f) is not None]
-        if not as_json and case.notes:
-            revealed.append("notes")
-        if not as_json and any(r.answer_reason_encrypted for r in case.referrals):
-            revealed.append("referral_reasons")
+        if not as_json:
+            revealed += revealed_by(case)
         if revealed:
             record_reveal(session, case, revealed, now=now, actor_label=CLI_ACTOR)
         if as_json:

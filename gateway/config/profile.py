@@ -253,6 +253,8 @@ def _referral_times(value: Any, problems: list[str]) -> tuple[timedelta, timedel
         )
         return defaults
     return remind, reply
+
+
 def _follow_up_quiet_hours(value: Any, problems: list[str]) -> QuietHours | None:
     """``follow_ups: {quiet_hours: "21:00-07:00"}``; no section or no key: no quiet hours."""
     if value is None:

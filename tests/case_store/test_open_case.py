@@ -124,9 +124,7 @@ def test_consent_to_sms_updates_alone_keeps_the_number_encrypted(
 
 
 @pytest.mark.parametrize("value", ["", "maybe", "1"])
-def test_sms_updates_must_be_yes_or_no(
-    db: sessionmaker[Session], vault: Vault, value: str
-) -> None:
+def test_sms_updates_must_be_yes_or_no(db: sessionmaker[Session], vault: Vault, value: str) -> None:
     with pytest.raises(InvalidReport, match="'sms_updates' must be yes or no"):
         _open(db, vault, answers=answers(sms_updates=value))
     with db() as session:

@@ -29,3 +29,5 @@ HIGH_CASE: dict[str, Any] = {
     "consent_share": "no",
     "callback": "evening",
 }
+# A USSD reporter who agreed to a call back (their number is kept, encrypted).
+REPORTER = "+254712345321"

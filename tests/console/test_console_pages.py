@@ -41,9 +41,13 @@ def console_pages(browser) -> list[str]:
     roster = browser.get("/staff/roster").get_data(as_text=True)
     user_page = re.search(r'href="(/staff/users/\d+)"', users).group(1)
     roster_page = re.search(r'href="(/staff/roster/\d+)"', roster).group(1)
+    cases = browser.get("/staff/cases").get_data(as_text=True)
+    case_page = re.search(r'href="(/staff/cases/\d{9})"', cases).group(1)
     return [
         "/staff/",
         "/staff/calls/new",
+        "/staff/cases",
+        case_page,
         "/staff/users",
         "/staff/users/new",
         user_page,
@@ -196,3 +200,26 @@ def test_the_sign_in_page_signs_in_in_every_language(make_staff, console):
 def test_pages_are_not_kept_by_the_browser_but_the_stylesheet_is(busy_console):
     for path in console_pages(busy_console):
         assert busy_console.get(path).headers["Cache-Control"] == "no-store", path
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_full_case_list_and_a_long_case_page_weigh_under_60_kb(busy_console, make_case, language):
+    """A list page of 50 cases, and a case with a long history of notes, in every language."""
+    for _ in range(50):
+        make_case("047", danger="yes")
+    choose_language(busy_console, language)
+    stylesheet = busy_console.get("/staff/static/console.css")
+    cases = busy_console.get("/staff/cases").get_data(as_text=True)
+    case_page = re.search(r'href="(/staff/cases/\d{9})"', cases).group(1)
+    for n in range(25):
+        note = f"Visit {n}: spoke with the aunt and the class teacher; " + "all well. " * 12
+        assert (
+            busy_console.submit(f"{case_page}/note", {"note": note}, page=case_page).status_code
+            == 302
+        )
+
+    for path in ("/staff/cases", case_page):
+        page = busy_console.get(path)
+        assert page.status_code == 200, path
+        weight = len(page.data) + len(stylesheet.data)
+        assert weight < LIMIT, f"{language} {path}: {weight} bytes"

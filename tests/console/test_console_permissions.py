@@ -21,11 +21,30 @@ AGENT, CASEWORKER, SUPERVISOR, ADMIN = (
     Role.ADMIN,
 )
 EVERYONE = frozenset(Role)
-# (method, path, what grants it, the roles it is open to). {id}: another staff account.
+# (method, path, what grants it, the roles it is open to). {id}: another staff account;
+# {case}: a case in no particular area (held by the one signing in, if a caseworker).
 ROUTES = [
     ("GET", "/staff/", None, EVERYONE),
     ("GET", "/staff/calls/new", Action.RECORD_CONTACT, EVERYONE),
     ("POST", "/staff/calls/new", Action.RECORD_CONTACT, EVERYONE),
+    ("GET", "/staff/cases", Action.VIEW, EVERYONE),
+    ("GET", "/staff/cases/{case}", Action.VIEW, EVERYONE),
+    ("POST", "/staff/cases/{case}/assign", Action.ASSIGN, {SUPERVISOR, ADMIN}),
+    (
+        "POST",
+        "/staff/cases/{case}/acknowledge",
+        Action.ACKNOWLEDGE,
+        {CASEWORKER, SUPERVISOR, ADMIN},
+    ),
+    ("POST", "/staff/cases/{case}/note", Action.ADD_NOTE, EVERYONE),
+    ("POST", "/staff/cases/{case}/contact", Action.RECORD_CONTACT, EVERYONE),
+    ("POST", "/staff/cases/{case}/refer", Action.REFER, EVERYONE),
+    ("POST", "/staff/cases/{case}/level", Action.CHANGE_LEVEL, {CASEWORKER, SUPERVISOR, ADMIN}),
+    ("POST", "/staff/cases/{case}/close", Action.CLOSE, {CASEWORKER, SUPERVISOR, ADMIN}),
+    ("POST", "/staff/cases/{case}/reopen", Action.REOPEN, {SUPERVISOR, ADMIN}),
+    ("POST", "/staff/cases/{case}/repeat", Action.CONFIRM_REPEAT, {CASEWORKER, SUPERVISOR, ADMIN}),
+    ("POST", "/staff/cases/{case}/unlink", Action.CONFIRM_REPEAT, {CASEWORKER, SUPERVISOR, ADMIN}),
+    ("POST", "/staff/cases/{case}/reveal", Action.REVEAL, {CASEWORKER, SUPERVISOR, ADMIN}),
     ("GET", "/staff/users", Action.MANAGE_USERS, {ADMIN}),
     ("GET", "/staff/users/new", Action.MANAGE_USERS, {ADMIN}),
     ("POST", "/staff/users/new", Action.MANAGE_USERS, {ADMIN}),
@@ -52,7 +71,10 @@ def test_the_table_is_what_the_case_store_grants():
 
 
 def test_every_console_route_is_in_the_table(app):
-    listed = {(method, path.replace("{id}", "<int:user_id>")) for method, path, *_ in ROUTES}
+    listed = {
+        (method, path.replace("{id}", "<int:user_id>").replace("{case}", "<reference>"))
+        for method, path, *_ in ROUTES
+    }
     listed |= set(PUBLIC)
     served = {
         (method, rule.rule)
@@ -75,12 +97,13 @@ def target(make_staff) -> int:
     ids=[f"{role.value}-{method}-{path}" for role, method, path, *_ in CASES],
 )
 def test_each_role_gets_what_it_is_granted_and_nothing_else(
-    make_staff, console, db, target, role, method, path, action, roles
+    make_staff, make_case, console, db, target, role, method, path, action, roles
 ):
-    make_staff("someone", role.value)
+    someone = make_staff("someone", role.value)
+    reference = make_case(assigned_to=someone if role is CASEWORKER else None)
     browser = console()
     browser.sign_in("someone")
-    url = path.format(id=target)
+    url = path.format(id=target, case=reference)
     tokens = hidden_fields(browser.get("/staff/").get_data(as_text=True))
     before = counts(db)
 
@@ -105,7 +128,7 @@ def test_each_role_gets_what_it_is_granted_and_nothing_else(
 def test_without_signing_in_every_page_asks_to_sign_in(console, target, method, path):
     browser = console()
     tokens = hidden_fields(browser.get("/staff/login").get_data(as_text=True))
-    url = path.format(id=target)
+    url = path.format(id=target, case="482177302")
     answer = browser.get(url) if method == "GET" else browser.client.post(url, data=tokens)
 
     assert answer.status_code == 302

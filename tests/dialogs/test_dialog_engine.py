@@ -60,8 +60,7 @@ def test_three_invalid_answers_in_a_row_end_politely(tree: Tree, context: Contex
 
     assert step.screen.end
     assert text(step.screen) == (
-        "Sorry, we could not continue. If there is danger now, call 116. "
-        "Please dial again later."
+        "Sorry, we could not continue. If there is danger now, call 116. Please dial again later."
     )
     assert step.effects == ()
 
@@ -228,9 +227,7 @@ def test_get_help_now_lists_the_callers_emergency_numbers(tree: Tree, context: C
     default = advance(tree, at("main"), "3", kenya(emergency_numbers=None))
 
     assert step.screen.end
-    assert (
-        text(step.screen) == "If there is danger now, call:\nHelpline: 116\nPolice: 999"
-    )
+    assert text(step.screen) == "If there is danger now, call:\nHelpline: 116\nPolice: 999"
     assert text(default.screen) == "If there is danger now, call:\nHelpline: 116"
 
 

@@ -182,7 +182,6 @@ def test_an_end_screen_over_budget_is_reported_with_its_encoding(tmp_path: Path)
     assert "because of 'ç'" in problems[0]
 
 
-
 RLM = "\u200f"
 RIGHT_TO_LEFT = ("R", "AL")
 

@@ -229,7 +229,7 @@ def option(tree: Tree, node: str, value: str) -> str:
 
 
 def test_other_has_one_wording_for_a_concern_and_another_for_a_person(tree: Tree) -> None:
-    """"Other" after "What is happening?" is a thing; after "You are", a person: Kiswahili
+    """ "Other" after "What is happening?" is a thing; after "You are", a person: Kiswahili
     says *Nyingine* for one and *Mtu mwingine* for the other, so they are two messages."""
     concern = option(tree, "report_category", "other")
     person = option(tree, "report_relationship", "other")
@@ -257,7 +257,7 @@ def test_the_reference_by_sms_after_a_ussd_report_is_the_sms_thank_you(
 @pytest.mark.parametrize("fold", [False, True], ids=["accents", "folded"])
 @pytest.mark.parametrize("language", SHIPPED_LANGUAGES)
 def test_the_follow_up_names_nothing_and_fits_one_sms(language: str, fold: bool) -> None:
-    """"Your reference … was updated": sent unasked, read by whoever holds the phone."""
+    """ "Your reference … was updated": sent unasked, read by whoever holds the phone."""
     text = (
         load_translations(language)
         .gettext(FOLLOW_UP)

@@ -1,4 +1,4 @@
-""""Get help now" shows the caller's own country's numbers, never another country's police."""
+""" "Get help now" shows the caller's own country's numbers, never another country's police."""
 
 from __future__ import annotations
 

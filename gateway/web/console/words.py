@@ -7,7 +7,8 @@ from typing import Any, Final
 
 from flask_babel import lazy_gettext as _
 
-from case_store.enums import RiskLevel, Role
+from case_store.enums import CaseStatus, ClosureReason, EventKind, RiskLevel, Role
+from gateway.case_timeline import CONTACT, MESSAGE, NOTE
 
 LEVELS: Final[Mapping[RiskLevel, Any]] = {
     RiskLevel.IMMEDIATE: _("Immediate"),
@@ -20,4 +21,67 @@ ROLES: Final[Mapping[Role, Any]] = {
     Role.CASEWORKER: _("Caseworker"),
     Role.SUPERVISOR: _("Supervisor"),
     Role.ADMIN: _("Administrator"),
+}
+STATUSES: Final[Mapping[CaseStatus, Any]] = {
+    CaseStatus.OPEN: _("Open"),
+    CaseStatus.PENDING: _("Pending"),
+    CaseStatus.ESCALATED: _("Escalated"),
+    CaseStatus.CLOSED: _("Closed"),
+}
+CLOSURE_REASONS: Final[Mapping[ClosureReason, Any]] = {
+    ClosureReason.RESOLVED: _("Resolved"),
+    ClosureReason.REFERRED: _("Referred to services"),
+    ClosureReason.TRANSFERRED: _("Transferred"),
+    ClosureReason.DUPLICATE: _("Duplicate"),
+    ClosureReason.NO_CONCERN: _("No concern found"),
+    ClosureReason.UNREACHABLE: _("Could not be reached"),
+    ClosureReason.CHILD_AGED_OUT: _("Child aged out"),
+    ClosureReason.OTHER: _("Other reason"),
+}
+SERVICES: Final[Mapping[str, Any]] = {
+    "health": _("Health"),
+    "shelter": _("Shelter"),
+    "legal": _("Legal aid"),
+    "psychosocial": _("Psychosocial support"),
+    "police": _("Police"),
+    "education": _("Education"),
+}
+# A timeline line's kind (``gateway.case_timeline``): an audit event's, or a note, a contact,
+# a message.
+TIMELINE_KINDS: Final[Mapping[str, Any]] = {
+    EventKind.CASE_OPENED: _("Case opened"),
+    EventKind.ASSIGNED: _("Assigned"),
+    EventKind.ACKNOWLEDGED: _("Acknowledged"),
+    EventKind.NOTE_ADDED: _("Note added"),
+    EventKind.STATUS_CHANGED: _("Status changed"),
+    EventKind.CLOSED: _("Closed"),
+    EventKind.REOPENED: _("Reopened"),
+    EventKind.LEVEL_CHANGED: _("Level changed"),
+    EventKind.CONTACT_RECORDED: _("Contact recorded"),
+    EventKind.FIRST_CONTACT_MADE: _("First contact made"),
+    EventKind.CONSENT_RECORDED: _("Consent recorded"),
+    EventKind.REFERRED: _("Referred"),
+    EventKind.REFERRAL_ANSWERED: _("Referral answered"),
+    EventKind.REFERRAL_REMINDED: _("Provider reminded"),
+    EventKind.REFERRAL_UNANSWERED: _("Referral unanswered"),
+    EventKind.MERGED_INTO: _("Merged into another case"),
+    EventKind.DUPLICATE_MERGED: _("Duplicate merged in"),
+    EventKind.REPEAT_CONFIRMED: _("Repeat confirmed"),
+    EventKind.REPEAT_REJECTED: _("Repeat rejected"),
+    EventKind.REPEAT_UNLINKED: _("Repeat link undone"),
+    EventKind.REVEALED: _("Shown in clear"),
+    EventKind.RETENTION_PURGED: _("Personal data deleted"),
+    EventKind.CALLBACK_REQUESTED: _("Call back requested"),
+    EventKind.ESCALATED: _("Escalated"),
+    EventKind.REMINDED: _("Reminder sent"),
+    EventKind.ALERT_PENDING: _("Alert waiting: nobody on call"),
+    EventKind.ALERT_RELEASED: _("Alert sent"),
+    EventKind.FALLBACK_ALERTED: _("Sent to the fallback"),
+    EventKind.FOLLOW_UP_SENT: _("Follow-up sent"),
+    EventKind.FOLLOW_UP_HELD: _("Follow-up held"),
+    EventKind.FOLLOW_UP_DROPPED: _("Follow-up dropped"),
+    EventKind.CALLBACK_CLOSED: _("Call back made"),
+    NOTE: _("Note"),
+    CONTACT: _("Contact"),
+    MESSAGE: _("SMS"),
 }

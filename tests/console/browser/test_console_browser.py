@@ -8,7 +8,7 @@ from console_call_data import CALLER, CASEWORKER_PHONE, MOMBASA, NARRATIVE
 from console_client import PASSWORD
 from sqlalchemy import select
 
-from case_store.enums import MessagePurpose, RiskLevel
+from case_store.enums import CaseStatus, MessagePurpose, RiskLevel
 from case_store.models import Case, Message
 from case_store.references import format_reference
 
@@ -83,3 +83,31 @@ def test_arabic_pages_are_laid_out_right_to_left(page, screenshot, make_staff):
     direction = page.evaluate("getComputedStyle(document.querySelector('main')).direction")
     assert direction == "rtl"
     screenshot(page, "arabic-call-form")
+
+
+def test_a_caseworker_opens_a_case_acknowledges_it_adds_a_note_and_closes_it(
+    page, screenshot, make_staff, make_case, db
+):
+    wanjiru = make_staff("wanjiru", "caseworker", phone=CASEWORKER_PHONE, areas=[MOMBASA])
+    reference = make_case(MOMBASA, assigned_to=wanjiru)
+    sign_in(page, "wanjiru")
+    page.get_by_role("link", name="Cases").first.click()
+    page.wait_for_url("**/staff/cases")
+    page.get_by_role("link", name=format_reference(reference)).click()
+    page.wait_for_url(f"**/staff/cases/{reference}")
+
+    page.get_by_role("button", name="Acknowledge").click()
+    assert page.get_by_role("status").inner_text() == "Case acknowledged."
+    page.get_by_label("New note").fill("Spoke to the aunt; the child is safe tonight.")
+    page.get_by_role("button", name="Add note").click()
+    assert page.get_by_role("status").inner_text() == "Note added."
+    page.get_by_label("Reason for closing").select_option("resolved")
+    screenshot(page, "closing")
+    page.get_by_role("button", name="Close the case").click()
+
+    assert page.get_by_role("status").inner_text() == "Case closed: Resolved."
+    assert "Spoke to the aunt; the child is safe tonight." in page.content()
+    with db() as session:
+        case = session.scalars(select(Case).where(Case.reference == reference)).one()
+        assert case.status is CaseStatus.CLOSED and case.acknowledged_at is not None
+        assert len(case.notes) == 1

@@ -1,12 +1,14 @@
-"""``kinga cases show REF``: a case and its history as text an administrator reads on a server.
+"""A case's history, one line per thing that happened, oldest first: what ``kinga cases show``
+prints on a server, and what the console's case page shows (in the reader's language, by the
+line's ``kind``).
 
-One line per thing that happened, oldest first: the audit trail (who changed what; a referral's
+The lines: the audit trail (who changed what; a referral's
 steps in words: sent, reminded, accepted, declined with the provider's reason, no reply; the
 reporter's answer on services, agreed or refused), the notes (staff notes and what the reporter
-added, decrypted: this is the administrator's own tool, and showing them and the decline reasons
-is audited by the caller), and the messages about the case (direction, purpose, status, number
-masked, never the text). Times are in the deployment's time zone. The narrative, the place and
-the reporter's number stay hidden unless revealed.
+added, decrypted when ``reveal``: showing them and the decline reasons is audited by the
+caller), the calls and other contacts, and the messages about the case (direction, purpose,
+status, number masked, never the text). ``render_case`` prints them in the deployment's time
+zone; the narrative, the place and the reporter's number stay hidden unless revealed.
 """
 
 from __future__ import annotations
@@ -14,34 +16,56 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, Final
 
 from case_store.columns import as_utc
 from case_store.crypto import Vault
 from case_store.enums import Direction, EventKind
 from case_store.masking import mask_phone
-from case_store.models import Case, CaseEvent, Message, Note, Referral
+from case_store.models import Case, CaseEvent, Contact, Message, Note, Referral
 from case_store.references import format_reference
 from case_store.service_types import service_type
 from gateway.config.profile import Profile
+
+# A line's kind: an ``EventKind`` value for an audit event, or one of these.
+NOTE: Final = "note"
+MESSAGE: Final = "message"
+CONTACT: Final = "contact"
 
 
 @dataclass(frozen=True)
 class Line:
     at: datetime
     who: str
-    what: str
+    what: str  # in English, as the command line prints it
+    kind: str
+    note: str | None = None  # a note's text, when revealed
 
 
 def timeline(
-    case: Case, messages: Iterable[Message], vault: Vault, users: dict[int, str]
+    case: Case,
+    messages: Iterable[Message],
+    vault: Vault,
+    users: dict[int, str],
+    *,
+    reveal: bool = True,
 ) -> list[Line]:
-    """Every event, note and message of ``case``, oldest first."""
+    """Every event, note, contact and message of ``case``, oldest first. Without ``reveal``
+    the notes and a provider's reason for declining are left out (their lines say so)."""
     referrals = {referral.id: referral for referral in case.referrals}
-    lines = [_event_line(event, users, referrals, vault) for event in case.events]
-    lines += [_note_line(note, vault) for note in case.notes]
+    lines = [_event_line(event, users, referrals, vault, reveal) for event in case.events]
+    lines += [_note_line(note, vault, reveal) for note in case.notes]
+    lines += [_contact_line(contact) for contact in case.contacts]
     lines += [_message_line(message, vault) for message in messages]
     return sorted(lines, key=lambda line: as_utc(line.at, "at"))
+
+
+def revealed_by(case: Case) -> list[str]:
+    """What a timeline shows in clear of ``case`` (the fields its viewing audits)."""
+    fields = ["notes"] if case.notes else []
+    if any(referral.answer_reason_encrypted for referral in case.referrals):
+        fields.append("referral_reasons")
+    return fields
 
 
 def render_case(
@@ -99,17 +123,22 @@ def _local(at: datetime | None, zone: tzinfo) -> str:
 
 
 def _event_line(
-    event: CaseEvent, users: dict[int, str], referrals: dict[int, Referral], vault: Vault
+    event: CaseEvent,
+    users: dict[int, str],
+    referrals: dict[int, Referral],
+    vault: Vault,
+    reveal: bool,
 ) -> Line:
     who = users.get(event.actor_user_id, event.actor) if event.actor_user_id else event.actor
     after = (event.data or {}).get("after")
     referral_id = after.get("referral_id") if isinstance(after, dict) else None
     referral = referrals.get(referral_id) if isinstance(referral_id, int) else None
+    kind = event.kind.value
     if event.kind in _REFERRAL_STEPS and referral is not None and isinstance(after, dict):
-        return Line(event.at, who, _referral_step(event.kind, after, referral, vault))
+        return Line(event.at, who, _referral_step(event.kind, after, referral, vault, reveal), kind)
     if event.kind is EventKind.CONSENT_RECORDED and isinstance(after, dict):
-        return Line(event.at, who, _consent_step(event.data.get("before"), after))
-    return Line(event.at, who, f"{event.kind.value}{_changes(event.data, users)}")
+        return Line(event.at, who, _consent_step(event.data.get("before"), after), kind)
+    return Line(event.at, who, f"{kind}{_changes(event.data, users)}", kind)
 
 
 _REFERRAL_STEPS = frozenset(
@@ -122,7 +151,9 @@ _REFERRAL_STEPS = frozenset(
 )
 
 
-def _referral_step(kind: EventKind, after: dict[str, Any], referral: Referral, vault: Vault) -> str:
+def _referral_step(
+    kind: EventKind, after: dict[str, Any], referral: Referral, vault: Vault, reveal: bool
+) -> str:
     """A referral's step in words: ``referral R7K2QX (health) sent to Coast Clinic``."""
     head = f"referral {referral.code} ({service_type(referral.service)})"
     if kind is EventKind.REFERRED:
@@ -136,7 +167,7 @@ def _referral_step(kind: EventKind, after: dict[str, Any], referral: Referral, v
         return f"{head}: no reply in time, caseworker told"
     status = after.get("status")
     reason = referral.answer_reason_encrypted
-    if status == "declined" and reason is not None:
+    if status == "declined" and reason is not None and reveal:
         return f"{head} declined: {' '.join(vault.decrypt(reason).split())}"
     return f"{head} {status}"
 
@@ -183,10 +214,23 @@ def _shown(key: str, value: Any, users: dict[int, str]) -> Any:
     return value
 
 
-def _note_line(note: Note, vault: Vault) -> Line:
+def _note_line(note: Note, vault: Vault, reveal: bool) -> Line:
     who = note.author.username if note.author else "reporter"
+    if not reveal:
+        return Line(note.created_at, who, "note (hidden)", NOTE)
     body = " ".join(vault.decrypt(note.body_encrypted).split())
-    return Line(note.created_at, who, f"note: {body}")
+    return Line(note.created_at, who, f"note: {body}", NOTE, body)
+
+
+def _contact_line(contact: Contact) -> Line:
+    who = contact.agent.username if contact.agent else contact.channel.value
+    disposition = f": {contact.disposition.value}" if contact.disposition else ""
+    return Line(
+        contact.started_at,
+        who,
+        f"{contact.direction.value} {contact.channel.value} contact{disposition}",
+        CONTACT,
+    )
 
 
 def _message_line(message: Message, vault: Vault) -> Line:
@@ -198,4 +242,5 @@ def _message_line(message: Message, vault: Vault) -> Line:
         message.created_at,
         "sms",
         f"{purpose} {arrow} {to}: {message.status.value}{error}",
+        MESSAGE,
     )
