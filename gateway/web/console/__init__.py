@@ -34,7 +34,17 @@ from werkzeug.wrappers import Response
 
 from case_store.permissions import role_allows
 from gateway.config.settings import Settings
-from gateway.web.console import accounts, auth, calls, home, i18n, roster, users
+from gateway.web.console import (
+    accounts,
+    auth,
+    calls,
+    counts,
+    home,
+    i18n,
+    roster,
+    supervisor,
+    users,
+)
 from gateway.web.console.assets import asset_url, max_age
 from gateway.web.console.db import close_db
 from gateway.web.console.pages import MenuItem, Page
@@ -47,7 +57,15 @@ SESSION_LIFETIME: Final = timedelta(hours=8)
 PUBLIC_ENDPOINTS: Final = frozenset({"console.auth.login", "console.static"})
 MENU: Final = "kinga_console_menu"
 
-PAGES: tuple[Page, ...] = (home.PAGE, auth.PAGE, calls.PAGE, users.PAGE, roster.PAGE)
+PAGES: tuple[Page, ...] = (
+    home.PAGE,
+    auth.PAGE,
+    calls.PAGE,
+    supervisor.PAGE,
+    counts.PAGE,
+    users.PAGE,
+    roster.PAGE,
+)
 
 
 class ConsoleBlueprint(Blueprint):
