@@ -44,6 +44,8 @@ def console_pages(browser) -> list[str]:
         user_page,
         "/staff/roster",
         "/staff/roster/2",
+        "/staff/supervisor",
+        "/staff/counts",
     ]
 
 
