@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from console_call_data import MOMBASA, NAIROBI
 
+from case_store.categories import CHI_CATEGORIES
 from case_store.enums import Channel, Disposition
 from case_store.operations import open_case, record_contact
 from case_store.report_contract import Report
+from gateway.web.console.words import CHI_CATEGORIES as CHI_NAMES
 
 # 23:30 on 1 March and 00:30 on 2 March in Nairobi: one UTC day, two local ones.
 BEFORE_MIDNIGHT = datetime(2026, 3, 1, 20, 30, tzinfo=UTC)
@@ -179,3 +181,7 @@ def test_a_bad_range_is_refused_with_its_reason(make_staff, console, query, mess
         answer = browser.get(f"{path}?{query}")
         assert answer.status_code == 422
         assert message in answer.get_data(as_text=True)
+
+
+def test_every_chi_category_has_a_name_on_the_page():
+    assert set(CHI_NAMES) == CHI_CATEGORIES
