@@ -225,6 +225,8 @@ class RosterEventKind(StrEnum):
     LOGGED_OUT = "logged_out"
     # A console page or action the account's role or areas do not allow.
     REFUSED = "refused"
+    # The account put a failed job back on its queue (the supervisor's view).
+    JOB_RETRIED = "job_retried"
 
 
 class ServiceProviderEventKind(StrEnum):

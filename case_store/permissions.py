@@ -39,6 +39,12 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     # ... and who is on call when (the roster's flags and weekly windows).
     MANAGE_ROSTER = "manage_roster"
+    # Oversee the work of one's areas: what is overdue, escalated, unalerted, who holds what.
+    OVERSEE = "oversee"
+    # Put a job the workers gave up on back on its queue.
+    RETRY_JOBS = "retry_jobs"
+    # The daily counts a helpline reports upward (numbers only).
+    VIEW_COUNTS = "view_counts"
 
 
 class PermissionDenied(PermissionError):
@@ -66,7 +72,8 @@ ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
             {Action.VIEW, Action.ADD_NOTE, Action.RECORD_CONTACT, Action.REFER}
         ),
         Role.CASEWORKER: _CASE_WORK | {Action.CLAIM},
-        # A supervisor runs the on-call rota; accounts are the administrator's.
+        # A supervisor runs the on-call rota and oversees the work (the supervisor's view, the
+        # daily counts, failed jobs); accounts are the administrator's.
         Role.SUPERVISOR: frozenset(Action) - {Action.MANAGE_USERS},
         Role.ADMIN: frozenset(Action),
     }
@@ -86,6 +93,14 @@ def allowed(actor: User, action: Action, case: Case) -> bool:
     if actor.role is Role.CASEWORKER and action in _ASSIGNEE_ONLY:
         return case.assigned_to_id is not None and case.assigned_to_id == actor.id
     return True
+
+
+def areas_seen(actor: User) -> list[str] | None:
+    """The areas whose cases ``actor`` works on, as ``allowed`` decides: None for every area
+    (an administrator, or an account with no areas)."""
+    if actor.role is Role.ADMIN or not actor.areas:
+        return None
+    return list(actor.areas)
 
 
 def check(actor: User, action: Action, case: Case) -> None:

@@ -40,6 +40,7 @@ ALERT_PENDING = "alert_pending_since IS NOT NULL"
 FOLLOW_UP_DUE = "follow_up_due_at IS NOT NULL"
 DEADLINE_CHECK = "deadline_check_at IS NOT NULL"
 CALLBACK_REQUESTED = "callback_requested_at IS NOT NULL"
+UNACKNOWLEDGED_ACTIVE = "acknowledged_at IS NULL AND status <> 'closed'"
 
 
 class Case(Base):
@@ -99,6 +100,16 @@ class Case(Base):
             postgresql_where=text(CALLBACK_REQUESTED),
             sqlite_where=text(CALLBACK_REQUESTED),
         ),
+        # The supervisor's view: open cases nobody has acknowledged yet, by deadline.
+        Index(
+            "ix_case_unacknowledged_assign_by",
+            "assign_by",
+            "id",
+            postgresql_where=text(UNACKNOWLEDGED_ACTIVE),
+            sqlite_where=text(UNACKNOWLEDGED_ACTIVE),
+        ),
+        # The daily counts: the cases opened in a range of days.
+        Index("ix_case_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from case_store.base import Base
@@ -23,6 +23,8 @@ class Contact(Base):
     # One row per provider session: a retried webhook finds it instead of opening a second case.
     __table_args__ = (
         UniqueConstraint("provider", "external_id", name="uq_contact_provider_external_id"),
+        # The daily counts: the contacts of a range of days.
+        Index("ix_contact_started_at", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,7 @@ reporter's language) write no case and so append no case event.
 """
 
 from case_store.operations.accounts import (
+    record_job_retry,
     record_refusal,
     set_console_language,
     set_password,
@@ -116,6 +117,7 @@ __all__ = [
     "record_consent",
     "record_contact",
     "record_first_contact",
+    "record_job_retry",
     "record_refusal",
     "record_reveal",
     "refer",

@@ -2,7 +2,8 @@
 
 Each is appended to the account's own trail (``RosterEvent``), as roster changes are: a
 sign-in, a wrong password, the lock that follows too many, a sign-out, a password set, an
-unlock, and every page or action the account's role was refused. Events carry the client's
+unlock, every failed job it put back on its queue, and every page or action the account's role
+was refused. Events carry the client's
 address and never a password, a hash or a username that was typed.
 
 ``sign_in`` is the whole rule of ``case_store.passwords`` in one place: a locked account is
@@ -150,3 +151,13 @@ def record_refusal(
     permission's name, ``target``: what it was on, e.g. a page or a case id)."""
     after = {"action": action} | target
     return record_roster_event(session, user, RosterEventKind.REFUSED, user, now, None, after)
+
+
+def record_job_retry(
+    session: Session, user: User, *, job_id: str, job: str, queue: str, now: datetime
+) -> RosterEvent:
+    """``user`` put the failed job ``job_id`` (the function ``job``) back on ``queue``; checked
+    against their role. Ids and names only: a job's reason or arguments are not kept."""
+    check_role(user, Action.RETRY_JOBS)
+    after = {"job_id": job_id, "job": job, "queue": queue}
+    return record_roster_event(session, user, RosterEventKind.JOB_RETRIED, user, now, None, after)

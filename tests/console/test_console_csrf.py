@@ -15,6 +15,7 @@ POSTS = [
     "/staff/users/{id}/unlock",
     "/staff/users/{id}/deactivate",
     "/staff/roster/{id}",
+    "/staff/supervisor/retry",
     "/staff/language",
     "/staff/logout",
 ]

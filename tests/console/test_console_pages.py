@@ -53,6 +53,8 @@ def console_pages(browser) -> list[str]:
         user_page,
         "/staff/roster",
         roster_page,
+        "/staff/supervisor",
+        "/staff/counts",
     ]
 
 

@@ -56,6 +56,10 @@ ROUTES = [
     ("GET", "/staff/roster", Action.MANAGE_ROSTER, {SUPERVISOR, ADMIN}),
     ("GET", "/staff/roster/{id}", Action.MANAGE_ROSTER, {SUPERVISOR, ADMIN}),
     ("POST", "/staff/roster/{id}", Action.MANAGE_ROSTER, {SUPERVISOR, ADMIN}),
+    ("GET", "/staff/supervisor", Action.OVERSEE, {SUPERVISOR, ADMIN}),
+    ("POST", "/staff/supervisor/retry", Action.RETRY_JOBS, {SUPERVISOR, ADMIN}),
+    ("GET", "/staff/counts", Action.VIEW_COUNTS, {SUPERVISOR, ADMIN}),
+    ("GET", "/staff/counts/export.csv", Action.VIEW_COUNTS, {SUPERVISOR, ADMIN}),
     ("POST", "/staff/language", None, EVERYONE),
     ("POST", "/staff/logout", None, EVERYONE),
 ]

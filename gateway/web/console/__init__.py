@@ -34,7 +34,18 @@ from werkzeug.wrappers import Response
 
 from case_store.permissions import role_allows
 from gateway.config.settings import Settings
-from gateway.web.console import accounts, auth, calls, cases, home, i18n, roster, users
+from gateway.web.console import (
+    accounts,
+    auth,
+    calls,
+    cases,
+    counts,
+    home,
+    i18n,
+    roster,
+    supervisor,
+    users,
+)
 from gateway.web.console.assets import asset_url, max_age
 from gateway.web.console.db import close_db
 from gateway.web.console.pages import MenuItem, Page
@@ -52,6 +63,8 @@ PAGES: tuple[Page, ...] = (
     auth.PAGE,
     calls.PAGE,
     cases.PAGE,
+    supervisor.PAGE,
+    counts.PAGE,
     users.PAGE,
     roster.PAGE,
 )

@@ -77,6 +77,15 @@ def language_choices() -> list[SelectChoice]:
     return [SelectChoice(code, language_name(code)) for code in enabled()]
 
 
+def area_name(code: str) -> str:
+    """An area of the profile as readers of the page's language write it (its code when the
+    profile no longer has it)."""
+    location = runtime().profile.location(code)
+    if location is None:
+        return code
+    return dict(location.names).get(console_language(), location.name)
+
+
 def layout() -> dict[str, Any]:
     """What the shared layout shows of the language: the page's, its direction, the choices."""
     code = str(get_locale() or "en")

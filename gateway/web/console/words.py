@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from flask_babel import lazy_gettext as _
 
-from case_store.enums import CaseStatus, ClosureReason, EventKind, RiskLevel, Role
+from case_store.enums import CaseStatus, Channel, ClosureReason, EventKind, RiskLevel, Role
 from gateway.case_timeline import CONTACT, MESSAGE, NOTE
 
 LEVELS: Final[Mapping[RiskLevel, Any]] = {
@@ -84,4 +84,23 @@ TIMELINE_KINDS: Final[Mapping[str, Any]] = {
     NOTE: _("Note"),
     CONTACT: _("Contact"),
     MESSAGE: _("SMS"),
+}
+CHANNELS: Final[Mapping[Channel, Any]] = {
+    Channel.USSD: _("USSD"),
+    Channel.SMS: _("SMS"),
+    Channel.VOICE: _("Phone call"),
+}
+# Child Helpline International's top-level categories (``case_store.categories``).
+CHI_CATEGORIES: Final[Mapping[str, Any]] = {
+    "missing_children": _("Missing children"),
+    "violence": _("Violence"),
+    "mental_health": _("Mental health"),
+    "physical_health": _("Physical health"),
+    "access_to_services": _("Access to services"),
+    "discrimination_and_exclusion": _("Discrimination and exclusion"),
+    "family_relationships": _("Family relationships"),
+    "peer_relationships": _("Peer relationships"),
+    "education_and_occupation": _("Education and occupation"),
+    "sexuality": _("Sexuality"),
+    "non_counselling_contacts": _("Non-counselling contacts"),
 }
