@@ -33,11 +33,17 @@ class Line:
 
 
 def timeline(
-    case: Case, messages: Iterable[Message], vault: Vault, users: dict[int, str]
+    case: Case,
+    messages: Iterable[Message],
+    vault: Vault,
+    users: dict[int, str],
+    *,
+    zone: tzinfo,
 ) -> list[Line]:
-    """Every event, note and message of ``case``, oldest first."""
+    """Every event, note and message of ``case``, oldest first; the times an event recorded
+    (``follow_up_due_at`` …) in ``zone``, as the lines' own times are."""
     referrals = {referral.id: referral for referral in case.referrals}
-    lines = [_event_line(event, users, referrals, vault) for event in case.events]
+    lines = [_event_line(event, users, referrals, vault, zone) for event in case.events]
     lines += [_note_line(note, vault) for note in case.notes]
     lines += [_message_line(message, vault) for message in messages]
     return sorted(lines, key=lambda line: as_utc(line.at, "at"))
@@ -94,8 +100,21 @@ def _local(at: datetime | None, zone: tzinfo) -> str:
     return as_utc(at, "at").astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def _local_iso(value: str, zone: tzinfo) -> str:
+    """An ISO 8601 time with its offset as ``_local`` writes it; anything else as it is."""
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return value if at.tzinfo is None else _local(at, zone)
+
+
 def _event_line(
-    event: CaseEvent, users: dict[int, str], referrals: dict[int, Referral], vault: Vault
+    event: CaseEvent,
+    users: dict[int, str],
+    referrals: dict[int, Referral],
+    vault: Vault,
+    zone: tzinfo,
 ) -> Line:
     who = users.get(event.actor_user_id, event.actor) if event.actor_user_id else event.actor
     after = (event.data or {}).get("after")
@@ -103,7 +122,7 @@ def _event_line(
     referral = referrals.get(referral_id) if isinstance(referral_id, int) else None
     if event.kind in _REFERRAL_STEPS and referral is not None and isinstance(after, dict):
         return Line(event.at, who, _referral_step(event.kind, after, referral, vault))
-    return Line(event.at, who, f"{event.kind.value}{_changes(event.data, users)}")
+    return Line(event.at, who, f"{event.kind.value}{_changes(event.data, users, zone)}")
 
 
 _REFERRAL_STEPS = frozenset(
@@ -135,19 +154,19 @@ def _referral_step(kind: EventKind, after: dict[str, Any], referral: Referral, v
     return f"{head} {status}"
 
 
-def _changes(data: dict[str, Any] | None, users: dict[int, str]) -> str:
+def _changes(data: dict[str, Any] | None, users: dict[int, str], zone: tzinfo) -> str:
     """``: status open → closed, …`` from an event's before/after, fields that changed only."""
     if not data:
         return ""
     before, after = data.get("before") or {}, data.get("after") or {}
     if not isinstance(after, dict):
         return ""
-    after = {key: _shown(key, value, users) for key, value in after.items()}
+    after = {key: _shown(key, value, users, zone) for key, value in after.items()}
     if not isinstance(before, dict) or not before:
         # An opening or a one-sided event: its few plain facts, never a snapshot's bulk.
         facts = [f"{k} {v}" for k, v in after.items() if v is not None]
         return f": {', '.join(facts[:6])}" if facts else ""
-    before = {key: _shown(key, value, users) for key, value in before.items()}
+    before = {key: _shown(key, value, users, zone) for key, value in before.items()}
     changed = [
         f"{key} {before.get(key)} → {value}"
         for key, value in after.items()
@@ -159,10 +178,13 @@ def _changes(data: dict[str, Any] | None, users: dict[int, str]) -> str:
 _BULK = object()  # a nested value (a whole snapshot): left out of a one-line summary
 
 
-def _shown(key: str, value: Any, users: dict[int, str]) -> Any:
-    """A value as one line shows it: a user id as the username, a list of words joined."""
+def _shown(key: str, value: Any, users: dict[int, str], zone: tzinfo) -> Any:
+    """A value as one line shows it: a user id as the username, a recorded time (ISO 8601,
+    UTC) in ``zone``, a list of words joined."""
     if key.endswith("_to_id") and isinstance(value, int):
         return users.get(value, value)
+    if key.endswith(("_at", "_by")) and isinstance(value, str):
+        return _local_iso(value, zone)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return "/".join(value)
     if isinstance(value, dict | list):
