@@ -2,8 +2,9 @@
 
 A web request (or a job) writes an outbox row in its transaction, commits, then calls
 ``dispatch`` with the row ids: each row is enqueued under its fixed job id (``outbox_job_id``,
-from the row's id) and marked dispatched. A crash or a Redis outage between the commit and the enqueue leaves rows undispatched;
-``sweep_outbox`` (on the cron schedule, every minute) enqueues those older than a minute. A
+from the row's id) and marked dispatched. A crash or a Redis outage between the commit and the
+enqueue leaves rows undispatched; ``sweep_outbox`` (on the cron schedule, every minute) enqueues
+those older than a minute. A
 row whose job already exists in Redis is only marked, not enqueued again; the jobs are
 idempotent anyway.
 """

@@ -53,6 +53,12 @@ ALREADY_ANSWERED = N_("Kinga: referral {code} was already answered. Nothing chan
 UNKNOWN_CODE = N_("Kinga: no referral {code} for this phone. Nothing changed.")
 NOT_A_PROVIDER = N_("Kinga: this phone is not registered to answer referrals. Nothing changed.")
 
+# To whoever referred (the reply to REFER) and to the caseworker holding the case when a
+# supervisor referred it.
+REFERRED = N_(
+    "Kinga: case {reference} referred to {provider} for {service}, code {code}. "
+    "You will be told their answer."
+)
 CASEWORKER_ACCEPTED = N_(
     "Kinga: {provider} accepted referral {code} (case {reference}, {service})."
 )

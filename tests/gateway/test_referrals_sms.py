@@ -48,7 +48,7 @@ MESSAGES = (
     texts.CASEWORKER_ACCEPTED,
     texts.CASEWORKER_DECLINED,
     texts.CASEWORKER_NO_REPLY,
-    referral_sms.REFERRED,
+    texts.REFERRED,
     referral_sms.USAGE,
     referral_sms.NO_CONSENT,
     referral_sms.OVERRIDE_NOT_ALLOWED,
@@ -124,7 +124,7 @@ def test_refer_in_every_language(app, client, db, case, language):
     word = translations.gettext(texts.SERVICE_WORDS[Service.MEDICAL])
     Texter(client, phone=CASEWORKER_PHONE).send(f"REFER {case.reference} {word.upper()}")
     (referral,) = referrals(db)
-    expected = translations.gettext(referral_sms.REFERRED).format(
+    expected = translations.gettext(texts.REFERRED).format(
         reference=format_reference(case.reference),
         provider="Coast Clinic",
         service=word,
@@ -306,6 +306,33 @@ def test_a_supervisor_overrides_by_sms_with_a_reason_kept_encrypted(app, client,
         note = session.get(Note, event.data["after"]["reason_note_id"])
         assert vault.decrypt(note.body_encrypted) == REASON
         assert "Wanjiru" not in json.dumps(event.data)
+
+
+def test_the_caseworker_holding_the_case_hears_of_a_supervisors_referral_and_its_answer(
+    app, client, db, unconsented
+):
+    """amina holds the case; daudi refers it over her head: she is told it was referred, and
+    what the provider answered, as daudi is."""
+    Texter(client, phone=SUPERVISOR_PHONE).send(
+        f"REFER {unconsented.reference} health OVERRIDE {REASON}"
+    )
+    (referral,) = referrals(db)
+    reference = format_reference(unconsented.reference)
+    assert sent_to(app, db, CASEWORKER_PHONE, MessagePurpose.REFERRAL) == [
+        f"Kinga: case {reference} referred to Coast Clinic for health, code {referral.code}. "
+        "You will be told their answer."
+    ]
+    Texter(client, phone=PROVIDER_PHONE).send(f"YES {referral.code}")
+    accepted = f"Kinga: Coast Clinic accepted referral {referral.code} (case {reference}, health)."
+    assert sent_to(app, db, CASEWORKER_PHONE, MessagePurpose.REFERRAL)[-1] == accepted
+    assert sent_to(app, db, SUPERVISOR_PHONE, MessagePurpose.REFERRAL) == [accepted]
+
+
+def test_the_caseworker_who_refers_is_told_once(app, client, db, case):
+    code = referred(app, client, db, case)
+    assert sent_to(app, db, CASEWORKER_PHONE, MessagePurpose.REFERRAL) == []
+    Texter(client, phone=PROVIDER_PHONE).send(f"YES {code}")
+    assert len(sent_to(app, db, CASEWORKER_PHONE, MessagePurpose.REFERRAL)) == 1
 
 
 def test_a_supervisor_overrides_from_the_command_line(app, db, runner, unconsented):
