@@ -45,6 +45,7 @@ MESSAGES = (
     texts.ALREADY_ANSWERED,
     texts.UNKNOWN_CODE,
     texts.NOT_A_PROVIDER,
+    texts.NEEDS_CODE,
     texts.CASEWORKER_ACCEPTED,
     texts.CASEWORKER_DECLINED,
     texts.CASEWORKER_NO_REPLY,
@@ -497,8 +498,47 @@ def test_an_answer_from_another_phone_or_for_another_code_changes_nothing(
     assert "referral_answered" not in kinds(db, case)
 
 
+@pytest.mark.parametrize("text", ["YES", "ndiyo.", "NO R0K2QX", "Yes!"])
+def test_a_provider_answering_without_the_code_is_asked_for_it(
+    app, client, db, redis_client, case, text
+):
+    """Not taken into a report's first question ("Is a child in danger right now?")."""
+    code = referred(app, client, db, case)
+    provider = Texter(client, phone=PROVIDER_PHONE)
+    provider.send(text)
+    assert reply_to(app, db, PROVIDER_PHONE) == (
+        "Kinga: add the referral code from our message: YES code, or NO code and the reason. "
+        "Nothing changed."
+    )
+    (referral,) = referrals(db)
+    assert referral.status is ReferralStatus.PENDING
+    provider.send(f"YES {code}")  # no conversation was started: the answer counts
+    assert referrals(db)[0].status is ReferralStatus.ACCEPTED
+
+
+def test_a_provider_is_asked_for_the_code_in_its_language(app, client, db, case):
+    add_provider(app, "Second Clinic", phone=OTHER_PROVIDER_PHONE, languages=["sw"])
+    Texter(client, phone=OTHER_PROVIDER_PHONE).send("NDIYO")
+    assert reply_to(app, db, OTHER_PROVIDER_PHONE) == (
+        "Kinga: ongeza msimbo wa rufaa ulio kwenye ujumbe wetu: NDIYO msimbo, au HAPANA msimbo "
+        "na sababu. Hakuna kilichobadilika."
+    )
+
+
+def test_a_providers_yes_in_its_own_report_answers_the_question(app, client, db, case):
+    """A provider's phone may report a concern too: there YES answers the dialog."""
+    provider = Texter(client, phone=PROVIDER_PHONE)
+    provider.send("REPORT")
+    assert reply_to(app, db, PROVIDER_PHONE).startswith("Is a child in danger right now?")
+    provider.send("No")
+    assert reply_to(app, db, PROVIDER_PHONE).startswith("What is happening?")
+
+
 def test_yes_no_words_from_anyone_else_are_a_conversation(app, client, db, case):
-    """ "No chance" from a reporter is no referral answer: CHANCE is no code of ours."""
+    """ "No chance" from a reporter is no referral answer: CHANCE is no code of ours; "YES"
+    alone from a reporter is theirs to answer too."""
+    Texter(client, phone=STRANGER_PHONE).send("YES")
+    assert "referral" not in reply_to(app, db, STRANGER_PHONE)
     Texter(client, phone=STRANGER_PHONE).send("No chance")
     replies = sent_to(app, db, STRANGER_PHONE, MessagePurpose.REPLY)
     assert replies and "referral" not in replies[-1]
