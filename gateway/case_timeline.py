@@ -48,12 +48,15 @@ def timeline(
     vault: Vault,
     users: dict[int, str],
     *,
+    zone: tzinfo,
     reveal: bool = True,
 ) -> list[Line]:
-    """Every event, note, contact and message of ``case``, oldest first. Without ``reveal``
-    the notes and a provider's reason for declining are left out (their lines say so)."""
+    """Every event, note, contact and message of ``case``, oldest first; the times an event
+    recorded (``follow_up_due_at`` …) in ``zone``, as the lines' own times are. Without
+    ``reveal`` the notes and a provider's reason for declining are left out (their lines say
+    so)."""
     referrals = {referral.id: referral for referral in case.referrals}
-    lines = [_event_line(event, users, referrals, vault, reveal) for event in case.events]
+    lines = [_event_line(event, users, referrals, vault, reveal, zone) for event in case.events]
     lines += [_note_line(note, vault, reveal) for note in case.notes]
     lines += [_contact_line(contact) for contact in case.contacts]
     lines += [_message_line(message, vault) for message in messages]
@@ -122,12 +125,22 @@ def _local(at: datetime | None, zone: tzinfo) -> str:
     return as_utc(at, "at").astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def _local_iso(value: str, zone: tzinfo) -> str:
+    """An ISO 8601 time with its offset as ``_local`` writes it; anything else as it is."""
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return value if at.tzinfo is None else _local(at, zone)
+
+
 def _event_line(
     event: CaseEvent,
     users: dict[int, str],
     referrals: dict[int, Referral],
     vault: Vault,
     reveal: bool,
+    zone: tzinfo,
 ) -> Line:
     who = users.get(event.actor_user_id, event.actor) if event.actor_user_id else event.actor
     after = (event.data or {}).get("after")
@@ -138,7 +151,7 @@ def _event_line(
         return Line(event.at, who, _referral_step(event.kind, after, referral, vault, reveal), kind)
     if event.kind is EventKind.CONSENT_RECORDED and isinstance(after, dict):
         return Line(event.at, who, _consent_step(event.data.get("before"), after), kind)
-    return Line(event.at, who, f"{kind}{_changes(event.data, users)}", kind)
+    return Line(event.at, who, f"{kind}{_changes(event.data, users, zone)}", kind)
 
 
 _REFERRAL_STEPS = frozenset(
@@ -179,19 +192,19 @@ def _consent_step(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
     return now if was is None else f"{now} (was {_consent(was)})"
 
 
-def _changes(data: dict[str, Any] | None, users: dict[int, str]) -> str:
+def _changes(data: dict[str, Any] | None, users: dict[int, str], zone: tzinfo) -> str:
     """``: status open → closed, …`` from an event's before/after, fields that changed only."""
     if not data:
         return ""
     before, after = data.get("before") or {}, data.get("after") or {}
     if not isinstance(after, dict):
         return ""
-    after = {key: _shown(key, value, users) for key, value in after.items()}
+    after = {key: _shown(key, value, users, zone) for key, value in after.items()}
     if not isinstance(before, dict) or not before:
         # An opening or a one-sided event: its few plain facts, never a snapshot's bulk.
         facts = [f"{k} {v}" for k, v in after.items() if v is not None]
         return f": {', '.join(facts[:6])}" if facts else ""
-    before = {key: _shown(key, value, users) for key, value in before.items()}
+    before = {key: _shown(key, value, users, zone) for key, value in before.items()}
     changed = [
         f"{key} {before.get(key)} → {value}"
         for key, value in after.items()
@@ -203,10 +216,13 @@ def _changes(data: dict[str, Any] | None, users: dict[int, str]) -> str:
 _BULK = object()  # a nested value (a whole snapshot): left out of a one-line summary
 
 
-def _shown(key: str, value: Any, users: dict[int, str]) -> Any:
-    """A value as one line shows it: a user id as the username, a list of words joined."""
+def _shown(key: str, value: Any, users: dict[int, str], zone: tzinfo) -> Any:
+    """A value as one line shows it: a user id as the username, a recorded time (ISO 8601,
+    UTC) in ``zone``, a list of words joined."""
     if key.endswith("_to_id") and isinstance(value, int):
         return users.get(value, value)
+    if key.endswith(("_at", "_by")) and isinstance(value, str):
+        return _local_iso(value, zone)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return "/".join(value)
     if isinstance(value, dict | list):

@@ -51,9 +51,9 @@ from workers.sms.queueing import TooLong, queue_sms
 log = logging.getLogger("kinga.alerts")
 
 
+# The deadline a new case waits on first: by when someone must take it (``assign_by``).
 NEW_CASE = N_(
-    "Kinga: new case {reference}, level {level}, {area}. "
-    "First contact by {deadline}. Reply ACK {ack}"
+    "Kinga: new case {reference}, level {level}, {area}. Take it by {deadline}. Reply ACK {ack}"
 )
 ESCALATION = N_(
     "Kinga: case {reference} NOT acknowledged, level {level}, {area}. "
@@ -204,7 +204,7 @@ def queue_alerts(
         case,
         staff_recipients(vault, users, NEW_CASE, profile),
         purpose=MessagePurpose.ALERT,
-        shown=case.first_contact_by,
+        shown=case.assign_by,
         profile=profile,
         max_segments=max_segments,
         now=now,

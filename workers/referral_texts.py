@@ -51,8 +51,18 @@ PROVIDER_ACCEPTED = N_("Kinga: referral {code} accepted, thank you. The casework
 PROVIDER_DECLINED = N_("Kinga: referral {code} declined. The caseworker has been told.")
 ALREADY_ANSWERED = N_("Kinga: referral {code} was already answered. Nothing changed.")
 UNKNOWN_CODE = N_("Kinga: no referral {code} for this phone. Nothing changed.")
+NEEDS_CODE = N_(
+    "Kinga: add the referral code from our message: {yes} code, or {no} code and the reason. "
+    "Nothing changed."
+)
 NOT_A_PROVIDER = N_("Kinga: this phone is not registered to answer referrals. Nothing changed.")
 
+# To whoever referred (the reply to REFER) and to the caseworker holding the case when a
+# supervisor referred it.
+REFERRED = N_(
+    "Kinga: case {reference} referred to {provider} for {service}, code {code}. "
+    "You will be told their answer."
+)
 CASEWORKER_ACCEPTED = N_(
     "Kinga: {provider} accepted referral {code} (case {reference}, {service})."
 )

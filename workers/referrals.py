@@ -4,7 +4,8 @@ answer, and chasing the answer that does not come.
 ``send_referral`` (REFER by SMS, ``kinga cases refer``) checks the request, picks the provider
 (``case_store.queries.service_providers.choose_provider``), records the referral and queues the
 provider's SMS, all in the caller's transaction. ``queue_answer_notice`` tells the referring
-caseworker what the provider answered.
+caseworker what the provider answered. When a supervisor referred a case someone holds (an
+override), the caseworker holding it is told too: of the referral, of the answer, of no reply.
 
 ``sweep_referrals`` runs every minute (``workers.cron``). A referral still unanswered
 ``referrals.remind_after`` after it was sent gets one reminder to its provider; still unanswered
@@ -113,7 +114,10 @@ def send_referral(
         case=case,
     )
     log.info("case %s: referral %s sent to provider %s", case.id, referral.id, provider.id)
-    return referral, [row]
+    holder = case.assigned_to
+    others = [holder] if holder is not None and holder.id != actor.id else []
+    rows = _tell(db, vault, referral, texts.REFERRED, others, profile, max_segments, now)
+    return referral, [row, *rows]
 
 
 def queue_answer_notice(
@@ -125,7 +129,7 @@ def queue_answer_notice(
     max_segments: int,
     now: datetime,
 ) -> list[OutboxRow]:
-    """Tell the referring caseworker that the provider accepted or declined ``referral``."""
+    """Tell the caseworkers (``_to_tell``) that the provider accepted or declined ``referral``."""
     accepted = referral.status is ReferralStatus.ACCEPTED
     message = texts.CASEWORKER_ACCEPTED if accepted else texts.CASEWORKER_DECLINED
     return _tell_caseworker(db, vault, referral, message, profile, max_segments, now)
@@ -217,6 +221,15 @@ def _remind_provider(
     )
 
 
+def _to_tell(referral: Referral) -> list[User]:
+    """Who hears what becomes of ``referral``: whoever referred it and, when someone else did
+    (a supervisor's override), the caseworker holding the case, who would otherwise never
+    learn of it."""
+    holder = referral.case.assigned_to
+    others = [holder] if holder is not None and holder.id != referral.created_by.id else []
+    return [referral.created_by, *others]
+
+
 def _tell_caseworker(
     db: Session,
     vault: Vault,
@@ -226,28 +239,44 @@ def _tell_caseworker(
     max_segments: int,
     now: datetime,
 ) -> list[OutboxRow]:
-    caseworker = referral.created_by
-    if not caseworker.active or caseworker.phone_encrypted is None:
-        log.warning(
-            "referral %s: user %s cannot be told (deactivated or no phone)",
-            referral.id,
-            caseworker.id,
-        )
-        return []
+    return _tell(db, vault, referral, message, _to_tell(referral), profile, max_segments, now)
+
+
+def _tell(
+    db: Session,
+    vault: Vault,
+    referral: Referral,
+    message: str,
+    users: list[User],
+    profile: Deployment,
+    max_segments: int,
+    now: datetime,
+) -> list[OutboxRow]:
+    """``message`` about ``referral`` to each of ``users`` who can be reached, in their
+    language."""
     case = referral.case
-    text = texts.render(
-        message,
-        staff_language(caseworker, profile.languages),
-        profile,
-        provider=referral.service_provider.name,
-        code=referral.code,
-        reference=format_reference(case.reference),
-        ack=case.reference,
-        service=referral.service.value,
-    )
-    return _queue(
-        db, vault, referral, vault.decrypt(caseworker.phone_encrypted), text, max_segments, now
-    )
+    rows: list[OutboxRow] = []
+    for user in users:
+        if not user.active or user.phone_encrypted is None:
+            log.warning(
+                "referral %s: user %s cannot be told (deactivated or no phone)",
+                referral.id,
+                user.id,
+            )
+            continue
+        text = texts.render(
+            message,
+            staff_language(user, profile.languages),
+            profile,
+            provider=referral.service_provider.name,
+            code=referral.code,
+            reference=format_reference(case.reference),
+            ack=case.reference,
+            service=referral.service.value,
+        )
+        phone = vault.decrypt(user.phone_encrypted)
+        rows += _queue(db, vault, referral, phone, text, max_segments, now)
+    return rows
 
 
 def _provider_text(

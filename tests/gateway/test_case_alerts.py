@@ -30,13 +30,15 @@ import workers.context as worker_context
 from case_store.enums import MessagePurpose
 from case_store.models import Case, Message
 from case_store.references import format_reference
+from dialogs.encoding import normalise
 from gateway.providers.log import LogSender
+from workers.alerts import deadline_text
 from workers.queues import DEFAULT, URGENT
 from workers.sms.queueing import URGENT_SEND_JOB
 
 ALERT = re.compile(
     r"Kinga: new case (\d{3}-\d{3}-\d{3}), level LOW, Mombasa\. "
-    r"First contact by ([A-Z][a-z]{2} \d{1,2}, )?\d{1,2}:\d{2} [AP]M\. Reply ACK (\d{9})"
+    r"Take it by ([A-Z][a-z]{2} \d{1,2}, )?\d{1,2}:\d{2} [AP]M\. Reply ACK (\d{9})"
 )
 CHILD_DETAILS = ("Kibera", "alone", "night", "girl", "neglect", "5-11", "neighbour")
 
@@ -81,6 +83,21 @@ def test_an_sms_report_alerts_the_same_way(app, client, db):
     ((phone, text),) = alerts(db, app)
     assert phone == CASEWORKER_PHONE
     assert_neutral_alert(text, case)
+
+
+def test_the_alert_gives_the_time_to_take_the_case_by_not_the_first_contact(app, client, db):
+    """Reply ACK by the take-by time, which the deadline sweep chases first (a low case: 3
+    hours, where first contact may wait 7 days)."""
+    roster(app)
+    Caller(client).report()
+    case = the_case(db)
+    ((_phone, text),) = alerts(db, app)
+    zone = app.extensions["kinga"].profile.time_zone
+    take_by, contact_by = (
+        normalise(deadline_text(at, now=case.created_at, time_zone=zone, language="en"))
+        for at in (case.assign_by, case.first_contact_by)
+    )
+    assert f"Take it by {take_by}. Reply ACK" in text and contact_by not in text
 
 
 def test_a_replayed_hop_does_not_alert_twice(app, client, db):

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from case_store.crypto import Vault, VaultError
 from case_store.enums import ClosureReason, EventKind, MessagePurpose, Role
 from case_store.models import Case, CaseEvent, Reporter, User
-from case_store.operations import add_note, assign, claim, close, open_case
+from case_store.operations import acknowledge, add_note, assign, claim, close, open_case
+from case_store.operations.follow_ups import hold_follow_up
 from case_store.report_contract import Report
 from gateway.cli.cases import cases_group
 from gateway.cli.keys import keys_group
@@ -283,3 +284,29 @@ def test_show_prints_a_readable_timeline_with_notes_and_masked_messages(
     with rt.sessions() as session:
         event = session.scalars(select(CaseEvent).where(CaseEvent.kind == EventKind.REVEALED)).one()
         assert event.data["after"] == {"fields": ["notes"]}
+
+
+def test_show_writes_the_times_an_event_recorded_in_the_deployments_zone(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    """A held follow-up says until when, and an acknowledgement when, in Nairobi's time as
+    the timeline's own times are, never in UTC."""
+    rt = _rt(app)
+    reference = _open(app, 0, now=PAST)
+    with rt.sessions.begin() as session:
+        case = session.scalars(select(Case).where(Case.reference == reference)).one()
+        worker = User(
+            username="wanjiru", role=Role.CASEWORKER, areas=[], languages=["en"], created_at=PAST
+        )
+        session.add(worker)
+        session.flush()
+        claim(session, case, actor=worker, now=PAST)
+        acknowledge(session, case, actor=worker, now=PAST + timedelta(minutes=5))
+        hold_follow_up(
+            session, case, until=datetime(2026, 3, 2, 21, 0, tzinfo=UTC), reason="x", now=PAST
+        )
+    result = runner.invoke(cases_group, ["show", reference])
+    assert result.exit_code == 0, result.output
+    assert "acknowledged_at None → 2026-03-02 12:35" in result.output  # 09:35 UTC
+    assert "follow_up_held: follow_up_due_at 2026-03-03 00:00, reason x" in result.output
+    assert "+00:00" not in result.output

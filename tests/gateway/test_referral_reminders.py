@@ -14,7 +14,7 @@ from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 from sms_client import Texter
 from sqlalchemy import select, update
-from staff import CASEWORKER_PHONE
+from staff import CASEWORKER_PHONE, SUPERVISOR_PHONE
 
 import workers.context as worker_context
 from case_store.enums import EventKind, MessagePurpose
@@ -85,6 +85,23 @@ def test_one_reminder_then_the_caseworker_is_told_once(app, db, redis_client, re
     assert sweep(app, redis_client, referral, timedelta(days=3)) == 0
     assert steps(db, referral) == ["referred", "referral_reminded", "referral_unanswered"]
     assert len(sent_to(app, db, PROVIDER_PHONE, MessagePurpose.REFERRAL)) == 2
+
+
+def test_no_reply_to_a_supervisors_referral_reaches_the_caseworker_holding_the_case_too(
+    app, client, db, redis_client
+):
+    add_provider(app)
+    case = reported_case(app, client, db, consent=None)
+    Texter(client, phone=SUPERVISOR_PHONE).send(f"REFER {case.reference} health OVERRIDE why")
+    (sent,) = referrals(db)
+    assert sweep(app, redis_client, sent, timedelta(hours=24)) == 1
+    told = (
+        f"Kinga: no reply from Coast Clinic to referral {sent.code} (case "
+        f"{format_reference(case.reference)}, health). To refer elsewhere: REFER "
+        f"{case.reference} health"
+    )
+    assert sent_to(app, db, SUPERVISOR_PHONE, MessagePurpose.REFERRAL) == [told]
+    assert sent_to(app, db, CASEWORKER_PHONE, MessagePurpose.REFERRAL)[-1] == told
 
 
 def test_two_sweeps_at_the_same_time_send_each_step_once(app, db, redis_client, referral):

@@ -49,10 +49,11 @@ MESSAGES = (
     texts.ALREADY_ANSWERED,
     texts.UNKNOWN_CODE,
     texts.NOT_A_PROVIDER,
+    texts.NEEDS_CODE,
     texts.CASEWORKER_ACCEPTED,
     texts.CASEWORKER_DECLINED,
     texts.CASEWORKER_NO_REPLY,
-    referral_sms.REFERRED,
+    texts.REFERRED,
     referral_sms.USAGE,
     referral_sms.NO_CONSENT,
     referral_sms.NO_SHARING,
@@ -129,7 +130,7 @@ def test_refer_in_every_language(app, client, db, case, language):
     word = translations.gettext(texts.SERVICE_WORDS[Service.MEDICAL])
     Texter(client, phone=CASEWORKER_PHONE).send(f"REFER {case.reference} {word.upper()}")
     (referral,) = referrals(db)
-    expected = translations.gettext(referral_sms.REFERRED).format(
+    expected = translations.gettext(texts.REFERRED).format(
         reference=format_reference(case.reference),
         provider="Coast Clinic",
         service=word,
@@ -397,6 +398,33 @@ def test_a_supervisor_overrides_by_sms_with_a_reason_kept_encrypted(app, client,
         assert "Wanjiru" not in json.dumps(event.data)
 
 
+def test_the_caseworker_holding_the_case_hears_of_a_supervisors_referral_and_its_answer(
+    app, client, db, unconsented
+):
+    """amina holds the case; daudi refers it over her head: she is told it was referred, and
+    what the provider answered, as daudi is."""
+    Texter(client, phone=SUPERVISOR_PHONE).send(
+        f"REFER {unconsented.reference} health OVERRIDE {REASON}"
+    )
+    (referral,) = referrals(db)
+    reference = format_reference(unconsented.reference)
+    assert sent_to(app, db, CASEWORKER_PHONE, MessagePurpose.REFERRAL) == [
+        f"Kinga: case {reference} referred to Coast Clinic for health, code {referral.code}. "
+        "You will be told their answer."
+    ]
+    Texter(client, phone=PROVIDER_PHONE).send(f"YES {referral.code}")
+    accepted = f"Kinga: Coast Clinic accepted referral {referral.code} (case {reference}, health)."
+    assert sent_to(app, db, CASEWORKER_PHONE, MessagePurpose.REFERRAL)[-1] == accepted
+    assert sent_to(app, db, SUPERVISOR_PHONE, MessagePurpose.REFERRAL) == [accepted]
+
+
+def test_the_caseworker_who_refers_is_told_once(app, client, db, case):
+    code = referred(app, client, db, case)
+    assert sent_to(app, db, CASEWORKER_PHONE, MessagePurpose.REFERRAL) == []
+    Texter(client, phone=PROVIDER_PHONE).send(f"YES {code}")
+    assert len(sent_to(app, db, CASEWORKER_PHONE, MessagePurpose.REFERRAL)) == 1
+
+
 def test_a_supervisor_overrides_from_the_command_line(app, db, runner, unconsented):
     reference = format_reference(unconsented.reference)
     refused = runner.invoke(
@@ -559,8 +587,47 @@ def test_an_answer_from_another_phone_or_for_another_code_changes_nothing(
     assert "referral_answered" not in kinds(db, case)
 
 
+@pytest.mark.parametrize("text", ["YES", "ndiyo.", "NO R0K2QX", "Yes!"])
+def test_a_provider_answering_without_the_code_is_asked_for_it(
+    app, client, db, redis_client, case, text
+):
+    """Not taken into a report's first question ("Is a child in danger right now?")."""
+    code = referred(app, client, db, case)
+    provider = Texter(client, phone=PROVIDER_PHONE)
+    provider.send(text)
+    assert reply_to(app, db, PROVIDER_PHONE) == (
+        "Kinga: add the referral code from our message: YES code, or NO code and the reason. "
+        "Nothing changed."
+    )
+    (referral,) = referrals(db)
+    assert referral.status is ReferralStatus.PENDING
+    provider.send(f"YES {code}")  # no conversation was started: the answer counts
+    assert referrals(db)[0].status is ReferralStatus.ACCEPTED
+
+
+def test_a_provider_is_asked_for_the_code_in_its_language(app, client, db, case):
+    add_provider(app, "Second Clinic", phone=OTHER_PROVIDER_PHONE, languages=["sw"])
+    Texter(client, phone=OTHER_PROVIDER_PHONE).send("NDIYO")
+    assert reply_to(app, db, OTHER_PROVIDER_PHONE) == (
+        "Kinga: ongeza msimbo wa rufaa ulio kwenye ujumbe wetu: NDIYO msimbo, au HAPANA msimbo "
+        "na sababu. Hakuna kilichobadilika."
+    )
+
+
+def test_a_providers_yes_in_its_own_report_answers_the_question(app, client, db, case):
+    """A provider's phone may report a concern too: there YES answers the dialog."""
+    provider = Texter(client, phone=PROVIDER_PHONE)
+    provider.send("REPORT")
+    assert reply_to(app, db, PROVIDER_PHONE).startswith("Is a child in danger right now?")
+    provider.send("No")
+    assert reply_to(app, db, PROVIDER_PHONE).startswith("What is happening?")
+
+
 def test_yes_no_words_from_anyone_else_are_a_conversation(app, client, db, case):
-    """ "No chance" from a reporter is no referral answer: CHANCE is no code of ours."""
+    """ "No chance" from a reporter is no referral answer: CHANCE is no code of ours; "YES"
+    alone from a reporter is theirs to answer too."""
+    Texter(client, phone=STRANGER_PHONE).send("YES")
+    assert "referral" not in reply_to(app, db, STRANGER_PHONE)
     Texter(client, phone=STRANGER_PHONE).send("No chance")
     replies = sent_to(app, db, STRANGER_PHONE, MessagePurpose.REPLY)
     assert replies and "referral" not in replies[-1]

@@ -135,7 +135,9 @@ def _receive(
         if staff is not None:
             handled = _run_staff_command(rt, db, sms, *staff, now=now)
         else:
-            handled = answer_by_sms(rt, db, sms.sender, sms.text, now=now)
+            handled = answer_by_sms(
+                rt, db, sms.sender, sms.text, now=now, in_conversation=saved is not None
+            )
         if handled is not None:
             reply, sent = handled
             return InboundResult(message.public_id, True, (reply.public_id,)), None, sent

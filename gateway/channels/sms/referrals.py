@@ -8,6 +8,10 @@ is recorded on the case (``answer_referral``), the referring caseworker is told,
 gets a short confirmation. From another phone, with a code that is not this provider's, or for a
 referral answered already, the sender is told so and nothing changes. The words from a phone
 that is no provider's, with a code that is no referral's, are an ordinary conversation.
+
+A provider that answers ``YES`` alone (or with a code mistyped past reading) is asked for the
+code, not taken into a report's first question: unless that phone is in the middle of a
+conversation, where ``YES`` answers its question.
 """
 
 from __future__ import annotations
@@ -47,6 +51,11 @@ _ANSWER = re.compile(
 )
 
 
+# "YES", "Ndiyo.", "NO R0K2QX": the answer word with no code, or a word too short or long, or
+# with letters no code has: the whole message.
+_CODELESS = re.compile(r"\s*([^\W\d_]+)[\s:.,;#!-]*([^\W_]{0,8})[\s.,;:!-]*", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class ReferralAnswer:
     accepted: bool
@@ -65,15 +74,35 @@ def parse_referral_answer(text: str, languages: tuple[str, ...]) -> ReferralAnsw
     return ReferralAnswer(accepted, match.group(2).upper(), match.group(3).strip())
 
 
+def is_codeless_answer(text: str, languages: tuple[str, ...]) -> bool:
+    """Whether ``text`` is YES or NO (in English or ``languages``) without a readable code."""
+    match = _CODELESS.fullmatch(text)
+    return match is not None and fold_word(match.group(1)) in texts.answer_words(languages)
+
+
 def answer_by_sms(
-    rt: Runtime, db: Session, phone: str, text: str, *, now: datetime
+    rt: Runtime,
+    db: Session,
+    phone: str,
+    text: str,
+    *,
+    now: datetime,
+    in_conversation: bool,
 ) -> tuple[Message, list[OutboxRow]] | None:
     """Handle a provider's answer in the caller's transaction: the reply queued to ``phone``
     and every outbox row to dispatch. None when ``text`` is no answer to a referral (module
-    docstring): the intake then goes on with the conversation."""
+    docstring): the intake then goes on with the conversation (``in_conversation``: one is
+    under way from ``phone``)."""
     answer = parse_referral_answer(text, rt.profile.languages)
     if answer is None:
-        return None
+        if in_conversation or not is_codeless_answer(text, rt.profile.languages):
+            return None
+        provider = find_provider_by_phone(db, rt.vault, phone)
+        if provider is None:
+            return None
+        log.info("provider %s answered without a referral code; asked for it", provider.id)
+        language = texts.provider_language(provider.languages, rt.profile)
+        return _reply(rt, db, phone, texts.render(texts.NEEDS_CODE, language, rt.profile), now)
     provider = find_provider_by_phone(db, rt.vault, phone)
     referral = find_referral_by_code(db, answer.code)
     rows: list[OutboxRow] = []
@@ -96,17 +125,24 @@ def answer_by_sms(
     reply_text = rt.translations(language).gettext(key).format(code=answer.code)
     if language in rt.profile.fold_accents:
         reply_text = fold_to_gsm7(reply_text)
+    reply, sent = _reply(rt, db, phone, reply_text, now, case=filed_under)
+    return reply, [*sent, *rows]
+
+
+def _reply(
+    rt: Runtime, db: Session, phone: str, text: str, now: datetime, *, case: Case | None = None
+) -> tuple[Message, list[OutboxRow]]:
     reply, row = queue_sms(
         db,
         rt.vault,
         phone=phone,
-        text=reply_text,
+        text=text,
         purpose=MessagePurpose.REPLY,
         max_segments=rt.settings.sms_max_segments,
         now=now,
-        case=filed_under,
+        case=case,
     )
-    return reply, [row, *rows]
+    return reply, [row]
 
 
 def _record_answer(

@@ -295,7 +295,14 @@ def _page(
         record_reveal(session, case, revealed, now=now, actor=user)
         session.commit()
     users = {person.id: person.username for person in list_users(session)}
-    lines = timeline(case, case_messages(session, case.id), rt.vault, users, reveal=in_clear)
+    lines = timeline(
+        case,
+        case_messages(session, case.id),
+        rt.vault,
+        users,
+        zone=rt.profile.time_zone,
+        reveal=in_clear,
+    )
     shown = {**_forms(case, user), **(forms or {})}
     reporter_phone = case.reporter.phone_encrypted if case.reporter else None
     return render_template(

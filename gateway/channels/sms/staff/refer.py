@@ -28,10 +28,6 @@ from workers.sms.queueing import TooLong
 
 log = logging.getLogger("kinga.referral_sms")
 
-REFERRED = N_(
-    "Kinga: case {reference} referred to {provider} for {service}, code {code}. "
-    "You will be told their answer."
-)
 USAGE = N_("Kinga: to refer case {reference}, reply {REFER} {ack} and one of: {services}")
 NO_CONSENT = N_(
     "Kinga: the reporter has not agreed to services for case {reference}. Not referred. "
@@ -111,5 +107,5 @@ def refer(req: Request, case: Case) -> Reply:
         raise
     req.outbox.extend(rows)
     provider = referral.service_provider.name
-    text = voice.say(REFERRED, provider=provider, code=referral.code, **values)
+    text = voice.say(texts.REFERRED, provider=provider, code=referral.code, **values)
     return Reply(text, "referred", case)
