@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import redis
 from rq import Queue, cron_job_registry
@@ -30,14 +32,49 @@ from workers.unsent import sweep_unsent
 
 log = logging.getLogger("kinga.cron")
 
-# Cron fields are in the worker host's local time (croniter, as rq uses it).
-RETENTION_CRON = "17 3 * * *"  # daily at 03:17, away from the top of the hour
-OUTBOX_SWEEP_CRON = "* * * * *"  # every minute: rows left undispatched by a crash
-PENDING_ALERTS_CRON = "* * * * *"  # every minute: alerts waiting for someone to come on call
-UNSENT_SWEEP_CRON = "* * * * *"  # every minute: messages whose send job died
-REFERRAL_SWEEP_CRON = "* * * * *"  # every minute: referrals whose answer is late
-FOLLOW_UPS_CRON = "* * * * *"  # every minute: reporters owed a follow-up SMS
-DEADLINES_CRON = "* * * * *"  # every minute: reminders, escalations and fallbacks due
+EVERY_MINUTE = "* * * * *"
+# Every periodic job: (name, queue, function, cron, timeout in seconds). Cron fields are in the
+# worker host's local time (croniter, as rq uses it).
+SCHEDULE: tuple[tuple[str, str, Callable[..., Any], str, int], ...] = (
+    # Daily at 03:17, away from the top of the hour.
+    ("retention", SLOW, purge_expired, "17 3 * * *", JOB_TIMEOUT),
+    # Outbox rows left undispatched by a crash.
+    ("outbox_sweep", SWEEP_QUEUE, sweep_outbox, EVERY_MINUTE, SWEEP_JOB_TIMEOUT),
+    # Alerts waiting for someone to come on call.
+    (
+        "pending_alerts",
+        pending_alerts.JOB_QUEUE,
+        pending_alerts.send_pending_alerts,
+        EVERY_MINUTE,
+        pending_alerts.JOB_TIMEOUT,
+    ),
+    # Messages whose send job died; urgent: it rescues alerts, not behind a backlog of replies.
+    ("unsent_sweep", URGENT, sweep_unsent, EVERY_MINUTE, UNSENT_SWEEP_JOB_TIMEOUT),
+    # Referrals whose answer is late.
+    (
+        "referral_sweep",
+        referrals.JOB_QUEUE,
+        referrals.sweep_referrals,
+        EVERY_MINUTE,
+        referrals.JOB_TIMEOUT,
+    ),
+    # Reporters owed a follow-up SMS.
+    (
+        "follow_ups",
+        follow_ups.JOB_QUEUE,
+        follow_ups.send_follow_ups,
+        EVERY_MINUTE,
+        follow_ups.JOB_TIMEOUT,
+    ),
+    # Reminders, escalations and fallbacks due.
+    (
+        "deadlines",
+        deadlines.JOB_QUEUE,
+        deadlines.sweep_deadlines,
+        EVERY_MINUTE,
+        deadlines.JOB_TIMEOUT,
+    ),
+)
 SLOT_LOCK_TTL = 24 * 3600
 MAX_SLEEP = 60.0
 
@@ -79,65 +116,8 @@ class KingaCronScheduler(CronScheduler):
 def build_scheduler(connection: redis.Redis[bytes]) -> KingaCronScheduler:
     """Every periodic job Kinga runs."""
     scheduler = KingaCronScheduler(connection)
-    scheduler.add(
-        JsonCronJob(
-            SLOW, func=purge_expired, cron=RETENTION_CRON, job_timeout=JOB_TIMEOUT, name="retention"
-        )
-    )
-    scheduler.add(
-        JsonCronJob(
-            SWEEP_QUEUE,
-            func=sweep_outbox,
-            cron=OUTBOX_SWEEP_CRON,
-            job_timeout=SWEEP_JOB_TIMEOUT,
-            name="outbox_sweep",
-        )
-    )
-    scheduler.add(
-        JsonCronJob(
-            pending_alerts.JOB_QUEUE,
-            func=pending_alerts.send_pending_alerts,
-            cron=PENDING_ALERTS_CRON,
-            job_timeout=pending_alerts.JOB_TIMEOUT,
-            name="pending_alerts",
-        )
-    )
-    scheduler.add(
-        JsonCronJob(
-            URGENT,  # it rescues alerts: not behind a backlog of replies and follow-ups
-            func=sweep_unsent,
-            cron=UNSENT_SWEEP_CRON,
-            job_timeout=UNSENT_SWEEP_JOB_TIMEOUT,
-            name="unsent_sweep",
-        )
-    )
-    scheduler.add(
-        JsonCronJob(
-            referrals.JOB_QUEUE,
-            func=referrals.sweep_referrals,
-            cron=REFERRAL_SWEEP_CRON,
-            job_timeout=referrals.JOB_TIMEOUT,
-            name="referral_sweep",
-        )
-    )
-    scheduler.add(
-        JsonCronJob(
-            follow_ups.JOB_QUEUE,
-            func=follow_ups.send_follow_ups,
-            cron=FOLLOW_UPS_CRON,
-            job_timeout=follow_ups.JOB_TIMEOUT,
-            name="follow_ups",
-        )
-    )
-    scheduler.add(
-        JsonCronJob(
-            deadlines.JOB_QUEUE,
-            func=deadlines.sweep_deadlines,
-            cron=DEADLINES_CRON,
-            job_timeout=deadlines.JOB_TIMEOUT,
-            name="deadlines",
-        )
-    )
+    for name, queue_name, func, cron, timeout in SCHEDULE:
+        scheduler.add(JsonCronJob(queue_name, func=func, cron=cron, job_timeout=timeout, name=name))
     return scheduler
 
 

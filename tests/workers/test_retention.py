@@ -100,7 +100,7 @@ def test_the_schedule_enqueues_retention_once_per_slot_as_json(
     _seed(db, settings)
     first, second = cron.build_scheduler(redis_client), cron.build_scheduler(redis_client)
     (job,) = [j for j in first.get_jobs() if j.name == "retention"]
-    assert (job.name, job.cron, job.queue_name) == ("retention", cron.RETENTION_CRON, SLOW)
+    assert (job.name, job.cron, job.queue_name) == ("retention", "17 3 * * *", SLOW)
     assert job.func is purge_expired and job.job_options["job_timeout"] == 3600
     slot = datetime.now(UTC) - timedelta(seconds=1)
     for scheduler in (first, second):  # two workers, both see the slot come due
