@@ -21,6 +21,7 @@ gunicorn's quick exit: there is no master left to wait for.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import socket
@@ -43,7 +44,13 @@ limit_request_field_size = 8190
 
 
 def post_worker_init(worker: Any) -> None:
-    """gunicorn's hook: client sockets inherit the timeouts; a stalled one is logged in a line."""
+    """gunicorn's hook, once the worker has loaded the app: client sockets inherit the
+    timeouts; a stalled one is logged in a line; the app's objects leave the garbage
+    collector's watch (``gc.freeze``): they live as long as the worker, and a full collection
+    then walks a few thousand objects instead of some 150,000, a pause requests would wait
+    through."""
+    gc.collect()  # what loading left behind goes first, not frozen for good
+    gc.freeze()
     timeval = struct.pack("ll", CLIENT_SOCKET_TIMEOUT, 0)
     for listener in worker.sockets:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)

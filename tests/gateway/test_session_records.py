@@ -42,7 +42,7 @@ def ussd_record() -> UssdSession:
 
 def test_a_ussd_record_is_sealed_and_opens_again(redis_client) -> None:
     store = ussd_store(redis_client, OLD_KEY)
-    store.save("africastalking", "ATUid_1", PHONE_HASH, ussd_record())
+    store.save("africastalking", "ATUid_1", PHONE_HASH, ussd_record(), resumable=True)
     raw = redis_client.get(store.key("africastalking", "ATUid_1"))
     for text in (PLACE, NARRATIVE, "Summary", "answers"):
         assert text.encode() not in raw
@@ -51,7 +51,7 @@ def test_a_ussd_record_is_sealed_and_opens_again(redis_client) -> None:
 
 
 def test_a_rotated_key_still_opens_live_sessions_until_it_is_removed(redis_client, caplog) -> None:
-    ussd_store(redis_client, OLD_KEY).save("africastalking", "ATUid_1", PHONE_HASH, ussd_record())
+    ussd_store(redis_client, OLD_KEY).save("africastalking", "ATUid_1", PHONE_HASH, ussd_record(), resumable=True)
     sms_store(redis_client, OLD_KEY).save(PHONE_HASH, SmsSession(STATE, "sw", 1767225600.0))
 
     rotated_ussd = ussd_store(redis_client, NEW_KEY, OLD_KEY)
@@ -80,7 +80,7 @@ def test_a_rotated_key_still_opens_live_sessions_until_it_is_removed(redis_clien
 )
 def test_an_altered_record_is_absent(redis_client, damage) -> None:
     ussd, sms = ussd_store(redis_client, OLD_KEY), sms_store(redis_client, OLD_KEY)
-    ussd.save("africastalking", "ATUid_1", PHONE_HASH, ussd_record())
+    ussd.save("africastalking", "ATUid_1", PHONE_HASH, ussd_record(), resumable=True)
     sms.save(PHONE_HASH, SmsSession(STATE, "en", 1.0))
     for key in (ussd.key("africastalking", "ATUid_1"), sms.key(PHONE_HASH)):
         redis_client.set(key, damage(redis_client.get(key)))
@@ -90,7 +90,7 @@ def test_an_altered_record_is_absent(redis_client, damage) -> None:
 
 def test_a_record_copied_under_another_session_does_not_open(redis_client) -> None:
     store = ussd_store(redis_client, OLD_KEY)
-    store.save("africastalking", "ATUid_1", PHONE_HASH, ussd_record())
+    store.save("africastalking", "ATUid_1", PHONE_HASH, ussd_record(), resumable=True)
     copied = redis_client.get(store.key("africastalking", "ATUid_1"))
     redis_client.set(store.key("africastalking", "ATUid_2"), copied)
     assert store.load("africastalking", "ATUid_2") is None
@@ -102,7 +102,7 @@ def test_a_caller_whose_record_cannot_be_opened_starts_afresh(client, app, redis
     caller.answer("1")
     key = app.extensions["kinga"].ussd_sessions.key("africastalking", caller.session_id)
     other = ussd_store(redis_client, NEW_KEY)  # sealed under a key this app does not hold
-    other.save("africastalking", caller.session_id, PHONE_HASH, ussd_record())
+    other.save("africastalking", caller.session_id, PHONE_HASH, ussd_record(), resumable=True)
     assert redis_client.exists(key)
     assert caller.answer("2").startswith("CON Welcome to Kinga")
 
@@ -110,6 +110,6 @@ def test_a_caller_whose_record_cannot_be_opened_starts_afresh(client, app, redis
 def test_resume_turned_off_keeps_sessions_and_offers_nothing_back(redis_client) -> None:
     """``resume_minutes: 0`` in the profile: sessions work, no pointer offers a report back."""
     store = UssdSessionStore(redis_client, Vault([NEW_KEY], "k"), 300, 0)
-    store.save("africastalking", "ATUid_1", PHONE_HASH, ussd_record())
+    store.save("africastalking", "ATUid_1", PHONE_HASH, ussd_record(), resumable=True)
     assert store.load("africastalking", "ATUid_1") == ussd_record()
     assert store.latest("africastalking", PHONE_HASH) is None
