@@ -13,6 +13,7 @@
 --   BENCH_CHECK    "1": check every answer (CON until the last hop, END with a reference then)
 --   BENCH_ENDS     "0": the walk stops short of its END (every answer is CON; no report)
 --   BENCH_RATE     requests per second per connection; unset or 0: as fast as answered
+--   BENCH_THREADS  wrk's thread count (= connections)
 -- At the end it prints one line, "BENCH_RESULT " and a JSON object, for the bench to read.
 
 local answers = {}
@@ -101,12 +102,15 @@ if rate > 0 then
     return tonumber(now.tv_sec) * 1000 + tonumber(now.tv_nsec) / 1e6
   end
   local interval = 1000 / rate
+  local threads_running = tonumber(os.getenv("BENCH_THREADS") or "1") or 1
   local due = nil
 
   function delay()
     local current = now_ms()
     if due == nil then
-      due = current + math.random() * interval -- spread the connections' first requests
+      -- The connections' schedules are staggered evenly over one interval: started together,
+      -- they would otherwise send in bursts and measure their own queue.
+      due = current + (thread_id - 1) / threads_running * interval
     else
       due = due + interval
     end
