@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import profile_hop  # noqa: E402
+import scaleout  # noqa: E402
 import sms  # noqa: E402
 import ussd  # noqa: E402
 from serving import (  # noqa: E402
@@ -79,7 +80,7 @@ dialog_bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(dialog_bench)
 
 PG_DATABASE = "kinga_bench_serving"
-SECTIONS = ("ussd", "sms", "sends", "sessions", "profile")
+SECTIONS = ("ussd", "sms", "scaleout", "sends", "sessions", "profile")
 LIVE_SESSIONS = 10_000
 SENDS = 300
 # Block the hiredis parser in the ``--before`` server: the code before it did not have it.
@@ -153,6 +154,8 @@ def run(args: argparse.Namespace, sections: set[str]) -> dict[str, Any]:
         redis_from_url(redis_url).flushdb()
         if sections & {"ussd", "sms"}:
             served(args, sections, wrk, env, settings, logs, tmp, results)
+        if "scaleout" in sections:
+            scaled(args, wrk, env, settings, logs, results)
         if "sends" in sections:
             print("sends per worker ...", flush=True)
             sends_env = {**env, "KINGA_DATABASE_URL": f"sqlite:///{tmp / 'sends.db'}"}
@@ -340,6 +343,51 @@ def sms_rows(
     }
 
 
+def scaled(
+    args: argparse.Namespace,
+    wrk: Wrk,
+    env: dict[str, str],
+    settings: Settings,
+    logs: Path,
+    results: dict[str, Any],
+) -> None:
+    """Two Kinga masters behind nginx, round robin, one Redis and one database: whole reports
+    through one master and through both, and whether sessions split over both completed."""
+    binary = ensure_tool("nginx", "nginx")
+    cores = wrk.cores
+    masters = [
+        Gunicorn(f"Kinga master {n}", "gateway:create_app()", env, cores, logs / f"master{n}.log")
+        for n in (1, 2)
+    ]
+    runs = count(int(time.time()) % 100_000 * 10 + 5)
+    print("scale-out: two masters behind nginx ...", flush=True)
+    with serving(masters):
+        one = scaleout.Nginx(binary, masters[:1], logs / "nginx-one", cores).start()
+        two = scaleout.Nginx(binary, masters, logs / "nginx-two", cores).start()
+        try:
+            proxies = {"one master behind nginx": one, "two masters behind nginx": two}
+
+            def load(name: str, seconds: float = args.seconds) -> Load:
+                lua = ussd.lua_env(next(runs), True)
+                url = proxies[name].url + ussd.path(settings.at_webhook_key)
+                return wrk.run(url, ussd.SCRIPT, seconds, lua)
+
+            for name in proxies:
+                load(name, seconds=2)
+            loads = interleaved({name: _bind(load, name) for name in proxies}, args.rounds)
+        finally:
+            one.stop()
+            two.stop()
+    every = [load for runs_of in loads.values() for load in runs_of]
+    results["rows"]["scaleout"] = {
+        **{name: _loads(runs_of) for name, runs_of in loads.items()},
+        "reports": sum(load.reports for load in loads["two masters behind nginx"]),
+        "bad_answers": sum(load.bad + load.errors + load.non_2xx for load in every),
+        "first_bad": next((load.first_bad for load in every if load.first_bad), ""),
+        **two.sessions_by_master(),
+    }
+
+
 def _bind(function: Callable[..., Load], *args: Any) -> Callable[[], Load]:
     return lambda: function(*args)
 
@@ -465,9 +513,11 @@ def table(results: dict[str, Any]) -> str:
         )
     for name, row in rows.get("ussd", {}).items():
         if "reports_per_second" in row:
-            bad = f"; {row['bad_answers']} bad answers ({row['first_bad']})" if row[
-                "bad_answers"
-            ] else ""
+            bad = (
+                f"; {row['bad_answers']} bad answers ({row['first_bad']})"
+                if row["bad_answers"]
+                else ""
+            )
             lines.append(
                 f"| complete reports, {name} | {row['reports_per_second']:,.1f} reports/s "
                 f"({ussd.HOPS_PER_REPORT} hops each{bad}) | | | | | | |"
@@ -480,6 +530,22 @@ def table(results: dict[str, Any]) -> str:
         lines.append(
             f"| SMS inbound, {name} | {sat['rate']:,.0f} req/s{errors} | {sat['p50_ms']:.1f} | "
             f"{sat['p95_ms']:.1f} | {sat['p99_ms']:.1f} | {row['ratio_to_bare_flask']:.2f} | | |"
+        )
+    scale = rows.get("scaleout")
+    if scale:
+        for name in ("one master behind nginx", "two masters behind nginx"):
+            sat = scale[name]
+            lines.append(
+                f"| USSD hop, Kinga (SQLite), {name} | {sat['rate']:,.0f} req/s | "
+                f"{sat['p50_ms']:.1f} | {sat['p95_ms']:.1f} | {sat['p99_ms']:.1f} | | | |"
+            )
+        verdict = "OK" if scale["bad_answers"] == 0 and scale["reports"] else "FAILED"
+        lines.append(
+            f"| scale-out check (two masters, one Redis, one database) | {verdict}: "
+            f"{scale['sessions_over_several_masters']:,} of {scale['sessions']:,} sessions "
+            f"answered by both masters, {scale['reports']:,} reports, "
+            f"{scale['bad_answers']} bad answers {scale['first_bad']}; hops by master "
+            f"{sorted(scale['hops_by_master'].values())} | | | | | | all complete |"
         )
     for name, rate in rows.get("sends", {}).items():
         lines.append(f"| sends per worker, {name} | {rate:,.0f} sends/s | | | | | | |")

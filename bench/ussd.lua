@@ -56,7 +56,6 @@ function init(_args)
   bad = 0
   first_bad = ""
   wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
 
 function request()
@@ -65,7 +64,12 @@ function request()
   local phone = string.format("+2547%02d%06d", thread_id % 100, (tonumber(run) * 7919 + session) % 1000000)
   local body = "sessionId=bench-" .. id .. "&serviceCode=%2A384%2A116%23&phoneNumber=" ..
     form_encode(phone) .. "&networkCode=63902&text=" .. texts[hop]
-  return wrk.format(nil, nil, nil, body)
+  -- The session id again in a header: nginx logs it with the master that answered (scale-out).
+  local headers = {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["X-Bench-Session"] = "bench-" .. id,
+  }
+  return wrk.format(nil, nil, headers, body)
 end
 
 function response(status, _headers, body)

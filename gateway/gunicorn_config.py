@@ -41,6 +41,9 @@ keepalive = 5  # idle seconds a kept-alive connection stays open (nginx's upstre
 limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
+# gunicorn's control socket (``gunicornc``, gunicorn 25 and later) is not used: several
+# ``kinga serve`` on one host would contend for its one path, and it is one more way in.
+control_socket_disable = True
 
 
 def post_worker_init(worker: Any) -> None:

@@ -51,7 +51,9 @@ def test_a_ussd_record_is_sealed_and_opens_again(redis_client) -> None:
 
 
 def test_a_rotated_key_still_opens_live_sessions_until_it_is_removed(redis_client, caplog) -> None:
-    ussd_store(redis_client, OLD_KEY).save("africastalking", "ATUid_1", PHONE_HASH, ussd_record(), resumable=True)
+    ussd_store(redis_client, OLD_KEY).save(
+        "africastalking", "ATUid_1", PHONE_HASH, ussd_record(), resumable=True
+    )
     sms_store(redis_client, OLD_KEY).save(PHONE_HASH, SmsSession(STATE, "sw", 1767225600.0))
 
     rotated_ussd = ussd_store(redis_client, NEW_KEY, OLD_KEY)

@@ -6,9 +6,8 @@ hop and the last, one write for a report. Counts, never timings: ``make bench`` 
 from __future__ import annotations
 
 import pytest
-from ussd_client import REPORT_ANSWERS, Caller
-
 from round_trips import RedisRoundTrips, Transactions
+from ussd_client import REPORT_ANSWERS, Caller
 
 # A missing child (high): its report also schedules the fallback alert with RQ.
 HIGH_REPORT = ["1", "2", "98", "1", "2", "1", "6", "2", "Kibera", "3", "Alone", "1", "3", "1"]
@@ -75,7 +74,7 @@ def test_a_retried_hop_takes_one_round_trip(client, counted):
 def test_a_report_reads_the_database_once_and_writes_it_once(client, counted):
     """The first hop reads the caller's saved language; the menus in between touch no
     database; the last hop writes the report in one transaction."""
-    trips, transactions = counted
+    _, transactions = counted
     caller = Caller(client)
     caller.dial()
     assert transactions.take() == (1, 0)

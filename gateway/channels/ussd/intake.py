@@ -154,9 +154,7 @@ def ussd_session_ended(
         )
 
 
-def _first_screen(
-    rt: Runtime, found: Lookup, phone: str, now: datetime
-) -> tuple[Step, str, float]:
+def _first_screen(rt: Runtime, found: Lookup, phone: str, now: datetime) -> tuple[Step, str, float]:
     """A new session: offer back a report from this phone that was dropped or left with 0,
     or the main menu."""
     previous = rt.ussd_sessions.resumable(found)
