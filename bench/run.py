@@ -152,10 +152,17 @@ def run(args: argparse.Namespace, sections: set[str]) -> dict[str, Any]:
         settings = Settings.from_env(env)  # writes the development secrets before any worker
         migrate.upgrade(env["KINGA_DATABASE_URL"])
         redis_from_url(redis_url).flushdb()
+        pg_url = _postgres() if sections & {"ussd", "scaleout"} else None
+        if pg_url is None:
+            results["rows"]["postgresql"] = (
+                "skipped: KINGA_DATABASE_URL is not a PostgreSQL URL (set it to measure reports "
+                f"on PostgreSQL, in a database {PG_DATABASE} the bench creates there)"
+            )
         if sections & {"ussd", "sms"}:
-            served(args, sections, wrk, env, settings, logs, tmp, results)
+            served(args, sections, wrk, env, pg_url, settings, logs, tmp, results)
         if "scaleout" in sections:
-            scaled(args, wrk, env, settings, logs, results)
+            shared = env if pg_url is None else {**env, "KINGA_DATABASE_URL": pg_url}
+            scaled(args, wrk, shared, settings, logs, results)
         if "sends" in sections:
             print("sends per worker ...", flush=True)
             sends_env = {**env, "KINGA_DATABASE_URL": f"sqlite:///{tmp / 'sends.db'}"}
@@ -196,6 +203,7 @@ def served(
     sections: set[str],
     wrk: Wrk,
     env: dict[str, str],
+    pg_url: str | None,
     settings: Settings,
     logs: Path,
     tmp: Path,
@@ -216,13 +224,7 @@ def served(
             "Kinga (SQLite)", "gateway:create_app()", env, cores, logs / "kinga.log"
         ),
     }
-    pg_url = _postgres(env)
-    if pg_url is None:
-        results["rows"]["postgresql"] = (
-            "skipped: KINGA_DATABASE_URL is not a PostgreSQL URL (set it to measure reports "
-            f"on PostgreSQL, in a database {PG_DATABASE} the bench creates there)"
-        )
-    elif "ussd" in sections:
+    if pg_url is not None and "ussd" in sections:
         servers["Kinga (PostgreSQL)"] = Gunicorn(
             "Kinga (PostgreSQL)", "gateway:create_app()", {**env, "KINGA_DATABASE_URL": pg_url},
             cores, logs / "kinga-pg.log",
@@ -351,8 +353,9 @@ def scaled(
     logs: Path,
     results: dict[str, Any],
 ) -> None:
-    """Two Kinga masters behind nginx, round robin, one Redis and one database: whole reports
-    through one master and through both, and whether sessions split over both completed."""
+    """Two Kinga masters behind nginx, round robin, one Redis and one database (PostgreSQL when
+    configured): whole reports through one master and through both, and whether sessions
+    split over both completed."""
     binary = ensure_tool("nginx", "nginx")
     cores = wrk.cores
     masters = [
@@ -379,7 +382,9 @@ def scaled(
             one.stop()
             two.stop()
     every = [load for runs_of in loads.values() for load in runs_of]
+    database = "PostgreSQL" if env["KINGA_DATABASE_URL"].startswith("postgresql") else "SQLite"
     results["rows"]["scaleout"] = {
+        "database": database,
         **{name: _loads(runs_of) for name, runs_of in loads.items()},
         "reports": sum(load.reports for load in loads["two masters behind nginx"]),
         "bad_answers": sum(load.bad + load.errors + load.non_2xx for load in every),
@@ -425,7 +430,7 @@ def _before_server(
     return server
 
 
-def _postgres(env: dict[str, str]) -> str | None:
+def _postgres() -> str | None:
     """The bench's own PostgreSQL database, created afresh and migrated, or None."""
     given = os.environ.get("KINGA_DATABASE_URL", "")
     if not given.startswith("postgresql"):
@@ -536,12 +541,12 @@ def table(results: dict[str, Any]) -> str:
         for name in ("one master behind nginx", "two masters behind nginx"):
             sat = scale[name]
             lines.append(
-                f"| USSD hop, Kinga (SQLite), {name} | {sat['rate']:,.0f} req/s | "
+                f"| USSD hop, Kinga ({scale['database']}), {name} | {sat['rate']:,.0f} req/s | "
                 f"{sat['p50_ms']:.1f} | {sat['p95_ms']:.1f} | {sat['p99_ms']:.1f} | | | |"
             )
         verdict = "OK" if scale["bad_answers"] == 0 and scale["reports"] else "FAILED"
         lines.append(
-            f"| scale-out check (two masters, one Redis, one database) | {verdict}: "
+            f"| scale-out check (two masters, one Redis, {scale['database']}) | {verdict}: "
             f"{scale['sessions_over_several_masters']:,} of {scale['sessions']:,} sessions "
             f"answered by both masters, {scale['reports']:,} reports, "
             f"{scale['bad_answers']} bad answers {scale['first_bad']}; hops by master "
@@ -571,8 +576,10 @@ def table(results: dict[str, Any]) -> str:
             f"{hop['transactions_per_report']} in all | | | | | | 1 writing |"
         )
         lines.append(
-            f"| server time per hop (in process, profiled) | "
-            f"{hop['ms_per_hop_profiled']:.2f} ms; profile {hop['profile_html']} | | | | | | |"
+            f"| CPU per hop in process (median) | menus {hop['cpu_ms_per_menu_hop']:.2f} ms, "
+            f"the report's last hop {hop['cpu_ms_per_report_hop']:.2f} ms; "
+            f"{hop['cpu_ms_per_report']:.1f} ms per report; profile {hop['profile_html']} "
+            "| | | | | | |"
         )
     for name, sizes in rows.get("worker_rss_mib", {}).items():
         if sizes:
