@@ -1,5 +1,10 @@
 """``kinga worker --count N``: N workers under one process, each started again if it dies, all
-stopped with it. Real processes; the waits only bound a hang, nothing is timed."""
+stopped with it. Real processes; the waits only bound a hang, nothing is timed.
+
+The workers get a database of their own (``own_database``): processes that exit cleanly close
+their SQLite connections, and a process closing the last connection it sees deletes the WAL
+(the suite's own process, which opens its database file in other tests, does not always hold
+the lock that would stop it)."""
 
 from __future__ import annotations
 
@@ -14,13 +19,21 @@ import pytest
 from processes import alive, wait_until
 from rq import Worker
 
+from case_store import migrate
 
-def worker_env(settings, tmp_path: Path) -> dict[str, str]:
+
+@pytest.fixture
+def own_database(empty_database_url: str) -> str:
+    migrate.upgrade(empty_database_url)
+    return empty_database_url
+
+
+def worker_env(settings, database_url: str, tmp_path: Path) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("KINGA_")}
     env.update(
         KINGA_ENV="test",
         KINGA_VAR_DIR=str(tmp_path / "var"),
-        KINGA_DATABASE_URL=settings.database_url,
+        KINGA_DATABASE_URL=database_url,
         KINGA_REDIS_URL=settings.redis_url,
         KINGA_SECRET_KEY=settings.secret_key,
         KINGA_ENCRYPTION_KEYS=",".join(settings.encryption_keys),
@@ -30,11 +43,13 @@ def worker_env(settings, tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def kinga_worker(settings, tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
+def kinga_worker(
+    settings, database_url: str, tmp_path: Path, *args: str
+) -> subprocess.Popen[bytes]:
     with (tmp_path / "worker.log").open("wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "gateway", "worker", *args],
-            env=worker_env(settings, tmp_path),
+            env=worker_env(settings, database_url, tmp_path),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -42,8 +57,10 @@ def kinga_worker(settings, tmp_path: Path, *args: str) -> subprocess.Popen[bytes
 
 
 @pytest.fixture
-def three_workers(settings, db, redis_client, tmp_path) -> Iterator[subprocess.Popen[bytes]]:
-    process = kinga_worker(settings, tmp_path, "--count", "3")
+def three_workers(
+    settings, own_database, redis_client, tmp_path
+) -> Iterator[subprocess.Popen[bytes]]:
+    process = kinga_worker(settings, own_database, tmp_path, "--count", "3")
     try:
         yield process
     finally:
@@ -76,7 +93,7 @@ def test_count_runs_that_many_workers_restarts_one_that_dies_and_stops_them_all(
 
 
 def test_count_with_burst_returns_once_every_worker_has_emptied_the_queues(
-    settings, db, redis_client, tmp_path
+    settings, own_database, redis_client, tmp_path
 ):
-    process = kinga_worker(settings, tmp_path, "--count", "2", "--burst")
+    process = kinga_worker(settings, own_database, tmp_path, "--count", "2", "--burst")
     assert process.wait(timeout=120) == 0, (tmp_path / "worker.log").read_text()
