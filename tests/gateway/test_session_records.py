@@ -36,6 +36,11 @@ def sms_store(redis_client, *keys: str) -> SmsSessionStore:
     return SmsSessionStore(redis_client, Vault(list(keys), "k"), 3600)
 
 
+def resumable(store: UssdSessionStore, session_id: str = "ATUid_2") -> UssdSession | None:
+    """The caller's session that a new session (``session_id``) would offer back."""
+    return store.resumable(store.lookup("africastalking", session_id, PHONE_HASH))
+
+
 def ussd_record() -> UssdSession:
     return UssdSession.after("1*2*3", STATE, f"Summary: {PLACE}", False, "en", 1767225600.0)
 
@@ -47,7 +52,7 @@ def test_a_ussd_record_is_sealed_and_opens_again(redis_client) -> None:
     for text in (PLACE, NARRATIVE, "Summary", "answers"):
         assert text.encode() not in raw
     assert store.load("africastalking", "ATUid_1") == ussd_record()
-    assert store.latest("africastalking", PHONE_HASH) == ussd_record()
+    assert resumable(store) == ussd_record()
 
 
 def test_a_rotated_key_still_opens_live_sessions_until_it_is_removed(redis_client, caplog) -> None:
@@ -63,7 +68,7 @@ def test_a_rotated_key_still_opens_live_sessions_until_it_is_removed(redis_clien
 
     with caplog.at_level(logging.WARNING):
         assert ussd_store(redis_client, NEW_KEY).load("africastalking", "ATUid_1") is None
-        assert ussd_store(redis_client, NEW_KEY).latest("africastalking", PHONE_HASH) is None
+        assert resumable(ussd_store(redis_client, NEW_KEY)) is None
         assert sms_store(redis_client, NEW_KEY).load(PHONE_HASH) is None
     assert len(caplog.records) == 3
     assert "treated as absent" in caplog.text
@@ -114,4 +119,16 @@ def test_resume_turned_off_keeps_sessions_and_offers_nothing_back(redis_client) 
     store = UssdSessionStore(redis_client, Vault([NEW_KEY], "k"), 300, 0)
     store.save("africastalking", "ATUid_1", PHONE_HASH, ussd_record(), resumable=True)
     assert store.load("africastalking", "ATUid_1") == ussd_record()
-    assert store.latest("africastalking", PHONE_HASH) is None
+    assert resumable(store) is None
+
+
+def test_the_callers_pointer_lasts_while_the_session_could_be_resumed(redis_client) -> None:
+    """A session that moves to where nothing is left to resume (an end, the main menu) takes
+    its caller's pointer away: the caller's next session then reads nothing more."""
+    store = ussd_store(redis_client, NEW_KEY)
+    store.save("africastalking", "ATUid_1", PHONE_HASH, ussd_record(), resumable=True)
+    assert resumable(store) == ussd_record()
+    store.save("africastalking", "ATUid_1", PHONE_HASH, ussd_record(), resumable=False)
+    assert not redis_client.exists(store.latest_key("africastalking", PHONE_HASH))
+    assert resumable(store) is None
+    assert store.load("africastalking", "ATUid_1") == ussd_record()

@@ -105,13 +105,6 @@ class UssdSessionStore:
             return None
         return self._open(lookup.resumable_key)
 
-    def latest(self, provider: str, phone_hash: str) -> UssdSession | None:
-        """The caller's latest session, if it could be resumed and is within the window."""
-        session_key = self.client.get(self.latest_key(provider, phone_hash))
-        if session_key is None:
-            return None
-        return self._open(session_key.decode())
-
     def save(
         self,
         provider: str,
