@@ -13,7 +13,6 @@ import statistics
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 from serving import RESULTS, ROOT
@@ -111,8 +110,3 @@ def profile(app: Any, reports: int, label: str) -> dict[str, Any]:
         "profile_html": str(html.relative_to(ROOT)),
         "profile_text": str(text.relative_to(ROOT)),
     }
-
-
-def summary(text_profile: Path, depth: int = 40) -> str:
-    """The first lines of a text profile, for the terminal."""
-    return "\n".join(text_profile.read_text().splitlines()[:depth])

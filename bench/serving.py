@@ -120,7 +120,6 @@ class Gunicorn:
     env: Mapping[str, str]
     cores: Cores
     log: Path
-    workers: int | None = None
     pythonpath: str = f"{ROOT}:{BENCH}"
     cwd: Path = ROOT
     port: int = field(default_factory=free_port)
@@ -131,11 +130,10 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Gunicorn:
-        workers = ["--workers", str(self.workers)] if self.workers else []
         command = [
             *self.cores.prefix(self.cores.server),
             sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG,
-            "--bind", f"127.0.0.1:{self.port}", *workers, "--log-level", "warning", self.app,
+            "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", self.app,
         ]  # fmt: skip
         env = {
             **os.environ,
