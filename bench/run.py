@@ -153,6 +153,8 @@ def run(args: argparse.Namespace, sections: set[str]) -> dict[str, Any]:
         migrate.upgrade(env["KINGA_DATABASE_URL"])
         redis_from_url(redis_url).flushdb()
         pg_url = _postgres() if sections & {"ussd", "scaleout"} else None
+        where = f"{PG_DATABASE} on KINGA_DATABASE_URL's server, not pinned"
+        results["postgresql"] = "none" if pg_url is None else where
         if pg_url is None:
             results["rows"]["postgresql"] = (
                 "skipped: KINGA_DATABASE_URL is not a PostgreSQL URL (set it to measure reports "
@@ -494,7 +496,7 @@ def table(results: dict[str, Any]) -> str:
         f"every server: gunicorn {g['worker_class']}, {g['workers']} workers x {g['threads']} "
         f"threads ({g['config']}); wrk {s['connections']} connections (one per thread); "
         f"{s['rounds']} interleaved rounds x {s['seconds']:g} s, medians; "
-        f"Redis: {results['redis']}",
+        f"Redis: {results['redis']}; PostgreSQL: {results['postgresql']}",
         "",
         "| row | figure | p50 ms | p95 ms | p99 ms | / bare Flask | / Flask+Redis | target |",
         "|---|---|---|---|---|---|---|---|",
