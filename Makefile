@@ -1,10 +1,12 @@
-# Kinga: `make run` starts everything on embedded defaults, `make test` runs the whole suite.
+# Kinga: `make run` starts everything on embedded defaults, `make test` runs the whole suite,
+# `make bench` measures serving against bare Flask references (bench/README.md; not a test).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test lint typecheck pytest install catalogs browser clean
+.PHONY: run test lint typecheck pytest install catalogs browser clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +15,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
 
 catalogs: $(STAMP)
 	$(BIN)/kinga translate compile
@@ -44,6 +50,9 @@ pytest: catalogs browser
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+bench: $(BENCH_STAMP) catalogs
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -9,12 +9,14 @@ speed, session size.
 2. Engine steps per second on one core: ``advance`` + ``render`` over random valid walks
    (random language, random valid keys, valid free text and references, and on the place
    question sometimes the first letters of an area's name).
-3. Redis bytes per live USSD session: each hop's record saved by the webhook's own
-   ``UssdSessionStore`` (sealed by a vault with a fresh key) into a real Redis
-   (``KINGA_REDIS_URL``, else embedded), measured with the stored value's length and
-   ``MEMORY USAGE`` of the record and the phone's pointer (keys, values and Redis overhead);
-   target ≤ 1 KB. Typical walks type short answers; worst-case walks fill every free-text answer to
-   its maximum length with Arabic letters (two UTF-8 bytes each).
+3. Redis bytes per live USSD session: each hop's record (with its owner, as the webhook keeps
+   it) saved by the webhook's own ``UssdSessionStore`` (sealed by a vault with a fresh key)
+   into a real Redis (``KINGA_REDIS_URL``, else embedded), measured with the stored value's
+   length and ``MEMORY USAGE`` of the record and the phone's pointer (keys, values and Redis
+   overhead); target ≤ 1 KB. Typical walks type short answers; worst-case walks fill every
+   free-text answer to its maximum length with Arabic letters (two UTF-8 bytes each).
+   ``make bench`` also keeps 10,000 sessions live at once (``live_sessions``) and divides
+   Redis's memory growth by them.
 
 Prints figures; asserts nothing.
 """
@@ -40,10 +42,11 @@ from cryptography.fernet import Fernet  # noqa: E402
 
 from case_store.crypto import Vault  # noqa: E402
 from dialogs.check import check_tree  # noqa: E402
-from dialogs.engine import EXIT_KEY, Area, Context, Step, advance, start  # noqa: E402
+from dialogs.engine import EXIT_KEY, Area, Context, Step, advance, can_resume, start  # noqa: E402
 from dialogs.reference import damm_digit  # noqa: E402
 from dialogs.render import load_translations, render  # noqa: E402
 from dialogs.tree import TREES_DIR, Tree, load_tree  # noqa: E402
+from gateway.channels.ussd.intake import OWNER, OWNER_CHARS  # noqa: E402
 from gateway.channels.ussd.sessions import UssdSession, UssdSessionStore  # noqa: E402
 from gateway.config.profile import load_profile  # noqa: E402
 from gateway.config.redis import embedded_redis_url, redis_from_url, stop_embedded_redis  # noqa: E402
@@ -191,10 +194,7 @@ def session_sizes(
         keys = [store.key(PROVIDER, session_id), store.latest_key(PROVIDER, phone_hash)]
         started = time.time()
         for text, step, reply in walk(tree, context, rng, worst, script):
-            record = UssdSession.after(
-                text, step.state, reply, step.screen.end, context.language, started
-            )
-            store.save(PROVIDER, session_id, phone_hash, record)
+            save(store, tree, session_id, phone_hash, text, step, reply, context, started)
             size = len(store.client.get(keys[0]) or b"")
             values.append(size)
             memory.append(sum(int(store.client.memory_usage(key) or 0) for key in keys))
@@ -202,6 +202,63 @@ def session_sizes(
                 largest = (size, context.language)
         store.client.delete(*keys)
     return values, memory, largest[1]
+
+
+def save(
+    store: UssdSessionStore,
+    tree: Tree,
+    session_id: str,
+    phone_hash: str,
+    text: str,
+    step: Step,
+    reply: str,
+    context: Context,
+    started: float,
+) -> None:
+    """Save a hop's record as the webhook does."""
+    state = {**step.state, OWNER: phone_hash[:OWNER_CHARS]}
+    record = UssdSession.after(text, state, reply, step.screen.end, context.language, started)
+    resumable = can_resume(tree, state)
+    store.save(PROVIDER, session_id, phone_hash, record, resumable=resumable)
+
+
+def live_sessions(store: UssdSessionStore, count: int, seed: int) -> dict[str, float]:
+    """Redis bytes per live USSD session with ``count`` sessions live at once, each a random
+    valid walk stopped at a random hop (its end included) and saved hop by hop by the
+    webhook's store: the growth of Redis's ``used_memory`` over ``count``, and the mean
+    ``MEMORY USAGE`` of a session's keys (its record, and the caller's pointer when kept)."""
+    rng = random.Random(seed)
+    profile = load_profile(DEFAULT_DEPLOYMENT)
+    tree = load_tree(TREES_DIR / "ussd.yaml")
+    all_contexts = contexts(
+        profile_areas(profile), profile.emergency_numbers, profile.screen_budget,
+        profile.fold_accents, profile.most_used,
+    )  # fmt: skip
+    client = store.client
+    keys: list[str] = []
+    before = int(client.info("memory")["used_memory"])
+    started = time.time()
+    for n in range(count):
+        context = rng.choice(all_contexts)
+        hops = list(walk(tree, context, rng))
+        session_id = f"bench-live-{seed}-{n}"
+        phone_hash = hashlib.sha256(session_id.encode()).hexdigest()  # as long as the HMAC
+        for text, step, reply in hops[: rng.randrange(len(hops)) + 1]:
+            save(store, tree, session_id, phone_hash, text, step, reply, context, started)
+        keys += [store.key(PROVIDER, session_id), store.latest_key(PROVIDER, phone_hash)]
+    grown = int(client.info("memory")["used_memory"]) - before
+    sample = keys[: 2 * min(count, 1000)]
+    usage = sum(int(client.memory_usage(key) or 0) for key in sample) / (len(sample) / 2)
+    values = [len(client.get(key) or b"") for key in sample[::2]]
+    for start_at in range(0, len(keys), 1000):
+        client.delete(*keys[start_at : start_at + 1000])
+    return {
+        "sessions": count,
+        "used_memory_per_session": grown / count,
+        "memory_usage_per_session": usage,
+        "stored_value_mean": statistics.fmean(values),
+        "stored_value_max": max(values),
+    }
 
 
 def one_report(tree: Tree) -> list[str]:

@@ -1,82 +1,52 @@
-"""SMS benchmark: inbound webhook requests per second, outbound sends per second per worker.
+"""The SMS rows of ``make bench``: inbound webhooks per second, and sends per second per worker.
 
-    .venv/bin/python bench/sms.py [--seconds 10] [--clients 8] [--messages 300]
-
-1. Inbound: the gateway under gunicorn (2 workers) and a bare Flask endpoint under the same
-   configuration, each loaded by the same keep-alive clients for the same time in this run.
-   Every Kinga request is a new SMS ("HELP" from a new number, a new provider id): logged,
-   run through the SMS dialog, two replies queued with their outbox rows, committed, two send
-   jobs enqueued. Twilio requests are signed by the client; Africa's Talking ones carry the
-   key. A replayed Twilio webhook (the duplicate path) is measured too.
+1. Inbound: request files for ``requests.lua`` (wrk), each request a new SMS: "HELP" from a
+   new number with a new provider id, Twilio's signed as Twilio signs them, Africa's Talking's
+   with the key; and a replayed Twilio webhook (the same request again: the duplicate path).
+   Kinga logs each new message, runs one step of the SMS dialog, queues two replies with
+   their outbox rows, commits and enqueues two send jobs.
 2. Outbound: messages queued as the gateway queues them, then one RQ worker in burst mode
    sends them all through the fake Twilio and Africa's Talking servers (real HTTP on
    127.0.0.1, tests/fakes) and through the ``log`` provider; the bare sender calling the same
    fake in a loop (no queue, no database) is the baseline. ``SimpleWorker`` runs jobs in the
    worker process; ``Worker`` (what ``kinga worker`` runs) forks a child per job.
-
-Uses KINGA_DATABASE_URL / KINGA_REDIS_URL when set, otherwise a temporary SQLite database and
-an embedded Redis. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import socketserver
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from serving import BENCH, ROOT
+
 sys.path.insert(0, str(ROOT / "tests"))
 
-import redis  # noqa: E402
-from rq import Queue, SimpleWorker, Worker  # noqa: E402
-from rq.serializers import JSONSerializer  # noqa: E402
-from serving import gunicorn, load  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from twilio.request_validator import RequestValidator  # noqa: E402
+import redis
+from rq import Queue, SimpleWorker, Worker
+from rq.serializers import JSONSerializer
+from sqlalchemy import text
+from twilio.request_validator import RequestValidator
 
-from case_store import migrate  # noqa: E402
-from case_store.crypto import Vault  # noqa: E402
-from case_store.db import make_engine, make_sessionmaker  # noqa: E402
-from case_store.enums import MessagePurpose  # noqa: E402
-from gateway.config.redis import embedded_redis_url, redis_from_url  # noqa: E402
-from gateway.config.settings import Settings  # noqa: E402
-from workers.queues import DEFAULT  # noqa: E402
+from case_store.crypto import Vault
+from case_store.db import make_engine, make_sessionmaker
+from case_store.enums import MessagePurpose
+from gateway.config.redis import redis_from_url
+from gateway.config.settings import Settings
+from workers.queues import DEFAULT
 
 TWILIO_TOKEN = "bench-twilio-token"  # noqa: S105 - signs the benchmark's own requests
 PUBLIC_URL = "https://kinga.example.org"
-BARE_APP = """
-from flask import Flask, Response
-
-app = Flask(__name__)
-
-
-@app.post("/sms")
-def sms():
-    return Response('<?xml version="1.0" encoding="UTF-8"?><Response />', mimetype="text/xml")
-"""
 BODY = "Your reference 482-177-302 was updated. Dial *384*116# for details."
+SCRIPT = BENCH / "requests.lua"
 
 
-def environment(tmp: Path) -> dict[str, str]:
-    env = {
-        "KINGA_ENV": "development",
-        "KINGA_VAR_DIR": str(tmp / "var"),
-        "KINGA_DATABASE_URL": os.environ.get("KINGA_DATABASE_URL")
-        or f"sqlite:///{tmp / 'bench.db'}",
-        "KINGA_REDIS_URL": os.environ.get("KINGA_REDIS_URL") or embedded_redis_url(tmp / "redis"),
-        "KINGA_PUBLIC_URL": PUBLIC_URL,
-        "KINGA_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-    }
-    Settings.from_env(env)  # writes the development secrets once, before any worker starts
-    return env
+def settings_env() -> dict[str, str]:
+    """What the gateway needs to check the benchmark's Twilio signatures."""
+    return {"KINGA_PUBLIC_URL": PUBLIC_URL, "KINGA_TWILIO_AUTH_TOKEN": TWILIO_TOKEN}
 
 
 def reset(env: dict[str, str]) -> None:
@@ -99,80 +69,45 @@ def reset(env: dict[str, str]) -> None:
 # --- inbound ----------------------------------------------------------------------------------
 
 
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+def _line(path: str, params: dict[str, str], header: str = "") -> str:
+    return f"{path}\t{header}\t{urlencode(params)}\n"
 
 
-def twilio_request(run: str) -> Callable[[int], tuple[str, bytes, dict[str, str]]]:
+def write_twilio_requests(file: Path, count: int, run: str) -> None:
     validator = RequestValidator(TWILIO_TOKEN)
     path = "/sms/twilio/inbound"
-
-    def build(n: int) -> tuple[str, bytes, dict[str, str]]:
-        sid = f"SM{run}{n:030x}"[:34]
-        params = {
-            "MessageSid": sid,
-            "AccountSid": "AC" + "0" * 32,
-            "From": f"+2547{n % 100_000_000:08d}",
-            "To": "+15005550006",
-            "Body": "HELP",
-            "NumSegments": "1",
-        }
-        signature = validator.compute_signature(PUBLIC_URL + path, params)
-        return path, urlencode(params).encode(), {**FORM, "X-Twilio-Signature": signature}
-
-    return build
+    with file.open("w") as out:
+        for n in range(count):
+            params = {
+                "MessageSid": f"SM{run}{n:0{32 - len(run)}x}",  # 34 characters, as Twilio's
+                "AccountSid": "AC" + "0" * 32,
+                "From": f"+2547{n % 100_000_000:08d}",
+                "To": "+15005550006",
+                "Body": "HELP",
+                "NumSegments": "1",
+            }
+            signature = validator.compute_signature(PUBLIC_URL + path, params)
+            out.write(_line(path, params, f"X-Twilio-Signature: {signature}"))
 
 
-def replayed_twilio_request() -> Callable[[int], tuple[str, bytes, dict[str, str]]]:
-    first = twilio_request("rp")(0)
-    return lambda n: first
-
-
-def at_request(run: str, key: str) -> Callable[[int], tuple[str, bytes, dict[str, str]]]:
+def write_at_requests(file: Path, count: int, run: str, key: str) -> None:
     path = f"/sms/africastalking/inbound?key={key}"
-
-    def build(n: int) -> tuple[str, bytes, dict[str, str]]:
-        params = {
-            "from": f"+2557{n % 100_000_000:08d}",
-            "to": "40404",
-            "text": "HELP",
-            "date": "2026-03-02 09:30:00",
-            "id": f"ATXid_{run}{n:030x}",
-            "networkCode": "63902",
-        }
-        return path, urlencode(params).encode(), FORM
-
-    return build
+    with file.open("w") as out:
+        for n in range(count):
+            params = {
+                "from": f"+2557{n % 100_000_000:08d}",
+                "to": "40404",
+                "text": "HELP",
+                "date": "2026-03-02 09:30:00",
+                "id": f"ATXid_{run}{n:030x}",
+                "networkCode": "63902",
+            }
+            out.write(_line(path, params))
 
 
-def bare_request(n: int) -> tuple[str, bytes, dict[str, str]]:
-    return "/sms", urlencode({"Body": "HELP", "MessageSid": f"SM{n}"}).encode(), FORM
-
-
-def inbound(env: dict[str, str], tmp: Path, seconds: float, clients: int) -> None:
-    (tmp / "bare_sms_app.py").write_text(BARE_APP)
-    key = Settings.from_env(env).at_webhook_key
-    runs = [
-        ("bare Flask", "bare_sms_app:app", 5611, bare_request),
-        ("Kinga Twilio inbound (new SMS)", "gateway:create_app()", 5612, twilio_request("a")),
-        ("Kinga Africa's Talking inbound (new SMS)", "gateway:create_app()", 5613,
-         at_request("b", key)),
-        ("Kinga Twilio inbound (replayed webhook)", "gateway:create_app()", 5614,
-         replayed_twilio_request()),
-    ]  # fmt: skip
-    rates: dict[str, float] = {}
-    for name, app, port, request in runs:
-        reset(env)
-        stop = gunicorn(app, port, env, tmp)
-        try:
-            load(port, request, 1, clients)  # warm up
-            rates[name] = load(port, request, seconds, clients)
-        finally:
-            stop()
-        print(f"{name}: {rates[name]:.0f} requests/s")
-    bare = rates["bare Flask"]
-    for name, rate in rates.items():
-        if name != "bare Flask":
-            print(f"  {name} / bare Flask: {rate / bare:.0%}")
+def write_replayed_request(file: Path, run: str) -> None:
+    """One Twilio webhook, sent again and again: the first is new, every other a replay."""
+    write_twilio_requests(file, 1, f"rp{run}")
 
 
 # --- outbound ---------------------------------------------------------------------------------
@@ -226,7 +161,8 @@ def bare_sends(sender: object, count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def outbound(env: dict[str, str], count: int) -> None:
+def outbound(env: dict[str, str], count: int) -> dict[str, float]:
+    """Sends per second: one worker of each kind through each provider, and the bare senders."""
     from fakes import (
         AT_API_KEY,
         AT_USERNAME,
@@ -243,6 +179,7 @@ def outbound(env: dict[str, str], count: int) -> None:
     # The fakes write headers and body separately; without TCP_NODELAY every answer waits
     # for the client's delayed ACK (about 40 ms), which would measure the kernel, not Kinga.
     socketserver.StreamRequestHandler.disable_nagle_algorithm = True
+    rates: dict[str, float] = {}
     with (
         FakeTwilio(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN) as twilio_api,
         FakeAfricasTalking(AT_USERNAME, AT_API_KEY) as at_api,
@@ -258,32 +195,9 @@ def outbound(env: dict[str, str], count: int) -> None:
         }
         for name, sender in providers.items():
             if name != "log":
-                print(f"{name}: bare sender loop {bare_sends(sender, count):.0f} sends/s")
-            simple = send_all(env, sender, count, SimpleWorker)
-            print(f"{name}: one SimpleWorker {simple:.0f} sends/s")
-        forked = send_all(env, providers["twilio (fake)"], min(count, 200), Worker)
-        print(f"twilio (fake): one forking Worker (kinga worker) {forked:.0f} sends/s")
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--messages", type=int, default=300)
-    args = parser.parse_args()
-    import logging
-
-    logging.disable(logging.INFO)
-    with tempfile.TemporaryDirectory() as folder:
-        tmp = Path(folder)
-        env = environment(tmp)
-        os.environ.update(env)
-        migrate.upgrade(env["KINGA_DATABASE_URL"])
-        database = env["KINGA_DATABASE_URL"].split(":", 1)[0]
-        print(f"database: {database}, {args.clients} clients, {args.seconds:.0f} s per run")
-        inbound(env, tmp, args.seconds, args.clients)
-        outbound(env, args.messages)
-
-
-if __name__ == "__main__":
-    main()
+                rates[f"{name}, bare sender loop"] = bare_sends(sender, count)
+            rates[f"{name}, one SimpleWorker"] = send_all(env, sender, count, SimpleWorker)
+        rates["twilio (fake), one forking Worker (kinga worker)"] = send_all(
+            env, providers["twilio (fake)"], min(count, 200), Worker
+        )
+    return rates

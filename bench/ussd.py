@@ -1,138 +1,71 @@
-"""USSD hop benchmark (docs/product.md, "Quality bars"): server time per hop, and throughput
-under load.
+"""The USSD rows of ``make bench``: the hop under load, complete reports per second, and the
+99th percentile at half the saturation rate, each beside the references of the same run.
 
-    .venv/bin/python bench/ussd.py [--sessions 200] [--seconds 10]
-
-1. Server time: complete reports through the real app (Flask test client, real Redis and
-   database), timing every hop; prints p50 / p99 in milliseconds (target p99 ≤ 20 ms).
-2. Throughput: the gateway under gunicorn and a bare Flask endpoint under the same gunicorn
-   configuration, each loaded by the same client for the same time in this run; prints both
-   rates and their ratio (target ≥ 50 %).
-
-Uses KINGA_DATABASE_URL / KINGA_REDIS_URL when set, otherwise a temporary SQLite database and
-an embedded Redis. Prints figures; asserts nothing.
+The load is ``ussd.lua`` under wrk: every connection walks whole Africa's Talking sessions,
+``REPORT`` below, hop by hop with the cumulative ``text``, then starts a new session from a
+new number. Before any load the walk is run once through the app in process and must end
+with a case reference: a changed dialog tree that no longer takes this walk to a report
+stops the bench with a message, instead of measuring something else.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
-import sys
-import tempfile
-import time
-from functools import partial
-from pathlib import Path
-from urllib.parse import urlencode
+import re
+import uuid
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from serving import BENCH, BenchError
 
-from serving import gunicorn, load  # noqa: E402
-
-from case_store import migrate  # noqa: E402
-from gateway.config.redis import embedded_redis_url  # noqa: E402
-from gateway.config.settings import Settings  # noqa: E402
-
-REPORT = ["1", "2", "3", "2", "1", "1", "Kibera", "3", "She is alone at night", "2", "2", "1"]
-BARE_APP = """
-from flask import Flask, Response
-
-app = Flask(__name__)
+# Main menu → report → not in danger → "98 More" (the second page of categories) → missing
+# child → 5-11 → a girl → the "K" group of areas → Kakamega → a place typed → neighbour → a
+# narrative typed → call-back yes → evening → no SMS updates → send: 16 hops with pagination
+# and free text.
+REPORT = [
+    "1", "2", "98", "1", "2", "1", "6", "2", "Kibera", "3", "She is alone at night", "1", "3",
+    "2", "1",
+]  # fmt: skip
+HOPS_PER_REPORT = len(REPORT) + 1
+# The same walk left at its summary: every hop of a report but the one that writes it.
+MENUS = REPORT[:-1]
+SCRIPT = BENCH / "ussd.lua"
+REFERENCE = re.compile(r"\d{3}-\d{3}-\d{3}")
 
 
-@app.post("/ussd")
-def ussd():
-    return Response("CON Welcome", mimetype="text/plain")
-"""
+def path(key: str) -> str:
+    return f"/ussd/africastalking?key={key}"
 
 
-def environment(tmp: Path) -> dict[str, str]:
-    env = {
-        "KINGA_ENV": "development",
-        "KINGA_VAR_DIR": str(tmp / "var"),
-        "KINGA_DATABASE_URL": os.environ.get("KINGA_DATABASE_URL")
-        or f"sqlite:///{tmp / 'bench.db'}",
-        "KINGA_REDIS_URL": os.environ.get("KINGA_REDIS_URL") or embedded_redis_url(tmp / "redis"),
+def check_walk(app: object) -> list[str]:
+    """The walk's screens through ``app`` (a Flask app), which must end with a reference."""
+    client = app.test_client()  # type: ignore[attr-defined]
+    key = app.extensions["kinga"].settings.at_webhook_key  # type: ignore[attr-defined]
+    session = f"bench-check-{uuid.uuid4().hex[:8]}"
+    screens = []
+    for hop in range(HOPS_PER_REPORT):
+        form = {
+            "sessionId": session,
+            "serviceCode": "*384*116#",
+            "phoneNumber": "+254799000001",
+            "text": "*".join(REPORT[:hop]),
+        }
+        answer = client.post(path(key), data=form)
+        screens.append(answer.get_data(as_text=True))
+        last = hop == HOPS_PER_REPORT - 1
+        expected = "END " if last else "CON "
+        if answer.status_code != 200 or not screens[-1].startswith(expected):
+            raise BenchError(
+                f"the bench's report walk (bench/ussd.py REPORT) no longer fits the dialog tree: "
+                f"hop {hop} ({form['text']!r}) answered {answer.status_code} "
+                f"{screens[-1][:80]!r}; update REPORT"
+            )
+    if not REFERENCE.search(screens[-1]):
+        raise BenchError(f"the bench's report walk ended without a reference: {screens[-1]!r}")
+    return screens
+
+
+def lua_env(run: int, check: bool, answers: list[str] = REPORT) -> dict[str, str]:
+    return {
+        "BENCH_ANSWERS": "\t".join(answers),
+        "BENCH_RUN": str(run),
+        "BENCH_CHECK": "1" if check else "0",
+        "BENCH_ENDS": "1" if answers == REPORT else "0",
     }
-    Settings.from_env(env)  # writes the development secrets once, before any worker starts
-    return env
-
-
-def server_times(env: dict[str, str], sessions: int) -> list[float]:
-    from gateway import create_app
-
-    app = create_app(Settings.from_env(env))
-    client = app.test_client()
-    key = app.extensions["kinga"].settings.at_webhook_key
-    times: list[float] = []
-    for n in range(sessions):
-        answers: list[str] = []
-        for step in ["", *REPORT]:
-            if step:
-                answers.append(step)
-            form = {
-                "sessionId": f"bench-{n}",
-                "serviceCode": "*384*116#",
-                "phoneNumber": f"+2547{n:08d}",
-                "text": "*".join(answers),
-            }
-            started = time.perf_counter()
-            response = client.post(f"/ussd/africastalking?key={key}", data=form)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, response.get_data(as_text=True)
-    return times
-
-
-def _same_request(path: str, body: bytes, _n: int) -> tuple[str, bytes, dict[str, str]]:
-    return path, body, {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sessions", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=8)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        tmp = Path(folder)
-        env = environment(tmp)
-        migrate.upgrade(env["KINGA_DATABASE_URL"])
-
-        times = sorted(server_times(env, args.sessions))
-        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-        print(
-            f"server time per hop over {len(times)} hops: "
-            f"p50 {statistics.median(times):.2f} ms, p99 {p99:.2f} ms (target p99 <= 20 ms)"
-        )
-
-        (tmp / "bare_app.py").write_text(BARE_APP)
-        key = Settings.from_env(env).at_webhook_key
-        # A retried first hop: the realistic hot path (Redis read, no database write).
-        form = urlencode(
-            {
-                "sessionId": "load",
-                "serviceCode": "*384*116#",
-                "phoneNumber": "+254700000001",
-                "text": "",
-            }
-        ).encode()
-        rates = {}
-        for name, app, path, port in (
-            ("bare Flask", "bare_app:app", "/ussd", 5601),
-            ("Kinga USSD", "gateway:create_app()", f"/ussd/africastalking?key={key}", 5602),
-        ):
-            stop = gunicorn(app, port, env, tmp)
-            try:
-                request = partial(_same_request, path, form)
-                load(port, request, 1, args.clients)  # warm up
-                rates[name] = load(port, request, args.seconds, args.clients)
-            finally:
-                stop()
-            print(f"{name}: {rates[name]:.0f} requests/s")
-        ratio = rates["Kinga USSD"] / rates["bare Flask"]
-        print(f"throughput ratio Kinga/bare Flask: {ratio:.0%} (target >= 50%)")
-
-
-if __name__ == "__main__":
-    main()

@@ -7,6 +7,7 @@ shared-memory and journal files the database file's own mode.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import weakref
 from pathlib import Path
@@ -78,7 +79,11 @@ def private_sqlite_file(url: str) -> None:
     path = Path(database)
     if not path.parent.is_dir():
         return  # SQLite will say so, in its own words
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
+    # An existing file is never opened here: closing a descriptor of a database file drops
+    # every SQLite lock this process holds on it (POSIX locks belong to the process), and
+    # another process closing its last connection could then delete the WAL from under ours.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE))
     for suffix in SQLITE_COMPANIONS:
         companion = path.with_name(path.name + suffix)
         try:

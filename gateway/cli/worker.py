@@ -1,23 +1,46 @@
-"""``kinga worker``: one RQ worker with its scheduler; its jobs run with the context it installs."""
+"""``kinga worker``: RQ workers with their scheduler; their jobs run with the context each
+installs. ``--count N`` runs N of them under one supervising process (``gateway.cli.supervisor``):
+each is restarted if it dies, and all stop with it."""
 
 from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
 
+from gateway.cli.supervisor import Child, Spawn, Supervisor
 from gateway.runtime import require_migrated, runtime
+from workers.lifetime import die_with_this_process
+
+MAX_COUNT = 64
+CHECK_SECONDS = 0.5
 
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option(
+    "--count",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, MAX_COUNT),
+    help="Worker processes to run; each is restarted if it dies, all stop together.",
+)
 @with_appcontext
-def worker_command(burst: bool) -> None:
-    """Run one RQ worker with its scheduler, sending SMS through KINGA_SMS_PROVIDERS.
+def worker_command(burst: bool, count: int) -> None:
+    """Run RQ workers with their scheduler, sending SMS through KINGA_SMS_PROVIDERS.
 
-    As it starts, it warns of the areas with nobody on call in the next 24 hours.
+    As it starts, each warns of the areas with nobody on call in the next 24 hours. Several
+    workers, on one host or many, share the queues; the periodic jobs still run once.
 
-    Example: kinga worker
+    Example: kinga worker --count 4
     """
+    if count > 1:
+        raise SystemExit(_supervise(count, burst))
     from datetime import UTC, datetime
 
     from gateway.providers.installed import build_senders
@@ -33,3 +56,43 @@ def worker_command(burst: bool) -> None:
         run_worker(rt.redis, burst=burst)
     finally:
         context.uninstall()
+
+
+def _supervise(count: int, burst: bool) -> int:
+    """Run ``count`` single workers until SIGTERM or Ctrl-C (or, with ``burst``, until each
+    has emptied the queues: then 1 if any of them failed)."""
+    args = ["--burst"] if burst else []
+    children = [Child(f"worker {n}", _worker(args)) for n in range(1, count + 1)]
+    supervisor = Supervisor(children, say=_say)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_interrupt)
+    try:
+        supervisor.start()
+        if burst:
+            codes = [child.process.wait() for child in children if child.process is not None]
+            return 1 if any(codes) else 0
+        while True:
+            supervisor.check()
+            time.sleep(CHECK_SECONDS)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        supervisor.stop()
+
+
+def _worker(args: list[str]) -> Spawn:
+    """A ``kinga worker`` child in its own process group (a Ctrl-C reaches the supervisor,
+    which stops the children), dying with this process if it is killed."""
+    return lambda: subprocess.Popen(  # noqa: S603 (this Python, our own module, no shell)
+        [sys.executable, "-m", "gateway", "worker", *args],
+        process_group=0,
+        preexec_fn=die_with_this_process(),
+    )
+
+
+def _say(line: str) -> None:
+    click.echo(f"kinga worker: {line}", err=True)
+
+
+def _raise_interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt

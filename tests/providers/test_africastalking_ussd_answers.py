@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.providers.africastalking.ussd import new_answer, parse
-from gateway.providers.events import SeenText
+from gateway.providers.events import InvalidPayload, SeenText
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,19 @@ def test_a_parsed_hop_carries_the_rule() -> None:
     request = parse(form)
     assert request.answer_after(SeenText.of("1*2")) == "a*b"
     assert SeenText.of("1*2*a*b").matches(request.text)
+
+
+def test_numbers_parsed_once_are_each_their_own_and_a_bad_one_is_refused_every_time() -> None:
+    """Every hop sends the caller's number again and the adapter parses each number once:
+    what it keeps answers only for that number, and a number it refused is refused again."""
+    numbers = {
+        "+254711000001": "+254711000001",
+        "+254 711 000 002": "+254711000002",
+        "+255711000001": "+255711000001",
+    }
+    for _hop in range(3):
+        for sent, e164 in numbers.items():
+            assert parse({"sessionId": "ATUid_1", "phoneNumber": sent, "text": ""}).phone == e164
+        for _refused in range(2):
+            with pytest.raises(InvalidPayload, match="not a possible number"):
+                parse({"sessionId": "ATUid_1", "phoneNumber": "+2547110", "text": ""})

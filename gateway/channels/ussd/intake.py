@@ -29,7 +29,7 @@ from dialogs.engine import Step, advance, can_resume, ended, fill, helpline, res
 from dialogs.render import N_, fold_to_gsm7, render
 from gateway.channels.callers import caller_language, follow_up_case
 from gateway.channels.effects import Caller, apply_effects
-from gateway.channels.ussd.sessions import UssdSession
+from gateway.channels.ussd.sessions import Lookup, UssdSession
 from gateway.providers.events import UssdOutcome, UssdRequest, UssdSessionEnded
 from gateway.runtime import Runtime
 from workers.dispatch import dispatch
@@ -76,8 +76,9 @@ def unavailable(rt: Runtime, language: str) -> str:
 
 
 def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Reply:
-    saved = rt.ussd_sessions.load(provider, req.session_id)
     phone_hash = rt.vault.phone_hash(req.phone)
+    found = rt.ussd_sessions.lookup(provider, req.session_id, phone_hash)
+    saved = found.session
     owner = phone_hash[:OWNER_CHARS]
     if saved is not None and saved.state.get(OWNER) != owner:
         log.warning("ussd session %s continued by another phone; refused", req.session_id)
@@ -89,7 +90,7 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
         log.info("ussd input after the session ended; nothing done: session=%s", req.session_id)
         return _ended(rt, saved.language)
     if saved is None:
-        step, language, started = _first_screen(rt, provider, req.phone, phone_hash, now)
+        step, language, started = _first_screen(rt, found, req.phone, now)
     else:
         language, started = saved.language, saved.started
         step = advance(
@@ -105,7 +106,8 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
     end = screen.end
     state = {**filled, OWNER: owner}
     record = UssdSession.after(req.text, state, text, end, language, started)
-    rt.ussd_sessions.save(provider, req.session_id, phone_hash, record)
+    resumable = can_resume(rt.tree, state)
+    rt.ussd_sessions.save(provider, req.session_id, phone_hash, record, resumable=resumable)
     return Reply(text, end)
 
 
@@ -152,12 +154,10 @@ def ussd_session_ended(
         )
 
 
-def _first_screen(
-    rt: Runtime, provider: str, phone: str, phone_hash: str, now: datetime
-) -> tuple[Step, str, float]:
+def _first_screen(rt: Runtime, found: Lookup, phone: str, now: datetime) -> tuple[Step, str, float]:
     """A new session: offer back a report from this phone that was dropped or left with 0,
     or the main menu."""
-    previous = rt.ussd_sessions.latest(provider, phone_hash)
+    previous = rt.ussd_sessions.resumable(found)
     if previous is not None and can_resume(rt.tree, previous.state):
         language = rt.remembered_language(previous.language, previous.started)
         return (

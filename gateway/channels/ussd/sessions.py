@@ -4,8 +4,16 @@ One small value per live session: JSON sealed by the vault (``Vault.seal``), bec
 answers hold the place and the narrative, and Redis snapshots its data to disk. Keeping the
 last answer makes a provider retry (the same ``text`` again) cheap and harmless: it
 gets the same answer and the dialog does not move. A second key per phone (by its keyed hash,
-never the number) points at the caller's latest session, so a redial within the resume window
-can offer to continue a dropped report; it holds only the session's key.
+never the number) points at the caller's latest session while that session could be resumed
+(``can_resume``), so a redial within the resume window can offer to continue a dropped report;
+it holds only the session's key, and it is removed when the session moves to where there is
+nothing to resume (an end, the main menu).
+
+A hop costs two round trips to Redis: ``lookup`` reads the session's record and the caller's
+pointer at once, and ``save`` writes the record and sets or removes the pointer in one
+pipeline (not a transaction: either write alone leaves nothing wrong, a pointer without its
+record is ignored). Only the first hop of a redial that finds a report to offer back reads one
+more record (``resumable``).
 
 A record no configured key opens (its key was removed from ``KINGA_ENCRYPTION_KEYS``, or it
 was altered or written by an older release) is treated as absent: the caller starts afresh.
@@ -26,6 +34,15 @@ from gateway.providers.events import SeenText
 log = logging.getLogger("kinga.ussd")
 
 KEY_PREFIX = "kinga:ussd:"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A hop's read: the session's record (None for a new session) and the key of the
+    caller's latest session while it could be resumed."""
+
+    session: UssdSession | None
+    resumable_key: str | None
 
 
 @dataclass(frozen=True)
@@ -74,14 +91,31 @@ class UssdSessionStore:
     def load(self, provider: str, session_id: str) -> UssdSession | None:
         return self._open(self.key(provider, session_id))
 
-    def latest(self, provider: str, phone_hash: str) -> UssdSession | None:
-        """The caller's previous session, if it is still within the resume window."""
-        session_key = self.client.get(self.latest_key(provider, phone_hash))
-        if session_key is None:
-            return None
-        return self._open(session_key.decode())
+    def lookup(self, provider: str, session_id: str, phone_hash: str) -> Lookup:
+        """The session's record and the caller's pointer, in one round trip."""
+        key = self.key(provider, session_id)
+        if self.resume_seconds <= 0:  # the profile turned resuming off: no pointers
+            return Lookup(self._opened(key, self.client.get(key)), None)
+        raw, pointer = self.client.mget(key, self.latest_key(provider, phone_hash))
+        return Lookup(self._opened(key, raw), pointer.decode() if pointer else None)
 
-    def save(self, provider: str, session_id: str, phone_hash: str, session: UssdSession) -> None:
+    def resumable(self, lookup: Lookup) -> UssdSession | None:
+        """The caller's latest session that ``lookup`` found a pointer to (one round trip)."""
+        if lookup.resumable_key is None:
+            return None
+        return self._open(lookup.resumable_key)
+
+    def save(
+        self,
+        provider: str,
+        session_id: str,
+        phone_hash: str,
+        session: UssdSession,
+        *,
+        resumable: bool,
+    ) -> None:
+        """Write the record; point the caller's pointer at it when it can be ``resumable``
+        (``engine.can_resume``), else remove the pointer."""
         value = json.dumps(
             {
                 "n": session.seen.length,
@@ -97,14 +131,22 @@ class UssdSessionStore:
         )
         key = self.key(provider, session_id)
         sealed = self.vault.seal(value.encode(), context=key.encode())
-        with self.client.pipeline(transaction=True) as pipe:
+        if self.resume_seconds <= 0:  # the profile turned resuming off
+            self.client.set(key, sealed, ex=self.ttl)
+            return
+        latest = self.latest_key(provider, phone_hash)
+        with self.client.pipeline(transaction=False) as pipe:
             pipe.set(key, sealed, ex=self.ttl)
-            if self.resume_seconds > 0:  # 0: the profile turned resuming off
-                pipe.set(self.latest_key(provider, phone_hash), key, ex=self.resume_seconds)
+            if resumable:
+                pipe.set(latest, key, ex=self.resume_seconds)
+            else:
+                pipe.delete(latest)
             pipe.execute()
 
     def _open(self, key: str) -> UssdSession | None:
-        raw = self.client.get(key)
+        return self._opened(key, self.client.get(key))
+
+    def _opened(self, key: str, raw: bytes | None) -> UssdSession | None:
         if raw is None:
             return None
         try:

@@ -9,6 +9,7 @@ plain mappings and raises ``InvalidPayload`` only; the views turn it into a 400.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from flask import Blueprint, Response, abort, request
@@ -31,6 +32,8 @@ from gateway.runtime import runtime
 NAME = "africastalking"
 MAX_TEXT = 1000
 MAX_DURATION_MS = 24 * 60 * 60 * 1000  # sessions last minutes; more is not a duration
+# Numbers of the sessions under way in this process, parsed once each (see ``_e164``).
+NUMBERS_KEPT = 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -48,9 +51,17 @@ def _session_and_phone(form: Mapping[str, str]) -> tuple[str, str]:
     if not form.get("phoneNumber", "").strip():
         raise InvalidPayload("phoneNumber is required")
     try:
-        return session_id, to_e164(form["phoneNumber"])
+        return session_id, _e164(form["phoneNumber"])
     except InvalidPhoneNumber as exc:
         raise InvalidPayload(str(exc)) from exc
+
+
+@functools.lru_cache(maxsize=NUMBERS_KEPT)
+def _e164(number: str) -> str:
+    """``to_e164``, once per number: every hop of a session sends the caller's number again,
+    and parsing it is a good share of a hop. Only valid numbers are kept (an invalid one
+    raises), the least recently seen leave first, and nothing outlives the process."""
+    return to_e164(number)
 
 
 def parse_session_end(form: Mapping[str, str]) -> UssdSessionEnded:

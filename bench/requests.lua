@@ -1,0 +1,61 @@
+-- wrk script: POST requests read from a file the bench wrote (each different: a new message id
+-- and number, signed where the provider signs), so that every request is a new webhook.
+--
+-- Set by the bench in the environment:
+--   BENCH_REQUESTS  the file: one request a line, "path<TAB>header<TAB>body" (header may be
+--                   empty, else "Name: value"); bodies are form-encoded already
+--   BENCH_OFFSET    the first line this run uses (rounds of one run never repeat a request)
+--   BENCH_THREADS   wrk's thread count (each thread's Lua state knows only its own id)
+-- Thread t of n sends lines offset+t, offset+t+n, ...; a file too short wraps around (the
+-- requests are then replays, and the line says so).
+
+local requests = {}
+for line in io.lines(os.getenv("BENCH_REQUESTS")) do
+  local path, header, body = string.match(line, "^([^\t]*)\t([^\t]*)\t(.*)$")
+  local headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+  if header ~= "" then
+    local name, value = string.match(header, "^([^:]+):%s*(.*)$")
+    headers[name] = value
+  end
+  requests[#requests + 1] = { path = path, headers = headers, body = body }
+end
+local offset = tonumber(os.getenv("BENCH_OFFSET") or "0") or 0
+local thread_count = tonumber(os.getenv("BENCH_THREADS") or "1") or 1
+
+local threads = {}
+
+function setup(thread)
+  threads[#threads + 1] = thread
+  thread:set("thread_id", #threads)
+end
+
+function init(_args)
+  sent = 0
+  wrapped = 0
+end
+
+function request()
+  local index = offset + (thread_id - 1) + sent * thread_count
+  if index >= #requests then
+    wrapped = 1
+  end
+  local chosen = requests[(index % #requests) + 1]
+  sent = sent + 1
+  return wrk.format("POST", chosen.path, chosen.headers, chosen.body)
+end
+
+function done(summary, latency, _requests)
+  local any_wrapped = 0
+  for _, thread in ipairs(threads) do
+    any_wrapped = math.max(any_wrapped, thread:get("wrapped") or 0)
+  end
+  local errors = summary.errors
+  io.write(string.format(
+    'BENCH_RESULT {"requests":%d,"duration_us":%d,"p50_us":%d,"p90_us":%d,"p95_us":%d,' ..
+    '"p99_us":%d,"max_us":%d,"socket_errors":%d,"non_2xx":%d,"reports":0,"bad":%d,' ..
+    '"first_bad":"%s"}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(95), latency:percentile(99), latency.max,
+    errors.connect + errors.read + errors.write + errors.timeout, errors.status, any_wrapped,
+    any_wrapped == 1 and "the request file ran out: some requests were replays" or ""))
+end
