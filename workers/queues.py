@@ -7,6 +7,8 @@ every ``MAINTENANCE_INTERVAL`` seconds here instead of RQ's ten minutes.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import redis
 from rq import Queue, Worker
 from rq.serializers import JSONSerializer
@@ -20,7 +22,10 @@ QUEUE_NAMES = (URGENT, DEFAULT, SLOW)
 MAINTENANCE_INTERVAL = 60  # seconds
 
 
+@lru_cache(maxsize=32)
 def queue(name: str, connection: redis.Redis[bytes]) -> Queue:
+    """The queue ``name`` on ``connection``, kept: RQ asks a new Queue for the server's version
+    (one more round trip) before its first enqueue."""
     return Queue(name, connection=connection, serializer=JSONSerializer)
 
 
