@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from case_store.columns import as_utc
 from case_store.crypto import Vault
 from case_store.enums import Direction, MessagePurpose, MessageStatus, Role, RosterEventKind
-from case_store.models import Message, OnCallWindow, RosterEvent, User
+from case_store.models import Message, OnCallWindow, RosterEvent, ServiceProvider, User
 from case_store.on_call import Slot
 from case_store.operations.audit import ACTOR_SYSTEM, record_roster_event, roster_fields
 from case_store.operations.messages import apply_status
@@ -52,11 +52,15 @@ def parse_role(role: Role | str) -> Role:
 def check_phone_free(
     session: Session, vault: Vault, phone: str, *, user_id: int | None = None
 ) -> str:
-    """The hash of ``phone`` when no user but ``user_id`` has it; ``DuplicateUser`` otherwise."""
+    """The hash of ``phone`` when no user but ``user_id`` has it, and no service provider
+    (an SMS from it would be both a staff command and a provider's answer); ``DuplicateUser``
+    otherwise."""
     phone_hash = vault.phone_hash(phone)
     holder = session.scalar(select(User.id).where(User.phone_hash == phone_hash))
     if holder is not None and holder != user_id:
         raise DuplicateUser("that phone number belongs to another user")
+    if session.scalar(select(ServiceProvider.id).where(ServiceProvider.phone_hash == phone_hash)):
+        raise DuplicateUser("that phone number belongs to a service provider")
     return phone_hash
 
 

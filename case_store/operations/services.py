@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from case_store.columns import as_utc
 from case_store.crypto import E164, Vault
 from case_store.enums import Service, ServiceProviderEventKind
-from case_store.models import ServiceProvider, ServiceProviderEvent
+from case_store.models import ServiceProvider, ServiceProviderEvent, User
 from case_store.operations.audit import ACTOR_SYSTEM, provider_fields, record_provider_event
 from case_store.service_types import UnknownServiceType, parse_service_type
 
@@ -176,4 +176,7 @@ def _free_phone_hash(
     )
     if holder is not None and holder != provider_id:
         raise DuplicateProvider("that phone number belongs to another service provider")
+    # An SMS from it would be both a provider's answer and a staff command.
+    if session.scalar(select(User.id).where(User.phone_hash == phone_hash)) is not None:
+        raise DuplicateProvider("that phone number is a staff user's work phone")
     return phone_hash

@@ -30,6 +30,7 @@ from case_store.operations import (
     PermissionDenied,
     answer_referral,
     create_provider,
+    create_user,
     deactivate_provider,
     mark_unanswered,
     open_case,
@@ -37,6 +38,7 @@ from case_store.operations import (
     remind_referral,
     update_provider,
 )
+from case_store.operations.roster import DuplicateUser
 from case_store.queries.service_providers import choose_provider, find_provider_by_phone
 from case_store.service_types import service_type
 
@@ -139,6 +141,18 @@ def test_a_phone_belongs_to_one_provider(session, vault):
         update_provider(session, vault, first, now=NOW, actor=ACTOR, known_areas=AREAS, phone=PHONE)
         is None
     )
+
+
+def test_a_staff_work_phone_is_no_providers_and_the_other_way_round(session, vault):
+    """An SMS from one phone cannot be both a staff command and a provider's answer."""
+    create_user(session, vault, username="amina", role="caseworker", phone=OTHER_PHONE, now=NOW)
+    before = row_counts(session)
+    with pytest.raises(DuplicateProvider, match="staff user's work phone"):
+        provider(session, vault, phone=OTHER_PHONE)
+    assert row_counts(session) == before
+    provider(session, vault)
+    with pytest.raises(DuplicateUser, match="belongs to a service provider"):
+        create_user(session, vault, username="baraka", role="caseworker", phone=PHONE, now=NOW)
 
 
 def test_updates_are_audited_with_before_and_after(session, vault):
