@@ -12,7 +12,6 @@ recorded on the account's trail.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Final
 
 import redis
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -23,7 +22,6 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from case_store.models import Case
 from case_store.operations import record_job_retry
 from case_store.permissions import Action, areas_seen, role_allows
 from case_store.queries.calls import waiting_callbacks
@@ -49,17 +47,9 @@ bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 PAGE = Page(
     bp, (MenuItem("console.supervisor.index", lambda: gettext("Supervision"), Action.OVERSEE),)
 )
-# Where a case's own page is (the case pages' module serves it).
-CASE_PAGE: Final = "/staff/cases/{reference}"
-
-
 class RetryForm(FlaskForm):  # type: ignore[misc]
     job_id = HiddenField(validators=[InputRequired(), Length(max=128)])
     submit = SubmitField(_("Retry"))
-
-
-def case_href(case: Case) -> str:
-    return CASE_PAGE.format(reference=case.reference)
 
 
 @bp.get("")
@@ -98,7 +88,6 @@ def index() -> str:
         levels=LEVELS,
         roles=ROLES,
         callback_times={str(key): label for key, label in CALLBACKS.items()},
-        case_href=case_href,
         format_reference=format_reference,
         when=_when,
         deadline=next_deadline,
