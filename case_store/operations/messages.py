@@ -103,6 +103,13 @@ def record_inbound(
     return message, True
 
 
+def file_under(message: Message, case: Case) -> None:
+    """File a staff member's inbound command under the case it acted on, as its reply is. (A
+    reporter's message is filed under their case only when they agreed to be contacted: that
+    is decided where the conversation files its replies, not here.)"""
+    message.case = case
+
+
 def queue_outbound(
     session: Session,
     vault: Vault,

@@ -17,8 +17,8 @@ from staff import (
 )
 from ussd_client import Caller
 
-from case_store.enums import CaseStatus, ClosureReason, EventKind, MessagePurpose
-from case_store.models import Case, CaseEvent, Note
+from case_store.enums import CaseStatus, ClosureReason, Direction, EventKind, MessagePurpose
+from case_store.models import Case, CaseEvent, Message, Note
 from case_store.references import format_reference
 from dialogs.tree import default_tree_path, load_tree
 from gateway.channels.sms.staff.parsing import parse_staff_command as parse
@@ -124,6 +124,17 @@ def test_ack_from_the_on_call_caseworker_claims_and_acknowledges(app, db, case):
     # A second ACK (sent again by a worried caseworker) changes nothing.
     phone.send(f"ACK {format_reference(case.reference)}")
     assert events(db, case) == [*OPENED, "assigned", "acknowledged"]
+
+
+def test_a_command_is_filed_under_its_case_in_the_message_log(app, db, case):
+    phone = staff_phone(app, areas=[MOMBASA], on_call=True)
+    phone.send(f"ACK {case.reference}")
+    phone.send("ACK 482177302")  # an unknown reference: filed under no case
+    with db() as session:
+        inbound = session.scalars(
+            select(Message).where(Message.direction == Direction.INBOUND).order_by(Message.id)
+        ).all()
+    assert [message.case_id for message in inbound[-2:]] == [case.id, None]
 
 
 def test_a_replayed_webhook_runs_the_command_once(app, db, case):

@@ -31,7 +31,12 @@ from sqlalchemy.orm import Session
 from case_store.enums import Disposition, MessageEventKind, MessagePurpose
 from case_store.models import Case, Message, OutboxRow, User
 from case_store.operations import record_contact
-from case_store.operations.messages import apply_status, record_inbound, set_opt_out
+from case_store.operations.messages import (
+    apply_status,
+    file_under,
+    record_inbound,
+    set_opt_out,
+)
 from case_store.queries.messages import find_message, is_opted_out
 from case_store.queries.users import find_staff_by_phone
 from dialogs.engine import fill
@@ -133,7 +138,7 @@ def _receive(
             log.info("sms %s from %s replayed; nothing done", message.public_id, sms.provider)
             return InboundResult(message.public_id, False), None, []
         if staff is not None:
-            handled = _run_staff_command(rt, db, sms, *staff, now=now)
+            handled = _run_staff_command(rt, db, sms, message, *staff, now=now)
         else:
             handled = answer_by_sms(
                 rt, db, sms.sender, sms.text, now=now, in_conversation=saved is not None
@@ -224,13 +229,22 @@ def _staff_command(rt: Runtime, db: Session, sms: InboundSms) -> tuple[User, Sta
 
 
 def _run_staff_command(
-    rt: Runtime, db: Session, sms: InboundSms, user: User, command: StaffCommand, *, now: datetime
+    rt: Runtime,
+    db: Session,
+    sms: InboundSms,
+    inbound: Message,
+    user: User,
+    command: StaffCommand,
+    *,
+    now: datetime,
 ) -> tuple[Message, list[OutboxRow]] | None:
-    """Run the command and queue its reply: the reply and every outbox row to dispatch (what
-    the command sent too, e.g. a referral). None: the reply is longer than
-    ``KINGA_SMS_MAX_SEGMENTS`` allows; the command ran all the same."""
+    """Run the command, file it under its case, and queue its reply: the reply and every
+    outbox row to dispatch (what the command sent too, e.g. a referral). None: the reply is
+    longer than ``KINGA_SMS_MAX_SEGMENTS`` allows; the command ran all the same."""
     outbox: list[OutboxRow] = []
     reply = run_staff_command(rt, db, user, command, phone=sms.sender, now=now, outbox=outbox)
+    if reply.case is not None:
+        file_under(inbound, reply.case)
     try:
         message, row = queue_sms(
             db,
