@@ -129,7 +129,7 @@ def queue_messages(env: dict[str, str], count: int) -> None:
                 max_segments=4, now=datetime.now(UTC),
             )  # fmt: skip
             rows.append(row)
-    dispatch(sessions, connection, rows)
+    dispatch(connection, rows)
 
 
 def send_all(env: dict[str, str], sender: object, count: int, worker_class: type[Worker]) -> float:

@@ -230,7 +230,7 @@ def open_report(rt: Runtime, n: int) -> tuple[str, float]:
         )
         session.commit()
         committed = time.time()
-    dispatch(rt.sessions, rt.redis, rows)
+    dispatch(rt.redis, rows)
     return case.reference, committed
 
 

@@ -143,7 +143,7 @@ def run_deadline_sweep(
                     "deadlines: case %s could not be checked; retried next sweep", case_id
                 )
                 continue
-            dispatch(sessions, connection, rows)  # what Redis misses, the outbox sweep sends
+            dispatch(connection, rows)  # what Redis misses, the outbox sweep sends
             queued += len(rows)
         if len(due) < batch or time.monotonic() - started > SWEEP_SECONDS:
             return queued

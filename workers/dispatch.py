@@ -1,11 +1,12 @@
 """From the outbox to RQ: enqueue after the commit, and sweep what was never enqueued.
 
 A web request (or a job) writes an outbox row in its transaction, commits, then calls
-``dispatch`` with the row ids: each row is enqueued under its fixed job id (``outbox_job_id``,
-from the row's id) and marked dispatched. A crash or a Redis outage between the commit and the
-enqueue leaves rows undispatched; ``sweep_outbox`` (on the cron schedule, every minute)
-enqueues those older than a minute. A row whose job already exists in Redis is only marked, not
-enqueued again; the jobs are idempotent anyway.
+``dispatch`` with the rows: each row is enqueued under its fixed job id (``outbox_job_id``, from
+the row's id). That is all the request does after its commit: a report is one database
+transaction. ``sweep_outbox`` (on the cron schedule, every minute) takes the rows older than a
+minute that are not yet marked dispatched, asks Redis in one round trip which of their jobs it
+holds, enqueues the others (a crash or a Redis outage between a commit and its enqueue) and
+marks the whole batch in one statement. The jobs are idempotent anyway.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 
 import redis
 from rq import Queue, Retry
-from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.queue import EnqueueData
 from sqlalchemy.exc import SQLAlchemyError
@@ -93,12 +93,10 @@ def _enqueue(
     return enqueued
 
 
-def dispatch(
-    sessions: sessionmaker[Session], connection: redis.Redis[bytes], rows: Iterable[OutboxRow]
-) -> int:
-    """Right after the commit that wrote ``rows``: enqueue them and mark them dispatched.
+def dispatch(connection: redis.Redis[bytes], rows: Iterable[OutboxRow]) -> int:
+    """Right after the commit that wrote ``rows``: enqueue them (one round trip per queue).
 
-    Never raises for Redis: rows that could not be enqueued stay for the sweeper.
+    Never raises for Redis: rows that could not be enqueued are left to the sweeper.
     """
     batch = list(rows)
     if not batch:
@@ -108,27 +106,16 @@ def dispatch(
     except redis.RedisError:
         log.exception("%s outbox rows not enqueued; the sweeper will retry", len(batch))
         return 0
-    _mark(sessions, [row.id for row in batch])
     return len(batch)
 
 
-def _mark(sessions: sessionmaker[Session], row_ids: Sequence[int]) -> None:
-    """Mark rows dispatched; if that fails, the sweeper finds their jobs and marks them."""
-    now = datetime.now(UTC)
-    try:
-        with sessions.begin() as db:
-            for row_id in row_ids:
-                mark_dispatched(db, row_id, now=now)
-    except SQLAlchemyError:
-        log.exception("%s enqueued outbox rows not marked; the sweeper will", len(row_ids))
-
-
-def _exists(connection: redis.Redis[bytes], job_id: str) -> bool:
-    try:
-        Job.fetch(job_id, connection=connection, serializer=queue(DEFAULT, connection).serializer)
-    except NoSuchJobError:
-        return False
-    return True
+def _held(connection: redis.Redis[bytes], rows: Sequence[OutboxRow]) -> list[bool]:
+    """Whether Redis holds each row's job (queued, running, finished or failed), in one round
+    trip."""
+    pipe = connection.pipeline(transaction=False)
+    for row in rows:
+        pipe.exists(Job.key_for(outbox_job_id(row)))
+    return [bool(found) for found in pipe.execute()]
 
 
 def sweep(
@@ -137,21 +124,37 @@ def sweep(
     *,
     now: datetime,
     age: int = SWEEP_AGE,
+    batch: int = SWEEP_BATCH,
 ) -> int:
-    """Enqueue outbox rows left undispatched for more than ``age`` seconds."""
-    with sessions() as db:
-        rows = undispatched(db, created_before=now - timedelta(seconds=age), limit=SWEEP_BATCH)
-    if not rows:
-        return 0
-    log.warning("outbox sweep: %s rows were never dispatched; enqueuing", len(rows))
-    try:
-        missing = [row for row in rows if not _exists(connection, outbox_job_id(row))]
-        _enqueue(connection, [(row.job, dict(row.args), outbox_job_id(row)) for row in missing])
-    except redis.RedisError:
-        log.exception("outbox sweep could not enqueue; next sweep will retry")
-        return 0
-    _mark(sessions, [row.id for row in rows])
-    return len(missing)
+    """Mark the rows older than ``age`` seconds dispatched, enqueuing first those whose jobs
+    Redis does not hold; batch after batch until none is left. Returns how many were enqueued.
+    """
+    enqueued = 0
+    while True:
+        with sessions() as db:
+            rows = undispatched(db, created_before=now - timedelta(seconds=age), limit=batch)
+        if not rows:
+            return enqueued
+        try:
+            held = _held(connection, rows)
+            missing = [row for row, found in zip(rows, held, strict=True) if not found]
+            if missing:
+                log.warning("outbox sweep: %s rows were never enqueued; enqueuing", len(missing))
+                _enqueue(
+                    connection, [(row.job, dict(row.args), outbox_job_id(row)) for row in missing]
+                )
+        except redis.RedisError:
+            log.exception("outbox sweep could not reach Redis; the next sweep will retry")
+            return enqueued
+        enqueued += len(missing)
+        try:
+            with sessions.begin() as db:
+                mark_dispatched(db, [row.id for row in rows], now=datetime.now(UTC))
+        except SQLAlchemyError:
+            log.exception("outbox sweep could not mark %s rows; the next sweep will", len(rows))
+            return enqueued
+        if len(rows) < batch:
+            return enqueued
 
 
 def sweep_outbox() -> int:

@@ -100,7 +100,7 @@ def run_follow_ups(
                     db, vault, case, profile=profile, max_segments=max_segments, now=now
                 )
         if row is not None:
-            dispatch(sessions, connection, [row])
+            dispatch(connection, [row])
         outcomes[outcome] += 1
     if due:
         log.info("follow-ups: %s", ", ".join(f"{n} {word}" for word, n in sorted(outcomes.items())))

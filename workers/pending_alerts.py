@@ -81,7 +81,7 @@ def release_pending(
                 db.rollback()
                 continue
             db.commit()
-        dispatch(sessions, connection, rows)
+        dispatch(connection, rows)
         released += 1
         log.warning("case %s: its pending alert went out to %s staff", case_id, len(rows))
     return released

@@ -176,7 +176,7 @@ def run_referral_sweep(
                 db, vault, referral, texts.CASEWORKER_NO_REPLY, profile, max_segments, now
             )
             db.commit()
-        dispatch(sessions, connection, rows)
+        dispatch(connection, rows)
         taken += 1
         log.warning("referral %s unanswered: its caseworker is told", referral_id)
     with sessions() as db:
@@ -188,7 +188,7 @@ def run_referral_sweep(
                 continue
             rows = _remind_provider(db, vault, referral, profile, max_segments, now)
             db.commit()
-        dispatch(sessions, connection, rows)
+        dispatch(connection, rows)
         taken += 1
         log.info("referral %s unanswered: its provider is reminded", referral_id)
     return taken

@@ -122,7 +122,8 @@ def queue_outbound(
     case: Case | None = None,
     now: datetime,
 ) -> Message:
-    """An outbound SMS waiting for its first send attempt (status ``queued``, no provider)."""
+    """An outbound SMS waiting for its first send attempt (status ``queued``, no provider),
+    written with the caller's next flush."""
     if encoding not in ENCODINGS:
         raise InvalidMessage(f"encoding must be one of: {', '.join(ENCODINGS)}")
     if segments < 1:
@@ -153,7 +154,6 @@ def queue_outbound(
         MessageEvent(kind=MessageEventKind.STATUS, status=MessageStatus.QUEUED.value, at=now)
     )
     session.add(message)
-    session.flush()
     return message
 
 

@@ -1,15 +1,17 @@
 """Jobs to run after a commit, written in the caller's transaction (the sweeper's read is
 ``case_store.queries.outbox.undispatched``).
 
-The web process enqueues each row right after its commit and marks it dispatched; a sweeper
-re-enqueues rows that stayed undispatched (a crash between commit and enqueue). Jobs are
-idempotent and enqueued with the job id ``outbox_job_id(row)``, so enqueuing twice is harmless.
+The web process enqueues each row right after its commit, and writes nothing more: the
+sweeper marks rows dispatched a minute later, in batches, once it has seen their jobs in Redis,
+and enqueues those it does not find (a crash between commit and enqueue). Jobs are idempotent
+and enqueued with the job id ``outbox_job_id(row)``, so enqueuing twice is harmless.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -30,7 +32,8 @@ class InvalidOutboxRow(ValueError):
 
 def add_outbox(session: Session, job: str, **args: Any) -> OutboxRow:
     """Write a job (a dotted function path such as ``workers.alerts.alert_on_call``) with
-    JSON-primitive arguments, flushed so its id is known. Never commits.
+    JSON-primitive arguments. Neither flushes nor commits: the row is written with the rest of
+    the caller's changes, and its id (hence its job id) is known from then on.
 
     Arguments should be ids, not personal data: a string that looks like a phone number is
     refused, because the outbox is stored in plain JSON.
@@ -45,7 +48,6 @@ def add_outbox(session: Session, job: str, **args: Any) -> OutboxRow:
         raise InvalidOutboxRow(f"arguments of {job} must not hold a phone number; pass an id")
     row = OutboxRow(job=job, args=json.loads(encoded), created_at=datetime.now(UTC))
     session.add(row)
-    session.flush()
     return row
 
 
@@ -53,15 +55,17 @@ def outbox_job_id(row: OutboxRow) -> str:
     return f"outbox-{row.id}"
 
 
-def mark_dispatched(session: Session, row_id: int, *, now: datetime) -> bool:
-    """Mark a row dispatched; False if it already was (another process got there first)."""
+def mark_dispatched(session: Session, row_ids: Collection[int], *, now: datetime) -> int:
+    """Mark rows dispatched in one statement; returns how many were not already marked."""
+    if not row_ids:
+        return 0
     result = cast(
         CursorResult[Any],
         session.execute(
             update(OutboxRow)
-            .where(OutboxRow.id == row_id, OutboxRow.dispatched_at.is_(None))
+            .where(OutboxRow.id.in_(row_ids), OutboxRow.dispatched_at.is_(None))
             .values(dispatched_at=as_utc(now, "now"))
-            .execution_options(synchronize_session="fetch")
+            .execution_options(synchronize_session=False)
         ),
     )
-    return result.rowcount == 1
+    return result.rowcount

@@ -99,8 +99,19 @@ def open_case(
     contact.ended_at = now
     contact.disposition = Disposition.CASE_OPENED
 
+    # Nothing is flushed before the case exists, so that the reporter, the contact (pointing at
+    # its case), the case and its event are written in one flush, with no update after.
+    with session.no_autoflush:
+        reference = _unused_reference(session, reference_factory)
+        repeat = _possible_repeat(
+            session,
+            reporter if known_before else None,
+            answers,
+            now,
+            policy or TriagePolicy.default(),
+        )
     case = Case(
-        reference=_unused_reference(session, reference_factory),
+        reference=reference,
         status=CaseStatus.OPEN,
         risk_level=level,
         immediate_danger=answers.danger,
@@ -122,9 +133,6 @@ def open_case(
         deadline_check_at=now,  # the deadline sweep takes it from here
         answers=answers.structured(),
         reporter=reporter,
-    )
-    repeat = _possible_repeat(
-        session, reporter if known_before else None, answers, now, policy or TriagePolicy.default()
     )
     if repeat is not None:
         case.repeat_of, case.repeat_reason = repeat

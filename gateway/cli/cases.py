@@ -214,7 +214,7 @@ def cases_refer(reference: str, service: str, username: str, override_reason: st
         except TooLong as exc:
             raise click.ClickException(str(exc)) from None
         document = referral_document(referral)
-    dispatch(rt.sessions, rt.redis, rows)
+    dispatch(rt.redis, rows)
     click.echo(json.dumps(document, ensure_ascii=False))
 
 

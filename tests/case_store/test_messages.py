@@ -134,9 +134,10 @@ def test_unsent_messages_are_the_old_queued_ones_with_a_dispatched_send_job(
             now=NOW - age,
         )
         row = add_outbox(session, "workers.sms.send_job.send_message", public_id=message.public_id)
-        message.outbox_id = row.id
+        message.outbox = row
+        session.flush()
         if dispatched:
-            mark_dispatched(session, row.id, now=NOW - age)
+            mark_dispatched(session, [row.id], now=NOW - age)
         return message
 
     oldest = queued(age=timedelta(hours=1))

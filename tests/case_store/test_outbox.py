@@ -21,6 +21,7 @@ from case_store.queries.outbox import undispatched
 def test_a_row_is_written_in_the_callers_transaction(db: sessionmaker[Session]) -> None:
     with db() as session:
         row = add_outbox(session, "workers.alerts.alert_on_call", case_id=7, level="high")
+        session.flush()  # written with the caller's changes, then its id is known
         assert row.id is not None
         session.rollback()
     with db() as session:
@@ -28,7 +29,8 @@ def test_a_row_is_written_in_the_callers_transaction(db: sessionmaker[Session]) 
 
     before = datetime.now(UTC)
     with db.begin() as session:
-        row_id = add_outbox(session, "workers.alerts.alert_on_call", case_id=7, urgent=True).id
+        row = add_outbox(session, "workers.alerts.alert_on_call", case_id=7, urgent=True)
+    row_id = row.id
     with db() as session:
         stored = session.get(OutboxRow, row_id)
         assert stored is not None
@@ -41,15 +43,17 @@ def test_a_row_is_written_in_the_callers_transaction(db: sessionmaker[Session]) 
 
 def test_sweeper_finds_old_undispatched_rows_until_marked(db: sessionmaker[Session]) -> None:
     with db.begin() as session:
-        first = add_outbox(session, "workers.sms.send", message_id=1).id
-        second = add_outbox(session, "workers.sms.send", message_id=2).id
+        rows = [add_outbox(session, "workers.sms.send", message_id=n) for n in (1, 2)]
+        session.flush()
+        first, second = (row.id for row in rows)
     future = datetime.now(UTC) + timedelta(minutes=1)
     with db.begin() as session:
         assert [r.id for r in undispatched(session, created_before=future)] == [first, second]
         assert undispatched(session, created_before=future - timedelta(hours=1)) == []
         assert [r.id for r in undispatched(session, created_before=future, limit=1)] == [first]
-        assert mark_dispatched(session, first, now=future) is True
-        assert mark_dispatched(session, first, now=future) is False  # already done
+        assert mark_dispatched(session, [first], now=future) == 1
+        assert mark_dispatched(session, [first], now=future) == 0  # already done
+        assert mark_dispatched(session, [], now=future) == 0
     with db() as session:
         assert [r.id for r in undispatched(session, created_before=future)] == [second]
         stored = session.get(OutboxRow, first)

@@ -1,7 +1,7 @@
 """An SMS conversation end to end: inbound webhook → dialog → case store → queued replies.
 
 Replies are not sent here (no worker runs): they are in the message log, queued, each with an
-outbox row dispatched to the send queue.
+outbox row whose job is in the send queue.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from round_trips import Transactions
 from sms_client import PHONE, REPORT_ANSWERS, Texter, inbound, outbound, texts
 from sqlalchemy import func, select
 
@@ -60,17 +61,29 @@ def test_a_replay_of_the_last_message_opens_no_second_case(client, db) -> None:
     assert len(outbound(db)) == len(REPORT_ANSWERS)
 
 
-def test_every_reply_has_a_dispatched_outbox_row_and_a_queued_job(client, db, redis_client):
+def test_every_reply_has_an_outbox_row_and_a_queued_job(client, db, redis_client):
+    """The request enqueues its replies' jobs and writes nothing more (the outbox sweep marks
+    the rows once it has seen their jobs)."""
     ok(Texter(client).send("HELP"))
     replies = outbound(db)
     assert len(replies) == 2  # emergency numbers, then the keywords
     with db() as session:
         rows = list(session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
     assert [row.args["public_id"] for row in rows] == [m.public_id for m in replies]
-    assert all(row.dispatched_at is not None for row in rows)
+    assert all(row.dispatched_at is None for row in rows)
     assert all(row.job == "workers.sms.send_job.send_message" for row in rows)
     queued = [job_id.decode() for job_id in redis_client.lrange("rq:queue:default", 0, -1)]
     assert queued == [f"outbox-{row.id}" for row in rows]
+
+
+@pytest.mark.parametrize("provider", ["twilio", "africastalking"])
+def test_each_new_message_is_one_transaction(app, client, provider) -> None:
+    """A message, its answer, the report it completes and the replies' jobs: one commit each."""
+    transactions = Transactions(app.extensions["kinga"].engine)
+    texter = Texter(client, provider)
+    for answer in REPORT_ANSWERS:
+        ok(texter.send(answer))
+        assert transactions.take() == (1, 1), answer
 
 
 def test_stop_opts_out_and_requests_are_still_answered(app, client, db) -> None:

@@ -82,7 +82,7 @@ def test_kinga_worker_sends_through_twilio_with_failover_order_from_settings(
             max_segments=4,
             now=datetime.now(UTC),
         )
-    dispatch(db, runtime.redis, [row])
+    dispatch(runtime.redis, [row])
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code == 0, result.output
     (sent,) = outbound(db)

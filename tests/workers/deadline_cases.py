@@ -118,7 +118,7 @@ def report(ctx: JobContext, level: RiskLevel, at: datetime) -> Case:
             session, ctx.vault, case, profile=ctx.profile, max_segments=ctx.max_segments, now=at
         )
         session.commit()
-    dispatch(ctx.sessions, ctx.redis, rows)
+    dispatch(ctx.redis, rows)
     assert case.risk_level is level
     return case
 

@@ -18,6 +18,7 @@ from case_store.models import Message
 from case_store.queries.messages import find_message
 from gateway.channels.sms.intake import queue_sms
 from workers.dispatch import dispatch
+from workers.dispatch import sweep as outbox_sweep
 from workers.queues import DEFAULT
 
 PHONE = "+254712345321"
@@ -47,8 +48,15 @@ def queue_message(
             opt_out_confirmation=opt_out_confirmation,
         )
         public_id = message.public_id
-    dispatch(db, connection, [row])
+    dispatch(connection, [row])
     return public_id
+
+
+def mark_outbox(db: sessionmaker[Session], connection: redis.Redis, now: datetime) -> None:
+    """What the outbox sweep does a minute after a request: mark its rows dispatched once
+    their jobs are in Redis (enqueuing those that are not). The unsent-message sweep looks only
+    at messages whose row is marked."""
+    outbox_sweep(db, connection, now=now)
 
 
 def send_queue(connection: redis.Redis, name: str = DEFAULT) -> Queue:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 from fakes import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
-from outbound_helpers import PHONE, load, queue_message, run_scheduled_now, work
+from outbound_helpers import PHONE, load, mark_outbox, queue_message, run_scheduled_now, work
 from processes import alive, children, wait_until
 from rq import Worker
 from rq.job import Job, JobStatus
@@ -199,9 +199,11 @@ def test_an_alert_survives_a_kill_at_each_step_and_goes_out_exactly_once(
         wait_until(lambda: _status(redis_client, job_id) == JobStatus.FINISHED, "the retry to run")
     else:  # nobody saw it: the sweep (RQ's cleanup of dead workers' jobs) and a new worker
         assert not job_alive(redis_client, job_id, now=datetime.now(UTC) + LATER)
+        mark_outbox(db, redis_client, datetime.now(UTC) + LATER)
         sweep(db, redis_client, now=datetime.now(UTC) + LATER)
         run_scheduled_now(redis_client, URGENT)
         work(redis_client, QUEUE_NAMES)
+    mark_outbox(db, redis_client, datetime.now(UTC) + LATER)
     sweep(db, redis_client, now=datetime.now(UTC) + LATER)  # settles a claim left by the kill
 
     message = load(db, public_id)

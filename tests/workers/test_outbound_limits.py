@@ -117,6 +117,26 @@ def test_the_sweeper_does_not_enqueue_a_job_already_in_redis(db, settings, redis
         assert session.get(OutboxRow, row_id).dispatched_at is not None
 
 
+def test_the_sweeper_marks_every_row_batch_after_batch_and_enqueues_only_the_lost(
+    db, settings, redis_client
+) -> None:
+    """Requests enqueue and write nothing more; the sweeper marks what Redis holds, in one
+    round trip and one statement per batch, and enqueues what it does not hold."""
+    from workers.dispatch import enqueue_row
+
+    row_ids = [_queue_without_dispatch(db, settings) for _ in range(5)]
+    with db() as session:
+        for row_id in row_ids[::2]:  # these three were enqueued by their requests
+            row = session.get(OutboxRow, row_id)
+            enqueue_row(redis_client, row.job, dict(row.args), f"outbox-{row_id}")
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    assert sweep(db, redis_client, now=later, batch=2) == 2
+    assert sorted(send_queue(redis_client).get_job_ids()) == sorted(f"outbox-{n}" for n in row_ids)
+    with db() as session:
+        assert all(row.dispatched_at is not None for row in session.scalars(select(OutboxRow)))
+    assert sweep(db, redis_client, now=later, batch=2) == 0
+
+
 def test_the_sweeper_runs_every_minute_on_the_schedule(redis_client) -> None:
     from workers import cron
     from workers.dispatch import sweep_outbox

@@ -73,7 +73,7 @@ def queue_sms(
         args["opt_out_confirmation"] = True
     job = URGENT_SEND_JOB if purpose in URGENT_PURPOSES else SEND_JOB
     row = add_outbox(db, job, **args)
-    message.outbox_id = row.id  # the job the unsent-message sweep re-enqueues if it dies
+    message.outbox = row  # the job the unsent-message sweep re-enqueues if it dies
     return message, row
 
 

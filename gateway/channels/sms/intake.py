@@ -115,7 +115,7 @@ def _receive_locked(rt: Runtime, sms: InboundSms, phone_hash: str, now: datetime
             step.command or "answer",
             len(result.replies),
         )
-    dispatch(rt.sessions, rt.redis, rows)
+    dispatch(rt.redis, rows)
     return result
 
 

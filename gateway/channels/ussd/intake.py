@@ -99,7 +99,7 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
     caller = _caller(provider, req.session_id, req.phone, language, started)
     language, params, rows = _apply_effects(rt, caller, step, now)
     # Alerts about a new case leave only after its commit (the outbox keeps them meanwhile).
-    dispatch(rt.sessions, rt.redis, rows)
+    dispatch(rt.redis, rows)
     # A status found is kept as an answer: the options shown depend on it.
     filled, screen = fill(rt.tree, step.state, step.screen, params, rt.context(language, req.phone))
     text = render(screen, rt.translations(language), params, fold=_folds(rt, language))

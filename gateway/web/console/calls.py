@@ -192,7 +192,7 @@ def _save(rt: Runtime, user: User, form: CallForm, token: CallToken) -> str:
                 now=now,
             )
         session.commit()
-        dispatch(rt.sessions, rt.redis, rows)
+        dispatch(rt.redis, rows)
         return _opened_text(case) + caller
     if outcome == Outcome.EXISTING_CASE:
         case = _linked_case(session, user, form)

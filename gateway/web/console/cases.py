@@ -382,7 +382,7 @@ def _done(case: Case, message: str, rows: list[OutboxRow] | None = None) -> Resp
     rt = runtime()
     db().commit()
     if rows:
-        dispatch(rt.sessions, rt.redis, rows)
+        dispatch(rt.redis, rows)
     flash(message, "saved")
     return redirect(url_for(".show", reference=case.reference))
 
