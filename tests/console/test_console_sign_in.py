@@ -198,3 +198,26 @@ def test_trusted_proxies_must_be_a_small_number(tmp_path):
     environ = {"KINGA_ENV": "test", "KINGA_TRUSTED_PROXIES": "9", "KINGA_VAR_DIR": str(tmp_path)}
     with pytest.raises(SettingsError, match="KINGA_TRUSTED_PROXIES must be from 0 to 5"):
         Settings.from_env(environ)
+
+
+def test_a_webhook_gets_no_session_cookie_even_with_one_sent(app, client) -> None:
+    """Cookie sessions are the console's: a provider's webhook neither reads nor sets one."""
+    key = app.extensions["kinga"].settings.at_webhook_key
+    client.set_cookie("kinga_session", "forged")
+    response = client.post(
+        f"/ussd/africastalking?key={key}",
+        data={
+            "sessionId": "ATUid_cookie",
+            "serviceCode": "*384*116#",
+            "phoneNumber": "+254712345678",
+            "text": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert app.session_interface.open_session(app, _request(app, "/ussd/africastalking")) is None
+
+
+def _request(app, path: str):
+    with app.test_request_context(path) as context:
+        return context.request

@@ -26,7 +26,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Final
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, Request, current_app, render_template, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import Forbidden, HTTPException, TooManyRequests
@@ -83,8 +84,19 @@ for _page in PAGES:
 csrf = CSRFProtect()
 
 
+class ConsoleSessions(SecureCookieSessionInterface):
+    """Signed cookie sessions for the console's pages only: a provider's webhook (a USSD hop
+    every few seconds per caller) carries no cookie, and needs no serializer built for it."""
+
+    def open_session(self, app: Flask, req: Request) -> SecureCookieSession | None:
+        if not req.path.startswith(URL_PREFIX):
+            return None  # Flask's null session: readable, empty, never written
+        return super().open_session(app, req)
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     """Register the console and what it needs on ``app``."""
+    app.session_interface = ConsoleSessions()
     app.config.update(
         SESSION_COOKIE_NAME="kinga_session",
         SESSION_COOKIE_HTTPONLY=True,
