@@ -179,15 +179,19 @@ def record_provider_event(
     session: Session,
     provider: ServiceProvider,
     kind: ServiceProviderEventKind,
-    actor: str,
+    actor: str | User,
     now: datetime,
     before: dict[str, Any] | None,
     after: dict[str, Any],
 ) -> ServiceProviderEvent:
+    """An event on ``provider``'s trail; ``actor`` is a staff member (named by id) or a word
+    such as ``admin_cli``."""
+    by = actor if isinstance(actor, User) else None
     provider_event = ServiceProviderEvent(
         service_provider=provider,
         kind=kind,
-        actor=actor,
+        actor=ACTOR_USER if by is not None else actor,
+        actor_user_id=None if by is None else by.id,
         at=as_utc(now, "now"),
         data={"before": before, "after": after},
     )

@@ -43,6 +43,7 @@ from gateway.web.console import (
     home,
     i18n,
     roster,
+    services,
     supervisor,
     users,
 )
@@ -67,6 +68,7 @@ PAGES: tuple[Page, ...] = (
     counts.PAGE,
     users.PAGE,
     roster.PAGE,
+    services.PAGE,
 )
 
 

@@ -39,6 +39,7 @@ from case_store.operations import (
     add_note,
     assign,
     change_risk_level,
+    claim,
     close,
     confirm_repeat,
     record_consent,
@@ -313,6 +314,7 @@ def _page(
         lines=[_shown(line) for line in reversed(lines)],
         forms=shown,
         can={action.value: allowed(user, action, case) for action in Action},
+        can_hold=can_be_assigned(user, case),
         refusal=refusal,
         phone=phone,
         masked=mask_phone(rt.vault.decrypt(reporter_phone)) if reporter_phone else None,
@@ -428,6 +430,7 @@ def _transition_refused(case: Case, action: Action) -> str:
         return gettext("This case is closed: reopen it first.")
     return {
         Action.ASSIGN: gettext("This person cannot hold this case, or already holds it."),
+        Action.CLAIM: gettext("Your role or areas do not let you hold this case."),
         Action.ACKNOWLEDGE: gettext("Nobody holds this case yet: assign it first."),
         Action.CHANGE_LEVEL: gettext("The case is already at this level."),
         Action.REOPEN: gettext("This case is not closed."),
@@ -454,6 +457,24 @@ def assign_case(reference: str) -> Any:
         return gettext("Case assigned to %(name)s.", name=assignee.username)
 
     return _run(case, Action.ASSIGN, form, "assign", write)
+
+
+@bp.post("/<reference>/take")
+@requires(Action.CLAIM)
+def take_case(reference: str) -> Any:
+    """The signed-in person takes an unassigned case of their areas for themselves; a case
+    someone else holds is refused as another area's is (403, audited)."""
+    case = _case(reference)
+
+    def write() -> str:
+        held = case.assigned_to_id
+        if held is not None and held != staff().id:
+            raise PermissionDenied(f"case {case.id} is held by user {held}")
+        if claim(db(), case, actor=staff(), now=_now()) is None:
+            return gettext("You already hold this case.")
+        return gettext("You took this case. Acknowledge it once you have read it.")
+
+    return _run(case, Action.CLAIM, ActionForm(), "action", write)
 
 
 @bp.post("/<reference>/acknowledge")
