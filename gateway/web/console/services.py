@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from case_store.masking import mask_phone
@@ -81,8 +81,9 @@ class FilterForm(FlaskForm):  # type: ignore[misc]
 class ProviderForm(FlaskForm):  # type: ignore[misc]
     name = StringField(
         _("Name of the organisation"),
+        filters=[lambda text: " ".join(text.split()) if text else text],
         validators=[
-            InputRequired(message=_("Give the organisation's name.")),
+            DataRequired(message=_("Give the organisation's name.")),
             Length(max=MAX_PROVIDER_NAME),
         ],
         render_kw={"autocomplete": "off"},
@@ -139,9 +140,7 @@ def index() -> str:
     rows = [
         {
             "provider": provider,
-            "services": [
-                SERVICES.get(service_type(s), service_type(s)) for s in provider.services
-            ],
+            "services": [SERVICES.get(service_type(s), service_type(s)) for s in provider.services],
             "areas": _areas_shown(provider.areas),
             "language": language_name(provider_language(provider.languages, rt.profile)),
             "phone": _masked(provider),
