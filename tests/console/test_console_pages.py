@@ -21,12 +21,21 @@ LANGUAGES = ("en", "sw", "fr", "ar", "pt")
 
 
 @pytest.fixture
-def busy_console(make_staff, console):
-    """An administrator signed in to a console with a full roster and a day of calls."""
+def busy_console(make_staff, make_provider, console):
+    """An administrator signed in to a console with a full roster, the service providers of a
+    county, and a day of calls."""
     make_staff("admin", "admin")
     for n in range(40):
         role = (Role.CASEWORKER, Role.SUPERVISOR, Role.HOTLINE_AGENT)[n % 3]
         make_staff(f"staff{n:02}", role, phone=f"+2547001110{n:02}", areas=["001", "047"])
+    for n in range(30):
+        services = ("health", "psychosocial", "shelter", "legal", "police")[: n % 5 + 1]
+        make_provider(
+            f"Provider {n:02} of the county's children",
+            phone=f"+2547002220{n:02}",
+            services=services,
+            areas=("001", "047"),
+        )
     browser = console()
     browser.sign_in("admin")
     for _ in range(12):
@@ -43,6 +52,8 @@ def console_pages(browser) -> list[str]:
     roster_page = re.search(r'href="(/staff/roster/\d+)"', roster).group(1)
     cases = browser.get("/staff/cases").get_data(as_text=True)
     case_page = re.search(r'href="(/staff/cases/\d{9})"', cases).group(1)
+    services = browser.get("/staff/services").get_data(as_text=True)
+    provider_page = re.search(r'href="(/staff/services/\d+)"', services).group(1)
     return [
         "/staff/",
         "/staff/calls/new",
@@ -55,6 +66,9 @@ def console_pages(browser) -> list[str]:
         roster_page,
         "/staff/supervisor",
         "/staff/counts",
+        "/staff/services",
+        "/staff/services/new",
+        provider_page,
     ]
 
 
@@ -131,7 +145,16 @@ def test_the_language_chosen_is_saved_on_the_account_and_followed_everywhere(
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_page_is_in_the_chosen_language(busy_console, language):
     choose_language(busy_console, language)
-    english = {"Log a call", "Users", "On call", "Sign out", "Save call", "Username"}
+    english = {
+        "Log a call",
+        "Users",
+        "On call",
+        "Sign out",
+        "Save call",
+        "Username",
+        "Service providers",
+        "Services it offers",
+    }
     for path in console_pages(busy_console):
         page = busy_console.get(path).get_data(as_text=True)
         assert f'<html lang="{language}"' in page
