@@ -248,3 +248,21 @@ def test_a_full_case_list_and_a_long_case_page_weigh_under_60_kb(busy_console, m
         assert page.status_code == 200, path
         weight = len(page.data) + len(stylesheet.data)
         assert weight < LIMIT, f"{language} {path}: {weight} bytes"
+
+
+def test_a_caseworkers_full_list_with_a_take_button_on_each_case_weighs_under_60_kb(
+    make_staff, make_case, console
+):
+    make_staff("wanjiru", "caseworker", areas=["047"])
+    for _ in range(50):
+        make_case("047", danger="yes")
+    browser = console()
+    browser.sign_in("wanjiru")
+    stylesheet = browser.get("/staff/static/console.css")
+
+    for language in LANGUAGES:
+        choose_language(browser, language)
+        page = browser.get("/staff/cases")
+        assert page.get_data(as_text=True).count('/take" class="inline">') == 50
+        weight = len(page.data) + len(stylesheet.data)
+        assert weight < LIMIT, f"{language}: {weight} bytes"

@@ -114,3 +114,25 @@ def test_only_those_who_could_hold_the_case_see_the_button(make_staff, make_case
 
     # An administrator may act on any case but holds none (a supervisor assigns).
     assert (offered("amina"), offered("daudi"), offered("root")) == (False, True, False)
+
+
+def test_the_list_offers_the_unassigned_cases_to_take_and_taking_opens_the_case(
+    make_staff, make_case, console, db
+):
+    wanjiru = make_staff("wanjiru", "caseworker", areas=[MOMBASA])
+    baraka = make_staff("baraka", "caseworker", areas=[MOMBASA])
+    free = make_case(MOMBASA)
+    held = make_case(MOMBASA, assigned_to=baraka)
+    browser = signed_in(console, "wanjiru")
+
+    page = browser.get("/staff/cases").get_data(as_text=True)
+    assert f'action="/staff/cases/{free}/take"' in page
+    assert f'action="/staff/cases/{held}/take"' not in page and "baraka" in page
+
+    answer = browser.submit(f"/staff/cases/{free}/take", {}, page="/staff/cases")
+
+    assert answer.status_code == 302 and answer.headers["Location"] == f"/staff/cases/{free}"
+    assert case_row(db, free).assigned_to_id == wanjiru
+    assert f'action="/staff/cases/{free}/take"' not in browser.get("/staff/cases").get_data(
+        as_text=True
+    )

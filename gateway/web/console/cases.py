@@ -199,6 +199,7 @@ def index() -> str:
             "area": _area_name(case.location_code),
             "due": _when(next_deadline(case)) if case.status is not CaseStatus.CLOSED else None,
             "overdue": is_overdue(case, now),
+            "take": _may_take(user, case),
         }
         for case in found[:PAGE_SIZE]
     ]
@@ -216,6 +217,17 @@ def index() -> str:
         statuses=STATUSES,
         categories=CATEGORIES,
         time_zone=rt.profile.time_zone.key,
+        take_form=ActionForm(formdata=None),
+    )
+
+
+def _may_take(user: User, case: Case) -> bool:
+    """Whether to offer "Take this case": nobody holds it, and ``user`` may claim and hold it."""
+    return (
+        case.assigned_to_id is None
+        and case.status is not CaseStatus.CLOSED
+        and allowed(user, Action.CLAIM, case)
+        and can_be_assigned(user, case)
     )
 
 
@@ -314,7 +326,7 @@ def _page(
         lines=[_shown(line) for line in reversed(lines)],
         forms=shown,
         can={action.value: allowed(user, action, case) for action in Action},
-        can_hold=can_be_assigned(user, case),
+        may_take=_may_take(user, case),
         refusal=refusal,
         phone=phone,
         masked=mask_phone(rt.vault.decrypt(reporter_phone)) if reporter_phone else None,
