@@ -235,6 +235,7 @@ class ServiceProviderEventKind(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     DEACTIVATED = "deactivated"
+    REACTIVATED = "reactivated"
 
 
 class MessageStatus(StrEnum):

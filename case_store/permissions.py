@@ -3,8 +3,9 @@
 Every staff operation calls ``check`` before it writes. Roles grant actions; a caseworker's
 case actions are limited to cases assigned to them; a user with areas acts only on cases in
 those areas (no areas means every area); an inactive user may do nothing. Work on no case
-(managing accounts and the on-call roster, logging a call) is checked by role alone
-(``check_role``): the console shows and serves a page only to the roles this module allows.
+(managing accounts, the on-call roster and the service providers, logging a call) is checked
+by role alone (``check_role``): the console shows and serves a page only to the roles this
+module allows.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ class Action(StrEnum):
     MANAGE_ROSTER = "manage_roster"
     # Oversee the work of one's areas: what is overdue, escalated, unalerted, who holds what.
     OVERSEE = "oversee"
+    # The service providers cases are referred to: see them (phones masked) ...
+    VIEW_SERVICES = "view_services"
+    # ... and create, change, deactivate and reactivate them.
+    MANAGE_SERVICES = "manage_services"
     # Put a job the workers gave up on back on its queue.
     RETRY_JOBS = "retry_jobs"
     # The daily counts a helpline reports upward (numbers only).
@@ -73,8 +78,9 @@ ROLE_ACTIONS: Mapping[Role, frozenset[Action]] = MappingProxyType(
         ),
         Role.CASEWORKER: _CASE_WORK | {Action.CLAIM},
         # A supervisor runs the on-call rota and oversees the work (the supervisor's view, the
-        # daily counts, failed jobs); accounts are the administrator's.
-        Role.SUPERVISOR: frozenset(Action) - {Action.MANAGE_USERS},
+        # daily counts, failed jobs, where referrals can go); accounts and the list of service
+        # providers are the administrator's.
+        Role.SUPERVISOR: frozenset(Action) - {Action.MANAGE_USERS, Action.MANAGE_SERVICES},
         Role.ADMIN: frozenset(Action),
     }
 )

@@ -72,13 +72,16 @@ class ServiceProviderEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     service_provider_id: Mapped[int] = mapped_column(ForeignKey("service_provider.id"), index=True)
     kind: Mapped[ServiceProviderEventKind] = mapped_column(enum_column(ServiceProviderEventKind))
-    # Who acted: "admin_cli" for the command line, "system" otherwise.
+    # Who acted: "user" (a staff member, ``actor_user_id``: the console), "admin_cli" for the
+    # command line, "system" otherwise.
     actor: Mapped[str] = mapped_column(String(64))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     # {"before": {...} | None, "after": {...}}: services, areas, languages; never the number.
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     service_provider: Mapped[ServiceProvider] = relationship()
+    actor_user: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<ServiceProviderEvent id={self.id} {self.kind} by {self.actor}>"

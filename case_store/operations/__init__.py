@@ -60,6 +60,7 @@ from case_store.operations.services import (
     InvalidProvider,
     create_provider,
     deactivate_provider,
+    reactivate_provider,
     update_provider,
 )
 from case_store.operations.staff import (
@@ -113,6 +114,7 @@ __all__ = [
     "new_referral_code",
     "next_deadline_check",
     "open_case",
+    "reactivate_provider",
     "recheck_deadlines",
     "record_consent",
     "record_contact",

@@ -149,18 +149,23 @@ def record_roster_event(
 ) -> RosterEvent:
     """An event on ``user``'s trail; ``actor`` is a staff member (named by id) or a word such
     as ``admin_cli``."""
-    by = actor if isinstance(actor, User) else None
     roster_event = RosterEvent(
         user=user,
         kind=kind,
-        actor=ACTOR_USER if by is not None else actor,
-        actor_user_id=None if by is None else by.id,
+        **_named(actor),
         at=as_utc(now, "now"),
         data={"before": before, "after": after},
     )
     session.add(roster_event)
     session.flush()
     return roster_event
+
+
+def _named(actor: str | User) -> dict[str, Any]:
+    """A trail event's actor columns: a staff member by id, or a word such as ``admin_cli``."""
+    if isinstance(actor, User):
+        return {"actor": ACTOR_USER, "actor_user_id": actor.id}
+    return {"actor": actor, "actor_user_id": None}
 
 
 def provider_fields(provider: ServiceProvider) -> dict[str, Any]:
@@ -179,15 +184,17 @@ def record_provider_event(
     session: Session,
     provider: ServiceProvider,
     kind: ServiceProviderEventKind,
-    actor: str,
+    actor: str | User,
     now: datetime,
     before: dict[str, Any] | None,
     after: dict[str, Any],
 ) -> ServiceProviderEvent:
+    """An event on ``provider``'s trail; ``actor`` is a staff member (named by id) or a word
+    such as ``admin_cli``."""
     provider_event = ServiceProviderEvent(
         service_provider=provider,
         kind=kind,
-        actor=actor,
+        **_named(actor),
         at=as_utc(now, "now"),
         data={"before": before, "after": after},
     )

@@ -6,7 +6,8 @@ the areas it serves (empty: every area), the languages its texts go in, and the 
 referrals go to and answers come from (encrypted, and hashed to recognise its answers). Every
 change is checked before anything is written; the errors name the field, never the number.
 Deactivating a provider takes it out of every new referral at the commit; its referrals and
-history stay.
+history stay, and reactivating it puts it back. A staff member acting (the console) must hold
+``Action.MANAGE_SERVICES``; the command line acts as ``admin_cli``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from case_store.crypto import E164, Vault
 from case_store.enums import Service, ServiceProviderEventKind
 from case_store.models import ServiceProvider, ServiceProviderEvent, User
 from case_store.operations.audit import ACTOR_SYSTEM, provider_fields, record_provider_event
+from case_store.permissions import Action, check_role
 from case_store.service_types import UnknownServiceType, parse_service_type
 
 # Shown in the texts to caseworkers: a long name would cost a segment.
@@ -49,11 +51,12 @@ def create_provider(
     now: datetime,
     known_areas: Collection[str],
     languages: Iterable[str] = (),
-    actor: str = ACTOR_SYSTEM,
+    actor: str | User = ACTOR_SYSTEM,
 ) -> ServiceProvider:
     """A new active provider. ``services`` are type words (``health``) or ``Service`` values;
     ``areas`` must all be in ``known_areas`` (the profile's codes; none: every area);
     ``phone`` must be in E.164 form (put so at the edge) and no other provider's."""
+    _check(actor)
     provider = ServiceProvider(
         name=_name(name),
         services=_services(services),
@@ -79,7 +82,7 @@ def update_provider(
     provider: ServiceProvider,
     *,
     now: datetime,
-    actor: str,
+    actor: str | User,
     known_areas: Collection[str],
     name: str | None = None,
     services: Iterable[Service | str] | None = None,
@@ -89,6 +92,7 @@ def update_provider(
 ) -> ServiceProviderEvent | None:
     """Change what is given (``areas=[]``: every area); None when nothing changes. Everything
     is checked before anything is written."""
+    _check(actor)
     new_name = provider.name if name is None else _name(name)
     new_services = provider.services if services is None else _services(services)
     new_areas = provider.areas if areas is None else _areas(areas, known_areas)
@@ -112,10 +116,11 @@ def update_provider(
 
 
 def deactivate_provider(
-    session: Session, provider: ServiceProvider, *, now: datetime, actor: str
+    session: Session, provider: ServiceProvider, *, now: datetime, actor: str | User
 ) -> ServiceProviderEvent:
     """No new referral goes to ``provider`` from the commit on (its pending referrals get no
     reminder; their caseworkers are still told when the answer is overdue)."""
+    _check(actor)
     if not provider.active:
         raise InvalidProvider(f"service provider {provider.id} is already deactivated")
     before = provider_fields(provider)
@@ -124,6 +129,27 @@ def deactivate_provider(
     return record_provider_event(
         session, provider, ServiceProviderEventKind.DEACTIVATED, actor, now, before, after
     )
+
+
+def reactivate_provider(
+    session: Session, provider: ServiceProvider, *, now: datetime, actor: str | User
+) -> ServiceProviderEvent:
+    """New referrals may go to ``provider`` again from the commit on. Its phone is still its
+    own: no staff account may take a provider's phone, even a deactivated provider's."""
+    _check(actor)
+    if provider.active:
+        raise InvalidProvider(f"service provider {provider.id} is active")
+    before = provider_fields(provider)
+    provider.active = True
+    after = provider_fields(provider)
+    return record_provider_event(
+        session, provider, ServiceProviderEventKind.REACTIVATED, actor, now, before, after
+    )
+
+
+def _check(actor: str | User) -> None:
+    if isinstance(actor, User):
+        check_role(actor, Action.MANAGE_SERVICES)
 
 
 def _name(name: str) -> str:

@@ -19,8 +19,25 @@ from case_store.enums import ReferralStatus, Service
 from case_store.models import Case, Referral, ServiceProvider
 
 
-def list_providers(session: Session) -> list[ServiceProvider]:
-    return list(session.scalars(select(ServiceProvider).order_by(ServiceProvider.id)))
+def list_providers(
+    session: Session,
+    *,
+    service: Service | None = None,
+    area: str | None = None,
+    active: bool | None = None,
+) -> list[ServiceProvider]:
+    """Providers by id; only those offering ``service``, serving ``area`` (a provider of every
+    area serves it) or ``active`` (or not) when given."""
+    query = select(ServiceProvider).order_by(ServiceProvider.id)
+    if active is not None:
+        query = query.where(ServiceProvider.active.is_(active))
+    # Services and areas are JSON lists, and providers a few dozen: filtered here.
+    return [
+        provider
+        for provider in session.scalars(query)
+        if (service is None or service.value in provider.services)
+        and (area is None or not provider.areas or area in provider.areas)
+    ]
 
 
 def find_provider_by_phone(session: Session, vault: Vault, phone: str) -> ServiceProvider | None:

@@ -1,4 +1,5 @@
-"""``kinga services create|update|deactivate|list``: the service providers cases are referred to.
+"""``kinga services create|update|deactivate|reactivate|list``: the service providers cases
+are referred to.
 
 A provider is an organisation (a clinic, a police desk, a shelter) with the service types it
 offers, the areas it serves, the languages its texts go in, and one phone: referrals are sent
@@ -26,6 +27,7 @@ from case_store.operations import (
     InvalidProvider,
     create_provider,
     deactivate_provider,
+    reactivate_provider,
     update_provider,
 )
 from case_store.queries.service_providers import list_providers, open_referral_counts
@@ -171,6 +173,22 @@ def services_deactivate(provider_id: int) -> None:
     with _saving(rt) as session:
         provider = _find(session, provider_id)
         deactivate_provider(session, provider, now=datetime.now(UTC), actor=CLI_ACTOR)
+        document = provider_document(rt, provider, waiting=_waiting(session, provider))
+    click.echo(json.dumps(document, ensure_ascii=False))
+
+
+@services_group.command("reactivate")
+@click.argument("provider_id", metavar="ID", type=int)
+@with_appcontext
+def services_reactivate(provider_id: int) -> None:
+    """Refer cases to the deactivated provider with ID again; audited.
+
+    Example: kinga services reactivate 3
+    """
+    rt = runtime()
+    with _saving(rt) as session:
+        provider = _find(session, provider_id)
+        reactivate_provider(session, provider, now=datetime.now(UTC), actor=CLI_ACTOR)
         document = provider_document(rt, provider, waiting=_waiting(session, provider))
     click.echo(json.dumps(document, ensure_ascii=False))
 

@@ -34,6 +34,7 @@ from case_store.operations import (
     deactivate_provider,
     mark_unanswered,
     open_case,
+    reactivate_provider,
     refer,
     remind_referral,
     update_provider,
@@ -193,6 +194,52 @@ def test_deactivation_is_audited_once_and_the_trail_is_append_only(session, vaul
     first.actor = "someone else"
     with pytest.raises(AuditError):
         session.flush()
+
+
+def test_a_deactivated_provider_is_reactivated_once_and_chosen_again(session, vault):
+    case = consenting_case(session, vault)
+    clinic = provider(session, vault, areas=[case.location_code])
+    deactivate_provider(session, clinic, now=NOW, actor=ACTOR)
+    assert choose_provider(session, case, Service.MEDICAL) is None
+
+    reactivate_provider(session, clinic, now=NOW, actor=ACTOR)
+
+    assert clinic.active and choose_provider(session, case, Service.MEDICAL) is clinic
+    with pytest.raises(InvalidProvider, match="is active"):
+        reactivate_provider(session, clinic, now=NOW, actor=ACTOR)
+    [*_, last] = trail(session, clinic)
+    assert last.kind is ServiceProviderEventKind.REACTIVATED
+    assert (last.data["before"]["active"], last.data["after"]["active"]) == (False, True)
+
+
+def test_a_staff_member_changes_providers_only_as_an_administrator_named_on_the_trail(
+    session, vault
+):
+    admin = add_user(session, "admin")
+    supervisor = add_user(session, "supervisor")
+    before = row_counts(session)
+    with pytest.raises(PermissionDenied):
+        provider(session, vault, actor=supervisor)
+    assert row_counts(session) == before
+
+    clinic = provider(session, vault, actor=admin)
+    for change in (
+        lambda: update_provider(
+            session, vault, clinic, now=NOW, actor=supervisor, known_areas=AREAS, name="X"
+        ),
+        lambda: deactivate_provider(session, clinic, now=NOW, actor=supervisor),
+    ):
+        with pytest.raises(PermissionDenied):
+            change()
+    deactivate_provider(session, clinic, now=NOW, actor=admin)
+    with pytest.raises(PermissionDenied):
+        reactivate_provider(session, clinic, now=NOW, actor=supervisor)
+
+    assert clinic.name == "Kibera Health Centre" and not clinic.active
+    assert [(e.kind, e.actor, e.actor_user_id) for e in trail(session, clinic)] == [
+        (ServiceProviderEventKind.CREATED, "user", admin.id),
+        (ServiceProviderEventKind.DEACTIVATED, "user", admin.id),
+    ]
 
 
 # --- choosing the provider -----------------------------------------------------------------

@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
-from case_store.operations import create_user, open_case
+from case_store.operations import create_provider, create_user, open_case
 from case_store.passwords import hash_password
 from case_store.report_contract import Report
 
@@ -45,6 +45,36 @@ def make_staff(app: Flask, db: sessionmaker[Session], password_hash: str) -> Cal
             if with_password:
                 user.password_hash = password_hash
             return user.id
+
+    return make
+
+
+@pytest.fixture
+def make_provider(app: Flask) -> Callable[..., int]:
+    """Register a service provider as ``kinga services create`` does; its id."""
+
+    def make(
+        name: str,
+        *,
+        phone: str,
+        services: tuple[str, ...] = ("health",),
+        areas: tuple[str, ...] = (),
+        languages: tuple[str, ...] = ("en",),
+    ) -> int:
+        runtime = app.extensions["kinga"]
+        with runtime.sessions.begin() as session:
+            return create_provider(
+                session,
+                runtime.vault,
+                name=name,
+                services=services,
+                areas=areas,
+                phone=phone,
+                languages=languages,
+                now=datetime.now(UTC),
+                known_areas={location.code for location in runtime.profile.locations},
+                actor="admin_cli",
+            ).id
 
     return make
 

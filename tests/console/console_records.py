@@ -7,7 +7,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from case_store.models import Case, Contact, Note, RosterEvent, User
+from case_store.models import (
+    Case,
+    Contact,
+    Note,
+    RosterEvent,
+    ServiceProvider,
+    ServiceProviderEvent,
+    User,
+)
 
 
 def trail(db: sessionmaker[Session], username: str) -> list[tuple[str, dict[str, Any]]]:
@@ -29,7 +37,15 @@ def counts(db: sessionmaker[Session]) -> dict[str, int]:
     with db() as session:
         return {
             model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
-            for model in (Case, Contact, Note, User, RosterEvent)
+            for model in (
+                Case,
+                Contact,
+                Note,
+                User,
+                RosterEvent,
+                ServiceProvider,
+                ServiceProviderEvent,
+            )
         }
 
 

@@ -21,12 +21,21 @@ LANGUAGES = ("en", "sw", "fr", "ar", "pt")
 
 
 @pytest.fixture
-def busy_console(make_staff, console):
-    """An administrator signed in to a console with a full roster and a day of calls."""
+def busy_console(make_staff, make_provider, console):
+    """An administrator signed in to a console with a full roster, the service providers of a
+    county, and a day of calls."""
     make_staff("admin", "admin")
     for n in range(40):
         role = (Role.CASEWORKER, Role.SUPERVISOR, Role.HOTLINE_AGENT)[n % 3]
         make_staff(f"staff{n:02}", role, phone=f"+2547001110{n:02}", areas=["001", "047"])
+    for n in range(30):
+        services = ("health", "psychosocial", "shelter", "legal", "police")[: n % 5 + 1]
+        make_provider(
+            f"Provider {n:02} of the county's children",
+            phone=f"+2547002220{n:02}",
+            services=services,
+            areas=("001", "047"),
+        )
     browser = console()
     browser.sign_in("admin")
     for _ in range(12):
@@ -43,6 +52,8 @@ def console_pages(browser) -> list[str]:
     roster_page = re.search(r'href="(/staff/roster/\d+)"', roster).group(1)
     cases = browser.get("/staff/cases").get_data(as_text=True)
     case_page = re.search(r'href="(/staff/cases/\d{9})"', cases).group(1)
+    services = browser.get("/staff/services").get_data(as_text=True)
+    provider_page = re.search(r'href="(/staff/services/\d+)"', services).group(1)
     return [
         "/staff/",
         "/staff/calls/new",
@@ -55,6 +66,9 @@ def console_pages(browser) -> list[str]:
         roster_page,
         "/staff/supervisor",
         "/staff/counts",
+        "/staff/services",
+        "/staff/services/new",
+        provider_page,
     ]
 
 
@@ -131,7 +145,16 @@ def test_the_language_chosen_is_saved_on_the_account_and_followed_everywhere(
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_page_is_in_the_chosen_language(busy_console, language):
     choose_language(busy_console, language)
-    english = {"Log a call", "Users", "On call", "Sign out", "Save call", "Username"}
+    english = {
+        "Log a call",
+        "Users",
+        "On call",
+        "Sign out",
+        "Save call",
+        "Username",
+        "Service providers",
+        "Services it offers",
+    }
     for path in console_pages(busy_console):
         page = busy_console.get(path).get_data(as_text=True)
         assert f'<html lang="{language}"' in page
@@ -225,3 +248,21 @@ def test_a_full_case_list_and_a_long_case_page_weigh_under_60_kb(busy_console, m
         assert page.status_code == 200, path
         weight = len(page.data) + len(stylesheet.data)
         assert weight < LIMIT, f"{language} {path}: {weight} bytes"
+
+
+def test_a_caseworkers_full_list_with_a_take_button_on_each_case_weighs_under_60_kb(
+    make_staff, make_case, console
+):
+    make_staff("wanjiru", "caseworker", areas=["047"])
+    for _ in range(50):
+        make_case("047", danger="yes")
+    browser = console()
+    browser.sign_in("wanjiru")
+    stylesheet = browser.get("/staff/static/console.css")
+
+    for language in LANGUAGES:
+        choose_language(browser, language)
+        page = browser.get("/staff/cases")
+        assert page.get_data(as_text=True).count('/take" class="inline">') == 50
+        weight = len(page.data) + len(stylesheet.data)
+        assert weight < LIMIT, f"{language}: {weight} bytes"

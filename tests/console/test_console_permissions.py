@@ -22,7 +22,9 @@ AGENT, CASEWORKER, SUPERVISOR, ADMIN = (
 )
 EVERYONE = frozenset(Role)
 # (method, path, what grants it, the roles it is open to). {id}: another staff account;
-# {case}: a case in no particular area (held by the one signing in, if a caseworker).
+# {case}: a case in no particular area (held by the one signing in, if a caseworker);
+# {provider}: a service provider. Supervisors see the providers (they oversee referrals and
+# refer without consent), only administrators change them, as only they manage accounts.
 ROUTES = [
     ("GET", "/staff/", None, EVERYONE),
     ("GET", "/staff/calls/new", Action.RECORD_CONTACT, EVERYONE),
@@ -30,6 +32,7 @@ ROUTES = [
     ("GET", "/staff/cases", Action.VIEW, EVERYONE),
     ("GET", "/staff/cases/{case}", Action.VIEW, EVERYONE),
     ("POST", "/staff/cases/{case}/assign", Action.ASSIGN, {SUPERVISOR, ADMIN}),
+    ("POST", "/staff/cases/{case}/take", Action.CLAIM, {CASEWORKER, SUPERVISOR, ADMIN}),
     (
         "POST",
         "/staff/cases/{case}/acknowledge",
@@ -56,6 +59,13 @@ ROUTES = [
     ("GET", "/staff/roster", Action.MANAGE_ROSTER, {SUPERVISOR, ADMIN}),
     ("GET", "/staff/roster/{id}", Action.MANAGE_ROSTER, {SUPERVISOR, ADMIN}),
     ("POST", "/staff/roster/{id}", Action.MANAGE_ROSTER, {SUPERVISOR, ADMIN}),
+    ("GET", "/staff/services", Action.VIEW_SERVICES, {SUPERVISOR, ADMIN}),
+    ("GET", "/staff/services/new", Action.MANAGE_SERVICES, {ADMIN}),
+    ("POST", "/staff/services/new", Action.MANAGE_SERVICES, {ADMIN}),
+    ("GET", "/staff/services/{provider}", Action.MANAGE_SERVICES, {ADMIN}),
+    ("POST", "/staff/services/{provider}", Action.MANAGE_SERVICES, {ADMIN}),
+    ("POST", "/staff/services/{provider}/deactivate", Action.MANAGE_SERVICES, {ADMIN}),
+    ("POST", "/staff/services/{provider}/reactivate", Action.MANAGE_SERVICES, {ADMIN}),
     ("GET", "/staff/supervisor", Action.OVERSEE, {SUPERVISOR, ADMIN}),
     ("POST", "/staff/supervisor/retry", Action.RETRY_JOBS, {SUPERVISOR, ADMIN}),
     ("GET", "/staff/counts", Action.VIEW_COUNTS, {SUPERVISOR, ADMIN}),
@@ -76,7 +86,12 @@ def test_the_table_is_what_the_case_store_grants():
 
 def test_every_console_route_is_in_the_table(app):
     listed = {
-        (method, path.replace("{id}", "<int:user_id>").replace("{case}", "<reference>"))
+        (
+            method,
+            path.replace("{id}", "<int:user_id>")
+            .replace("{case}", "<reference>")
+            .replace("{provider}", "<int:provider_id>"),
+        )
         for method, path, *_ in ROUTES
     }
     listed |= set(PUBLIC)
@@ -95,19 +110,25 @@ def target(make_staff) -> int:
     return make_staff("target", "caseworker", phone="+254700111099", areas=["001"])
 
 
+@pytest.fixture
+def provider(make_provider) -> int:
+    """A service provider the routes act on."""
+    return make_provider("Coast Clinic", phone="+254700222001")
+
+
 @pytest.mark.parametrize(
     ("role", "method", "path", "action", "roles"),
     CASES,
     ids=[f"{role.value}-{method}-{path}" for role, method, path, *_ in CASES],
 )
 def test_each_role_gets_what_it_is_granted_and_nothing_else(
-    make_staff, make_case, console, db, target, role, method, path, action, roles
+    make_staff, make_case, console, db, target, provider, role, method, path, action, roles
 ):
     someone = make_staff("someone", role.value)
     reference = make_case(assigned_to=someone if role is CASEWORKER else None)
     browser = console()
     browser.sign_in("someone")
-    url = path.format(id=target, case=reference)
+    url = path.format(id=target, case=reference, provider=provider)
     tokens = hidden_fields(browser.get("/staff/").get_data(as_text=True))
     before = counts(db)
 
@@ -129,10 +150,10 @@ def test_each_role_gets_what_it_is_granted_and_nothing_else(
 
 
 @pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, *_ in ROUTES])
-def test_without_signing_in_every_page_asks_to_sign_in(console, target, method, path):
+def test_without_signing_in_every_page_asks_to_sign_in(console, target, provider, method, path):
     browser = console()
     tokens = hidden_fields(browser.get("/staff/login").get_data(as_text=True))
-    url = path.format(id=target, case="482177302")
+    url = path.format(id=target, case="482177302", provider=provider)
     answer = browser.get(url) if method == "GET" else browser.client.post(url, data=tokens)
 
     assert answer.status_code == 302

@@ -181,3 +181,15 @@ def test_deactivate_once(db, runner):
     again = services(runner, "deactivate", provider_id)
     assert again.exit_code != 0 and "already deactivated" in again.output
     assert [kind for _, kind, _ in trail(db)] == ["created", "deactivated"]
+
+
+def test_reactivate_once(db, runner):
+    provider_id = str(
+        json.loads(create(runner, "--type", "health", "--all-areas", "--phone", PHONE).output)["id"]
+    )
+    services(runner, "deactivate", provider_id)
+    result = services(runner, "reactivate", provider_id)
+    assert result.exit_code == 0 and json.loads(result.output)["active"] is True
+    again = services(runner, "reactivate", provider_id)
+    assert again.exit_code != 0 and "is active" in again.output
+    assert [kind for _, kind, _ in trail(db)] == ["created", "deactivated", "reactivated"]

@@ -44,6 +44,7 @@ from gateway.web.console import (
     home,
     i18n,
     roster,
+    services,
     supervisor,
     users,
 )
@@ -68,6 +69,7 @@ PAGES: tuple[Page, ...] = (
     counts.PAGE,
     users.PAGE,
     roster.PAGE,
+    services.PAGE,
 )
 
 

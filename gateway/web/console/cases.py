@@ -39,6 +39,7 @@ from case_store.operations import (
     add_note,
     assign,
     change_risk_level,
+    claim,
     close,
     confirm_repeat,
     record_consent,
@@ -198,6 +199,7 @@ def index() -> str:
             "area": _area_name(case.location_code),
             "due": _when(next_deadline(case)) if case.status is not CaseStatus.CLOSED else None,
             "overdue": is_overdue(case, now),
+            "take": _may_take(user, case),
         }
         for case in found[:PAGE_SIZE]
     ]
@@ -215,6 +217,17 @@ def index() -> str:
         statuses=STATUSES,
         categories=CATEGORIES,
         time_zone=rt.profile.time_zone.key,
+        take_form=ActionForm(formdata=None),
+    )
+
+
+def _may_take(user: User, case: Case) -> bool:
+    """Whether to offer "Take this case": nobody holds it, and ``user`` may claim and hold it."""
+    return (
+        case.assigned_to_id is None
+        and case.status is not CaseStatus.CLOSED
+        and allowed(user, Action.CLAIM, case)
+        and can_be_assigned(user, case)
     )
 
 
@@ -313,6 +326,7 @@ def _page(
         lines=[_shown(line) for line in reversed(lines)],
         forms=shown,
         can={action.value: allowed(user, action, case) for action in Action},
+        may_take=_may_take(user, case),
         refusal=refusal,
         phone=phone,
         masked=mask_phone(rt.vault.decrypt(reporter_phone)) if reporter_phone else None,
@@ -428,6 +442,7 @@ def _transition_refused(case: Case, action: Action) -> str:
         return gettext("This case is closed: reopen it first.")
     return {
         Action.ASSIGN: gettext("This person cannot hold this case, or already holds it."),
+        Action.CLAIM: gettext("Your role or areas do not let you hold this case."),
         Action.ACKNOWLEDGE: gettext("Nobody holds this case yet: assign it first."),
         Action.CHANGE_LEVEL: gettext("The case is already at this level."),
         Action.REOPEN: gettext("This case is not closed."),
@@ -454,6 +469,24 @@ def assign_case(reference: str) -> Any:
         return gettext("Case assigned to %(name)s.", name=assignee.username)
 
     return _run(case, Action.ASSIGN, form, "assign", write)
+
+
+@bp.post("/<reference>/take")
+@requires(Action.CLAIM)
+def take_case(reference: str) -> Any:
+    """The signed-in person takes an unassigned case of their areas for themselves; a case
+    someone else holds is refused as another area's is (403, audited)."""
+    case = _case(reference)
+
+    def write() -> str:
+        held = case.assigned_to_id
+        if held is not None and held != staff().id:
+            raise PermissionDenied(f"case {case.id} is held by user {held}")
+        if claim(db(), case, actor=staff(), now=_now()) is None:
+            return gettext("You already hold this case.")
+        return gettext("You took this case. Acknowledge it once you have read it.")
+
+    return _run(case, Action.CLAIM, ActionForm(), "action", write)
 
 
 @bp.post("/<reference>/acknowledge")

@@ -1,6 +1,7 @@
 """The console in a real browser: sign in with the keyboard, log a call that becomes a high
-case (the on-call caseworker's alert is then in the message log), and the same pages in
-Arabic, laid out right to left."""
+case (the on-call caseworker's alert is then in the message log), the same pages in Arabic,
+laid out right to left, and one case's whole course: a service provider registered, the call,
+assigning, acknowledging, a note, a referral, closing."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy import select
 from case_store.enums import CaseStatus, MessagePurpose, RiskLevel
 from case_store.models import Case, Message
 from case_store.references import format_reference
+
+CLINIC_PHONE = "+254700222001"
 
 
 def sign_in(page, username: str) -> None:
@@ -85,29 +88,93 @@ def test_arabic_pages_are_laid_out_right_to_left(page, screenshot, make_staff):
     screenshot(page, "arabic-call-form")
 
 
-def test_a_caseworker_opens_a_case_acknowledges_it_adds_a_note_and_closes_it(
-    page, screenshot, make_staff, make_case, db
-):
-    wanjiru = make_staff("wanjiru", "caseworker", phone=CASEWORKER_PHONE, areas=[MOMBASA])
-    reference = make_case(MOMBASA, assigned_to=wanjiru)
-    sign_in(page, "wanjiru")
-    page.get_by_role("link", name="Cases").first.click()
-    page.wait_for_url("**/staff/cases")
-    page.get_by_role("link", name=format_reference(reference)).click()
-    page.wait_for_url(f"**/staff/cases/{reference}")
+def sign_out(page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/staff/login**")
 
+
+def log_high_call(page) -> None:
+    page.goto("/staff/calls/new")
+    page.get_by_label("New case: a concern about a child").check()
+    page.get_by_label("Caller's number").fill(CALLER)
+    page.get_by_role("group", name="Is a child in danger right now?").get_by_label("No").check()
+    page.get_by_label("Sexual abuse").check()
+    page.get_by_label("12-14").check()
+    page.get_by_label("Girl").check()
+    page.get_by_label("Area", exact=True).fill("Mombasa")
+    page.get_by_label("Neighbour or community").check()
+    page.get_by_label("What the caller said").fill(NARRATIVE)
+    page.get_by_role("group", name="Agrees to services").get_by_label("Yes").check()
+    page.get_by_role("button", name="Save call").click()
+    page.get_by_role("status").wait_for()
+
+
+def test_a_high_case_from_call_to_referral_and_closing(page, screenshot, make_staff, app, db):
+    """An administrator registers a clinic; an agent logs a call that becomes a high case; a
+    supervisor assigns it; the caseworker acknowledges it, adds a note, refers it to the
+    clinic and closes it."""
+    make_staff("root", "admin")
+    make_staff("amina", "hotline_agent")
+    make_staff("daudi", "supervisor", areas=[MOMBASA])
+    make_staff("wanjiru", "caseworker", phone=CASEWORKER_PHONE, areas=[MOMBASA], on_call=True)
+
+    sign_in(page, "root")
+    page.get_by_role("link", name="Service providers").first.click()
+    page.get_by_role("link", name="New service provider").click()
+    page.get_by_label("Name of the organisation").fill("Coast Clinic")
+    page.get_by_label("Health").check()
+    page.get_by_label("Phone", exact=True).fill(CLINIC_PHONE)
+    page.get_by_label("Areas it serves").fill("Mombasa")
+    screenshot(page, "provider-form")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("status").inner_text() == "Service provider Coast Clinic created."
+    assert CLINIC_PHONE not in page.content()  # masked in the list
+    screenshot(page, "provider")
+    sign_out(page)
+
+    sign_in(page, "amina")
+    log_high_call(page)
+    with db() as session:
+        case = session.scalars(select(Case)).one()
+    reference = format_reference(case.reference)
+    assert case.risk_level is RiskLevel.HIGH
+    sign_out(page)
+
+    sign_in(page, "daudi")
+    page.get_by_role("link", name="Cases").first.click()
+    page.get_by_role("link", name=reference).click()
+    page.get_by_label("Assign to").select_option(label="wanjiru")
+    page.get_by_role("button", name="Assign", exact=True).click()
+    assert page.get_by_role("status").inner_text() == "Case assigned to wanjiru."
+    sign_out(page)
+
+    sign_in(page, "wanjiru")
+    page.goto("/staff/cases?show=mine")
+    page.get_by_role("link", name=reference).click()
     page.get_by_role("button", name="Acknowledge").click()
     assert page.get_by_role("status").inner_text() == "Case acknowledged."
     page.get_by_label("New note").fill("Spoke to the aunt; the child is safe tonight.")
     page.get_by_role("button", name="Add note").click()
     assert page.get_by_role("status").inner_text() == "Note added."
-    page.get_by_label("Reason for closing").select_option("resolved")
+    page.get_by_label("Service needed").select_option("health")
+    page.get_by_role("button", name="Refer").click()
+    notice = page.get_by_role("status").inner_text()
+    assert notice.startswith("Referral ") and notice.endswith(" sent to Coast Clinic.")
+    page.get_by_label("Reason for closing").select_option("referred")
     screenshot(page, "closing")
     page.get_by_role("button", name="Close the case").click()
 
-    assert page.get_by_role("status").inner_text() == "Case closed: Resolved."
+    assert page.get_by_role("status").inner_text() == "Case closed: Referred to services."
     assert "Spoke to the aunt; the child is safe tonight." in page.content()
+    screenshot(page, "closed")
+    vault = app.extensions["kinga"].vault
     with db() as session:
-        case = session.scalars(select(Case).where(Case.reference == reference)).one()
+        case = session.scalars(select(Case)).one()
+        [referral] = case.referrals
+        sent = session.scalars(
+            select(Message).where(Message.purpose == MessagePurpose.REFERRAL)
+        ).one()
         assert case.status is CaseStatus.CLOSED and case.acknowledged_at is not None
-        assert len(case.notes) == 1
+        assert case.assigned_to.username == "wanjiru" and len(case.notes) == 1
+        assert referral.service_provider.name == "Coast Clinic"
+        assert vault.decrypt(sent.phone_encrypted) == CLINIC_PHONE
