@@ -138,7 +138,7 @@ MESSAGE_STATUSES: Final[Mapping[str, Any]] = {
 # Who did it, when it was not a person of the console.
 ACTORS: Final[Mapping[str, Any]] = {
     "reporter": _("Reporter"),
-    "system": _("Kinga"),
+    "system": _("Automatic"),
     "service_provider": _("Service provider"),
     "admin_cli": _("Command line"),
     "sms": _("SMS"),
@@ -174,7 +174,7 @@ FIELDS: Final[Mapping[str, Any]] = {
     "repeat_confirmed": _("Same concern"),
     "merged_into": _("Merged into"),
     "duplicate": _("Duplicate merged in"),
-    "fields": _("Shown in clear"),
+    "fields": _("What was shown"),
     "disposition": _("Outcome"),
     "deadline": _("Deadline"),
     "step": _("Step"),
