@@ -26,7 +26,6 @@ from flask_babel import lazy_gettext as _
 from case_store.enums import (
     Deadline,
     Direction,
-    Disposition,
     EventKind,
     MessagePurpose,
     MessageStatus,
@@ -53,7 +52,6 @@ from gateway.web.console.call_form import (
     AGE_BANDS,
     CALLBACKS,
     CATEGORIES,
-    OUTCOMES,
     RELATIONSHIPS,
     SEXES,
 )
@@ -61,6 +59,7 @@ from gateway.web.console.i18n import area_name, gettext
 from gateway.web.console.words import (
     CHANNELS,
     CLOSURE_REASONS,
+    DISPOSITIONS,
     LEVELS,
     SERVICES,
     STATUSES,
@@ -74,11 +73,6 @@ WINDOW_BYTES: Final = 16_000
 # What a line weighs on the page besides its words (its markup, its time, its author).
 LINE_MARKUP: Final = 160
 
-DISPOSITIONS: Final[Mapping[str, Any]] = {
-    Disposition.CASE_OPENED: _("Case opened"),
-    Disposition.CASE_UPDATED: _("About an existing case"),
-    **{key: label for key, label in OUTCOMES.items() if key in set(Disposition)},
-}
 STAGES: Final[Mapping[str, Any]] = {
     WorkflowStage.NEW: _("New"),
     WorkflowStage.ASSESSMENT: _("Assessment"),
