@@ -337,7 +337,7 @@ def _value(key: str, value: Any, users: dict[int, str]) -> Any:
     (ISO 8601 with its offset) as an aware time, a list of words as a tuple."""
     if key.endswith("_to_id") and isinstance(value, int):
         return users.get(value, value)
-    if key.endswith(("_at", "_by", "_since")) and isinstance(value, str):
+    if key.endswith(("_at", "_by")) and isinstance(value, str):
         return _time(value)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)

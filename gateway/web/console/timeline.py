@@ -140,7 +140,8 @@ ACTORS: Final[Mapping[str, Any]] = {
 }
 
 # An event's fields as a reader knows them, and the words of their values; a field not listed
-# (a row's id) is not shown.
+# is not shown: a row's id, or what the line's own kind and time say already (when an alert
+# began to wait).
 FIELDS: Final[Mapping[str, Any]] = {
     "reference": _("Reference"),
     "status": _("Status"),
@@ -174,7 +175,6 @@ FIELDS: Final[Mapping[str, Any]] = {
     "step": _("Step"),
     "recipients": _("People told"),
     "fallback_alerted_at": _("Sent to the fallback"),
-    "alert_pending_since": _("Alert waiting since"),
     "follow_up_sent_at": _("Follow-up sent"),
     "follow_up_due_at": _("Follow-up due"),
     "reason": _("Reason"),
