@@ -214,9 +214,9 @@ class Shown:
 
 @dataclass(frozen=True)
 class Window:
-    """The lines of one page of a timeline, newest first, and where the pages beside it
-    begin (None where there is none); a page is named by how many lines are older than its
-    newest line's successor (``before``)."""
+    """The lines of one page of a timeline, newest first, and the addresses of the pages
+    beside it (None where there is none). A page is addressed by ``before``: how many lines,
+    counted from the oldest, run up to and include its newest line."""
 
     lines: list[Shown]
     older: int | None
@@ -233,7 +233,7 @@ def window(lines: Sequence[Line], before: int | None) -> Window:
     shown: list[Shown] = []
     weight = 0
     while start > 0 and len(shown) < WINDOW_LINES:
-        line = shown_line(lines[start - 1])
+        line = _shown(lines[start - 1])
         weight += _weight(line)
         if shown and weight > WINDOW_BYTES:
             break
@@ -253,7 +253,7 @@ def _newer(lines: Sequence[Line], end: int) -> int:
     weight = 0
     stop = end
     while stop < len(lines) and stop - end < WINDOW_LINES:
-        weight += _weight(shown_line(lines[stop]))
+        weight += _weight(_shown(lines[stop]))
         if stop > end and weight > WINDOW_BYTES:
             break
         stop += 1
@@ -264,19 +264,19 @@ def _weight(line: Shown) -> int:
     return LINE_MARKUP + len(line.detail.encode()) + len(line.who.encode())
 
 
-def shown_line(line: Line) -> Shown:
+def _shown(line: Line) -> Shown:
     detail = line.detail
     label = TIMELINE_KINDS.get(line.kind)
     return Shown(
         at=str(format_datetime(line.at, "short")),
         who=str(ACTORS.get(line.who, line.who)),
         kind=str(label) if label is not None else line.kind,
-        detail=said(line),
+        detail=_said(line),
         note=isinstance(detail, NoteText) and detail.text is not None,
     )
 
 
-def said(line: Line) -> str:
+def _said(line: Line) -> str:
     """What ``line`` says, in the reader's language."""
     detail = line.detail
     if isinstance(detail, Changes):
