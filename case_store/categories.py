@@ -38,6 +38,10 @@ PRIMERO_PROTECTION_CONCERNS = frozenset(
     }
 )
 
+# CHI's category of a contact about no case (silent, information only, a prank …): counted by
+# its disposition, whatever the profile maps the concern categories to.
+NON_COUNSELLING = "non_counselling_contacts"
+
 # CHI's top-level contact categories, as snake_case ids.
 CHI_CATEGORIES = frozenset(
     {
@@ -51,7 +55,7 @@ CHI_CATEGORIES = frozenset(
         "peer_relationships",
         "education_and_occupation",
         "sexuality",
-        "non_counselling_contacts",
+        NON_COUNSELLING,
     }
 )
 

@@ -6,9 +6,11 @@ into UTC instants here (a day may last 23 or 25 hours where clocks change), and 
 counts each contact and case into its day by comparing with them, grouped in one read each
 (the indexes ``ix_contact_started_at`` and ``ix_case_created_at``).
 
-A contact about a case counts under that case's category, level and area; a contact that opened
-no case (a silent call, a wrong number) has none, and is counted only where every area is. A
-case counts on the day it was opened, under the channel of the contact that opened it.
+A contact about a case counts under that case's category, level and area: a counselling
+contact, in Child Helpline International's words. A contact that opened no case (a silent call,
+information only, a referral elsewhere, a prank, a wrong number) has none: it counts under its
+disposition, a non-counselling contact, and only where every area is. A case counts on the day
+it was opened, under the channel of the contact that opened it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, cast, func, null, select
 from sqlalchemy.orm import Session
 
 from case_store.enums import Category, Channel, Disposition, RiskLevel
@@ -31,13 +33,20 @@ MAX_DAYS = 366
 
 @dataclass(frozen=True)
 class CountKey:
-    """One cell of the breakdown; None where a contact has no case."""
+    """One cell of the breakdown; category, level and area None where a contact has no case,
+    and the disposition then set (None for what is about a case)."""
 
     day: date
     channel: Channel | None
     category: Category | None
     level: RiskLevel | None
     area: str | None
+    disposition: Disposition | None = None
+
+    @property
+    def counselling(self) -> bool:
+        """Whether this is about a case (a contact about no case is a non-counselling one)."""
+        return self.disposition is None
 
 
 @dataclass(frozen=True)
@@ -72,11 +81,11 @@ def _day_index(column: Any, starts: list[datetime]) -> ColumnElement[Any]:
 
 
 def _grouped(session: Session, inner: Select[Any]) -> list[tuple[Any, ...]]:
-    """Count ``inner``'s rows (day, channel, category, level, area) by all five. Grouped over a
-    subquery: PostgreSQL would not match a GROUP BY on the day's expression with its own
-    parameters to the one selected."""
+    """Count ``inner``'s rows (day, channel, category, level, area, disposition) by all six.
+    Grouped over a subquery: PostgreSQL would not match a GROUP BY on the day's expression with
+    its own parameters to the one selected."""
     rows = inner.subquery()
-    columns = [rows.c.day, rows.c.channel, rows.c.category, rows.c.level, rows.c.area]
+    columns = list(rows.c)
     return [
         tuple(row) for row in session.execute(select(*columns, func.count()).group_by(*columns))
     ]
@@ -103,6 +112,7 @@ def daily_counts(
             Case.category.label("category"),
             Case.risk_level.label("level"),
             Case.location_code.label("area"),
+            case((Contact.case_id.is_(None), Contact.disposition), else_=None).label("disposition"),
         )
         .select_from(Contact)
         .outerjoin(Case, Contact.case_id == Case.id)
@@ -116,6 +126,7 @@ def daily_counts(
             Case.category.label("category"),
             Case.risk_level.label("level"),
             Case.location_code.label("area"),
+            cast(null(), Contact.disposition.type).label("disposition"),
         )
         .select_from(Case)
         .outerjoin(Contact, opening)
@@ -127,13 +138,14 @@ def daily_counts(
 
     counted: dict[CountKey, Counter[str]] = {}
     for name, query in (("contacts", contacts), ("cases", cases)):
-        for day, channel, category, level, area, count in _grouped(session, query):
+        for day, channel, category, level, area, disposition, count in _grouped(session, query):
             key = CountKey(
                 first + timedelta(days=int(day)),
                 None if channel is None else Channel(channel),
                 None if category is None else Category(category),
                 None if level is None else RiskLevel(level),
                 area,
+                None if disposition is None else Disposition(disposition),
             )
             counted.setdefault(key, Counter())[name] += int(count)
     return [
@@ -149,4 +161,5 @@ def _order(key: CountKey) -> tuple[Any, ...]:
         key.category or "",
         -key.level.severity if key.level else 0,
         key.area or "",
+        list(Disposition).index(key.disposition) if key.disposition else -1,
     )

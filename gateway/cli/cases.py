@@ -78,9 +78,7 @@ def cases_show(reference: str, as_json: bool, reveal: bool) -> None:
             output = json.dumps(case_document(rt, case, now=now, reveal=reveal), ensure_ascii=False)
         else:
             users = {user.id: user.username for user in list_users(session)}
-            lines = timeline(
-                case, case_messages(session, case.id), rt.vault, users, zone=rt.profile.time_zone
-            )
+            lines = timeline(case, case_messages(session, case.id), rt.vault, users)
             personal = _personal(rt.vault, case, reveal)
             output = render_case(case, lines, profile=rt.profile, personal=personal)
     click.echo(output)

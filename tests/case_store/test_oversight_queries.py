@@ -181,7 +181,9 @@ def test_daily_counts_split_at_local_midnight(session, vault):
             1,
             1,
         ),
-        DailyCount(CountKey(date(2026, 3, 2), Channel.VOICE, None, None, None), 1, 0),
+        DailyCount(
+            CountKey(date(2026, 3, 2), Channel.VOICE, None, None, None, Disposition.SILENT), 1, 0
+        ),
         # A call about the 1 March case counts on the day of the call, under its case.
         DailyCount(CountKey(date(2026, 3, 2), Channel.VOICE, neglect, level, NAIROBI), 1, 0),
     ]
@@ -193,6 +195,81 @@ def test_daily_counts_split_at_local_midnight(session, vault):
         location_codes=[MOMBASA],
     )
     assert [(c.key.area, c.contacts, c.cases) for c in mombasa] == [(MOMBASA, 1, 1)]
+
+
+def test_contacts_that_opened_no_case_count_by_day_under_their_disposition(session, vault):
+    """Counselling contacts (about a case) by the case's category; non-counselling ones (no
+    case) by their disposition, each on its local day and channel."""
+    first_day = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)  # 09:00 in Nairobi
+    second_day = datetime(2026, 3, 1, 21, 30, tzinfo=UTC)  # 00:30 on 2 March
+    opened = _case(session, vault, at=first_day, category="neglect", area=NAIROBI)
+    for minutes, disposition in (
+        (1, Disposition.SILENT),
+        (2, Disposition.SILENT),
+        (3, Disposition.INFORMATION),
+        (4, Disposition.PRANK),
+    ):
+        _contact(
+            session,
+            vault,
+            first_day + timedelta(minutes=minutes),
+            Channel.VOICE,
+            disposition=disposition,
+        )
+    for minutes, disposition in (
+        (1, Disposition.SILENT),
+        (2, Disposition.REFERRED_ELSEWHERE),
+        (3, Disposition.INFORMATION),
+    ):
+        _contact(
+            session,
+            vault,
+            second_day + timedelta(minutes=minutes),
+            Channel.VOICE,
+            disposition=disposition,
+        )
+    _contact(session, vault, second_day, Channel.USSD, disposition=Disposition.DROPPED)
+    _contact(
+        session,
+        vault,
+        second_day + timedelta(minutes=9),
+        Channel.VOICE,
+        disposition=Disposition.CASE_UPDATED,
+        case=opened,
+    )
+
+    counts = daily_counts(
+        session, first=date(2026, 3, 1), last=date(2026, 3, 2), time_zone=NAIROBI_TIME
+    )
+
+    day1, day2, level = date(2026, 3, 1), date(2026, 3, 2), opened.risk_level
+
+    def none_opened(day: date, channel: Channel, disposition: Disposition, n: int) -> DailyCount:
+        return DailyCount(CountKey(day, channel, None, None, None, disposition), n, 0)
+
+    assert counts == [
+        DailyCount(CountKey(day1, Channel.USSD, Category.NEGLECT, level, NAIROBI), 1, 1),
+        none_opened(day1, Channel.VOICE, Disposition.INFORMATION, 1),
+        none_opened(day1, Channel.VOICE, Disposition.SILENT, 2),
+        none_opened(day1, Channel.VOICE, Disposition.PRANK, 1),
+        none_opened(day2, Channel.USSD, Disposition.DROPPED, 1),
+        none_opened(day2, Channel.VOICE, Disposition.INFORMATION, 1),
+        none_opened(day2, Channel.VOICE, Disposition.REFERRED_ELSEWHERE, 1),
+        none_opened(day2, Channel.VOICE, Disposition.SILENT, 1),
+        DailyCount(CountKey(day2, Channel.VOICE, Category.NEGLECT, level, NAIROBI), 1, 0),
+    ]
+    assert [count.key.counselling for count in counts] == [True] + [False] * 7 + [True]
+    # Kept to areas, a contact about no case is in none of them.
+    assert (
+        daily_counts(
+            session,
+            first=date(2026, 3, 1),
+            last=date(2026, 3, 2),
+            time_zone=NAIROBI_TIME,
+            location_codes=[MOMBASA],
+        )
+        == []
+    )
 
 
 def test_day_starts_follow_a_clock_change_and_refuse_bad_ranges():

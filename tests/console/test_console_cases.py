@@ -149,8 +149,8 @@ def test_the_case_page_shows_the_whole_timeline_with_numbers_masked(referred_cas
 
     assert "Spoke to the head teacher" in page  # the note, decrypted
     assert "Case opened" in page and "Note added" in page and "Referred" in page
-    assert "Contact" in page and "ussd contact" in page  # the report's session
-    assert "referral to +2547•••••001: queued" in page  # the provider's SMS, number masked
+    assert "Contact" in page and "USSD, incoming: Case opened" in page  # the report's session
+    assert "Referral to +2547•••••001: queued" in page  # the provider's SMS, number masked
     assert PROVIDER_PHONE not in page and REPORTER not in page
     assert "+2547•••••321" in page  # the reporter's number, masked
     with db() as session:

@@ -1,5 +1,6 @@
 """The daily counts: contacts and cases by local day (Africa/Nairobi, UTC+3, in the example
-profile), by channel, category with its CHI category, level and area; as a page and as CSV;
+profile), by channel, category with its CHI category, level and area, and the contacts that
+opened no case as CHI's non-counselling contacts by their disposition; as a page and as CSV;
 kept to a supervisor's areas; numbers only."""
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from console_call_data import MOMBASA, NAIROBI
+from console_call_data import HIGH_CASE, MOMBASA, NAIROBI
 
-from case_store.categories import CHI_CATEGORIES
+from case_store.categories import CHI_CATEGORIES, NON_COUNSELLING
 from case_store.enums import Channel, Disposition
 from case_store.operations import open_case, record_contact
 from case_store.report_contract import Report
@@ -64,17 +65,25 @@ def counted(app):
     report(app, AFTER_MIDNIGHT, area=MOMBASA, category="sexual_abuse")
     report(app, AFTER_MIDNIGHT + timedelta(days=2), area=NAIROBI)  # 4 March: out of range
     runtime = app.extensions["kinga"]
+    # Calls logged with no case: CHI's non-counselling contacts.
     with runtime.sessions.begin() as session:
-        record_contact(
-            session,
-            runtime.vault,
-            channel=Channel.VOICE,
-            provider="console",
-            external_id="silent-1",
-            disposition=Disposition.SILENT,
-            started_at=AFTER_MIDNIGHT,
-            now=AFTER_MIDNIGHT,
-        )
+        for name, disposition, at in (
+            ("info-1", Disposition.INFORMATION, BEFORE_MIDNIGHT),
+            ("silent-1", Disposition.SILENT, AFTER_MIDNIGHT),
+            ("silent-2", Disposition.SILENT, AFTER_MIDNIGHT + timedelta(minutes=5)),
+            ("prank-1", Disposition.PRANK, AFTER_MIDNIGHT + timedelta(minutes=10)),
+            ("elsewhere-1", Disposition.REFERRED_ELSEWHERE, AFTER_MIDNIGHT + timedelta(hours=20)),
+        ):
+            record_contact(
+                session,
+                runtime.vault,
+                channel=Channel.VOICE,
+                provider="console",
+                external_id=name,
+                disposition=disposition,
+                started_at=at,
+                now=at,
+            )
 
 
 def signed_in(make_staff, console, role: str, **fields):
@@ -98,20 +107,30 @@ def test_counts_fall_on_the_local_day_they_came_in(make_staff, console, counted)
 
     page = browser.get(f"/staff/counts?{RANGE}").get_data(as_text=True)
 
-    assert rows(page, "day") == [["Mar 1, 2026", "1", "1"], ["Mar 2, 2026", "3", "2"]]
-    assert rows(page, "channel") == [["USSD", "3", "3"], ["Phone call", "1", "0"]]
+    assert rows(page, "day") == [["Mar 1, 2026", "2", "1"], ["Mar 2, 2026", "6", "2"]]
+    assert rows(page, "channel") == [["USSD", "3", "3"], ["Phone call", "5", "0"]]
+    non_counselling = "Non-counselling contacts"
     assert rows(page, "category") == [
         ["Sexual abuse", "Violence", "1", "1"],
         ["Neglect or abandonment", "Violence", "2", "2"],
-        ["No case", "", "1", "0"],
+        ["Information only", non_counselling, "1", "0"],
+        ["Referred elsewhere, no case", non_counselling, "1", "0"],
+        ["Silent call", non_counselling, "2", "0"],
+        ["Prank call", non_counselling, "1", "0"],
     ]
-    assert rows(page, "chi") == [["Violence", "3", "3"], ["Not mapped", "1", "0"]]
+    assert rows(page, "chi") == [["Violence", "3", "3"], [non_counselling, "5", "0"]]
+    assert rows(page, "non-counselling") == [
+        ["Mar 1, 2026", "Information only", "1"],
+        ["Mar 2, 2026", "Referred elsewhere, no case", "1"],
+        ["Mar 2, 2026", "Silent call", "2"],
+        ["Mar 2, 2026", "Prank call", "1"],
+    ]
     assert rows(page, "area") == [
         ["Mombasa", "1", "1"],
         ["Nairobi", "2", "2"],
-        ["No case", "1", "0"],
+        ["No case", "5", "0"],
     ]
-    assert "4 contacts, 3 cases" in page
+    assert "8 contacts, 3 cases" in page
     assert PHONE not in page and "Left alone" not in page
 
 
@@ -129,6 +148,7 @@ def test_the_csv_has_one_line_per_day_channel_category_level_and_area(make_staff
             "day",
             "channel",
             "category",
+            "disposition",
             "chi_category",
             "level",
             "area",
@@ -136,10 +156,24 @@ def test_the_csv_has_one_line_per_day_channel_category_level_and_area(make_staff
             "contacts",
             "cases",
         ],
-        ["2026-03-01", "ussd", "neglect", "violence", "low", NAIROBI, "Nairobi", "1", "1"],
-        ["2026-03-02", "ussd", "neglect", "violence", "low", NAIROBI, "Nairobi", "1", "1"],
-        ["2026-03-02", "ussd", "sexual_abuse", "violence", "high", MOMBASA, "Mombasa", "1", "1"],
-        ["2026-03-02", "voice", "", "", "", "", "", "1", "0"],
+        ["2026-03-01", "ussd", "neglect", "", "violence", "low", NAIROBI, "Nairobi", "1", "1"],
+        ["2026-03-01", "voice", "", "information", NON_COUNSELLING, "", "", "", "1", "0"],
+        ["2026-03-02", "ussd", "neglect", "", "violence", "low", NAIROBI, "Nairobi", "1", "1"],
+        [
+            "2026-03-02",
+            "ussd",
+            "sexual_abuse",
+            "",
+            "violence",
+            "high",
+            MOMBASA,
+            "Mombasa",
+            "1",
+            "1",
+        ],
+        ["2026-03-02", "voice", "", "referred_elsewhere", NON_COUNSELLING, "", "", "", "1", "0"],
+        ["2026-03-02", "voice", "", "silent", NON_COUNSELLING, "", "", "", "2", "0"],
+        ["2026-03-02", "voice", "", "prank", NON_COUNSELLING, "", "", "", "1", "0"],
     ]
 
 
@@ -151,8 +185,9 @@ def test_a_supervisor_counts_only_their_areas(make_staff, console, counted):
 
     assert rows(page, "day") == [["Mar 1, 2026", "0", "0"], ["Mar 2, 2026", "1", "1"]]
     assert rows(page, "area") == [["Mombasa", "1", "1"]]
+    assert rows(page, "non-counselling") == []  # no area: not theirs to count
     assert exported.splitlines()[1:] == [
-        "2026-03-02,ussd,sexual_abuse,violence,high,001,Mombasa,1,1"
+        "2026-03-02,ussd,sexual_abuse,,violence,high,001,Mombasa,1,1"
     ]
 
 
@@ -185,3 +220,35 @@ def test_a_bad_range_is_refused_with_its_reason(make_staff, console, query, mess
 
 def test_every_chi_category_has_a_name_on_the_page():
     assert set(CHI_NAMES) == CHI_CATEGORIES
+
+
+def test_calls_logged_without_a_case_are_counted_today_by_what_they_were(make_staff, console):
+    """End to end: an agent logs calls on the call form; today's counts hold them."""
+    make_staff("amina", "hotline_agent")
+    agent = console()
+    agent.sign_in("amina")
+    call = {"direction": "inbound", "language": "en", "phone": ""}
+    for outcome in ("silent", "prank", "silent", "information"):
+        answer = agent.submit("/staff/calls/new", call | {"outcome": outcome})
+        assert answer.status_code == 302, outcome
+    assert agent.submit("/staff/calls/new", HIGH_CASE).status_code == 302
+    browser = signed_in(make_staff, console, "admin")
+    today = datetime.now(NAIROBI_TIME).date()
+    day = f"{today:%b} {today.day}, {today.year}"
+
+    page = browser.get(f"/staff/counts?first={today}&last={today}").get_data(as_text=True)
+    exported = browser.get(f"/staff/counts/export.csv?first={today}&last={today}")
+
+    assert rows(page, "non-counselling") == [
+        [day, "Information only", "1"],
+        [day, "Silent call", "2"],
+        [day, "Prank call", "1"],
+    ]
+    assert rows(page, "chi") == [["Violence", "1", "1"], ["Non-counselling contacts", "4", "0"]]
+    lines = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))[1:]
+    assert [(line[1], line[3], line[4], line[-2], line[-1]) for line in lines] == [
+        ("voice", "information", NON_COUNSELLING, "1", "0"),
+        ("voice", "silent", NON_COUNSELLING, "2", "0"),
+        ("voice", "prank", NON_COUNSELLING, "1", "0"),
+        ("voice", "", "violence", "1", "1"),
+    ]

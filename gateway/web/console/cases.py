@@ -62,7 +62,7 @@ from case_store.queries.messages import case_messages
 from case_store.queries.users import list_users
 from case_store.references import format_reference
 from case_store.service_types import SERVICE_TYPES, service_type
-from gateway.case_timeline import NOTE, Line, revealed_by, timeline
+from gateway.case_timeline import revealed_by, timeline
 from gateway.runtime import runtime
 from gateway.web.console import i18n
 from gateway.web.console.accounts import refuse, requires, staff
@@ -70,13 +70,8 @@ from gateway.web.console.call_form import AGE_BANDS, CATEGORIES, SEXES
 from gateway.web.console.db import db
 from gateway.web.console.i18n import gettext
 from gateway.web.console.pages import MenuItem, Page
-from gateway.web.console.words import (
-    CLOSURE_REASONS,
-    LEVELS,
-    SERVICES,
-    STATUSES,
-    TIMELINE_KINDS,
-)
+from gateway.web.console.timeline import window
+from gateway.web.console.words import CLOSURE_REASONS, LEVELS, SERVICES, STATUSES
 from workers.dispatch import dispatch
 from workers.referrals import AlreadyWaiting, NoProvider, NoWorkPhone, send_referral
 from workers.sms.queueing import TooLong
@@ -308,14 +303,9 @@ def _page(
         record_reveal(session, case, revealed, now=now, actor=user)
         session.commit()
     users = {person.id: person.username for person in list_users(session)}
-    lines = timeline(
-        case,
-        case_messages(session, case.id),
-        rt.vault,
-        users,
-        zone=rt.profile.time_zone,
-        reveal=in_clear,
-    )
+    lines = timeline(case, case_messages(session, case.id), rt.vault, users, reveal=in_clear)
+    before = request.args.get("before", "")
+    shown_lines = window(lines, int(before) if before.isdigit() else None)
     shown = {**_forms(case, user), **(forms or {})}
     reporter_phone = case.reporter.phone_encrypted if case.reporter else None
     return render_template(
@@ -323,7 +313,7 @@ def _page(
         case=case,
         reference=format_reference(case.reference),
         area=_area_name(case.location_code),
-        lines=[_shown(line) for line in reversed(lines)],
+        timeline=shown_lines,
         forms=shown,
         can={action.value: allowed(user, action, case) for action in Action},
         may_take=_may_take(user, case),
@@ -343,21 +333,6 @@ def _page(
         format_reference=format_reference,
         time_zone=rt.profile.time_zone.key,
     ), status
-
-
-def _shown(line: Line) -> dict[str, Any]:
-    detail = line.note if line.note is not None else line.what
-    if line.kind == NOTE and line.note is None:
-        detail = gettext("Not shown to your role.")
-    elif detail.startswith(line.kind):
-        detail = detail[len(line.kind) :].lstrip(": ")
-    return {
-        "at": _when(line.at),
-        "who": line.who,
-        "kind": TIMELINE_KINDS.get(line.kind, line.kind),
-        "note": line.note is not None,
-        "detail": detail,
-    }
 
 
 def _forms(case: Case, user: User) -> dict[str, FlaskForm]:

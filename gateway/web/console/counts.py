@@ -1,8 +1,10 @@
 """The daily counts a helpline reports upward, for supervisors (their areas) and
 administrators: contacts and cases over a range of days (the last 30 by default, in the
 deployment's time zone), totalled by day, channel, category (with the Child Helpline
-International category the profile maps it to), level and area; and the whole breakdown as a
-CSV file, one line per day, channel, category, level and area that has any. Numbers only:
+International category the profile maps it to), level and area. Contacts that opened no case
+are CHI's non-counselling contacts: they are totalled by their disposition beside the
+categories, and listed by day and disposition. The whole breakdown is a CSV file, one line per
+day, channel, category or disposition, level and area that has any. Numbers only:
 ``case_store.queries.daily_counts`` says how they are counted.
 """
 
@@ -23,16 +25,17 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SubmitField
 from wtforms.validators import Optional
 
-from case_store.enums import Category, Channel, RiskLevel
+from case_store.categories import NON_COUNSELLING
+from case_store.enums import Category, Channel, Disposition, RiskLevel
 from case_store.permissions import Action, areas_seen
-from case_store.queries.daily_counts import MAX_DAYS, DailyCount, daily_counts
+from case_store.queries.daily_counts import MAX_DAYS, CountKey, DailyCount, daily_counts
 from gateway.runtime import runtime
 from gateway.web.console.accounts import requires, staff
 from gateway.web.console.call_form import CATEGORIES
 from gateway.web.console.db import db
 from gateway.web.console.i18n import area_name, gettext
 from gateway.web.console.pages import MenuItem, Page
-from gateway.web.console.words import CHANNELS, CHI_CATEGORIES, LEVELS
+from gateway.web.console.words import CHANNELS, CHI_CATEGORIES, DISPOSITIONS, LEVELS
 
 bp = Blueprint("counts", __name__, url_prefix="/counts")
 PAGE = Page(
@@ -43,6 +46,7 @@ CSV_HEADER: Final = (
     "day",
     "channel",
     "category",
+    "disposition",
     "chi_category",
     "level",
     "area",
@@ -64,6 +68,15 @@ class Total:
     contacts: int
     cases: int
     chi: Any = None
+
+
+@dataclass(frozen=True)
+class NonCounselling:
+    """Contacts of one day that opened no case, with one disposition."""
+
+    day: str
+    disposition: Any
+    contacts: int
 
 
 def _form() -> tuple[RangeForm, date, date] | tuple[RangeForm, None, None]:
@@ -106,9 +119,9 @@ def _totals(
     return {name: (contacts[name], cases[name]) for name in contacts | cases}
 
 
-def _chi(category: Category | None) -> str | None:
-    mapping = runtime().profile.categories.get(category) if category else None
-    return None if mapping is None else mapping.chi_category
+def _concern(key: CountKey) -> Category | Disposition | None:
+    """What a cell is about: the case's category, or the disposition of a contact about none."""
+    return key.category if key.counselling else key.disposition
 
 
 @bp.get("")
@@ -121,8 +134,12 @@ def index() -> Any:
     no_case = gettext("No case")
     by_day = _totals(rows, lambda row: row.key.day)
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    by_category = _totals(rows, lambda row: row.key.category)
-    by_chi = _totals(rows, lambda row: _chi(row.key.category))
+    by_concern = _totals(rows, lambda row: _concern(row.key))
+    by_chi = _totals(rows, lambda row: _chi(_concern(row.key)))
+    by_day_disposition = _totals(
+        (row for row in rows if not row.key.counselling),
+        lambda row: (row.key.day, row.key.disposition),
+    )
     by_level = _totals(rows, lambda row: row.key.level)
     by_area = _totals(rows, lambda row: row.key.area)
     by_channel = _totals(rows, lambda row: row.key.channel)
@@ -135,15 +152,18 @@ def index() -> Any:
         ],
         "category": [
             Total(
-                CATEGORIES[category] if category else no_case,
+                _concern_name(concern) if concern else no_case,
                 *totals,
-                chi=CHI_CATEGORIES.get(_chi(category) or "", ""),
+                chi=CHI_CATEGORIES.get(_chi(concern) or "", ""),
             )
-            for category, totals in sorted(by_category.items(), key=lambda kv: _rank(kv[0]))
+            for concern, totals in sorted(by_concern.items(), key=lambda kv: _rank(kv[0]))
         ],
         "chi": [
             Total(CHI_CATEGORIES[chi] if chi else gettext("Not mapped"), *totals)
-            for chi, totals in sorted(by_chi.items(), key=lambda kv: kv[0] or "~")
+            for chi, totals in sorted(
+                by_chi.items(),
+                key=lambda kv: (kv[0] is None, kv[0] == NON_COUNSELLING, kv[0] or ""),
+            )
         ],
         "level": [
             Total(LEVELS[level] if level else no_case, *by_level[level])
@@ -155,11 +175,18 @@ def index() -> Any:
             for area, totals in sorted(by_area.items(), key=lambda kv: kv[0] or "~")
         ],
     }
+    non_counselling = [
+        NonCounselling(format_date(day, "medium"), DISPOSITIONS[disposition], contacts)
+        for (day, disposition), (contacts, _cases) in sorted(
+            by_day_disposition.items(), key=lambda kv: (kv[0][0], _rank(kv[0][1]))
+        )
+    ]
     total = Total(gettext("Total"), sum(r.contacts for r in rows), sum(r.cases for r in rows))
     return render_template(
         "console/counts.html",
         form=form,
         tables=tables,
+        non_counselling=non_counselling,
         total=total,
         first=first,
         last=last,
@@ -168,8 +195,30 @@ def index() -> Any:
     )
 
 
-def _rank(category: Category | None) -> int:
-    return list(Category).index(category) if category else len(Category)
+_CATEGORIES: Final = tuple(Category)
+_DISPOSITIONS: Final = tuple(Disposition)
+
+
+def _rank(concern: Category | Disposition | None) -> int:
+    """The categories in their order, then the dispositions in theirs, then nothing."""
+    if isinstance(concern, Category):
+        return _CATEGORIES.index(concern)
+    if isinstance(concern, Disposition):
+        return len(_CATEGORIES) + _DISPOSITIONS.index(concern)
+    return len(_CATEGORIES) + len(_DISPOSITIONS)
+
+
+def _concern_name(concern: Category | Disposition) -> Any:
+    return CATEGORIES[concern] if isinstance(concern, Category) else DISPOSITIONS[concern]
+
+
+def _chi(concern: Category | Disposition | None) -> str | None:
+    """CHI's category: non-counselling for a contact about no case (its disposition), else
+    the one the profile maps the case's category to."""
+    if isinstance(concern, Disposition):
+        return NON_COUNSELLING
+    mapping = runtime().profile.categories.get(concern) if concern else None
+    return None if mapping is None else mapping.chi_category
 
 
 @bp.get("/export.csv")
@@ -192,7 +241,8 @@ def export() -> Any:
                 key.day.isoformat(),
                 _value(key.channel),
                 _value(key.category),
-                _chi(key.category) or "",
+                _value(key.disposition),
+                _chi(_concern(key)) or "",
                 _value(key.level),
                 key.area or "",
                 location.name if location else "",
@@ -208,5 +258,5 @@ def export() -> Any:
     )
 
 
-def _value(member: Channel | Category | RiskLevel | None) -> str:
+def _value(member: Channel | Category | Disposition | RiskLevel | None) -> str:
     return "" if member is None else member.value

@@ -7,8 +7,17 @@ from typing import Any, Final
 
 from flask_babel import lazy_gettext as _
 
-from case_store.enums import CaseStatus, Channel, ClosureReason, EventKind, RiskLevel, Role
+from case_store.enums import (
+    CaseStatus,
+    Channel,
+    ClosureReason,
+    Disposition,
+    EventKind,
+    RiskLevel,
+    Role,
+)
 from gateway.case_timeline import CONTACT, MESSAGE, NOTE
+from gateway.web.console.call_form import OUTCOMES
 
 LEVELS: Final[Mapping[RiskLevel, Any]] = {
     RiskLevel.IMMEDIATE: _("Immediate"),
@@ -103,4 +112,10 @@ CHI_CATEGORIES: Final[Mapping[str, Any]] = {
     "education_and_occupation": _("Education and occupation"),
     "sexuality": _("Sexuality"),
     "non_counselling_contacts": _("Non-counselling contacts"),
+}
+# What a contact was: about a case, or one of the non-counselling kinds the call form offers.
+DISPOSITIONS: Final[Mapping[str, Any]] = {
+    Disposition.CASE_OPENED: _("Case opened"),
+    Disposition.CASE_UPDATED: _("About an existing case"),
+    **{key: label for key, label in OUTCOMES.items() if key in set(Disposition)},
 }
