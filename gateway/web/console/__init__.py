@@ -44,6 +44,7 @@ from gateway.web.console import (
     i18n,
     roster,
     supervisor,
+    tokens,
     users,
 )
 from gateway.web.console.assets import asset_url, max_age
@@ -67,6 +68,7 @@ PAGES: tuple[Page, ...] = (
     counts.PAGE,
     users.PAGE,
     roster.PAGE,
+    tokens.PAGE,
 )
 
 
