@@ -55,6 +55,7 @@ def console_pages(browser) -> list[str]:
         roster_page,
         "/staff/supervisor",
         "/staff/counts",
+        "/staff/tokens",
     ]
 
 
