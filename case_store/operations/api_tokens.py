@@ -71,9 +71,7 @@ def revoke_token(
         return None
     token.revoked_at = as_utc(now, "now")
     after = {"token_id": token.id, "name": token.name}
-    record_roster_event(
-        session, token.user, RosterEventKind.TOKEN_REVOKED, actor, now, None, after
-    )
+    record_roster_event(session, token.user, RosterEventKind.TOKEN_REVOKED, actor, now, None, after)
     return token
 
 

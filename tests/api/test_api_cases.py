@@ -81,7 +81,9 @@ def test_lowering_the_level_needs_a_reason(caller, make_case):
     assert admin.get(f"/api/v1/cases/{reference}").get_json()["level"] == "immediate"
     refused = admin.update(reference, "level", {"level": "low"})
     assert refused.status_code == 422
-    assert admin.update(reference, "level", {"level": "low", "reason": "Safe now."}).status_code == 200
+    assert (
+        admin.update(reference, "level", {"level": "low", "reason": "Safe now."}).status_code == 200
+    )
 
 
 def test_a_retried_create_opens_one_case_and_alerts_once(caller, db, rows):
@@ -201,10 +203,8 @@ def test_contacts_referrals_and_messages(caller, make_case, runner):
     none_there = admin.post(f"/api/v1/cases/{reference}/referrals", {"service": "health"})
     assert none_there.status_code == 409
     assert none_there.get_json()["error"]["code"] == "no_provider"
-    made = runner.invoke(
-        args=["services", "create", "Clinic", "--type", "health", "--areas", "001"]
-        + ["--phone", "+254700222333"]
-    )
+    clinic = ["Clinic", "--type", "health", "--areas", "001", "--phone", "+254700222333"]
+    made = runner.invoke(args=["services", "create", *clinic])
     assert made.exit_code == 0, made.output
     referred = admin.post(f"/api/v1/cases/{reference}/referrals", {"service": "health"})
     assert referred.status_code == 201, referred.get_json()

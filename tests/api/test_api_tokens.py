@@ -120,7 +120,10 @@ def test_the_cli_makes_lists_and_revokes_tokens_showing_the_secret_once(
     document = json.loads(made.stdout.splitlines()[0])
     secret = document["token"]
     assert secret.startswith("kinga_") and document["usable"] is True
-    assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert (
+        client.get("/api/v1/cases", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 200
+    )
 
     listed = json.loads(runner.invoke(args=["tokens", "list", "--json"]).stdout)
     assert [row["name"] for row in listed] == ["Primero sync"]
@@ -129,7 +132,10 @@ def test_the_cli_makes_lists_and_revokes_tokens_showing_the_secret_once(
 
     revoked = runner.invoke(args=["tokens", "revoke", str(document["id"])])
     assert json.loads(revoked.stdout)["revoked_at"] is not None
-    assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert (
+        client.get("/api/v1/cases", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 401
+    )
 
 
 def test_the_cli_token_can_expire_and_refuses_an_unknown_user(make_staff, runner):

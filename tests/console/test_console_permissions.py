@@ -152,9 +152,7 @@ def test_each_role_gets_what_it_is_granted_and_nothing_else(
 
 
 @pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, *_ in ROUTES])
-def test_without_signing_in_every_page_asks_to_sign_in(
-    console, target, target_token, method, path
-):
+def test_without_signing_in_every_page_asks_to_sign_in(console, target, target_token, method, path):
     browser = console()
     tokens = hidden_fields(browser.get("/staff/login").get_data(as_text=True))
     url = path.format(id=target, case="482177302", token=target_token)

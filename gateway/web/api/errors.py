@@ -39,7 +39,9 @@ MESSAGES: Final[Mapping[int, str]] = {
 class ErrorDetail(ma.Schema):
     code = ma.fields.String(required=True, metadata={"description": "Stable, for programs"})
     message = ma.fields.String(required=True, metadata={"description": "For people, in English"})
-    fields = ma.fields.Dict(
+    # "fields" in the body (a Schema has an attribute of that name already).
+    refused = ma.fields.Dict(
+        data_key="fields",
         keys=ma.fields.String(),
         values=ma.fields.Raw(),
         metadata={"description": "What validation refused, by location and field"},

@@ -4,8 +4,8 @@ the fields refused) and are the OpenAPI document's components, so the two cannot
 from __future__ import annotations
 
 import re
-from datetime import date
 from collections.abc import Iterable
+from datetime import date
 from enum import StrEnum
 from typing import Any, Final
 
@@ -241,5 +241,3 @@ class DailyCounts(ma.Schema):
     last = f.Date(required=True)
     time_zone = f.String(required=True)
     rows = f.List(f.Nested(CountRow), required=True)
-
-
