@@ -109,7 +109,9 @@ def test_a_retried_create_opens_one_case_and_alerts_once(caller, db, rows):
 def test_a_create_without_its_key_or_with_a_bad_call_writes_nothing(caller, rows):
     agent = caller("baraka", "hotline_agent")
     before = rows()
-    assert agent.post("/api/v1/cases", CALL).status_code == 422
+    keyless = agent.post("/api/v1/cases", CALL)
+    assert keyless.status_code == 422
+    assert "Idempotency-Key" in keyless.get_json()["error"]["fields"]["headers"]
     key = {"Idempotency-Key": "a-good-key-123"}
     for bad in (
         CALL | {"area": "999"},
