@@ -24,7 +24,7 @@ from gateway.runtime import runtime
 from gateway.web.api.auth import caller, refuse, requires
 from gateway.web.api.case_access import case_for, committed, now, written
 from gateway.web.api.documents import message_document, note_document, referral_document
-from gateway.web.api.errors import fail
+from gateway.web.api.errors import ON_A_CASE, answers, fail
 from gateway.web.api.schemas import (
     ContactDocument,
     ContactRequest,
@@ -44,6 +44,7 @@ bp = Blueprint("case-records", __name__, url_prefix="/cases", description="What 
 @bp.get("/<reference>/notes")
 @requires(Action.REVEAL)
 @bp.response(200, NoteDocument(many=True))
+@answers(bp, ON_A_CASE)
 def list_notes(reference: str) -> list[dict[str, Any]]:
     """The case's notes in clear, oldest first, to those who may see the case in clear; each
     reading is recorded on the case's trail."""
@@ -62,6 +63,7 @@ def list_notes(reference: str) -> list[dict[str, Any]]:
 @requires(Action.ADD_NOTE)
 @bp.arguments(NoteRequest)
 @bp.response(201, NoteDocument)
+@answers(bp, ON_A_CASE)
 def create_note(body: dict[str, Any], reference: str) -> dict[str, Any]:
     """Add a note (kept encrypted; the trail says one was added, not what it says)."""
     rt = runtime()
@@ -82,6 +84,7 @@ def create_note(body: dict[str, Any], reference: str) -> dict[str, Any]:
 @bp.get("/<reference>/referrals")
 @requires(Action.VIEW)
 @bp.response(200, ReferralDocument(many=True))
+@answers(bp, ON_A_CASE)
 def list_referrals(reference: str) -> list[dict[str, Any]]:
     """The case's referrals, oldest first (a provider's reason for declining is not shown)."""
     case = case_for(reference)
@@ -96,6 +99,7 @@ def _made(referral: Referral) -> tuple[Any, ...]:
 @requires(Action.REFER)
 @bp.arguments(ReferralRequest)
 @bp.response(201, ReferralDocument)
+@answers(bp, (*ON_A_CASE, 409))
 def create_referral(body: dict[str, Any], reference: str) -> dict[str, Any]:
     """Refer the case to an active provider of the service in its area, by SMS (sent after the
     commit). Without the reporter's consent a supervisor gives the reason."""
@@ -138,6 +142,7 @@ def create_referral(body: dict[str, Any], reference: str) -> dict[str, Any]:
 @requires(Action.RECORD_CONTACT)
 @bp.arguments(ContactRequest)
 @bp.response(200, ContactDocument)
+@answers(bp, (*ON_A_CASE, 409))
 def record_contact(body: dict[str, Any], reference: str) -> dict[str, Any]:
     """Someone reached the child or the reporter: the first-contact deadline stops (only the
     first contact counts). The reporter's answer on services, if asked, is recorded with it."""
@@ -163,6 +168,7 @@ def record_contact(body: dict[str, Any], reference: str) -> dict[str, Any]:
 @bp.get("/<reference>/messages")
 @requires(Action.VIEW)
 @bp.response(200, MessageDocument(many=True))
+@answers(bp, ON_A_CASE)
 def list_messages(reference: str) -> list[dict[str, Any]]:
     """The SMS filed under the case, oldest first: numbers masked, never the text."""
     rt = runtime()

@@ -27,7 +27,7 @@ from gateway.web.api.case_access import (
     unchanged_since_read,
     written,
 )
-from gateway.web.api.errors import fail
+from gateway.web.api.errors import UPDATE, answers, fail
 from gateway.web.api.schemas import AssignRequest, CaseDocument, CloseRequest, LevelRequest
 from gateway.web.console.db import db
 
@@ -39,6 +39,7 @@ PRECONDITIONS = {"parameters": [IF_MATCH]}
 @requires(Action.ASSIGN)
 @bp.arguments(AssignRequest)
 @bp.response(200, CaseDocument, headers=ETAG)
+@answers(bp, UPDATE)
 @bp.doc(**PRECONDITIONS)
 def assign_case(body: dict[str, Any], reference: str) -> Any:
     """Give the case to a caseworker or supervisor of its area, who then acknowledges it."""
@@ -55,6 +56,7 @@ def assign_case(body: dict[str, Any], reference: str) -> Any:
 @bp.post("/<reference>/acknowledge")
 @requires(Action.ACKNOWLEDGE)
 @bp.response(200, CaseDocument, headers=ETAG)
+@answers(bp, UPDATE)
 @bp.doc(**PRECONDITIONS)
 def acknowledge_case(reference: str) -> Any:
     """The person holding the case has seen it (acknowledging it again changes nothing)."""
@@ -69,6 +71,7 @@ def acknowledge_case(reference: str) -> Any:
 @requires(Action.CHANGE_LEVEL)
 @bp.arguments(LevelRequest)
 @bp.response(200, CaseDocument, headers=ETAG)
+@answers(bp, UPDATE)
 @bp.doc(**PRECONDITIONS)
 def change_level(body: dict[str, Any], reference: str) -> Any:
     """Change the case's level; its deadlines follow the triage policy's."""
@@ -101,6 +104,7 @@ def change_level(body: dict[str, Any], reference: str) -> Any:
 @requires(Action.CLOSE)
 @bp.arguments(CloseRequest)
 @bp.response(200, CaseDocument, headers=ETAG)
+@answers(bp, UPDATE)
 @bp.doc(**PRECONDITIONS)
 def close_case(body: dict[str, Any], reference: str) -> Any:
     """Close the case with a reason (a duplicate is closed by merging it, not here)."""
@@ -115,6 +119,7 @@ def close_case(body: dict[str, Any], reference: str) -> Any:
 @bp.post("/<reference>/reopen")
 @requires(Action.REOPEN)
 @bp.response(200, CaseDocument, headers=ETAG)
+@answers(bp, UPDATE)
 @bp.doc(**PRECONDITIONS)
 def reopen_case(reference: str) -> Any:
     """Reopen a closed case."""

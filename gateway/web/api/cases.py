@@ -31,7 +31,7 @@ from gateway.runtime import runtime
 from gateway.web.api.auth import caller, refuse, requires
 from gateway.web.api.case_access import ETAG, case_for, committed, now, tagged
 from gateway.web.api.documents import case_document, line_document
-from gateway.web.api.errors import fail
+from gateway.web.api.errors import ANY_VIEW, ON_A_CASE, answers, fail
 from gateway.web.api.schemas import (
     ACTIVE,
     CallRequest,
@@ -58,6 +58,7 @@ def _cursors() -> URLSafeSerializer:
 @requires(Action.VIEW)
 @bp.arguments(CaseListQuery, location="query")
 @bp.response(200, CasePage)
+@answers(bp, ANY_VIEW)
 def list_cases(query: dict[str, Any]) -> dict[str, Any]:
     """Cases the caller may see, newest first, filtered as the console's list is.
 
@@ -103,6 +104,7 @@ def _filter(query: dict[str, Any], user: User, at: datetime) -> CaseFilter:
 @bp.arguments(IdempotencyHeader, location="headers")
 @bp.arguments(CallRequest)
 @bp.response(201, CaseDocument, headers=ETAG)
+@answers(bp, ANY_VIEW)
 @bp.alt_response(200, schema=CaseDocument, description="Sent before with this key", success=True)
 def create_case(headers: dict[str, str], call: dict[str, Any]) -> Any:
     """Open a case from a call (triaged, its alerts sent as for any report)."""
@@ -184,6 +186,7 @@ def _open(user: User, report: Report, direction: str) -> tuple[Case, list[Outbox
 @bp.get("/<reference>")
 @requires(Action.VIEW)
 @bp.response(200, CaseDocument, headers=ETAG)
+@answers(bp, ON_A_CASE)
 def get_case(reference: str) -> Any:
     """One case by its reference (``482-177-302`` or ``482177302``), with its ``ETag``."""
     return tagged(case_for(reference))
@@ -192,6 +195,7 @@ def get_case(reference: str) -> Any:
 @bp.get("/<reference>/timeline")
 @requires(Action.VIEW)
 @bp.response(200, TimelineLine(many=True))
+@answers(bp, ON_A_CASE)
 def get_timeline(reference: str) -> list[dict[str, Any]]:
     """What happened to the case, oldest first: its audit trail, contacts and messages
     (numbers masked). Notes are left out: ``GET …/notes`` shows them to the roles that may

@@ -13,7 +13,7 @@ from case_store.permissions import Action, areas_seen
 from case_store.queries.daily_counts import InvalidRange, daily_counts
 from gateway.runtime import runtime
 from gateway.web.api.auth import caller, requires
-from gateway.web.api.errors import fail
+from gateway.web.api.errors import ANY_VIEW, answers, fail
 from gateway.web.api.schemas import CountsQuery, DailyCounts
 from gateway.web.console.db import db
 
@@ -25,6 +25,7 @@ DEFAULT_DAYS: Final = 30
 @requires(Action.VIEW_COUNTS)
 @bp.arguments(CountsQuery, location="query")
 @bp.response(200, DailyCounts)
+@answers(bp, ANY_VIEW)
 def get_daily_counts(query: dict[str, Any]) -> dict[str, Any]:
     """Contacts and cases per local day (the last 30 days by default; at most a year)."""
     profile = runtime().profile

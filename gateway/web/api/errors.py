@@ -5,8 +5,9 @@ of the OpenAPI document (``Api.ERROR_SCHEMA``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final, NoReturn
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any, Final, NoReturn, TypeVar
 
 import marshmallow as ma
 from flask import Response, jsonify
@@ -34,6 +35,26 @@ MESSAGES: Final[Mapping[int, str]] = {
     422: "The request is not valid: see fields.",
     500: "Something went wrong on the server; nothing was saved.",
 }
+
+
+V = TypeVar("V", bound=Callable[..., Any])
+# What every view may answer besides its own: no token, or a role that does not allow it.
+ANY_VIEW: Final = (401, 403)
+# ... and a view of one case: no case has this reference.
+ON_A_CASE: Final = (*ANY_VIEW, 404)
+# ... and an update of one: the case's state, and its ETag.
+UPDATE: Final = (*ON_A_CASE, 409, 412, 428)
+
+
+def answers(blueprint: Any, statuses: tuple[int, ...]) -> Callable[[V], V]:
+    """Document that the view may answer these errors (in the OpenAPI document)."""
+
+    def decorate(view: V) -> V:
+        for status in statuses:
+            view = blueprint.alt_response(status, response=HTTPStatus(status).name)(view)
+        return view
+
+    return decorate
 
 
 class ErrorDetail(ma.Schema):
