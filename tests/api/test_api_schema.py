@@ -58,7 +58,13 @@ def test_every_answer_is_documented_and_none_is_a_server_error(app, admin_token)
         answers_as_documented()
 
 
-def test_the_document_is_valid_openapi_3(client):
-    document = client.get("/api/v1/openapi.json").get_json()
+def test_the_document_is_valid_openapi_3_and_public(app, client):
+    answer = client.get("/api/v1/openapi.json")  # no token: the contract is not a secret
+    assert answer.status_code == 200
+    document = answer.get_json()
     assert document["openapi"].startswith("3.")
+    schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app).validate()  # its meta-schema
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert document["security"] == [{"bearer": []}]
+    error = document["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
