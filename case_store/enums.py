@@ -227,6 +227,9 @@ class RosterEventKind(StrEnum):
     REFUSED = "refused"
     # The account put a failed job back on its queue (the supervisor's view).
     JOB_RETRIED = "job_retried"
+    # A bearer token of the JSON API made or revoked for the account.
+    TOKEN_CREATED = "token_created"  # noqa: S105 (an event name)
+    TOKEN_REVOKED = "token_revoked"  # noqa: S105 (an event name)
 
 
 class ServiceProviderEventKind(StrEnum):

@@ -1,4 +1,5 @@
-"""Kinga's web gateway: thin provider webhooks, health checks and the staff console.
+"""Kinga's web gateway: thin provider webhooks, health checks, the staff console and the JSON
+API.
 
 Every response carries the same security headers, error pages included: nothing here is meant
 to be framed, sniffed into another type, or to leak its address to another site, and pages
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -41,7 +42,7 @@ def create_app(
     from gateway.cli import register_commands
     from gateway.providers.installed import INSTALLED
     from gateway.runtime import EXTENSION, Runtime
-    from gateway.web import console, health, simulator
+    from gateway.web import api, console, health, simulator
 
     settings = settings or Settings.from_env()
     for warning in settings.warnings:
@@ -65,7 +66,8 @@ def create_app(
             app.register_blueprint(provider.blueprint)
     simulator.init_app(app, settings)
     console.init_app(app, settings)
-    app.register_error_handler(HTTPException, _plain_error)
+    api.init_app(app)
+    app.register_error_handler(HTTPException, _error)
     app.after_request(_security_headers)
     register_commands(app)
     log.setLevel(logging.INFO)
@@ -76,6 +78,15 @@ def _security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+def _error(error: HTTPException) -> Response | tuple[str, int, dict[str, str]]:
+    """The JSON API's clients read its errors in its own format; everyone else, plain text."""
+    from gateway.web import api
+
+    if api.serves(request.path):
+        return api.error_response(error)
+    return _plain_error(error)
 
 
 def _plain_error(error: HTTPException) -> tuple[str, int, dict[str, str]]:

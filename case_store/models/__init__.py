@@ -1,5 +1,6 @@
 """All models, imported here so ``Base.metadata`` knows every table."""
 
+from case_store.models.api_tokens import ApiToken
 from case_store.models.cases import Case
 from case_store.models.contacts import Contact
 from case_store.models.deadlines import DeadlineStep
@@ -13,6 +14,7 @@ from case_store.models.services import Referral, ServiceProvider
 from case_store.models.users import OnCallWindow, User
 
 __all__ = [
+    "ApiToken",
     "AuditError",
     "Case",
     "CaseEvent",

@@ -309,13 +309,35 @@ def visible_cases(
     """The cases ``viewer`` may see (``permissions.allowed(viewer, VIEW, case)``: their role,
     and their areas unless an administrator) that match ``wanted``, most urgent first (as
     ``cases_for_staff``): the page of ``limit`` after the first ``offset``."""
-    if not role_allows(viewer, Action.VIEW):
+    query = _visible(viewer, wanted)
+    if query is None:
         return []
+    query = query.order_by(*_most_urgent_first())
+    return list(session.scalars(query.offset(offset).limit(limit)))
+
+
+def visible_cases_after(
+    session: Session, viewer: User, wanted: CaseFilter, *, before_id: int | None, limit: int
+) -> list[Case]:
+    """The same cases as ``visible_cases``, newest first: the ``limit`` opened before the case
+    ``before_id`` (from the newest when None). A case keeps its place in this order whatever
+    happens to it, so paging by the last one seen lists each case once."""
+    query = _visible(viewer, wanted)
+    if query is None:
+        return []
+    if before_id is not None:
+        query = query.where(Case.id < before_id)
+    return list(session.scalars(query.order_by(Case.id.desc()).limit(limit)))
+
+
+def _visible(viewer: User, wanted: CaseFilter) -> Select[tuple[Case]] | None:
+    """The cases ``viewer`` may see that match ``wanted``; None when their role sees none."""
+    if not role_allows(viewer, Action.VIEW):
+        return None
     query = _filtered(select(Case), wanted)
     if viewer.role is not Role.ADMIN and viewer.areas:
         query = query.where(Case.location_code.in_(list(viewer.areas)))
-    query = query.options(selectinload(Case.assigned_to)).order_by(*_most_urgent_first())
-    return list(session.scalars(query.offset(offset).limit(limit)))
+    return query.options(selectinload(Case.assigned_to))
 
 
 def is_overdue(case: Case, at: datetime) -> bool:

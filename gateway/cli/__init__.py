@@ -33,6 +33,7 @@ from gateway.cli.serve import run_command, serve_command
 from gateway.cli.services import services_group
 from gateway.cli.simulate import simulate_command
 from gateway.cli.sms import sms_group
+from gateway.cli.tokens import tokens_group
 from gateway.cli.translate import translate_group
 from gateway.cli.users import users_group
 from gateway.cli.worker import worker_command
@@ -55,6 +56,7 @@ COMMANDS: tuple[click.Command, ...] = (
     keys_group,
     retention_group,
     jobs_group,
+    tokens_group,
 )
 
 

@@ -69,6 +69,7 @@ def console_pages(browser) -> list[str]:
         "/staff/services",
         "/staff/services/new",
         provider_page,
+        "/staff/tokens",
     ]
 
 

@@ -7,11 +7,15 @@ nothing but its own audit event on the account's trail.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from console_client import hidden_fields
 from console_records import counts, trail
 
 from case_store.enums import Role
+from case_store.models import User
+from case_store.operations.api_tokens import create_token
 from case_store.permissions import ROLE_ACTIONS, Action
 
 AGENT, CASEWORKER, SUPERVISOR, ADMIN = (
@@ -25,6 +29,7 @@ EVERYONE = frozenset(Role)
 # {case}: a case in no particular area (held by the one signing in, if a caseworker);
 # {provider}: a service provider. Supervisors see the providers (they oversee referrals and
 # refer without consent), only administrators change them, as only they manage accounts.
+# {token}: an API token of that other account (anyone revokes their own).
 ROUTES = [
     ("GET", "/staff/", None, EVERYONE),
     ("GET", "/staff/calls/new", Action.RECORD_CONTACT, EVERYONE),
@@ -70,6 +75,9 @@ ROUTES = [
     ("POST", "/staff/supervisor/retry", Action.RETRY_JOBS, {SUPERVISOR, ADMIN}),
     ("GET", "/staff/counts", Action.VIEW_COUNTS, {SUPERVISOR, ADMIN}),
     ("GET", "/staff/counts/export.csv", Action.VIEW_COUNTS, {SUPERVISOR, ADMIN}),
+    ("GET", "/staff/tokens", None, EVERYONE),
+    ("POST", "/staff/tokens", None, EVERYONE),
+    ("POST", "/staff/tokens/{token}/revoke", Action.MANAGE_USERS, {ADMIN}),
     ("POST", "/staff/language", None, EVERYONE),
     ("POST", "/staff/logout", None, EVERYONE),
 ]
@@ -90,7 +98,8 @@ def test_every_console_route_is_in_the_table(app):
             method,
             path.replace("{id}", "<int:user_id>")
             .replace("{case}", "<reference>")
-            .replace("{provider}", "<int:provider_id>"),
+            .replace("{provider}", "<int:provider_id>")
+            .replace("{token}", "<int:token_id>"),
         )
         for method, path, *_ in ROUTES
     }
@@ -116,19 +125,40 @@ def provider(make_provider) -> int:
     return make_provider("Coast Clinic", phone="+254700222001")
 
 
+@pytest.fixture
+def target_token(app, target) -> int:
+    """An API token of the target account."""
+    runtime = app.extensions["kinga"]
+    with runtime.sessions.begin() as session:
+        user = session.get(User, target)
+        token, _secret = create_token(session, user, name="sync", now=datetime.now(UTC), actor="t")
+        return token.id
+
+
 @pytest.mark.parametrize(
     ("role", "method", "path", "action", "roles"),
     CASES,
     ids=[f"{role.value}-{method}-{path}" for role, method, path, *_ in CASES],
 )
 def test_each_role_gets_what_it_is_granted_and_nothing_else(
-    make_staff, make_case, console, db, target, provider, role, method, path, action, roles
+    make_staff,
+    make_case,
+    console,
+    db,
+    target,
+    provider,
+    target_token,
+    role,
+    method,
+    path,
+    action,
+    roles,
 ):
     someone = make_staff("someone", role.value)
     reference = make_case(assigned_to=someone if role is CASEWORKER else None)
     browser = console()
     browser.sign_in("someone")
-    url = path.format(id=target, case=reference, provider=provider)
+    url = path.format(id=target, case=reference, provider=provider, token=target_token)
     tokens = hidden_fields(browser.get("/staff/").get_data(as_text=True))
     before = counts(db)
 
@@ -150,10 +180,12 @@ def test_each_role_gets_what_it_is_granted_and_nothing_else(
 
 
 @pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, *_ in ROUTES])
-def test_without_signing_in_every_page_asks_to_sign_in(console, target, provider, method, path):
+def test_without_signing_in_every_page_asks_to_sign_in(
+    console, target, provider, target_token, method, path
+):
     browser = console()
     tokens = hidden_fields(browser.get("/staff/login").get_data(as_text=True))
-    url = path.format(id=target, case="482177302", provider=provider)
+    url = path.format(id=target, case="482177302", provider=provider, token=target_token)
     answer = browser.get(url) if method == "GET" else browser.client.post(url, data=tokens)
 
     assert answer.status_code == 302

@@ -46,6 +46,7 @@ from gateway.web.console import (
     roster,
     services,
     supervisor,
+    tokens,
     users,
 )
 from gateway.web.console.assets import asset_url, max_age
@@ -70,6 +71,7 @@ PAGES: tuple[Page, ...] = (
     users.PAGE,
     roster.PAGE,
     services.PAGE,
+    tokens.PAGE,
 )
 
 
