@@ -64,6 +64,9 @@ class FocalPoint:
     max_text: int
 
 
+KeywordTable = dict[tuple[str, str], frozenset[str]]
+
+
 @dataclass(frozen=True)
 class SmsSpec:
     report: str | None = None  # node REPORT enters
@@ -76,6 +79,10 @@ class SmsSpec:
     messages: Mapping[str, str] = field(default_factory=dict)
     focal: FocalPoint | None = None
     staff: StaffKeywords = field(default_factory=StaffKeywords)
+    # The folded look-up table per set of enabled languages, built once (``_table``).
+    _tables: dict[tuple[str, ...], KeywordTable] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def display(self, command: str, language: str) -> str:
         """The keyword shown to a reader of ``language``: its own first word, else ``any``'s."""
@@ -145,8 +152,16 @@ def match_keyword(
     return None
 
 
-def _table(spec: SmsSpec, languages: tuple[str, ...]) -> dict[tuple[str, str], frozenset[str]]:
-    """(folded word, command) → the groups listing it, for the enabled languages and ``any``."""
+def _table(spec: SmsSpec, languages: tuple[str, ...]) -> KeywordTable:
+    """(folded word, command) → the groups listing it, for the enabled languages and ``any``;
+    folded once per spec and set of languages, not on every message."""
+    cached = spec._tables.get(languages)
+    if cached is None:
+        cached = spec._tables[languages] = _folded_table(spec, languages)
+    return cached
+
+
+def _folded_table(spec: SmsSpec, languages: tuple[str, ...]) -> KeywordTable:
     table: dict[tuple[str, str], set[str]] = {}
     for group, commands in spec.keywords.items():
         if group != ANY_LANGUAGE and group not in languages:

@@ -44,15 +44,19 @@ class StaffKeywords:
     levels: Table = field(default_factory=dict)
     reasons: Table = field(default_factory=dict)
     consent: Table = field(default_factory=dict)
+    # Folded look-ups per (table, languages), built once (``_lookup``).
+    _folded: dict[tuple[int, tuple[str, ...]], dict[str, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def verb(self, word: str, languages: Sequence[str]) -> str | None:
         """The verb ``word`` names in ``languages`` or ``any``, or None."""
-        return _lookup(self.verbs, languages).get(fold_word(word))
+        return self._lookup(self.verbs, languages).get(fold_word(word))
 
     def leading(self, table: Table, text: str, languages: Sequence[str]) -> tuple[str, str] | None:
         """The key of ``table`` (a level, a reason) the first words of ``text`` name, and the
         rest as typed; None when they name none."""
-        found = _lookup(table, languages)
+        found = self._lookup(table, languages)
         words = list(re.finditer(r"\S+", text))
         for count in range(min(MAX_PHRASE_WORDS, len(words)), 0, -1):
             end = words[count - 1].end()
@@ -60,6 +64,18 @@ class StaffKeywords:
             if key is not None:
                 return key, text[end:].strip()
         return None
+
+    def _lookup(self, table: Table, languages: Sequence[str]) -> dict[str, str]:
+        """Folded word → key, for ``any`` and ``languages`` (validation keeps one key per
+        word); ``table`` is one of this object's own, so its id names it while it lives."""
+        cache_key = (id(table), tuple(languages))
+        found = self._folded.get(cache_key)
+        if found is None:
+            found = self._folded[cache_key] = {}
+            for group in (ANY_LANGUAGE, *languages):
+                for key, words in table.get(group, {}).items():
+                    found.update((fold_word(word), key) for word in words)
+        return found
 
     def display(self, table: Table, key: str, language: str) -> str:
         """The word shown for ``key`` of ``table`` to a reader of ``language``: the first of
@@ -69,15 +85,6 @@ class StaffKeywords:
             if words:
                 return words[0]
         return key.upper()
-
-
-def _lookup(table: Table, languages: Sequence[str]) -> dict[str, str]:
-    """Folded word → key, for ``any`` and ``languages`` (validation keeps one key per word)."""
-    found: dict[str, str] = {}
-    for group in (ANY_LANGUAGE, *languages):
-        for key, words in table.get(group, {}).items():
-            found.update((fold_word(word), key) for word in words)
-    return found
 
 
 def validate_staff_keywords(
