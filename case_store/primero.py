@@ -66,9 +66,7 @@ class FieldMap:
             elif not isinstance(theirs, str) or not PRIMERO_FIELD.fullmatch(theirs):
                 problems.append(f"primero.fields.{ours}: expected a Primero field name")
             elif theirs in seen:
-                problems.append(
-                    f"primero.fields: {seen[theirs]} and {ours} both write {theirs!r}"
-                )
+                problems.append(f"primero.fields: {seen[theirs]} and {ours} both write {theirs!r}")
             else:
                 seen[theirs] = str(ours)
         if problems:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from case_store import migrate
 from case_store.crypto import Vault
 from case_store.db import make_engine, make_sessionmaker
+from case_store.primero import PushPolicy
 from case_store.triage import TriagePolicy
 from dialogs.check import CheckResult, check_dialogs
 from dialogs.engine import Area, Context
@@ -30,7 +31,6 @@ from gateway.channels.sms.sessions import SmsSessionStore
 from gateway.channels.ussd.sessions import UssdSessionStore
 from gateway.config.profile import Profile, load_profile
 from gateway.config.redis import embedded_redis_url, redis_from_url
-from case_store.primero import PushPolicy
 from gateway.config.settings import Settings, SettingsError
 from workers.context import JobContext, PrimeroSync
 from workers.primero.client import PrimeroClient

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from case_store.categories import CategoryMapping
 from case_store.crypto import Vault
 from case_store.deadline_steps import DeadlinePolicy
-from case_store.follow_ups import QuietHours
 from case_store.enums import Category
+from case_store.follow_ups import QuietHours
 from case_store.on_call import AlertFallback
 from case_store.primero import FieldMap
 from case_store.retention import RetentionPolicy

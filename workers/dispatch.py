@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.models import OutboxRow
 from case_store.operations.outbox import mark_dispatched, outbox_job_id
-from case_store.queries.outbox import undispatched
 from case_store.operations.sync_queue import SYNC_JOB
+from case_store.queries.outbox import undispatched
 from workers.context import installed
 from workers.queues import DEFAULT, SLOW, URGENT, queue
 from workers.sms import queueing, send_job

@@ -137,6 +137,7 @@ def roster_fields(user: User) -> dict[str, Any]:
         "on_call": user.on_call,
         "windows": [describe_window(window) for window in user.on_call_windows],
         "active": user.active,
+        "primero_user": user.primero_user,
     }
 
 

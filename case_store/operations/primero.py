@@ -80,7 +80,9 @@ def park_failed(session: Session, case: Case, error: str, *, now: datetime) -> C
     case.primero_sync_state = SyncState.FAILED
     case.primero_error = error[:MAX_ERROR]
     after = {"sync_state": SyncState.FAILED.value, "error": case.primero_error}
-    return record_event(session, case, EventKind.PRIMERO_FAILED, ACTOR_PRIMERO, None, now, after, before)
+    return record_event(
+        session, case, EventKind.PRIMERO_FAILED, ACTOR_PRIMERO, None, now, after, before
+    )
 
 
 def retry_sync(session: Session, case: Case, *, actor: User | None, now: datetime) -> OutboxRow:
@@ -187,7 +189,14 @@ def apply_primero_update(
         owe_follow_up(case, now=now)
         events.append(
             record_event(
-                session, case, EventKind.CLOSED, ACTOR_PRIMERO, None, now, closure_fields(case), before
+                session,
+                case,
+                EventKind.CLOSED,
+                ACTOR_PRIMERO,
+                None,
+                now,
+                closure_fields(case),
+                before,
             )
         )
     elif status == "open" and case.status is CaseStatus.CLOSED:
@@ -199,7 +208,14 @@ def apply_primero_update(
         recheck_deadlines(case, now=now)
         events.append(
             record_event(
-                session, case, EventKind.REOPENED, ACTOR_PRIMERO, None, now, closure_fields(case), before
+                session,
+                case,
+                EventKind.REOPENED,
+                ACTOR_PRIMERO,
+                None,
+                now,
+                closure_fields(case),
+                before,
             )
         )
     stage = WORKFLOW_STAGES.get(workflow or "")

@@ -35,14 +35,19 @@ SYNCED_KINDS = frozenset(
 )
 
 
-def queue_sync(session: Session, case: Case) -> OutboxRow:
-    """Queue ``case`` (flushed: it has an id) for the sync job. Its Primero id is chosen here,
-    once: a UUID, sent as the record's ``id`` so that Primero recognises a repeat (409)."""
+def enter_sync(case: Case) -> None:
+    """Mark ``case`` to be sent as it now stands: one more revision. Its Primero id is chosen
+    here, once: a UUID, sent as the record's ``id`` so that Primero recognises a repeat (409)."""
     if case.primero_id is None:
         case.primero_id = str(uuid4())
     case.primero_revision = (case.primero_revision or 0) + 1
     if case.primero_sync_state is not SyncState.STOPPED:
         case.primero_sync_state = SyncState.PENDING
+
+
+def queue_sync(session: Session, case: Case) -> OutboxRow:
+    """``enter_sync`` and queue the sync job for ``case`` (flushed: it has an id)."""
+    enter_sync(case)
     return add_outbox(session, SYNC_JOB, case_id=case.id)
 
 

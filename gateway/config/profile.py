@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from case_store.categories import CategoryMapping, InvalidCategoryMapping, mappings_from_profile
-from case_store.primero import FieldMap, InvalidFieldMap
 from case_store.crypto import E164
 from case_store.deadline_steps import DeadlinePolicy, InvalidDeadlines
 from case_store.enums import Category
 from case_store.follow_ups import InvalidQuietHours, QuietHours, parse_quiet_hours
 from case_store.on_call import FALLBACK_ROLES, AlertFallback
+from case_store.primero import FieldMap, InvalidFieldMap
 from case_store.retention import InvalidRetention, RetentionPolicy
 from case_store.triage import InvalidPolicy, TriagePolicy, parse_duration
 
@@ -432,8 +432,14 @@ def load_profile(folder: Path) -> Profile:
                 primero_fields = FieldMap.from_profile(primero["fields"])
             except InvalidFieldMap as exc:
                 problems.extend(exc.problems)
-            if primero_fields is not None and primero_fields.name("protection_concerns") and not categories:
-                problems.append("primero.fields sends protection_concerns: categories must map them")
+            if (
+                primero_fields is not None
+                and primero_fields.name("protection_concerns")
+                and not categories
+            ):
+                problems.append(
+                    "primero.fields sends protection_concerns: categories must map them"
+                )
 
     if problems:
         raise ProfileError(folder, problems)

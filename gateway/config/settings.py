@@ -304,17 +304,24 @@ def _primero_problems(
     if given:
         for name in PRIMERO_CREDENTIALS:
             if not env.get(name):
-                problems.append(f"{name} is missing: Primero needs {', '.join(PRIMERO_CREDENTIALS)}")
+                problems.append(
+                    f"{name} is missing: Primero needs {', '.join(PRIMERO_CREDENTIALS)}"
+                )
         url = env.get("KINGA_PRIMERO_URL", "")
         if url and not url.startswith(("https://", "http://")):
             problems.append("KINGA_PRIMERO_URL must be the Primero server's address (https://…)")
         elif production and url and not url.startswith("https://"):
-            problems.append("KINGA_PRIMERO_URL is not https: the service account's password would cross networks in clear")
+            problems.append(
+                "KINGA_PRIMERO_URL is not https: the service account's password would cross "
+                "networks in clear"
+            )
         webhook_key = env.get("KINGA_PRIMERO_WEBHOOK_KEY", "")
         if production and not webhook_key:
             problems.append(f"KINGA_PRIMERO_WEBHOOK_KEY is missing: {_TOKEN_HOW}")
         elif production and len(webhook_key.encode()) < MIN_SECRET_BYTES:
-            problems.append(f"KINGA_PRIMERO_WEBHOOK_KEY is shorter than {MIN_SECRET_BYTES} bytes: {_TOKEN_HOW}")
+            problems.append(
+                f"KINGA_PRIMERO_WEBHOOK_KEY is shorter than {MIN_SECRET_BYTES} bytes: {_TOKEN_HOW}"
+            )
     try:
         return PushPolicy.parse(env.get("KINGA_PRIMERO_PUSH", "") or "all")
     except ValueError as exc:

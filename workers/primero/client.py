@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -95,7 +95,9 @@ class PrimeroClient:
                     name = str(item["name"])
                     editable = form_editable and item.get("editable", True) is not False
                     known = fields.get(name)
-                    fields[name] = FormField(name, editable or (known is not None and known.editable))
+                    fields[name] = FormField(
+                        name, editable or (known is not None and known.editable)
+                    )
         except (ValueError, KeyError, TypeError) as exc:
             raise PrimeroError(f"Primero's forms could not be read: {exc}") from None
         return fields
@@ -129,7 +131,9 @@ def _check(response: requests.Response) -> None:
     if status in AUTH_STATUSES:
         raise LoginRefused(status)
     if status in RETRY_STATUSES or status >= 500:
-        raise Retryable(f"Primero answered {status}", retry_after(response.headers.get("Retry-After")))
+        raise Retryable(
+            f"Primero answered {status}", retry_after(response.headers.get("Retry-After"))
+        )
     raise Rejected(f"{status}: {error_text(response)}")
 
 
@@ -139,7 +143,11 @@ def error_text(response: requests.Response) -> str:
         errors = response.json().get("errors", [])
         parts = []
         for error in errors:
-            bits = [str(error.get(key)) for key in ("code", "resource", "detail", "message") if error.get(key)]
+            bits = [
+                str(error.get(key))
+                for key in ("code", "resource", "detail", "message")
+                if error.get(key)
+            ]
             parts.append(" ".join(bits))
         text = "; ".join(parts) or json.dumps(response.json())[:MAX_ERROR]
     except (ValueError, AttributeError):

@@ -61,7 +61,9 @@ def _values(
         "consent_services": case.consent_services,
         "consent_share": case.consent_share,
         "narrative": (
-            vault.decrypt(case.narrative_encrypted) if case.narrative_encrypted is not None else None
+            vault.decrypt(case.narrative_encrypted)
+            if case.narrative_encrypted is not None
+            else None
         ),
         "reporter_phone": phone,
         "status": "closed" if case.status is CaseStatus.CLOSED else "open",

@@ -26,12 +26,15 @@ What can go wrong, and what it does:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import redis
 from rq import Queue
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from case_store.enums import MessagePurpose, SyncState
 from case_store.models import Case, OutboxRow
@@ -48,7 +51,7 @@ from case_store.queries.users import staff_language
 from dialogs.render import N_, fold_to_gsm7, load_translations
 from workers.context import JobContext, PrimeroSync, installed
 from workers.dispatch import FAILURE_TTL, RESULT_TTL, dispatch
-from workers.primero.client import LoginRefused, PrimeroError, Rejected, Retryable
+from workers.primero.client import LoginRefused, PrimeroError, Retryable
 from workers.primero.record import primero_record
 from workers.queues import SLOW, queue
 from workers.sms.queueing import TooLong, queue_sms
@@ -71,12 +74,37 @@ class PrimeroRejected(RuntimeError):
     """Primero refused the case's record; it is parked as failed with Primero's error."""
 
 
-@dataclass
+SYNCED = "synced"
+UP_TO_DATE = "up_to_date"
+MISSING = "missing"
+STOPPED_WAITING = "stopped"
+RETRY = "retry"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
 class Outcome:
-    what: str  # synced, up_to_date, missing, stopped, retry, failed
-    retry_in: float | None = None
-    error: str | None = None
-    rows: list[OutboxRow] = field(default_factory=list)  # the admins' alerts
+    what: str  # one of the words above
+    retry_in: float | None = None  # RETRY: seconds to wait
+    error: str | None = None  # FAILED: Primero's error
+
+
+@dataclass
+class Pushed:
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    alerts: list[OutboxRow] = field(default_factory=list)  # to the admins, when it stopped
+
+
+@dataclass(frozen=True)
+class _Send:
+    case_id: int
+    primero_id: str
+    record: dict[str, Any]
+    create: bool
+    assign: str | None  # the Primero user to assign it to now
+    assignee: str | None  # the Primero user it is assigned to once sent
+    revision: int
+    attempts: int
 
 
 def sync_case(case_id: int) -> str:
@@ -90,70 +118,134 @@ def sync_case(case_id: int) -> str:
         schedule(connection, case_id, BUSY_RETRY)
         return "busy"
     try:
-        outcome = push(context, context.primero, case_id, now=datetime.now(UTC))
+        result = push(context, context.primero, [case_id], now=datetime.now(UTC))
     finally:
         connection.delete(lock)
-    dispatch(context.sessions, connection, outcome.rows)
+    dispatch(context.sessions, connection, result.alerts)
+    outcome = result.outcomes[case_id]
     if outcome.retry_in is not None:
         schedule(connection, case_id, outcome.retry_in)
-    if outcome.what == "failed":
+    if outcome.what == FAILED:
         raise PrimeroRejected(f"case {case_id}: Primero refused it: {outcome.error}")
     return outcome.what
 
 
-def push(context: JobContext, primero: PrimeroSync, case_id: int, *, now: datetime) -> Outcome:
-    """Send case ``case_id`` as it stands, and record what became of it."""
+def push(
+    context: JobContext, primero: PrimeroSync, case_ids: Sequence[int], *, now: datetime
+) -> Pushed:
+    """Send the cases ``case_ids`` as they stand, one request each (the backfill sends a batch
+    at once), and record what became of them: one transaction to read, one to write."""
+    pushed = Pushed()
+    sends: list[_Send] = []
     with context.sessions.begin() as db:
-        case = db.get(Case, case_id)
-        if case is None or case.primero_id is None:
-            return Outcome("missing")
-        if sync_stopped(db) is not None:
-            mark_waiting(case)
-            return Outcome("stopped")
-        assignee = case.assigned_to.primero_user if case.assigned_to is not None else None
-        created = case.primero_synced_revision is not None
-        if (
-            created
-            and case.primero_synced_revision == case.primero_revision
-            and case.primero_sync_state is SyncState.SYNCED
-            and (assignee is None or assignee == case.primero_assigned_user)
-        ):
-            return Outcome("up_to_date")
-        profile = context.profile
-        record = primero_record(
-            case,
-            primero.fields,
-            profile.categories,
-            context.vault,
-            module_id=primero.module_id,
-            create=not created,
-        )
-        primero_id, known_assignee = case.primero_id, case.primero_assigned_user
-        revision = record_attempt(case, now=now)
-        attempts = case.primero_attempts
-    try:
-        if created:
-            primero.client.update(primero_id, record)
+        cases = db.scalars(
+            select(Case)
+            .where(Case.id.in_(case_ids))
+            .options(selectinload(Case.reporter), selectinload(Case.assigned_to))
+        ).all()
+        found = {case.id: case for case in cases}
+        stopped = sync_stopped(db) is not None
+        for case_id in case_ids:
+            case = found.get(case_id)
+            if case is None or case.primero_id is None:
+                pushed.outcomes[case_id] = Outcome(MISSING)
+            elif stopped:
+                mark_waiting(case)
+                pushed.outcomes[case_id] = Outcome(STOPPED_WAITING)
+            else:
+                send = _prepare(context, primero, case, now=now)
+                if send is None:
+                    pushed.outcomes[case_id] = Outcome(UP_TO_DATE)
+                else:
+                    sends.append(send)
+    for index, send in enumerate(sends):
+        try:
+            _request(primero, send)
+        except LoginRefused as exc:
+            pushed.alerts = _stop(context, [s.case_id for s in sends[index:]], exc.status, now)
+            for waiting in sends[index:]:
+                pushed.outcomes[waiting.case_id] = Outcome(STOPPED_WAITING)
+            break
+        except Retryable as exc:
+            if send.attempts >= MAX_ATTEMPTS:
+                error = f"gave up after {send.attempts} attempts: {exc}"
+                pushed.outcomes[send.case_id] = Outcome(FAILED, error=error)
+            else:
+                delay = backoff(send.attempts, exc.retry_after)
+                log.warning(
+                    "case %s: Primero not reached (%s); again in %.0f s", send.case_id, exc, delay
+                )
+                pushed.outcomes[send.case_id] = Outcome(RETRY, retry_in=delay)
+        except PrimeroError as exc:  # Rejected, or an answer that could not be read
+            pushed.outcomes[send.case_id] = Outcome(FAILED, error=str(exc))
         else:
-            primero.client.create(record)
-        if assignee is not None and assignee != known_assignee:
-            primero.client.assign(primero_id, assignee)
-    except LoginRefused as exc:
-        return _stopped(context, case_id, exc.status, now=now)
-    except Retryable as exc:
-        if attempts >= MAX_ATTEMPTS:
-            return _park(context, case_id, f"gave up after {attempts} attempts: {exc}", now=now)
-        delay = backoff(attempts, exc.retry_after)
-        log.warning("case %s: Primero not reached (%s); again in %.0f s", case_id, exc, delay)
-        return Outcome("retry", retry_in=delay)
-    except Rejected as exc:
-        return _park(context, case_id, str(exc), now=now)
-    except PrimeroError as exc:
-        return _park(context, case_id, str(exc), now=now)
+            pushed.outcomes[send.case_id] = Outcome(SYNCED)
+    _record(context, sends, pushed, now=now)
+    return pushed
+
+
+def _prepare(
+    context: JobContext, primero: PrimeroSync, case: Case, *, now: datetime
+) -> _Send | None:
+    """What to send for ``case``, its attempt counted; None when Primero has it all."""
+    assert case.primero_id is not None
+    assignee = case.assigned_to.primero_user if case.assigned_to is not None else None
+    created = case.primero_synced_revision is not None
+    if (
+        created
+        and case.primero_synced_revision == case.primero_revision
+        and case.primero_sync_state is SyncState.SYNCED
+        and (assignee is None or assignee == case.primero_assigned_user)
+    ):
+        return None
+    record = primero_record(
+        case,
+        primero.fields,
+        context.profile.categories,
+        context.vault,
+        module_id=primero.module_id,
+        create=not created,
+    )
+    revision = record_attempt(case, now=now)
+    return _Send(
+        case_id=case.id,
+        primero_id=case.primero_id,
+        record=record,
+        create=not created,
+        assign=assignee if assignee != case.primero_assigned_user else None,
+        assignee=assignee or case.primero_assigned_user,
+        revision=revision,
+        attempts=case.primero_attempts,
+    )
+
+
+def _request(primero: PrimeroSync, send: _Send) -> None:
+    if send.create:
+        primero.client.create(send.record)
+    else:
+        primero.client.update(send.primero_id, send.record)
+    if send.assign is not None:
+        primero.client.assign(send.primero_id, send.assign)
+
+
+def _record(context: JobContext, sends: Sequence[_Send], pushed: Pushed, *, now: datetime) -> None:
+    """Write what became of each case sent: synced, or parked as failed."""
+    done = [send for send in sends if pushed.outcomes[send.case_id].what in (SYNCED, FAILED)]
+    if not done:
+        return
     with context.sessions.begin() as db:
-        mark_synced(db, case_id, revision, assigned_user=assignee or known_assignee, now=now)
-    log.info("case %s: sent to Primero (revision %s)", case_id, revision)
-    return Outcome("synced")
+        for send in done:
+            outcome = pushed.outcomes[send.case_id]
+            if outcome.what == SYNCED:
+                mark_synced(db, send.case_id, send.revision, assigned_user=send.assignee, now=now)
+                continue
+            case = db.get(Case, send.case_id)
+            if case is not None:
+                park_failed(db, case, outcome.error or "refused", now=now)
+            log.error("case %s: Primero refused it; parked as failed", send.case_id)
+    synced = sum(1 for send in done if pushed.outcomes[send.case_id].what == SYNCED)
+    if synced:
+        log.info("%s case(s) sent to Primero", synced)
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:
@@ -176,21 +268,13 @@ def schedule(connection: redis.Redis[bytes], case_id: int, delay: float) -> None
     )
 
 
-def _park(context: JobContext, case_id: int, error: str, *, now: datetime) -> Outcome:
-    with context.sessions.begin() as db:
-        case = db.get(Case, case_id)
-        if case is not None:
-            park_failed(db, case, error, now=now)
-    log.error("case %s: Primero refused it; parked as failed: %s", case_id, error)
-    return Outcome("failed", error=error)
-
-
-def _stopped(context: JobContext, case_id: int, status: int, *, now: datetime) -> Outcome:
-    """Stop the queue (once), tell the administrators, and let the case wait."""
+def _stop(
+    context: JobContext, case_ids: Sequence[int], status: int, now: datetime
+) -> list[OutboxRow]:
+    """Stop the queue (once: the administrators are told then) and let the cases wait."""
     rows: list[OutboxRow] = []
     with context.sessions.begin() as db:
-        case = db.get(Case, case_id)
-        if case is not None:
+        for case in db.scalars(select(Case).where(Case.id.in_(case_ids))):
             mark_waiting(case)
         if stop_sync(db, status, now=now):
             rows = _alert_admins(context, db, now=now)
@@ -200,7 +284,7 @@ def _stopped(context: JobContext, case_id: int, status: int, *, now: datetime) -
                 status,
                 len(rows),
             )
-    return Outcome("stopped", rows=rows)
+    return rows
 
 
 def _alert_admins(context: JobContext, db: Session, *, now: datetime) -> list[OutboxRow]:
