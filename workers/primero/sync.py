@@ -250,9 +250,11 @@ def _record(context: JobContext, sends: Sequence[_Send], pushed: Pushed, *, now:
 
 def backoff(attempts: int, retry_after: float | None) -> float:
     """Seconds before attempt ``attempts + 1``: Primero's ``Retry-After`` when it gave one
-    (never sooner), else doubling from ``BACKOFF_BASE`` up to ``BACKOFF_CAP``."""
-    doubled = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
-    return max(float(doubled), retry_after) if retry_after is not None else float(doubled)
+    (it knows when it will be back), else doubling from ``BACKOFF_BASE`` up to
+    ``BACKOFF_CAP``."""
+    if retry_after is not None:
+        return max(1.0, retry_after)
+    return float(min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1)))
 
 
 def schedule(connection: redis.Redis[bytes], case_id: int, delay: float) -> None:
