@@ -6,19 +6,16 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from fakes.primero import FakePrimero
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from primero_cases import PRIMERO_PASSWORD, PRIMERO_USER, WEBHOOK_KEY
 
-from fakes.primero import FakePrimero
 from gateway.config.settings import Settings
 from gateway.providers.log import LogSender
 from gateway.runtime import Runtime
 from workers import context
 from workers.context import JobContext
-
-PRIMERO_USER = "kinga-sync"
-PRIMERO_PASSWORD = "primero-password-do-not-log-93c1"
-WEBHOOK_KEY = "primero-webhook-key-do-not-log-5e2a7c9f01"
 
 
 @pytest.fixture

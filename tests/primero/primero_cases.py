@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from case_store.enums import SyncState
 from case_store.models import Case, OutboxRow
 from case_store.operations import open_case
 from case_store.operations.sync_queue import SYNC_JOB
@@ -17,6 +16,9 @@ from case_store.report_contract import Report
 from gateway.runtime import Runtime
 from workers.alerts import on_case_opened
 
+PRIMERO_USER = "kinga-sync"
+PRIMERO_PASSWORD = "primero-password-do-not-log-93c1"
+WEBHOOK_KEY = "primero-webhook-key-do-not-log-5e2a7c9f01"
 PHONE = "+254712345321"
 NARRATIVE = "The child is left alone at night and has not eaten."
 ANSWERS: dict[str, str] = {
@@ -81,6 +83,3 @@ def state(rt: Runtime, case_id: int) -> dict[str, Any]:
             "revision": case.primero_revision,
             "synced_revision": case.primero_synced_revision,
         }
-
-
-__all__ = ["NARRATIVE", "PHONE", "SyncState", "open_report", "state", "sync_rows"]

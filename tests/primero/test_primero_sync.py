@@ -10,6 +10,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from fakes.primero import RETRY_AFTER
 from primero_cases import NARRATIVE, PHONE, open_report, state, sync_rows
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
@@ -18,7 +19,6 @@ from case_store.enums import ClosureReason, EventKind, MessagePurpose, SyncState
 from case_store.models import Case, CaseEvent, Message
 from case_store.operations import create_user
 from case_store.operations.staff import assign, close
-from fakes.primero import RETRY_AFTER
 from workers.failed_jobs import failed_jobs
 from workers.primero.sync import BACKOFF_BASE, PrimeroRejected, sync_case
 from workers.queues import SLOW, queue
@@ -169,9 +169,7 @@ def test_a_refused_lookup_parks_the_case_with_primeros_error(
     assert NARRATIVE not in caplog.text and PHONE not in caplog.text
 
 
-def test_a_refused_record_shows_on_the_failed_jobs(
-    rt, fake_primero, primero_runner, redis_client
-):
+def test_a_refused_record_shows_on_the_failed_jobs(rt, fake_primero, primero_runner, redis_client):
     fake_primero.lookups["risk_level"] = frozenset({"low"})
     _case_id, _rows = open_report(rt)
     from workers.dispatch import dispatch  # as the request does after its commit
