@@ -10,10 +10,12 @@ staff make them, and the change is not sent back to Primero.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from case_store.columns import as_utc
@@ -50,27 +52,54 @@ def record_attempt(case: Case, *, now: datetime) -> int:
     return case.primero_revision
 
 
-def mark_synced(
-    session: Session, case_id: int, revision: int, *, assigned_user: str | None, now: datetime
-) -> bool:
-    """Primero has ``case_id`` as of ``revision``: synced, unless it changed meanwhile (then it
-    stays pending: the change queued its own job). The first time, a ``primero_created``
-    event. False when the case changed meanwhile."""
-    case = session.get(Case, case_id, populate_existing=True)
-    if case is None:
-        return False
-    first = case.primero_synced_revision is None
-    case.primero_synced_revision = revision
-    case.primero_assigned_user = assigned_user
-    current = case.primero_revision == revision
-    if current:
-        case.primero_sync_state = SyncState.SYNCED
-        case.primero_error = None
-        case.primero_attempts = 0
-    if first:
-        after = {"primero_id": case.primero_id, "sync_state": case.primero_sync_state.value}
-        record_event(session, case, EventKind.PRIMERO_CREATED, ACTOR_PRIMERO, None, now, after)
-    return current
+@dataclass(frozen=True)
+class Delivered:
+    """Primero has ``case_id`` as of ``revision``, assigned there to ``assigned_user``."""
+
+    case_id: int
+    revision: int
+    assigned_user: str | None
+
+
+def mark_synced(session: Session, delivered: Sequence[Delivered], *, now: datetime) -> int:
+    """Record what Primero now has: each case synced, unless it changed meanwhile (then it
+    stays pending: the change queued its own job). A case's first delivery appends a
+    ``primero_created`` event. One read and one flush for the whole batch; how many are
+    synced."""
+    ids = [item.case_id for item in delivered]
+    cases = {
+        case.id: case
+        for case in session.scalars(
+            select(Case).where(Case.id.in_(ids)).execution_options(populate_existing=True)
+        )
+    }
+    synced = 0
+    for item in delivered:
+        case = cases.get(item.case_id)
+        if case is None:
+            continue
+        first = case.primero_synced_revision is None
+        case.primero_synced_revision = item.revision
+        case.primero_assigned_user = item.assigned_user
+        if case.primero_revision == item.revision:
+            case.primero_sync_state = SyncState.SYNCED
+            case.primero_error = None
+            case.primero_attempts = 0
+            synced += 1
+        if first:
+            after = {"primero_id": case.primero_id, "sync_state": case.primero_sync_state.value}
+            record_event(
+                session,
+                case,
+                EventKind.PRIMERO_CREATED,
+                ACTOR_PRIMERO,
+                None,
+                now,
+                after,
+                flush=False,
+            )
+    session.flush()
+    return synced
 
 
 def park_failed(session: Session, case: Case, error: str, *, now: datetime) -> CaseEvent:

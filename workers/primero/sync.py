@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, selectinload
 from case_store.enums import MessagePurpose, SyncState
 from case_store.models import Case, OutboxRow
 from case_store.operations.primero import (
+    Delivered,
     mark_synced,
     mark_waiting,
     park_failed,
@@ -230,22 +231,24 @@ def _request(primero: PrimeroSync, send: _Send) -> None:
 
 def _record(context: JobContext, sends: Sequence[_Send], pushed: Pushed, *, now: datetime) -> None:
     """Write what became of each case sent: synced, or parked as failed."""
-    done = [send for send in sends if pushed.outcomes[send.case_id].what in (SYNCED, FAILED)]
-    if not done:
+    delivered = [
+        Delivered(send.case_id, send.revision, send.assignee)
+        for send in sends
+        if pushed.outcomes[send.case_id].what == SYNCED
+    ]
+    refused = [send.case_id for send in sends if pushed.outcomes[send.case_id].what == FAILED]
+    if not (delivered or refused):
         return
     with context.sessions.begin() as db:
-        for send in done:
-            outcome = pushed.outcomes[send.case_id]
-            if outcome.what == SYNCED:
-                mark_synced(db, send.case_id, send.revision, assigned_user=send.assignee, now=now)
-                continue
-            case = db.get(Case, send.case_id)
+        if delivered:
+            mark_synced(db, delivered, now=now)
+        for case_id in refused:
+            case = db.get(Case, case_id)
             if case is not None:
-                park_failed(db, case, outcome.error or "refused", now=now)
-            log.error("case %s: Primero refused it; parked as failed", send.case_id)
-    synced = sum(1 for send in done if pushed.outcomes[send.case_id].what == SYNCED)
-    if synced:
-        log.info("%s case(s) sent to Primero", synced)
+                park_failed(db, case, pushed.outcomes[case_id].error or "refused", now=now)
+            log.error("case %s: Primero refused it; parked as failed", case_id)
+    if delivered:
+        log.info("%s case(s) sent to Primero", len(delivered))
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:
