@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from case_store.columns import as_utc
@@ -63,43 +63,56 @@ class Delivered:
 
 def mark_synced(session: Session, delivered: Sequence[Delivered], *, now: datetime) -> int:
     """Record what Primero now has: each case synced, unless it changed meanwhile (then it
-    stays pending: the change queued its own job). A case's first delivery appends a
-    ``primero_created`` event. One read and one flush for the whole batch; how many are
-    synced."""
-    ids = [item.case_id for item in delivered]
-    cases = {
-        case.id: case
-        for case in session.scalars(
-            select(Case).where(Case.id.in_(ids)).execution_options(populate_existing=True)
+    stays pending: the change queued its own job, which sends it since the revisions
+    differ). A case's first delivery appends a ``primero_created`` event. A backfill records
+    a thousand at a time, so this is one read, one bulk update and one bulk insert; how many
+    are synced."""
+    now = as_utc(now, "now")
+    found = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Case.id, Case.primero_id, Case.primero_revision, Case.primero_synced_revision
+            ).where(Case.id.in_([item.case_id for item in delivered]))
         )
     }
-    synced = 0
+    updates: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for item in delivered:
-        case = cases.get(item.case_id)
-        if case is None:
+        row = found.get(item.case_id)
+        if row is None:
             continue
-        first = case.primero_synced_revision is None
-        case.primero_synced_revision = item.revision
-        case.primero_assigned_user = item.assigned_user
-        if case.primero_revision == item.revision:
-            case.primero_sync_state = SyncState.SYNCED
-            case.primero_error = None
-            case.primero_attempts = 0
-            synced += 1
-        if first:
-            after = {"primero_id": case.primero_id, "sync_state": case.primero_sync_state.value}
-            record_event(
-                session,
-                case,
-                EventKind.PRIMERO_CREATED,
-                ACTOR_PRIMERO,
-                None,
-                now,
-                after,
-                flush=False,
+        values: dict[str, Any] = {
+            "id": row.id,
+            "primero_synced_revision": item.revision,
+            "primero_assigned_user": item.assigned_user,
+        }
+        current = row.primero_revision == item.revision
+        if current:
+            values |= {
+                "primero_sync_state": SyncState.SYNCED,
+                "primero_error": None,
+                "primero_attempts": 0,
+            }
+        updates.append(values)
+        if row.primero_synced_revision is None:
+            state = SyncState.SYNCED if current else SyncState.PENDING
+            after = {"primero_id": row.primero_id, "sync_state": state.value}
+            events.append(
+                {
+                    "case_id": row.id,
+                    "kind": EventKind.PRIMERO_CREATED,
+                    "actor": ACTOR_PRIMERO,
+                    "actor_user_id": None,
+                    "at": now,
+                    "data": {"before": None, "after": after},
+                }
             )
-    session.flush()
-    return synced
+    if updates:
+        session.execute(update(Case), updates, execution_options={"synchronize_session": False})
+    if events:
+        session.execute(insert(CaseEvent), events)
+    return sum(1 for values in updates if "primero_sync_state" in values)
 
 
 def park_failed(session: Session, case: Case, error: str, *, now: datetime) -> CaseEvent:
