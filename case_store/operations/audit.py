@@ -111,11 +111,7 @@ def record_event(
     now: datetime,
     after: dict[str, Any],
     before: dict[str, Any] | None = None,
-    *,
-    flush: bool = True,
 ) -> CaseEvent:
-    """Append an event to ``case``'s trail; ``flush=False`` leaves the flush to the caller
-    (one for a batch of events)."""
     case_event = CaseEvent(
         case=case,
         kind=kind,
@@ -125,8 +121,7 @@ def record_event(
         data={"before": before, "after": after},
     )
     session.add(case_event)
-    if flush:
-        session.flush()
+    session.flush()
     note_change(session, case, kind, actor)
     return case_event
 

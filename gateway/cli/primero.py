@@ -22,7 +22,7 @@ from case_store.enums import SyncState
 from case_store.models import Case
 from case_store.operations.errors import InvalidTransition
 from case_store.operations.primero import resume_sync, retry_sync, save_backfill_cursor
-from case_store.operations.sync_queue import enter_sync
+from case_store.operations.sync_queue import SYNC_JOB, enter_sync
 from case_store.queries.cases import find_case_by_reference
 from case_store.queries.primero import (
     backfill_batch,
@@ -34,6 +34,7 @@ from case_store.references import format_reference
 from gateway.runtime import Runtime, runtime
 from workers.context import PrimeroSync
 from workers.dispatch import dispatch
+from workers.failed_jobs import discard, failed_jobs
 from workers.primero.check import field_map_problems
 from workers.primero.client import LoginRefused, PrimeroError
 from workers.primero.sync import RETRY, STOPPED_WAITING, push, schedule
@@ -201,7 +202,8 @@ def primero_failures(as_json: bool) -> None:
 @click.argument("reference")
 @with_appcontext
 def primero_retry(reference: str) -> None:
-    """Send the case REFERENCE, which Primero refused, again (after fixing the cause).
+    """Send the case REFERENCE, which Primero refused, again (after fixing the cause); its
+    failed job leaves the failed jobs.
 
     Example: kinga primero retry 482-177-302
     """
@@ -215,7 +217,11 @@ def primero_retry(reference: str) -> None:
         except InvalidTransition as exc:
             raise click.ClickException(str(exc)) from None
         shown = format_reference(case.reference)
+        case_id = case.id
     dispatch(rt.sessions, rt.redis, [row])
+    for job in failed_jobs(rt.redis):
+        if job.job == SYNC_JOB and job.args == {"case_id": case_id}:
+            discard(rt.redis, job.id)
     click.echo(f"Case {shown} queued for Primero again.")
 
 

@@ -70,7 +70,7 @@ def test_a_backfill_of_10000_cases_resumes_after_interruption_and_sends_each_onc
     assert len(fake_primero.records) == STOP_AT
     with rt.sessions() as db:
         cursor = backfill_cursor(db)
-    assert 0 < cursor and len(fake_primero.records) - BATCH < STOP_AT  # the batch not finished
+    assert cursor > 0 and len(fake_primero.records) - BATCH < STOP_AT  # the batch not finished
     assert states(rt)[SyncState.SYNCED] == STOP_AT
     assert fake_primero.failed_logins == 1  # stopped at the first refusal
 

@@ -77,9 +77,7 @@ def test_a_bad_field_map_is_refused_with_each_problem(tmp_path):
     folder = tmp_path / "profile"
     shutil.copytree(DEFAULT_DEPLOYMENT, folder)
     profile = yaml.safe_load((folder / "profile.yaml").read_text())
-    profile["primero"]["fields"].update(
-        {"child_name": "name", "sex": "Sex!", "age": "risk_level"}
-    )
+    profile["primero"]["fields"].update({"child_name": "name", "sex": "Sex!", "age": "risk_level"})
     (folder / "profile.yaml").write_text(yaml.safe_dump(profile))
     with pytest.raises(ProfileError) as error:
         load_profile(folder)

@@ -185,6 +185,14 @@ def test_a_refused_record_shows_on_the_failed_jobs(rt, fake_primero, primero_run
     assert len(reasons) == 1
     assert "PrimeroRejected" in reasons[0] and "risk_level" in reasons[0]
 
+    fake_primero.lookups["risk_level"] = frozenset({"high", "medium", "low"})
+    with rt.sessions() as db:
+        reference = db.scalars(select(Case.reference)).one()
+    assert primero_runner.invoke(args=["primero", "retry", reference]).exit_code == 0
+    assert [job for job in failed_jobs(redis_client) if "primero" in job.job] == []
+    assert primero_runner.invoke(args=["worker", "--burst"]).exit_code == 0
+    assert len(fake_primero.records) == 1
+
 
 def test_a_refused_login_stops_the_queue_and_tells_the_admins(
     rt, fake_primero, primero_jobs, primero_runner
