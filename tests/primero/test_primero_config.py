@@ -129,3 +129,17 @@ def test_the_worker_checks_the_field_map_as_it_starts(primero_runner, fake_prime
     fake_primero.fields["sex"] = False
     assert primero_runner.invoke(args=["worker", "--burst"]).exit_code == 0
     assert "Primero field map: sex → sex: the account cannot write" in caplog.text
+
+
+def test_a_staff_account_gets_its_primero_user_name(runner):
+    created = runner.invoke(
+        args=["users", "create", "wanjiru", "--role", "caseworker", "--primero-user", "wanjiru.k"]
+    )
+    assert created.exit_code == 0, created.output
+    assert '"primero_user": "wanjiru.k"' in created.output
+    runner.invoke(args=["users", "create", "amina", "--role", "caseworker"])
+    taken = runner.invoke(args=["users", "update", "amina", "--primero-user", "wanjiru.k"])
+    assert taken.exit_code == 1 and "another account has the Primero user" in taken.output
+    cleared = runner.invoke(args=["users", "update", "wanjiru", "--primero-user", ""])
+    assert cleared.exit_code == 0, cleared.output
+    assert '"primero_user": null' in cleared.output
