@@ -9,8 +9,10 @@ so that ``make run`` works on a fresh machine.
 
 ``KINGA_ENV=production`` refuses to start on anything that would fail silently there: a missing
 secret or one shorter than 32 bytes, the ``log`` SMS provider (sends nothing), SQLite, an
-embedded Redis, a public URL that is not https. Every problem is reported at once, each naming
-its variable and what to do, so that one run is enough to fix them all. A pilot may accept some
+embedded Redis, a public URL that is not https, a Primero configuration missing a part
+(``KINGA_PRIMERO_*``: once one credential is given, every missing one is named, in any
+environment). Every problem is reported at once, each naming its variable and what to do, so
+that one run is enough to fix them all. A pilot may accept some
 of them with ``KINGA_ALLOW_UNSAFE`` (``log,sqlite``…); they are then warnings, kept on the
 settings for the log and ``/readyz``.
 
