@@ -137,7 +137,10 @@ class SyncState(StrEnum):
     NOT_SYNCED = "not_synced"
     PENDING = "pending"
     SYNCED = "synced"
+    # Primero refused the record (422): parked with its error until someone retries it.
     FAILED = "failed"
+    # Waiting while the sync queue is stopped (Primero refused the login); resumed together.
+    STOPPED = "stopped"
 
 
 class Role(StrEnum):
@@ -191,6 +194,12 @@ class EventKind(StrEnum):
     FOLLOW_UP_DROPPED = "follow_up_dropped"
     # A call-back the caller asked for (CALLBACK_REQUESTED) was made: a call was logged on it.
     CALLBACK_CLOSED = "callback_closed"
+    # Primero: the case was first created there; Primero refused it (parked, with its error);
+    # an administrator asked for it to be sent again; Primero moved its workflow stage.
+    PRIMERO_CREATED = "primero_created"
+    PRIMERO_FAILED = "primero_failed"
+    PRIMERO_RETRIED = "primero_retried"
+    WORKFLOW_CHANGED = "workflow_changed"
 
 
 class Deadline(StrEnum):

@@ -41,6 +41,7 @@ def create_app(
     from case_store.masking import install_log_masking
     from gateway.cli import register_commands
     from gateway.providers.installed import INSTALLED
+    from gateway.providers.primero import webhook as primero_webhook
     from gateway.runtime import EXTENSION, Runtime
     from gateway.web import api, console, health, simulator
 
@@ -64,6 +65,7 @@ def create_app(
     for provider in INSTALLED if providers is None else providers:
         if provider.blueprint is not None:
             app.register_blueprint(provider.blueprint)
+    app.register_blueprint(primero_webhook.bp)
     simulator.init_app(app, settings)
     console.init_app(app, settings)
     api.init_app(app)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from case_store import migrate
 from case_store.crypto import Vault
 from case_store.db import make_engine, make_sessionmaker
+from case_store.primero import PushPolicy
 from case_store.triage import TriagePolicy
 from dialogs.check import CheckResult, check_dialogs
 from dialogs.engine import Area, Context
@@ -30,8 +31,9 @@ from gateway.channels.sms.sessions import SmsSessionStore
 from gateway.channels.ussd.sessions import UssdSessionStore
 from gateway.config.profile import Profile, load_profile
 from gateway.config.redis import embedded_redis_url, redis_from_url
-from gateway.config.settings import Settings
-from workers.context import JobContext
+from gateway.config.settings import Settings, SettingsError
+from workers.context import JobContext, PrimeroSync
+from workers.primero.client import PrimeroClient
 from workers.sms.provider_api import Sender
 
 EXTENSION = "kinga"
@@ -62,6 +64,11 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         profile = load_profile(settings.deployment)
+        if settings.primero and profile.primero_fields is None:
+            raise SettingsError(
+                f"KINGA_PRIMERO_URL is set but the profile {settings.deployment} has no "
+                "primero.fields: map Kinga's fields to Primero's there (docs/primero.md)"
+            )
         tree = tree_for(profile)
         engine = make_engine(settings.database_url)
         return cls(
@@ -94,6 +101,25 @@ class Runtime:
     def areas(self) -> tuple[Area, ...]:
         return profile_areas(self.profile)
 
+    @property
+    def primero_push(self) -> PushPolicy | None:
+        """Which new cases go to Primero; None when Primero is not configured."""
+        return self.settings.primero_push if self.settings.primero else None
+
+    @cached_property
+    def primero(self) -> PrimeroSync | None:
+        """The Primero client and field map; None when Primero is not configured."""
+        settings, fields = self.settings, self.profile.primero_fields
+        if not settings.primero or fields is None:
+            return None
+        client = PrimeroClient(
+            settings.primero_url,
+            settings.primero_user,
+            settings.primero_password,
+            timeout=settings.primero_timeout,
+        )
+        return PrimeroSync(client=client, module_id=settings.primero_module_id, fields=fields)
+
     def job_context(self, senders: Sequence[Sender]) -> JobContext:
         """What this process's jobs run with, sending through ``senders`` (first tried first)."""
         return JobContext(
@@ -105,6 +131,7 @@ class Runtime:
             senders=tuple(senders),
             sms_rates=self.settings.sms_rates,
             max_segments=self.settings.sms_max_segments,
+            primero=self.primero,
         )
 
     def context(self, language: str, phone: str | None = None) -> Context:

@@ -40,7 +40,9 @@ from case_store.crypto import Vault
 from case_store.enums import MessagePurpose, RiskLevel, Role
 from case_store.models import Case, OutboxRow, User
 from case_store.operations import hold_alert
+from case_store.operations.sync_queue import queue_sync
 from case_store.permissions import can_be_assigned
+from case_store.primero import PushPolicy
 from case_store.queries.cases import on_call_users
 from case_store.queries.users import staff_language
 from case_store.references import format_reference
@@ -295,7 +297,12 @@ def on_case_opened(
     profile: Deployment,
     max_segments: int,
     now: datetime,
+    primero: PushPolicy | None = None,
 ) -> list[OutboxRow]:
-    """What a new case sets off, in the transaction that opened it: the alerts. Its deadlines
-    are the sweep's from there (``workers.deadlines``: ``open_case`` makes it due at once)."""
-    return queue_alerts(session, vault, case, profile=profile, max_segments=max_segments, now=now)
+    """What a new case sets off, in the transaction that opened it: the alerts, and its sync
+    to Primero when Primero is configured (``primero``: which cases go). Its deadlines are the
+    sweep's from there (``workers.deadlines``: ``open_case`` makes it due at once)."""
+    rows = queue_alerts(session, vault, case, profile=profile, max_segments=max_segments, now=now)
+    if primero is not None and primero.pushes(case.risk_level):
+        rows.append(queue_sync(session, case))
+    return rows

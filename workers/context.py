@@ -24,12 +24,16 @@ from redis import Redis
 from rq import get_current_job
 from sqlalchemy.orm import Session, sessionmaker
 
+from case_store.categories import CategoryMapping
 from case_store.crypto import Vault
 from case_store.deadline_steps import DeadlinePolicy
+from case_store.enums import Category
 from case_store.follow_ups import QuietHours
 from case_store.on_call import AlertFallback
+from case_store.primero import FieldMap
 from case_store.retention import RetentionPolicy
 from case_store.triage import TriagePolicy
+from workers.primero.client import PrimeroClient
 from workers.sms.provider_api import Sender
 
 
@@ -82,7 +86,20 @@ class Deployment(Protocol):
     @property
     def deadlines(self) -> DeadlinePolicy: ...
 
+    @property
+    def categories(self) -> Mapping[Category, CategoryMapping]: ...
+
     def location(self, code: str) -> Place | None: ...
+
+
+@dataclass(frozen=True)
+class PrimeroSync:
+    """What the Primero sync job needs: the client (with the service account), the module
+    its cases go to and the profile's field map."""
+
+    client: PrimeroClient
+    module_id: str
+    fields: FieldMap
 
 
 class NoContext(RuntimeError):
@@ -99,6 +116,7 @@ class JobContext:
     senders: tuple[Sender, ...]  # first tried first
     sms_rates: Mapping[str, float]  # per provider name: messages per second
     max_segments: int  # the longest SMS Kinga sends, in segments
+    primero: PrimeroSync | None = None  # None: Primero is not configured
 
     def __post_init__(self) -> None:
         names = self.sender_names

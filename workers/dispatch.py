@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from case_store.models import OutboxRow
 from case_store.operations.outbox import mark_dispatched, outbox_job_id
+from case_store.operations.sync_queue import SYNC_JOB
 from case_store.queries.outbox import undispatched
 from workers.context import installed
-from workers.queues import DEFAULT, URGENT, queue
+from workers.queues import DEFAULT, SLOW, URGENT, queue
 from workers.sms import queueing, send_job
 
 log = logging.getLogger("kinga.dispatch")
@@ -62,6 +63,8 @@ JOBS: dict[str, JobSpec] = {
     queueing.URGENT_SEND_JOB: JobSpec(
         URGENT, send_job.JOB_TIMEOUT, queueing.URGENT_RETRY_INTERVALS
     ),
+    # No RQ retry: the sync job schedules its own, honouring Primero's Retry-After.
+    SYNC_JOB: JobSpec(SLOW, 300),
 }
 FALLBACK = JobSpec(DEFAULT, 300)
 

@@ -84,6 +84,17 @@ def retry(connection: redis.Redis[bytes], job_id: str) -> str | None:
     return None
 
 
+def discard(connection: redis.Redis[bytes], job_id: str) -> bool:
+    """Forget the failed job ``job_id``, whose work is being redone another way (``kinga
+    primero retry`` queues a case's sync afresh); False when no queue has it failed."""
+    for name in QUEUE_NAMES:
+        registry = _registry(connection, name)
+        if job_id in registry:
+            registry.remove(job_id, delete_job=True)
+            return True
+    return False
+
+
 def retry_all(connection: redis.Redis[bytes]) -> int:
     """Put every failed job back on its queue; how many were."""
     retried = 0

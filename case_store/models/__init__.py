@@ -9,6 +9,7 @@ from case_store.models.maintenance import MaintenanceRun
 from case_store.models.messages import InboundReceipt, Message, MessageEvent
 from case_store.models.notes import Note
 from case_store.models.outbox import OutboxRow
+from case_store.models.primero import PrimeroControl
 from case_store.models.reporters import Reporter
 from case_store.models.services import Referral, ServiceProvider
 from case_store.models.users import OnCallWindow, User
@@ -27,6 +28,7 @@ __all__ = [
     "Note",
     "OnCallWindow",
     "OutboxRow",
+    "PrimeroControl",
     "Referral",
     "Reporter",
     "RosterEvent",

@@ -110,6 +110,8 @@ class Case(Base):
         ),
         # The daily counts: the cases opened in a range of days.
         Index("ix_case_created_at", "created_at"),
+        # Primero: the parked failures and the cases waiting for a resumed queue.
+        Index("ix_case_primero_sync_state", "primero_sync_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,10 +175,25 @@ class Case(Base):
     # step waiting for working hours); None when nothing is left to chase. Whatever changes
     # the deadlines or undoes what met them sets it (``operations.deadlines.recheck_deadlines``).
     deadline_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Primero (``operations.primero``): the id the record has there, which Kinga chooses (a
+    # UUID) so that a repeated create is recognised (409); where the sync stands; Primero's
+    # error when it refused the record (never personal data: its codes and messages); the
+    # attempts made and when the last one was. ``primero_revision`` counts the changes to
+    # send, ``primero_synced_revision`` the last one Primero has (None: not created yet).
     primero_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     primero_sync_state: Mapped[SyncState] = mapped_column(
         enum_column(SyncState), default=SyncState.NOT_SYNCED, server_default="not_synced"
     )
+    primero_error: Mapped[str | None] = mapped_column(String(500))
+    primero_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    primero_last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    primero_revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    primero_synced_revision: Mapped[int | None]
+    # The Primero user the case was last assigned to there (``POST …/assigns``).
+    primero_assigned_user: Mapped[str | None] = mapped_column(String(64))
+    # Primero's ``last_updated_at`` of the latest webhook applied: an older or replayed one
+    # changes nothing.
+    primero_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The structured dialog answers as given; free-text answers are never copied here.
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("reporter.id"), index=True)

@@ -39,6 +39,9 @@ class User(Base):
     # The console's language, chosen by the user; None: the deployment's default. (Alerts go
     # in ``languages[0]``: a work phone and a screen may well be read in different languages.)
     console_language: Mapped[str | None] = mapped_column(String(16))
+    # The account's user name in Primero: a case assigned to this account is assigned to
+    # that user there too. None: not a Primero user.
+    primero_user: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     on_call_windows: Mapped[list[OnCallWindow]] = relationship(
         back_populates="user", order_by="OnCallWindow.id", cascade="all, delete-orphan"

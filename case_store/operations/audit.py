@@ -24,6 +24,7 @@ from case_store.models import (
 )
 from case_store.on_call import describe_window
 from case_store.operations.errors import InvalidTransition
+from case_store.operations.sync_queue import note_change
 
 ACTOR_REPORTER = "reporter"
 ACTOR_USER = "user"
@@ -121,6 +122,7 @@ def record_event(
     )
     session.add(case_event)
     session.flush()
+    note_change(session, case, kind, actor)
     return case_event
 
 
@@ -135,6 +137,7 @@ def roster_fields(user: User) -> dict[str, Any]:
         "on_call": user.on_call,
         "windows": [describe_window(window) for window in user.on_call_windows],
         "active": user.active,
+        "primero_user": user.primero_user,
     }
 
 

@@ -76,6 +76,7 @@ def create_user(
     languages: Iterable[str] = (),
     on_call: bool = False,
     actor: str | User = ACTOR_SYSTEM,
+    primero_user: str | None = None,
 ) -> User:
     """A new active user; ``phone`` must already be in E.164 form (checked at the edge).
 
@@ -91,6 +92,7 @@ def create_user(
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise DuplicateUser(f"a user named {name!r} exists already")
     phone_hash = None if phone is None else check_phone_free(session, vault, phone)
+    primero_user = _primero_user(session, primero_user, user_id=None)
     now = as_utc(now, "now")
     user = User(
         username=name,
@@ -102,6 +104,7 @@ def create_user(
         on_call=on_call,
         active=True,
         created_at=now,
+        primero_user=primero_user,
     )
     session.add(user)
     session.flush()
@@ -121,8 +124,10 @@ def update_user(
     role: Role | str | None = None,
     areas: Iterable[str] | None = None,
     languages: Iterable[str] | None = None,
+    primero_user: str | None = None,
 ) -> RosterEvent | None:
-    """Change what is given (``areas=[]``: every area); None when nothing changes.
+    """Change what is given (``areas=[]``: every area; ``primero_user=""``: none); None when
+    nothing changes.
 
     ``phone`` must already be in E.164 form; one another user has is refused. Everything is
     checked before anything is written.
@@ -136,18 +141,38 @@ def update_user(
     new_languages = user.languages
     if languages is not None:
         new_languages = list(dict.fromkeys(languages)) or [DEFAULT_LANGUAGE]
+    new_primero = user.primero_user
+    if primero_user is not None:
+        new_primero = _primero_user(session, primero_user, user_id=user.id)
     phone_changed = phone_hash != user.phone_hash
-    if (new_role, new_areas, new_languages) == (user.role, user.areas, user.languages) and not (
-        phone_changed
-    ):
+    if (new_role, new_areas, new_languages, new_primero) == (
+        user.role,
+        user.areas,
+        user.languages,
+        user.primero_user,
+    ) and not phone_changed:
         return None
     before = roster_fields(user)
     withdrawn = _withdraw_staff_messages(session, user.phone_hash, now) if phone_changed else 0
     user.role, user.areas, user.languages = new_role, new_areas, new_languages
+    user.primero_user = new_primero
     if phone is not None and phone_changed:
         user.phone_hash, user.phone_encrypted = phone_hash, vault.encrypt(phone)
     after = roster_fields(user) | {"phone_changed": phone_changed, "alerts_withdrawn": withdrawn}
     return record_roster_event(session, user, RosterEventKind.UPDATED, actor, now, before, after)
+
+
+def _primero_user(session: Session, name: str | None, *, user_id: int | None) -> str | None:
+    """``name`` as a Primero user name (empty: none), refused when another account has it."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    if len(name) > MAX_USERNAME or any(c.isspace() for c in name):
+        raise InvalidUser(f"a Primero user name has 1 to {MAX_USERNAME} characters and no spaces")
+    holder = session.scalar(select(User.id).where(User.primero_user == name))
+    if holder is not None and holder != user_id:
+        raise DuplicateUser(f"another account has the Primero user {name!r}")
+    return name
 
 
 def deactivate_user(

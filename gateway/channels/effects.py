@@ -126,6 +126,7 @@ def _open_case(
                 profile=rt.profile,
                 max_segments=rt.settings.sms_max_segments,
                 now=now,
+                primero=rt.primero_push,
             )
         )
         if caller.channel == Channel.USSD and applied.opened.sms_consent:

@@ -28,6 +28,7 @@ from gateway.cli.failures import database_problem
 from gateway.cli.jobs import jobs_group
 from gateway.cli.keys import keys_group
 from gateway.cli.messages import messages_group
+from gateway.cli.primero import primero_group
 from gateway.cli.retention import retention_group
 from gateway.cli.serve import run_command, serve_command
 from gateway.cli.services import services_group
@@ -57,6 +58,7 @@ COMMANDS: tuple[click.Command, ...] = (
     retention_group,
     jobs_group,
     tokens_group,
+    primero_group,
 )
 
 

@@ -330,7 +330,13 @@ def case_document(rt: Runtime, case: Case, *, now: datetime, reveal: bool) -> di
         },
         "merged_into": format_reference(case.merged_into.reference) if case.merged_into else None,
         "referrals": [referral_document(referral) for referral in case.referrals],
-        "primero": {"id": case.primero_id, "sync_state": case.primero_sync_state.value},
+        "primero": {
+            "id": case.primero_id,
+            "sync_state": case.primero_sync_state.value,
+            "error": case.primero_error,
+            "attempts": case.primero_attempts,
+            "last_attempt_at": _iso(case.primero_last_attempt_at),
+        },
         "personal": _personal(rt.vault, case, reveal),
         "audit": [_event(event) for event in case.events],
     }

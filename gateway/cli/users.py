@@ -71,6 +71,7 @@ def users_group() -> None:
     is_flag=True,
     help="Ask for a staff console password (typed twice, not shown).",
 )
+@click.option("--primero-user", help="Their Primero user name: cases assigned to them go to it.")
 @with_appcontext
 def users_create(
     username: str,
@@ -80,6 +81,7 @@ def users_create(
     languages: tuple[str, ...],
     on_call: bool,
     password_prompt: bool,
+    primero_user: str | None,
 ) -> None:
     """Create the user USERNAME; with --password-prompt they can sign in to the console.
 
@@ -103,6 +105,7 @@ def users_create(
             languages=languages,
             on_call=on_call,
             actor=CLI_ACTOR,
+            primero_user=primero_user,
         )
         if password is not None:
             set_password(session, user, password, now=now, actor=CLI_ACTOR)
@@ -153,6 +156,9 @@ def _prompt_password(username: str) -> str:
 @click.option("--area", "areas", multiple=True, help="Area code or name; repeat. Replaces them.")
 @click.option("--all-areas", is_flag=True, help="Work in every area.")
 @click.option("--language", "languages", multiple=True, help="Languages of alerts; replaces them.")
+@click.option(
+    "--primero-user", help="Their Primero user name (cases assigned to them go to it); '' for none."
+)
 @with_appcontext
 def users_update(
     username: str,
@@ -161,16 +167,20 @@ def users_update(
     areas: tuple[str, ...],
     all_areas: bool,
     languages: tuple[str, ...],
+    primero_user: str | None,
 ) -> None:
-    """Change USERNAME's phone, role, areas or languages (what is not given stays).
+    """Change USERNAME's phone, role, areas, languages or Primero user (what is not given
+    stays).
 
     Example: kinga users update wanjiru --phone +254711000222 --area nairobi
     """
     rt = runtime()
     if areas and all_areas:
         raise click.UsageError("give --area or --all-areas, not both")
-    if not (phone or role or areas or all_areas or languages):
-        raise click.UsageError("nothing to change: give --phone, --role, --area or --language")
+    if not (phone or role or areas or all_areas or languages) and primero_user is None:
+        raise click.UsageError(
+            "nothing to change: give --phone, --role, --area, --language or --primero-user"
+        )
     e164 = _phone(phone)
     codes = area_codes(rt.profile, areas)
     _check_languages(rt, languages)
@@ -187,6 +197,7 @@ def users_update(
             role=role,
             areas=[] if all_areas else codes or None,
             languages=languages or None,
+            primero_user=primero_user,
         )
         document = user_document(rt, user, now=now)
     if event is None:
@@ -289,6 +300,7 @@ def user_document(rt: Runtime, user: User, *, now: datetime) -> dict[str, Any]:
         "active": user.active,
         "console": user.password_hash is not None,
         "locked": is_locked(user, now),
+        "primero_user": user.primero_user,
     }
 
 

@@ -34,7 +34,8 @@ CHECK_SECONDS = 0.5
 def worker_command(burst: bool, count: int) -> None:
     """Run RQ workers with their scheduler, sending SMS through KINGA_SMS_PROVIDERS.
 
-    As it starts, each warns of the areas with nobody on call in the next 24 hours. Several
+    As it starts, each warns of the areas with nobody on call in the next 24 hours (and of
+    fields Primero would drop, when Primero is configured). Several
     workers, on one host or many, share the queues; the periodic jobs still run once.
 
     Example: kinga worker --count 4
@@ -46,11 +47,14 @@ def worker_command(burst: bool, count: int) -> None:
     from gateway.providers.installed import build_senders
     from workers import context
     from workers.coverage import warn_uncovered_areas
+    from workers.primero.check import warn_field_map
     from workers.queues import run_worker
 
     rt = runtime()
     require_migrated(rt)
     warn_uncovered_areas(rt.sessions, rt.profile, now=datetime.now(UTC))
+    if rt.primero is not None:
+        warn_field_map(rt.primero)
     context.install(rt.job_context(build_senders(rt.settings)))
     try:
         run_worker(rt.redis, burst=burst)

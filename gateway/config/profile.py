@@ -26,6 +26,7 @@ from case_store.deadline_steps import DeadlinePolicy, InvalidDeadlines
 from case_store.enums import Category
 from case_store.follow_ups import InvalidQuietHours, QuietHours, parse_quiet_hours
 from case_store.on_call import FALLBACK_ROLES, AlertFallback
+from case_store.primero import FieldMap, InvalidFieldMap
 from case_store.retention import InvalidRetention, RetentionPolicy
 from case_store.triage import InvalidPolicy, TriagePolicy, parse_duration
 
@@ -113,6 +114,8 @@ class Profile:
     follow_up_quiet_hours: QuietHours | None = None
     # Reminders before each deadline and the wait from an escalation to the fallback.
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    # Kinga's fields → Primero's (``primero.fields``); None when the profile gives none.
+    primero_fields: FieldMap | None = None
 
     @cached_property
     def triage_policy(self) -> TriagePolicy:
@@ -419,6 +422,25 @@ def load_profile(folder: Path) -> Profile:
         except InvalidDeadlines as exc:
             problems.append(str(exc))
 
+    primero_fields = None
+    primero = data.get("primero")
+    if primero is not None:
+        if not isinstance(primero, dict) or set(primero) != {"fields"}:
+            problems.append("primero must hold exactly fields: {kinga_field: primero_field}")
+        else:
+            try:
+                primero_fields = FieldMap.from_profile(primero["fields"])
+            except InvalidFieldMap as exc:
+                problems.extend(exc.problems)
+            if (
+                primero_fields is not None
+                and primero_fields.name("protection_concerns")
+                and not categories
+            ):
+                problems.append(
+                    "primero.fields sends protection_concerns: categories must map them"
+                )
+
     if problems:
         raise ProfileError(folder, problems)
     return Profile(
@@ -445,4 +467,5 @@ def load_profile(folder: Path) -> Profile:
         referral_reply_within=reply_within,
         follow_up_quiet_hours=quiet_hours,
         deadlines=deadlines,
+        primero_fields=primero_fields,
     )

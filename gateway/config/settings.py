@@ -9,8 +9,10 @@ so that ``make run`` works on a fresh machine.
 
 ``KINGA_ENV=production`` refuses to start on anything that would fail silently there: a missing
 secret or one shorter than 32 bytes, the ``log`` SMS provider (sends nothing), SQLite, an
-embedded Redis, a public URL that is not https. Every problem is reported at once, each naming
-its variable and what to do, so that one run is enough to fix them all. A pilot may accept some
+embedded Redis, a public URL that is not https, a Primero configuration missing a part
+(``KINGA_PRIMERO_*``: once one credential is given, every missing one is named, in any
+environment). Every problem is reported at once, each naming its variable and what to do, so
+that one run is enough to fix them all. A pilot may accept some
 of them with ``KINGA_ALLOW_UNSAFE`` (``log,sqlite``…); they are then warnings, kept on the
 settings for the log and ``/readyz``.
 
@@ -31,6 +33,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from case_store.primero import PushPolicy
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 DEFAULT_DEPLOYMENT = PROJECT_ROOT / "deployments" / "example"
@@ -42,6 +46,10 @@ DEFAULT_SMS_SESSION_TTL = 24 * 3600  # an SMS conversation is forgotten after a 
 MAX_TRUSTED_PROXIES = 5
 SMS_RATE_PREFIX = "KINGA_SMS_RATE_"  # KINGA_SMS_RATE_TWILIO=5: at most 5 messages per second
 STAFF_SMS_PIN = re.compile(r"[0-9]{4,8}")
+DEFAULT_PRIMERO_MODULE = "primeromodule-cp"  # child protection
+DEFAULT_PRIMERO_TIMEOUT = 30  # seconds for one request to Primero
+# Primero needs all of these once KINGA_PRIMERO_URL is set (the webhook key in production).
+PRIMERO_CREDENTIALS = ("KINGA_PRIMERO_URL", "KINGA_PRIMERO_USER", "KINGA_PRIMERO_PASSWORD")
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
@@ -122,6 +130,12 @@ class Settings:
     primero_url: str = ""
     primero_user: str = ""
     primero_password: str = field(default="", repr=False)
+    primero_module_id: str = DEFAULT_PRIMERO_MODULE
+    # Which new cases are created in Primero: all, or those at or above a risk level.
+    primero_push: PushPolicy = field(default_factory=PushPolicy)
+    # What Primero's webhooks carry in their x-api-key header; empty: the webhook refuses all.
+    primero_webhook_key: str = field(default="", repr=False)
+    primero_timeout: int = DEFAULT_PRIMERO_TIMEOUT
     deployment: Path = DEFAULT_DEPLOYMENT
     var_dir: Path = DEFAULT_VAR_DIR
     ussd_session_ttl: int = DEFAULT_USSD_SESSION_TTL
@@ -134,6 +148,11 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def primero(self) -> bool:
+        """Whether cases are sent to Primero (``KINGA_PRIMERO_URL`` is set)."""
+        return bool(self.primero_url)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -179,6 +198,10 @@ class Settings:
         if staff_sms_pin and not STAFF_SMS_PIN.fullmatch(staff_sms_pin):
             problems.append("KINGA_STAFF_SMS_PIN must be 4 to 8 digits (0-9), or unset")
         trusted_proxies = _int(env, "KINGA_TRUSTED_PROXIES", 0, problems)
+        push = _primero_problems(env, production=kind == "production", problems=problems)
+        primero_timeout = _int(env, "KINGA_PRIMERO_TIMEOUT", DEFAULT_PRIMERO_TIMEOUT, problems)
+        if not 1 <= primero_timeout <= 300:
+            problems.append("KINGA_PRIMERO_TIMEOUT must be from 1 to 300 seconds")
         if not 0 <= trusted_proxies <= MAX_TRUSTED_PROXIES:
             problems.append(f"KINGA_TRUSTED_PROXIES must be from 0 to {MAX_TRUSTED_PROXIES}")
         if problems:
@@ -208,6 +231,10 @@ class Settings:
             primero_url=env.get("KINGA_PRIMERO_URL", ""),
             primero_user=env.get("KINGA_PRIMERO_USER", ""),
             primero_password=env.get("KINGA_PRIMERO_PASSWORD", ""),
+            primero_module_id=env.get("KINGA_PRIMERO_MODULE", "") or DEFAULT_PRIMERO_MODULE,
+            primero_push=push,
+            primero_webhook_key=env.get("KINGA_PRIMERO_WEBHOOK_KEY", ""),
+            primero_timeout=primero_timeout,
             deployment=Path(env.get("KINGA_DEPLOYMENT", str(DEFAULT_DEPLOYMENT))),
             var_dir=var_dir,
             ussd_session_ttl=ttl,
@@ -268,6 +295,40 @@ def _production_problems(
         else:
             problems.append(f"{problem} (or {ALLOW_UNSAFE}={word} for a pilot)")
     return tuple(unsafe)
+
+
+def _primero_problems(
+    env: Mapping[str, str], *, production: bool, problems: list[str]
+) -> PushPolicy:
+    """Append what is wrong with the Primero settings; the push policy. Primero is all or
+    nothing: once one of its credentials is set, each missing one is named."""
+    given = [name for name in PRIMERO_CREDENTIALS if env.get(name)]
+    if given:
+        for name in PRIMERO_CREDENTIALS:
+            if not env.get(name):
+                problems.append(
+                    f"{name} is missing: Primero needs {', '.join(PRIMERO_CREDENTIALS)}"
+                )
+        url = env.get("KINGA_PRIMERO_URL", "")
+        if url and not url.startswith(("https://", "http://")):
+            problems.append("KINGA_PRIMERO_URL must be the Primero server's address (https://…)")
+        elif production and url and not url.startswith("https://"):
+            problems.append(
+                "KINGA_PRIMERO_URL is not https: the service account's password would cross "
+                "networks in clear"
+            )
+        webhook_key = env.get("KINGA_PRIMERO_WEBHOOK_KEY", "")
+        if production and not webhook_key:
+            problems.append(f"KINGA_PRIMERO_WEBHOOK_KEY is missing: {_TOKEN_HOW}")
+        elif production and len(webhook_key.encode()) < MIN_SECRET_BYTES:
+            problems.append(
+                f"KINGA_PRIMERO_WEBHOOK_KEY is shorter than {MIN_SECRET_BYTES} bytes: {_TOKEN_HOW}"
+            )
+    try:
+        return PushPolicy.parse(env.get("KINGA_PRIMERO_PUSH", "") or "all")
+    except ValueError as exc:
+        problems.append(f"KINGA_PRIMERO_PUSH: {exc}")
+        return PushPolicy()
 
 
 def _int(env: Mapping[str, str], name: str, default: int, problems: list[str]) -> int:

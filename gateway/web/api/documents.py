@@ -22,7 +22,15 @@ from gateway.case_timeline import Line, english
 
 
 def case_document(case: Case, now: datetime) -> dict[str, Any]:
-    return _state(case) | {"overdue": is_overdue(case, now)}
+    return _state(case) | {
+        "overdue": is_overdue(case, now),
+        "primero": {
+            "sync_state": case.primero_sync_state.value,
+            "error": case.primero_error,
+            "attempts": case.primero_attempts,
+            "last_attempt_at": case.primero_last_attempt_at,
+        },
+    }
 
 
 def _state(case: Case) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from case_store.enums import (
     Direction,
     ReporterRelationship,
     RiskLevel,
+    SyncState,
 )
 from case_store.operations.errors import MAX_NOTE
 from case_store.report_contract import MAX_FREE_TEXT
@@ -178,6 +179,18 @@ class CaseDocument(ma.Schema):
     consent_services = f.Boolean(required=True, allow_none=True)
     repeat_of = f.String(required=True, allow_none=True)
     overdue = f.Boolean(required=True)
+    primero = f.Nested(lambda: PrimeroSync(), required=True)
+
+
+class PrimeroSync(ma.Schema):
+    """Where the case stands with Primero (outside the ETag: the sync job changes it)."""
+
+    sync_state = enum(_values(SyncState), required=True)
+    error = f.String(
+        required=True, allow_none=True, metadata={"description": "Primero's reason, if refused"}
+    )
+    attempts = f.Integer(required=True)
+    last_attempt_at = moment(required=True, allow_none=True)
 
 
 class CasePage(ma.Schema):

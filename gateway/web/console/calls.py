@@ -190,6 +190,7 @@ def _save(rt: Runtime, user: User, form: CallForm, token: CallToken) -> str:
                 profile=rt.profile,
                 max_segments=rt.settings.sms_max_segments,
                 now=now,
+                primero=rt.primero_push,
             )
         session.commit()
         dispatch(rt.redis, rows)

@@ -71,7 +71,13 @@ from gateway.web.console.db import db
 from gateway.web.console.i18n import gettext
 from gateway.web.console.pages import MenuItem, Page
 from gateway.web.console.timeline import window
-from gateway.web.console.words import CLOSURE_REASONS, LEVELS, SERVICES, STATUSES
+from gateway.web.console.words import (
+    CLOSURE_REASONS,
+    LEVELS,
+    SERVICES,
+    STATUSES,
+    SYNC_STATES,
+)
 from workers.dispatch import dispatch
 from workers.referrals import AlreadyWaiting, NoProvider, NoWorkPhone, send_referral
 from workers.sms.queueing import TooLong
@@ -324,6 +330,7 @@ def _page(
         when=_when,
         levels=LEVELS,
         statuses=STATUSES,
+        sync_states=SYNC_STATES,
         categories=CATEGORIES,
         age_bands=AGE_BANDS,
         sexes=SEXES,

@@ -15,6 +15,7 @@ from case_store.enums import (
     EventKind,
     RiskLevel,
     Role,
+    SyncState,
 )
 from gateway.case_timeline import CONTACT, MESSAGE, NOTE
 from gateway.web.console.call_form import OUTCOMES
@@ -36,6 +37,14 @@ STATUSES: Final[Mapping[CaseStatus, Any]] = {
     CaseStatus.PENDING: _("Pending"),
     CaseStatus.ESCALATED: _("Escalated"),
     CaseStatus.CLOSED: _("Closed"),
+}
+# Where a case stands with Primero (shown once a case is in the sync).
+SYNC_STATES: Final[Mapping[SyncState, Any]] = {
+    SyncState.NOT_SYNCED: _("Not sent"),
+    SyncState.PENDING: _("Waiting to be sent"),
+    SyncState.SYNCED: _("Up to date"),
+    SyncState.FAILED: _("Refused by Primero"),
+    SyncState.STOPPED: _("Held: Primero refused our login"),
 }
 CLOSURE_REASONS: Final[Mapping[ClosureReason, Any]] = {
     ClosureReason.RESOLVED: _("Resolved"),

@@ -1,0 +1,1 @@
+"""The Primero sync: its HTTP client, the record it sends, and the job."""
