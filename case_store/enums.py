@@ -227,6 +227,8 @@ class RosterEventKind(StrEnum):
     REFUSED = "refused"
     # The account put a failed job back on its queue (the supervisor's view).
     JOB_RETRIED = "job_retried"
+    # The account was shown a missed call's number to call it back.
+    MISSED_CALL_SHOWN = "missed_call_shown"
 
 
 class ServiceProviderEventKind(StrEnum):

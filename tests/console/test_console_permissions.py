@@ -7,11 +7,14 @@ nothing but its own audit event on the account's trail.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from console_client import hidden_fields
 from console_records import counts, trail
 
 from case_store.enums import Role
+from case_store.operations import record_missed_call
 from case_store.permissions import ROLE_ACTIONS, Action
 
 AGENT, CASEWORKER, SUPERVISOR, ADMIN = (
@@ -27,6 +30,7 @@ ROUTES = [
     ("GET", "/staff/", None, EVERYONE),
     ("GET", "/staff/calls/new", Action.RECORD_CONTACT, EVERYONE),
     ("POST", "/staff/calls/new", Action.RECORD_CONTACT, EVERYONE),
+    ("POST", "/staff/calls/missed/{missed}", Action.RECORD_CONTACT, EVERYONE),
     ("GET", "/staff/cases", Action.VIEW, EVERYONE),
     ("GET", "/staff/cases/{case}", Action.VIEW, EVERYONE),
     ("POST", "/staff/cases/{case}/assign", Action.ASSIGN, {SUPERVISOR, ADMIN}),
@@ -76,7 +80,12 @@ def test_the_table_is_what_the_case_store_grants():
 
 def test_every_console_route_is_in_the_table(app):
     listed = {
-        (method, path.replace("{id}", "<int:user_id>").replace("{case}", "<reference>"))
+        (
+            method,
+            path.replace("{id}", "<int:user_id>")
+            .replace("{case}", "<reference>")
+            .replace("{missed}", "<int:missed_id>"),
+        )
         for method, path, *_ in ROUTES
     }
     listed |= set(PUBLIC)
@@ -95,19 +104,35 @@ def target(make_staff) -> int:
     return make_staff("target", "caseworker", phone="+254700111099", areas=["001"])
 
 
+@pytest.fixture
+def missed(app, db) -> int:
+    """A missed call waiting for a call back."""
+    with db.begin() as session:
+        row, _created = record_missed_call(
+            session,
+            app.extensions["kinga"].vault,
+            provider="africastalking",
+            external_id="ATVId_permissions",
+            phone="+254711000456",
+            called_at=datetime.now(UTC),
+            language="en",
+        )
+        return row.id
+
+
 @pytest.mark.parametrize(
     ("role", "method", "path", "action", "roles"),
     CASES,
     ids=[f"{role.value}-{method}-{path}" for role, method, path, *_ in CASES],
 )
 def test_each_role_gets_what_it_is_granted_and_nothing_else(
-    make_staff, make_case, console, db, target, role, method, path, action, roles
+    make_staff, make_case, console, db, target, missed, role, method, path, action, roles
 ):
     someone = make_staff("someone", role.value)
     reference = make_case(assigned_to=someone if role is CASEWORKER else None)
     browser = console()
     browser.sign_in("someone")
-    url = path.format(id=target, case=reference)
+    url = path.format(id=target, case=reference, missed=missed)
     tokens = hidden_fields(browser.get("/staff/").get_data(as_text=True))
     before = counts(db)
 
@@ -129,10 +154,10 @@ def test_each_role_gets_what_it_is_granted_and_nothing_else(
 
 
 @pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, *_ in ROUTES])
-def test_without_signing_in_every_page_asks_to_sign_in(console, target, method, path):
+def test_without_signing_in_every_page_asks_to_sign_in(console, target, missed, method, path):
     browser = console()
     tokens = hidden_fields(browser.get("/staff/login").get_data(as_text=True))
-    url = path.format(id=target, case="482177302")
+    url = path.format(id=target, case="482177302", missed=missed)
     answer = browser.get(url) if method == "GET" else browser.client.post(url, data=tokens)
 
     assert answer.status_code == 302

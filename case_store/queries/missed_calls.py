@@ -1,0 +1,27 @@
+"""The missed calls waiting for a call back, for the hotline's list."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from case_store.models import MissedCall
+
+WAITING = 10
+
+
+def waiting_missed_calls(session: Session, *, limit: int = WAITING) -> list[MissedCall]:
+    """Open missed calls, longest waiting first (the partial index on open requests)."""
+    return list(
+        session.scalars(
+            select(MissedCall)
+            .where(MissedCall.closed_at.is_(None))
+            .options(selectinload(MissedCall.reporter))
+            .order_by(MissedCall.called_at, MissedCall.id)
+            .limit(limit)
+        )
+    )
+
+
+def find_missed_call(session: Session, missed_call_id: int) -> MissedCall | None:
+    return session.get(MissedCall, missed_call_id)
