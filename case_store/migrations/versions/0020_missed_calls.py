@@ -42,9 +42,7 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.PrimaryKeyConstraint("id", name="pk_missed_call"),
-        sa.UniqueConstraint(
-            "provider", "external_id", name="uq_missed_call_provider_external_id"
-        ),
+        sa.UniqueConstraint("provider", "external_id", name="uq_missed_call_provider_external_id"),
     )
     op.create_index(
         "ix_missed_call_reporter_called_at", "missed_call", ["reporter_id", "called_at"]
