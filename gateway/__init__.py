@@ -41,7 +41,7 @@ def create_app(
     from gateway.cli import register_commands
     from gateway.providers.installed import INSTALLED
     from gateway.runtime import EXTENSION, Runtime
-    from gateway.web import console, health, simulator
+    from gateway.web import console, health, metrics, simulator
 
     settings = settings or Settings.from_env()
     for warning in settings.warnings:
@@ -60,9 +60,12 @@ def create_app(
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.register_blueprint(health.bp)
-    for provider in INSTALLED if providers is None else providers:
+    app.register_blueprint(metrics.bp)
+    installed = INSTALLED if providers is None else providers
+    for provider in installed:
         if provider.blueprint is not None:
             app.register_blueprint(provider.blueprint)
+    metrics.time_webhooks(app, installed)
     simulator.init_app(app, settings)
     console.init_app(app, settings)
     app.register_error_handler(HTTPException, _plain_error)

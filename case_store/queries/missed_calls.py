@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from case_store.models import MissedCall
@@ -25,3 +25,9 @@ def waiting_missed_calls(session: Session, *, limit: int = WAITING) -> list[Miss
 
 def find_missed_call(session: Session, missed_call_id: int) -> MissedCall | None:
     return session.get(MissedCall, missed_call_id)
+
+
+def count_waiting_missed_calls(session: Session) -> int:
+    """How many missed calls wait for a call back (the partial index on open requests)."""
+    waiting = select(func.count()).where(MissedCall.closed_at.is_(None))
+    return session.scalar(waiting) or 0

@@ -17,6 +17,7 @@ from case_store.masking import mask_phone
 from case_store.operations import record_missed_call
 from gateway.providers.events import IncomingCall
 from gateway.runtime import Runtime
+from workers import metrics
 
 log = logging.getLogger("kinga.voice")
 
@@ -32,6 +33,7 @@ def missed_call(rt: Runtime, call: IncomingCall, now: datetime | None = None) ->
     except IntegrityError:  # the same notice, delivered twice at once: the other one wrote it
         created = _record(rt, call, now)
     if created:
+        metrics.MISSED_CALLS.labels(provider=call.provider).inc()
         log.info("missed call from %s: call-back requested", mask_phone(call.caller))
     return created
 
