@@ -38,12 +38,14 @@ def create_app(
 ) -> Flask:
     """The app, with the webhooks of ``providers`` (by default the installed ones)."""
     from case_store.masking import install_log_masking
+    from gateway import logs
     from gateway.cli import register_commands
     from gateway.providers.installed import INSTALLED
     from gateway.runtime import EXTENSION, Runtime
     from gateway.web import console, health, metrics, simulator
 
     settings = settings or Settings.from_env()
+    logs.configure(settings)
     for warning in settings.warnings:
         log.warning("unsafe for production, accepted for a pilot: %s", warning)
     # No app-wide static folder: the only static files are the simulator's, off in production.
@@ -54,6 +56,7 @@ def create_app(
         KINGA_ENV=settings.env,
     )
     install_log_masking()
+    logs.init_app(app)
     app.extensions[EXTENSION] = Runtime.build(settings)
     if settings.trusted_proxies:
         # The client's address (sign-in throttling, audit) and scheme from the proxies' headers.

@@ -29,6 +29,7 @@ import socket
 import struct
 from typing import Any
 
+from gateway import logs
 from gateway.metrics import files as metrics_files
 from workers.lifetime import die_with
 
@@ -61,6 +62,7 @@ def post_worker_init(worker: Any) -> None:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
     worker.log.error_log.addFilter(StalledClient())
+    logs.adopt(worker.log.error_log)  # JSON lines like the app's, when it logs JSON
 
 
 class StalledClient(logging.Filter):
