@@ -47,6 +47,9 @@ limit_request_field_size = 8190
 # gunicorn's control socket (``gunicornc``, gunicorn 25 and later) is not used: several
 # ``kinga serve`` on one host would contend for its one path, and it is one more way in.
 control_socket_disable = True
+# JSON lines (``gateway.logs``): ``kinga serve`` sets the format its settings chose.
+if os.environ.get("KINGA_LOG_FORMAT") == "json":
+    logconfig_dict = logs.gunicorn_logging()
 
 
 def post_worker_init(worker: Any) -> None:
@@ -62,7 +65,6 @@ def post_worker_init(worker: Any) -> None:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
     worker.log.error_log.addFilter(StalledClient())
-    logs.adopt(worker.log.error_log)  # JSON lines like the app's, when it logs JSON
 
 
 class StalledClient(logging.Filter):

@@ -62,13 +62,18 @@ def configure(settings: Settings) -> None:
     root.setLevel(logging.INFO)
 
 
-def adopt(logger: logging.Logger) -> None:
-    """Write ``logger``'s records as JSON too, when this process logs JSON: for a library that
-    sets up handlers of its own (gunicorn's error log)."""
-    if any(isinstance(h.formatter, MaskedJsonFormatter) for h in logging.getLogger().handlers):
-        for handler in list(logger.handlers):
-            logger.removeHandler(handler)
-        logger.propagate = True
+def gunicorn_logging() -> dict[str, Any]:
+    """gunicorn's ``logconfig_dict`` for JSON lines: its own logs (the master's too) and the
+    app's through one ``json_handler``; ``configure`` then finds it in place."""
+    handler = {"()": f"{__name__}.json_handler"}
+    own = {"level": "INFO", "handlers": ["json"], "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "root": {"level": "INFO", "handlers": ["json"]},
+        "loggers": {"gunicorn.error": own, "gunicorn.access": own},
+        "handlers": {"json": handler},
+    }
 
 
 def init_app(app: Flask) -> None:

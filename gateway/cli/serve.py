@@ -50,6 +50,7 @@ def serve_command(bind: str, workers: int, threads: int) -> None:
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
     metrics_files.prepare(settings.var_dir)  # before gunicorn imports prometheus-client
+    os.environ["KINGA_LOG_FORMAT"] = settings.log_format  # for gunicorn's own logs
     os.execv(  # noqa: S606 (replaces this process with gunicorn, no shell)
         sys.executable,
         [
