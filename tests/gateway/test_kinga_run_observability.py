@@ -118,3 +118,21 @@ def test_metrics_files_are_kept_in_var(kinga_run: KingaRun) -> None:
     folder: Path = kinga_run.var / "metrics"
     assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
     assert list(folder.glob("*.db"))
+
+
+def test_a_worker_started_alone_sets_the_directory_and_keeps_the_live_counts(
+    kinga_run: KingaRun,
+) -> None:
+    """Without the variable, ``kinga worker`` sets it to ``var/metrics`` and starts again
+    (prometheus-client reads it on import). Cleaning the directory as it starts removes only
+    what processes no longer running left: the gateway's counts stay."""
+    before = metrics(kinga_run).get(
+        ("kinga_alerts_total", frozenset({("kind", "new_case"), ("outcome", "sent")})), 0.0
+    )
+    kinga(kinga_run, "worker", "--burst")
+
+    after = metrics(kinga_run).get(
+        ("kinga_alerts_total", frozenset({("kind", "new_case"), ("outcome", "sent")})), 0.0
+    )
+    assert after == before >= 1
+    assert (kinga_run.var / "metrics" / ".lock").exists()
