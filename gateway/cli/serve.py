@@ -167,6 +167,7 @@ Kinga is running (Ctrl-C stops everything).
   console      {base}/staff/   (staff sign-in; the first administrator:
                .venv/bin/kinga users create NAME --role admin --password-prompt)
   simulator    {base}/simulator   (a phone keypad on the real USSD dialogs)
+  metrics      {base}/metrics   (Prometheus; loopback and private addresses only)
   secrets      {secrets} (development only)
 
 Dial the USSD service by hand: each call sends the whole path so far in `text`.
