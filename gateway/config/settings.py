@@ -130,7 +130,7 @@ class Settings:
     trusted_proxies: int = 0
     # The bearer token /metrics asks for; empty: only loopback and private addresses may read.
     metrics_token: str = field(default="", repr=False)
-    # Local: every log record a line of text; json: one JSON object a line (production's).
+    # text: lines of text; json: one JSON object a line (the default in production).
     log_format: str = "text"
     # KINGA_ALLOW_UNSAFE words in effect (production only): each is a standing warning.
     unsafe: tuple[str, ...] = ()
