@@ -49,6 +49,8 @@ bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 PAGE = Page(
     bp, (MenuItem("console.supervisor.index", lambda: gettext("Supervision"), Action.OVERSEE),)
 )
+
+
 class RetryForm(FlaskForm):  # type: ignore[misc]
     job_id = HiddenField(validators=[InputRequired(), Length(max=128)])
     submit = SubmitField(_("Retry"))
