@@ -239,6 +239,8 @@ class RosterEventKind(StrEnum):
     # A bearer token of the JSON API made or revoked for the account.
     TOKEN_CREATED = "token_created"  # noqa: S105 (an event name)
     TOKEN_REVOKED = "token_revoked"  # noqa: S105 (an event name)
+    # The account was shown a missed call's number to call it back.
+    MISSED_CALL_SHOWN = "missed_call_shown"
 
 
 class ServiceProviderEventKind(StrEnum):

@@ -9,6 +9,11 @@ removed instead: libraries colour their own arguments (RQ does), and a caller's 
 text. A record's traceback and stack keep their line breaks, but every line of them is
 indented, so no line of it can pass for a record of its own (log collectors take indented
 lines for the continuation of the record above).
+
+A record's other fields (``extra=…``: anything a structured log line carries) are masked as
+they reach a handler, by ``MaskingFilter``, and so is a run of ten or more digits anywhere: a
+number written without "+", international or local. Fields Kinga makes itself and knows to be
+safe (``SAFE_FIELDS``: the request and job ids) are left as they are.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ PHONE_PATTERN = re.compile(r"(?:\+|%2[Bb])[1-9](?:[ .\-]?\d){6,14}")
 # Any run of 7 or more digits, grouped or not: what a number written without "+" (or a
 # reference) looks like in text Kinga did not write itself, such as an exception's message.
 LONG_NUMBER = re.compile(r"\d(?:[ .\-]?\d){6,}")
+# Ten or more digits in a row: a phone number without "+" (0711000456, 254711000456).
+BARE_NUMBER = re.compile(r"\d{10,}")
 # Secrets that travel in URLs: the Africa's Talking webhook ``key`` and the like.
 SECRET_PARAMETER = re.compile(r"(?i)\b(key|token|api_?key|password)=[^&\s\"']+")
 # Terminal colours (SGR sequences), removed rather than escaped.
@@ -68,6 +75,47 @@ def mask_secrets(text: str) -> str:
     return mask_phones(masked)
 
 
+def mask_log_text(text: str) -> str:
+    """What a log line may show of ``text``: ``mask_secrets``, and bare runs of ten or more
+    digits masked too."""
+    return BARE_NUMBER.sub(lambda match: mask_phone(match.group(0)), mask_secrets(text))
+
+
+def mask_value(value: Any) -> Any:
+    """``value`` as a structured log line may carry it: every string in it through
+    ``mask_log_text`` (inside dicts, lists and tuples too), a whole number as long as a phone
+    number masked as one."""
+    if isinstance(value, str):
+        return escape_controls(mask_log_text(value))
+    if isinstance(value, bool) or not isinstance(value, int | dict | list | tuple):
+        return value
+    if isinstance(value, int):
+        return mask_phone(str(value)) if BARE_NUMBER.fullmatch(str(abs(value))) else value
+    if isinstance(value, dict):
+        return {key: mask_value(item) for key, item in value.items()}
+    return [mask_value(item) for item in value]
+
+
+# The attributes every record has; anything else on a record came from ``extra=…``.
+RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+}
+# Fields Kinga sets itself from values it made or checked (``workers.tracing``).
+SAFE_FIELDS = frozenset({"request_id", "job_id"})
+
+
+class MaskingFilter(logging.Filter):
+    """Masks a record's message, arguments and every extra field, for the handler it is on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        _mask_record(record)
+        for name, value in list(record.__dict__.items()):
+            if name not in RECORD_FIELDS and name not in SAFE_FIELDS:
+                setattr(record, name, mask_value(value))
+        return True
+
+
 def _escape(match: re.Match[str]) -> str:
     char = match.group(0)
     if char in NAMED_ESCAPES:
@@ -93,14 +141,14 @@ def _mask_record(record: logging.LogRecord) -> None:
         message = record.getMessage()
     except (TypeError, ValueError):
         return
-    masked = escape_controls(mask_secrets(message))
+    masked = escape_controls(mask_log_text(message))
     if masked != message:
         record.msg, record.args = masked, None
     if record.exc_info:
         exc_text = logging.Formatter().formatException(record.exc_info)
-        record.exc_text = _indented_block(mask_secrets(exc_text))
+        record.exc_text = _indented_block(mask_log_text(exc_text))
     if record.stack_info:
-        record.stack_info = _indented_block(mask_secrets(record.stack_info))
+        record.stack_info = _indented_block(mask_log_text(record.stack_info))
 
 
 _installed = False

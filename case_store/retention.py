@@ -2,7 +2,8 @@
 profile (``retention:``). The purge that applies them is ``case_store.operations.retention``.
 
 - ``reporter_phone``: a reporter's encrypted number, once every case they reported has been
-  closed that long (or, with no case, since the reporter was first seen);
+  closed that long (or, with no case, since the reporter was first seen) and every missed call
+  of theirs was called back that long ago (one waiting for its call back keeps it);
 - ``narrative``: a case's narrative and place name, that long after the case closed;
 - ``message_body`` and ``message_phone``: a logged SMS's text and number, that long after it
   was logged (the phone hash stays, for counts and opt-out).

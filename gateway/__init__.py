@@ -39,13 +39,15 @@ def create_app(
 ) -> Flask:
     """The app, with the webhooks of ``providers`` (by default the installed ones)."""
     from case_store.masking import install_log_masking
+    from gateway import logs
     from gateway.cli import register_commands
     from gateway.providers.installed import INSTALLED
     from gateway.providers.primero import webhook as primero_webhook
     from gateway.runtime import EXTENSION, Runtime
-    from gateway.web import api, console, health, simulator
+    from gateway.web import api, console, health, metrics, simulator
 
     settings = settings or Settings.from_env()
+    logs.configure(settings)
     for warning in settings.warnings:
         log.warning("unsafe for production, accepted for a pilot: %s", warning)
     # No app-wide static folder: the only static files are the simulator's, off in production.
@@ -56,16 +58,20 @@ def create_app(
         KINGA_ENV=settings.env,
     )
     install_log_masking()
+    logs.init_app(app)
     app.extensions[EXTENSION] = Runtime.build(settings)
     if settings.trusted_proxies:
         # The client's address (sign-in throttling, audit) and scheme from the proxies' headers.
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.register_blueprint(health.bp)
-    for provider in INSTALLED if providers is None else providers:
+    app.register_blueprint(metrics.bp)
+    installed = INSTALLED if providers is None else providers
+    for provider in installed:
         if provider.blueprint is not None:
             app.register_blueprint(provider.blueprint)
     app.register_blueprint(primero_webhook.bp)
+    metrics.time_webhooks(app, installed)
     simulator.init_app(app, settings)
     console.init_app(app, settings)
     api.init_app(app)

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import signal
 import socket
 import struct
 from typing import Any
 
+from gateway import logs
+from gateway.metrics import files as metrics_files
 from workers.lifetime import die_with
 
 CLIENT_SOCKET_TIMEOUT = 5  # seconds; providers send a webhook in milliseconds
@@ -44,6 +47,9 @@ limit_request_field_size = 8190
 # gunicorn's control socket (``gunicornc``, gunicorn 25 and later) is not used: several
 # ``kinga serve`` on one host would contend for its one path, and it is one more way in.
 control_socket_disable = True
+# JSON lines (``gateway.logs``): ``kinga serve`` sets the format its settings chose.
+if os.environ.get("KINGA_LOG_FORMAT") == "json":
+    logconfig_dict = logs.gunicorn_logging()
 
 
 def post_worker_init(worker: Any) -> None:
@@ -72,6 +78,13 @@ class StalledClient(logging.Filter):
             record.exc_info, record.exc_text = None, None
             record.levelno, record.levelname = logging.INFO, "INFO"
         return True
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """gunicorn's hook, in the master, when a worker has exited: prometheus-client forgets its
+    live gauges (``gateway.metrics.files`` folds its counters into the archive later)."""
+    if os.environ.get(metrics_files.ENV):
+        metrics_files.process_ended(worker.pid)
 
 
 def post_fork(server: Any, worker: Any) -> None:

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+# The tests count metrics in files, as gunicorn's and RQ's processes do (gateway.metrics.files):
+# prometheus-client takes its directory from the environment as it is first imported.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="kinga-metrics-"))
 
 import pytest
 import redis

@@ -47,6 +47,7 @@ from case_store.queries.cases import on_call_users
 from case_store.queries.users import staff_language
 from case_store.references import format_reference
 from dialogs.render import N_, fold_to_gsm7, load_translations
+from workers import metrics
 from workers.context import Deployment
 from workers.sms.queueing import TooLong, queue_sms
 
@@ -301,8 +302,12 @@ def on_case_opened(
 ) -> list[OutboxRow]:
     """What a new case sets off, in the transaction that opened it: the alerts, and its sync
     to Primero when Primero is configured (``primero``: which cases go). Its deadlines are the
-    sweep's from there (``workers.deadlines``: ``open_case`` makes it due at once)."""
+    sweep's from there (``workers.deadlines``: ``open_case`` makes it due at once). Counted
+    here, once per case: its level, and whether its alert went or waits."""
     rows = queue_alerts(session, vault, case, profile=profile, max_segments=max_segments, now=now)
+    metrics.REPORTS.labels(level=case.risk_level.value).inc()
+    outcome = metrics.SENT if rows else metrics.PENDING
+    metrics.ALERTS.labels(kind=metrics.NEW_CASE, outcome=outcome).inc()
     if primero is not None and primero.pushes(case.risk_level):
         rows.append(queue_sync(session, case))
     return rows

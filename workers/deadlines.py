@@ -52,6 +52,7 @@ from case_store.operations import next_deadline_check, take_deadline_check, take
 from case_store.queries.cases import alerted_phone_hashes, area_staff
 from case_store.queries.deadlines import due_deadline_checks, steps_taken
 from case_store.triage import TriagePolicy
+from workers import metrics
 from workers.alerts import (
     CONTACT_OVERDUE,
     ESCALATION,
@@ -249,6 +250,9 @@ def _advance(
         recipients = audience.recipients
         outcome = StepOutcome.SENT if recipients else StepOutcome.NOBODY
         _take(db, case, deadline, step, outcome, len(recipients), now)
+        metrics.ALERTS.labels(
+            kind=_alert_kind(step), outcome=metrics.SENT if recipients else metrics.NOBODY
+        ).inc()
         taken[step.name] = now
         if not recipients:
             log.log(
@@ -276,6 +280,12 @@ def _advance(
                 now=now,
             )
         )
+
+
+def _alert_kind(step: Step) -> str:
+    if step.is_reminder:
+        return metrics.REMINDER
+    return metrics.ESCALATION if step.name == ESCALATE else metrics.FALLBACK
 
 
 def _take(

@@ -32,6 +32,7 @@ from case_store.queries.outbox import undispatched
 from workers.context import installed
 from workers.queues import DEFAULT, SLOW, URGENT, queue
 from workers.sms import queueing, send_job
+from workers.tracing import META_KEY, REQUEST_ID
 
 log = logging.getLogger("kinga.dispatch")
 
@@ -80,6 +81,7 @@ def _enqueue(
     """Enqueue (job, kwargs, job id) triples, one round trip per queue."""
     by_queue: dict[str, list[EnqueueData]] = defaultdict(list)
     enqueued: list[Job] = []
+    request_id = REQUEST_ID.get()
     for job, args, job_id in jobs:
         spec = JOBS.get(job, FALLBACK)
         options: dict[str, Any] = {
@@ -87,6 +89,8 @@ def _enqueue(
             "retry": spec.retry(),
             "result_ttl": RESULT_TTL,
             "failure_ttl": FAILURE_TTL,
+            # The request (or job) that caused it, for the logs (workers.tracing).
+            "meta": {META_KEY: request_id} if request_id else None,
         }
         by_queue[spec.queue].append(
             Queue.prepare_data(job, kwargs=args, timeout=spec.timeout, **options)

@@ -157,3 +157,18 @@ def _safe_value(value: Any) -> Any:
 
 def _registry(connection: redis.Redis[bytes], name: str) -> FailedJobRegistry:
     return FailedJobRegistry(queue=queue(name, connection))
+
+
+def queue_counts(connection: redis.Redis[bytes]) -> dict[str, tuple[int, int]]:
+    """Each queue's jobs waiting and jobs failed, in one round trip and without RQ's clean-up
+    of the registries (a failed job past its TTL may count until RQ removes it): what the
+    metrics scrape reads."""
+    pipe = connection.pipeline(transaction=False)
+    for name in QUEUE_NAMES:
+        rq_queue = queue(name, connection)
+        pipe.llen(rq_queue.key)
+        pipe.zcard(FailedJobRegistry(queue=rq_queue).key)
+    values = pipe.execute()
+    return {
+        name: (int(values[2 * n]), int(values[2 * n + 1])) for n, name in enumerate(QUEUE_NAMES)
+    }

@@ -21,6 +21,7 @@ from case_store.crypto import Vault
 from case_store.models import OutboxRow
 from case_store.operations import release_alert
 from case_store.queries.cases import on_call_users, unalerted_cases
+from workers import metrics
 from workers.alerts import queue_alerts
 from workers.context import Deployment, installed
 from workers.dispatch import dispatch
@@ -82,6 +83,7 @@ def release_pending(
                 continue
             db.commit()
         dispatch(connection, rows)
+        metrics.ALERTS.labels(kind=metrics.NEW_CASE, outcome=metrics.SENT).inc()
         released += 1
         log.warning("case %s: its pending alert went out to %s staff", case_id, len(rows))
     return released

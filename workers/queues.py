@@ -7,13 +7,19 @@ every ``MAINTENANCE_INTERVAL`` seconds here instead of RQ's ten minutes.
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
+from typing import Any
 
 import redis
 from rq import Queue, Worker
+from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from workers.lifetime import forks_die_with_this_process
+from workers.tracing import META_KEY, tracing
+
+log = logging.getLogger("kinga.jobs")
 
 URGENT = "urgent"  # alerts to caseworkers: a child may be in danger
 DEFAULT = "default"  # sends, referrals, follow-ups
@@ -29,6 +35,17 @@ def queue(name: str, connection: redis.Redis[bytes]) -> Queue:
     return Queue(name, connection=connection, serializer=JSONSerializer)
 
 
+class KingaWorker(Worker):
+    """RQ's worker, logging each job under the request id that caused it (``workers.tracing``).
+    ``perform_job`` runs in the work horse, around the job itself."""
+
+    def perform_job(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> bool:
+        request_id = job.meta.get(META_KEY) if isinstance(job.meta, dict) else None
+        with tracing(request_id if isinstance(request_id, str) else None, job.id):
+            log.info("job %s started: %s on %s", job.id, job.func_name, queue.name)
+            return bool(super().perform_job(job, queue, *args, **kwargs))
+
+
 def run_worker(
     connection: redis.Redis[bytes], *, burst: bool = False, cron: bool | None = None
 ) -> bool:
@@ -38,7 +55,7 @@ def run_worker(
     unless in burst mode. The work horse and the scheduler, forked by the worker, die with it.
     """
     queues = [queue(name, connection) for name in QUEUE_NAMES]
-    worker = Worker(
+    worker = KingaWorker(
         queues,
         connection=connection,
         serializer=JSONSerializer,

@@ -7,6 +7,7 @@ from case_store.models.deadlines import DeadlineStep
 from case_store.models.events import AuditError, CaseEvent, RosterEvent, ServiceProviderEvent
 from case_store.models.maintenance import MaintenanceRun
 from case_store.models.messages import InboundReceipt, Message, MessageEvent
+from case_store.models.missed_calls import MissedCall
 from case_store.models.notes import Note
 from case_store.models.outbox import OutboxRow
 from case_store.models.primero import PrimeroControl
@@ -25,6 +26,7 @@ __all__ = [
     "MaintenanceRun",
     "Message",
     "MessageEvent",
+    "MissedCall",
     "Note",
     "OnCallWindow",
     "OutboxRow",

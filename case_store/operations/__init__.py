@@ -36,6 +36,11 @@ from case_store.operations.errors import (
     NoConsent,
     ReferenceExhausted,
 )
+from case_store.operations.missed_calls import (
+    close_missed_calls,
+    record_missed_call,
+    record_missed_call_shown,
+)
 from case_store.operations.referrals import (
     answer_referral,
     mark_unanswered,
@@ -103,6 +108,7 @@ __all__ = [
     "claim",
     "close",
     "close_callback_request",
+    "close_missed_calls",
     "confirm_repeat",
     "create_provider",
     "create_user",
@@ -120,6 +126,8 @@ __all__ = [
     "record_contact",
     "record_first_contact",
     "record_job_retry",
+    "record_missed_call",
+    "record_missed_call_shown",
     "record_refusal",
     "record_reveal",
     "refer",

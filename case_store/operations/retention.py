@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from case_store.columns import as_utc
 from case_store.enums import CaseStatus, EventKind, MaintenanceKind
-from case_store.models import Case, CaseEvent, MaintenanceRun, Message, Reporter
+from case_store.models import Case, CaseEvent, MaintenanceRun, Message, MissedCall, Reporter
 from case_store.retention import KINDS, RetentionPolicy
 
 BATCH = 500
@@ -97,12 +97,18 @@ def _purge_reporter_phones(session: Session, cutoff: datetime) -> int:
             Case.closed_at >= cutoff,
         ),
     )
+    # A missed call waiting for its call back, or answered within the period, keeps it too.
+    missed_call = exists().where(
+        MissedCall.reporter_id == Reporter.id,
+        or_(MissedCall.closed_at.is_(None), MissedCall.closed_at >= cutoff),
+    )
     statement = (
         update(Reporter)
         .where(
             Reporter.phone_encrypted.is_not(None),
             Reporter.created_at < cutoff,
             ~recent_or_open,
+            ~missed_call,
         )
         .values(phone_encrypted=None)
         .execution_options(synchronize_session="fetch")

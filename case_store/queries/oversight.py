@@ -147,3 +147,22 @@ def workloads(
         if user.id in held or codes is None or any(covers_area(user, code) for code in codes)
     ]
     return sorted(shown, key=lambda row: (-row.overdue, -row.open_cases, row.user.username))
+
+
+def overdue_counts(session: Session, *, now: datetime) -> dict[str, int]:
+    """How many open cases are past each deadline at ``now``: ``assign`` (nobody holds it) and
+    ``first_contact`` (nobody has reached the child or reporter). A case past both counts in
+    both. Counted over the same partial indexes as ``overdue_cases``, for the metrics scrape."""
+    at = as_utc(now, "now")
+    unassigned = select(func.count()).where(
+        Case.assigned_to_id.is_(None), Case.status != CaseStatus.CLOSED, Case.assign_by < at
+    )
+    uncontacted = select(func.count()).where(
+        Case.first_contacted_at.is_(None),
+        Case.status != CaseStatus.CLOSED,
+        Case.first_contact_by < at,
+    )
+    return {
+        "assign": session.scalar(unassigned) or 0,
+        "first_contact": session.scalar(uncontacted) or 0,
+    }

@@ -34,6 +34,7 @@ from dialogs.render import render
 from dialogs.sms import thank_you
 from gateway.channels.callers import add_information, ask_callback, lookup_status
 from gateway.runtime import Runtime
+from workers import metrics
 from workers.alerts import on_case_opened
 from workers.sms.queueing import TooLong, queue_sms
 
@@ -131,6 +132,7 @@ def _open_case(
         )
         if caller.channel == Channel.USSD and applied.opened.sms_consent:
             applied.rows.extend(_reference_by_sms(rt, db, caller, applied.opened, now))
+        metrics.DIALOG_COMPLETIONS.labels(channel=caller.channel).inc()
     log.info("case opened from %s: %s", caller.channel, caller.external_id)
 
 

@@ -85,7 +85,7 @@ def primero_check() -> None:
         stopped = sync_stopped(db) is not None
         rows = resume_sync(db, now=datetime.now(UTC)) if stopped else []
     if stopped:
-        dispatch(rt.sessions, rt.redis, rows)
+        dispatch(rt.redis, rows)
         click.echo(f"The stopped sync is running again: {len(rows)} case(s) queued.")
     if problems:
         for problem in problems:
@@ -134,7 +134,7 @@ def primero_backfill(batch: int, from_start: bool) -> None:
             last = cases[-1].id
             totals["skipped"] += len(cases) - len(chosen)
         pushed = push(context, primero, ids, now=now)
-        dispatch(rt.sessions, rt.redis, pushed.alerts)
+        dispatch(rt.redis, pushed.alerts)
         for case_id, outcome in pushed.outcomes.items():
             totals[outcome.what] += 1
             if outcome.what == RETRY and outcome.retry_in is not None:
@@ -218,7 +218,7 @@ def primero_retry(reference: str) -> None:
             raise click.ClickException(str(exc)) from None
         shown = format_reference(case.reference)
         case_id = case.id
-    dispatch(rt.sessions, rt.redis, [row])
+    dispatch(rt.redis, [row])
     for job in failed_jobs(rt.redis):
         if job.job == SYNC_JOB and job.args == {"case_id": case_id}:
             discard(rt.redis, job.id)
@@ -238,6 +238,6 @@ def primero_resume() -> None:
     with rt.sessions.begin() as db:
         was = sync_stopped(db)
         rows = resume_sync(db, now=datetime.now(UTC))
-    dispatch(rt.sessions, rt.redis, rows)
+    dispatch(rt.redis, rows)
     state = "was stopped" if was is not None else "was running"
     click.echo(f"The sync {state}; {len(rows)} case(s) queued for Primero.")

@@ -23,6 +23,7 @@ from gateway import gunicorn_config
 from gateway.cli.supervisor import Child, Spawn, Supervisor
 from gateway.config.redis import EmbeddedRedis
 from gateway.config.settings import Settings, SettingsError, private_dir
+from gateway.metrics import files as metrics_files
 from workers.lifetime import die_with_this_process
 
 CHECK_SECONDS = 0.5
@@ -44,9 +45,12 @@ def serve_command(bind: str, workers: int, threads: int) -> None:
     Example: kinga serve --bind 127.0.0.1:8000 --workers 4
     """
     try:
-        Settings.from_env()  # refuse here, in one line, rather than in every gunicorn worker
+        # Refused here, in one line, rather than in every gunicorn worker.
+        settings = Settings.from_env()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
+    metrics_files.prepare(settings.var_dir)  # before gunicorn imports prometheus-client
+    os.environ["KINGA_LOG_FORMAT"] = settings.log_format  # for gunicorn's own logs
     os.execv(  # noqa: S606 (replaces this process with gunicorn, no shell)
         sys.executable,
         [
@@ -80,6 +84,7 @@ def run_command(port: int) -> None:
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
     private_dir(settings.var_dir)
+    metrics_files.prepare(settings.var_dir)  # the gateway and the worker count in one place
     env = dict(os.environ)
     children: list[Child] = []
     if not settings.redis_url:
@@ -162,6 +167,7 @@ Kinga is running (Ctrl-C stops everything).
   console      {base}/staff/   (staff sign-in; the first administrator:
                .venv/bin/kinga users create NAME --role admin --password-prompt)
   simulator    {base}/simulator   (a phone keypad on the real USSD dialogs)
+  metrics      {base}/metrics   (Prometheus; loopback and private addresses only)
   secrets      {secrets} (development only)
 
 Dial the USSD service by hand: each call sends the whole path so far in `text`.

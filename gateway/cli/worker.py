@@ -4,6 +4,7 @@ each is restarted if it dies, and all stop with it."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import click
 from flask.cli import with_appcontext
 
 from gateway.cli.supervisor import Child, Spawn, Supervisor
+from gateway.metrics import files as metrics_files
 from gateway.runtime import require_migrated, runtime
 from workers.lifetime import die_with_this_process
 
@@ -40,8 +42,18 @@ def worker_command(burst: bool, count: int) -> None:
 
     Example: kinga worker --count 4
     """
+    args = ["--burst"] if burst else []
+    if not os.environ.get(metrics_files.ENV):
+        # The jobs' counters go to the metrics directory, which prometheus-client takes from
+        # the environment as it is first imported: this process imported it already, so it
+        # starts again with the directory set (the workers --count starts are set from here).
+        metrics_files.prepare(runtime().settings.var_dir)
+        if count == 1:
+            os.execv(  # noqa: S606 (this Python, our own module, no shell)
+                sys.executable, [sys.executable, "-m", "gateway", "worker", *args]
+            )
     if count > 1:
-        raise SystemExit(_supervise(count, burst))
+        raise SystemExit(_supervise(count, args))
     from datetime import UTC, datetime
 
     from gateway.providers.installed import build_senders
@@ -62,10 +74,10 @@ def worker_command(burst: bool, count: int) -> None:
         context.uninstall()
 
 
-def _supervise(count: int, burst: bool) -> int:
-    """Run ``count`` single workers until SIGTERM or Ctrl-C (or, with ``burst``, until each
+def _supervise(count: int, args: list[str]) -> int:
+    """Run ``count`` single workers until SIGTERM or Ctrl-C (or, with ``--burst``, until each
     has emptied the queues: then 1 if any of them failed)."""
-    args = ["--burst"] if burst else []
+    burst = "--burst" in args
     children = [Child(f"worker {n}", _worker(args)) for n in range(1, count + 1)]
     supervisor = Supervisor(children, say=_say)
     for signum in (signal.SIGTERM, signal.SIGHUP):

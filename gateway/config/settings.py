@@ -44,6 +44,7 @@ DEFAULT_SMS_MAX_SEGMENTS = 4  # 612 GSM-7 or 268 UCS-2 characters; dialog replie
 MAX_SMS_SEGMENTS = 10
 DEFAULT_SMS_SESSION_TTL = 24 * 3600  # an SMS conversation is forgotten after a day of silence
 MAX_TRUSTED_PROXIES = 5
+LOG_FORMATS = ("text", "json")
 SMS_RATE_PREFIX = "KINGA_SMS_RATE_"  # KINGA_SMS_RATE_TWILIO=5: at most 5 messages per second
 STAFF_SMS_PIN = re.compile(r"[0-9]{4,8}")
 DEFAULT_PRIMERO_MODULE = "primeromodule-cp"  # child protection
@@ -141,6 +142,10 @@ class Settings:
     ussd_session_ttl: int = DEFAULT_USSD_SESSION_TTL
     # Proxies in front (nginx: 1) whose X-Forwarded-For / -Proto are believed; 0: none.
     trusted_proxies: int = 0
+    # The bearer token /metrics asks for; empty: only loopback and private addresses may read.
+    metrics_token: str = field(default="", repr=False)
+    # text: lines of text; json: one JSON object a line (the default in production).
+    log_format: str = "text"
     # KINGA_ALLOW_UNSAFE words in effect (production only): each is a standing warning.
     unsafe: tuple[str, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -204,6 +209,15 @@ class Settings:
             problems.append("KINGA_PRIMERO_TIMEOUT must be from 1 to 300 seconds")
         if not 0 <= trusted_proxies <= MAX_TRUSTED_PROXIES:
             problems.append(f"KINGA_TRUSTED_PROXIES must be from 0 to {MAX_TRUSTED_PROXIES}")
+        metrics_token = env.get("KINGA_METRICS_TOKEN", "").strip()
+        if metrics_token and len(metrics_token.encode()) < MIN_SECRET_BYTES:
+            problems.append(
+                f"KINGA_METRICS_TOKEN is shorter than {MIN_SECRET_BYTES} bytes: {_TOKEN_HOW}"
+            )
+        default_format = "json" if kind == "production" else "text"
+        log_format = env.get("KINGA_LOG_FORMAT", default_format).strip().lower()
+        if log_format not in LOG_FORMATS:
+            problems.append(f"KINGA_LOG_FORMAT must be {' or '.join(LOG_FORMATS)}")
         if problems:
             raise SettingsError(problems)
         return cls(
@@ -239,6 +253,8 @@ class Settings:
             var_dir=var_dir,
             ussd_session_ttl=ttl,
             trusted_proxies=trusted_proxies,
+            metrics_token=metrics_token,
+            log_format=log_format,
             unsafe=unsafe,
         )
 

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_BODY",
     "MAX_ID",
     "InboundSms",
+    "IncomingCall",
     "InvalidPayload",
     "MessageStatus",
     "NewAnswer",
@@ -124,6 +125,24 @@ class InboundSms:
             f"InboundSms(provider={self.provider!r}, provider_id={self.provider_id!r}, "
             f"sender={mask_phone(self.sender)!r}, text=<{len(self.text)} characters>, "
             f"received_at={self.received_at.isoformat()!r})"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class IncomingCall:
+    """A voice call to the hotline number, as the provider notifies it: ringing (``active``),
+    or its notice that the call is over."""
+
+    provider: str
+    session_id: str  # with ``provider``, the key that makes a retried notice a duplicate
+    caller: str  # E.164
+    inbound: bool  # False: a call the provider placed for us
+    active: bool
+
+    def __repr__(self) -> str:
+        return (
+            f"IncomingCall(provider={self.provider!r}, session_id={self.session_id!r}, "
+            f"caller={mask_phone(self.caller)!r}, inbound={self.inbound}, active={self.active})"
         )
 
 

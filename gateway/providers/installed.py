@@ -10,6 +10,7 @@ from gateway.config.settings import Settings, SettingsError
 from gateway.providers import log
 from gateway.providers.africastalking import sms as africastalking_sms
 from gateway.providers.africastalking import ussd as africastalking_ussd
+from gateway.providers.africastalking import voice as africastalking_voice
 from gateway.providers.provider import Provider
 from gateway.providers.twilio import sms as twilio_sms
 from workers.sms.provider_api import Sender
@@ -18,6 +19,7 @@ INSTALLED: tuple[Provider, ...] = (
     africastalking_ussd.PROVIDER,
     twilio_sms.PROVIDER,
     africastalking_sms.PROVIDER,
+    africastalking_voice.PROVIDER,
     log.PROVIDER,
 )
 

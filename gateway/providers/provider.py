@@ -22,7 +22,7 @@ from workers.sms.provider_api import Sender
 @dataclass(frozen=True)
 class Provider:
     name: str  # as in KINGA_SMS_PROVIDERS and the message log
-    channel: Literal["ussd", "sms"]
+    channel: Literal["ussd", "sms", "voice"]
     blueprint: Blueprint | None  # its webhooks; None for a provider that only sends
     sender: Callable[[Settings], Sender] | None = None  # SMS providers: built from settings
     # The settings the sender cannot work without, named for the operator's error message.

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from case_store.crypto import Vault
 from case_store.enums import ClosureReason, EventKind
 from case_store.models import Case, CaseEvent, Message, Reporter
-from case_store.operations import close, open_case
+from case_store.operations import close, open_case, record_missed_call
 from case_store.operations.messages import queue_outbound, record_inbound
 from case_store.operations.retention import purge
 from case_store.retention import InvalidRetention, RetentionPolicy
@@ -138,3 +138,27 @@ def test_a_reopened_reporter_case_keeps_the_number(session: Session, vault: Vaul
 def test_bad_policies(data: object, message: str) -> None:
     with pytest.raises(InvalidRetention, match=message):
         RetentionPolicy.from_mapping(data)  # type: ignore[arg-type]
+
+
+def test_a_missed_call_keeps_the_number_until_answered_and_for_the_period(
+    session: Session, vault: Vault
+) -> None:
+    _world(session, vault)
+    missed, _created = record_missed_call(
+        session,
+        vault,
+        provider="africastalking",
+        external_id="ATVId_retention",
+        phone=PHONE,
+        called_at=NOW + timedelta(days=80),
+        language="en",
+    )
+    run = purge(session, POLICY, now=NOW + timedelta(days=200))
+    assert run.counts["reporter_phone"] == 0  # still waiting for its call back
+    assert _reporter(session, vault, PHONE).phone_encrypted is not None
+
+    missed.closed_at = NOW + timedelta(days=201)
+    session.flush()
+    assert purge(session, POLICY, now=NOW + timedelta(days=290)).counts["reporter_phone"] == 0
+    assert purge(session, POLICY, now=NOW + timedelta(days=292)).counts["reporter_phone"] == 1
+    assert _reporter(session, vault, PHONE).phone_encrypted is None

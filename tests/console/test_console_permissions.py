@@ -15,6 +15,7 @@ from console_records import counts, trail
 
 from case_store.enums import Role
 from case_store.models import User
+from case_store.operations import record_missed_call
 from case_store.operations.api_tokens import create_token
 from case_store.permissions import ROLE_ACTIONS, Action
 
@@ -30,10 +31,12 @@ EVERYONE = frozenset(Role)
 # {provider}: a service provider. Supervisors see the providers (they oversee referrals and
 # refer without consent), only administrators change them, as only they manage accounts.
 # {token}: an API token of that other account (anyone revokes their own).
+# {missed}: a missed call waiting for a call back.
 ROUTES = [
     ("GET", "/staff/", None, EVERYONE),
     ("GET", "/staff/calls/new", Action.RECORD_CONTACT, EVERYONE),
     ("POST", "/staff/calls/new", Action.RECORD_CONTACT, EVERYONE),
+    ("POST", "/staff/calls/missed/{missed}", Action.RECORD_CONTACT, EVERYONE),
     ("GET", "/staff/cases", Action.VIEW, EVERYONE),
     ("GET", "/staff/cases/{case}", Action.VIEW, EVERYONE),
     ("POST", "/staff/cases/{case}/assign", Action.ASSIGN, {SUPERVISOR, ADMIN}),
@@ -99,7 +102,8 @@ def test_every_console_route_is_in_the_table(app):
             path.replace("{id}", "<int:user_id>")
             .replace("{case}", "<reference>")
             .replace("{provider}", "<int:provider_id>")
-            .replace("{token}", "<int:token_id>"),
+            .replace("{token}", "<int:token_id>")
+            .replace("{missed}", "<int:missed_id>"),
         )
         for method, path, *_ in ROUTES
     }
@@ -135,6 +139,22 @@ def target_token(app, target) -> int:
         return token.id
 
 
+@pytest.fixture
+def missed(app, db) -> int:
+    """A missed call waiting for a call back."""
+    with db.begin() as session:
+        row, _created = record_missed_call(
+            session,
+            app.extensions["kinga"].vault,
+            provider="africastalking",
+            external_id="ATVId_permissions",
+            phone="+254711000456",
+            called_at=datetime.now(UTC),
+            language="en",
+        )
+        return row.id
+
+
 @pytest.mark.parametrize(
     ("role", "method", "path", "action", "roles"),
     CASES,
@@ -148,6 +168,7 @@ def test_each_role_gets_what_it_is_granted_and_nothing_else(
     target,
     provider,
     target_token,
+    missed,
     role,
     method,
     path,
@@ -158,7 +179,9 @@ def test_each_role_gets_what_it_is_granted_and_nothing_else(
     reference = make_case(assigned_to=someone if role is CASEWORKER else None)
     browser = console()
     browser.sign_in("someone")
-    url = path.format(id=target, case=reference, provider=provider, token=target_token)
+    url = path.format(
+        id=target, case=reference, provider=provider, token=target_token, missed=missed
+    )
     tokens = hidden_fields(browser.get("/staff/").get_data(as_text=True))
     before = counts(db)
 
@@ -181,11 +204,13 @@ def test_each_role_gets_what_it_is_granted_and_nothing_else(
 
 @pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, *_ in ROUTES])
 def test_without_signing_in_every_page_asks_to_sign_in(
-    console, target, provider, target_token, method, path
+    console, target, provider, target_token, missed, method, path
 ):
     browser = console()
     tokens = hidden_fields(browser.get("/staff/login").get_data(as_text=True))
-    url = path.format(id=target, case="482177302", provider=provider, token=target_token)
+    url = path.format(
+        id=target, case="482177302", provider=provider, token=target_token, missed=missed
+    )
     answer = browser.get(url) if method == "GET" else browser.client.post(url, data=tokens)
 
     assert answer.status_code == 302

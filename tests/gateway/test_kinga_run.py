@@ -11,7 +11,7 @@ import socket
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import URLError
@@ -32,12 +32,19 @@ class KingaRun:
     port: int
 
     @classmethod
-    def start(cls, folder: Path) -> KingaRun:
+    def start(cls, folder: Path, changes: Mapping[str, str | None] | None = None) -> KingaRun:
+        """``kinga run`` on a free port with ``folder/var``; ``changes`` set (or, None, remove)
+        variables of the environment it is given."""
         with socket.socket() as probe:  # a free port for the gateway
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         env = {name: value for name, value in os.environ.items() if not name.startswith("KINGA_")}
         env["KINGA_VAR_DIR"] = str(folder / "var")
+        for name, value in (changes or {}).items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         log = folder / "kinga-run.log"
         with log.open("wb") as output:
             process = subprocess.Popen(

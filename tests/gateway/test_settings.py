@@ -175,3 +175,22 @@ def test_production_cli_start_lists_every_problem_without_a_traceback(tmp_path):
     for name in ("KINGA_PUBLIC_URL", "KINGA_SECRET_KEY", "KINGA_DATABASE_URL", "KINGA_REDIS_URL"):
         assert f"  - {name} " in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_production_logs_json_and_development_text_unless_told(tmp_path):
+    assert Settings.from_env(production_env(tmp_path)).log_format == "json"
+    assert Settings.from_env({"KINGA_VAR_DIR": str(tmp_path)}).log_format == "text"
+    told = {"KINGA_VAR_DIR": str(tmp_path), "KINGA_LOG_FORMAT": "JSON"}
+    assert Settings.from_env(told).log_format == "json"
+    plain = production_env(tmp_path, KINGA_LOG_FORMAT="text")
+    assert Settings.from_env(plain).log_format == "text"
+    assert refused(production_env(tmp_path, KINGA_LOG_FORMAT="xml")) == [
+        "KINGA_LOG_FORMAT must be text or json"
+    ]
+
+
+def test_a_metrics_token_is_a_secret_of_32_bytes_or_more(tmp_path):
+    settings = Settings.from_env(production_env(tmp_path, KINGA_METRICS_TOKEN=TOKEN))
+    assert settings.metrics_token == TOKEN and TOKEN not in repr(settings)
+    [problem] = refused(production_env(tmp_path, KINGA_METRICS_TOKEN="short"))
+    assert problem.startswith("KINGA_METRICS_TOKEN is shorter than 32 bytes")

@@ -178,7 +178,7 @@ def test_a_refused_record_shows_on_the_failed_jobs(rt, fake_primero, primero_run
         from case_store.queries.outbox import undispatched
 
         rows = undispatched(db, created_before=datetime.now(UTC), limit=50)
-    dispatch(rt.sessions, rt.redis, rows)
+    dispatch(rt.redis, rows)
     assert primero_runner.invoke(args=["worker", "--burst"]).exit_code == 0
 
     reasons = [job.reason for job in failed_jobs(redis_client) if "primero" in job.job]

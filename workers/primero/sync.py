@@ -122,7 +122,7 @@ def sync_case(case_id: int) -> str:
         result = push(context, context.primero, [case_id], now=datetime.now(UTC))
     finally:
         connection.delete(lock)
-    dispatch(context.sessions, connection, result.alerts)
+    dispatch(connection, result.alerts)
     outcome = result.outcomes[case_id]
     if outcome.retry_in is not None:
         schedule(connection, case_id, outcome.retry_in)

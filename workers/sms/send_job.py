@@ -48,6 +48,7 @@ from case_store.enums import MessageStatus as LoggedStatus
 from case_store.models import Message
 from case_store.operations.messages import apply_status, claim_send, record_attempt, set_opt_out
 from case_store.queries.messages import find_message, is_opted_out
+from workers import metrics
 from workers.context import JobContext, installed
 from workers.sms.provider_api import (
     MessageStatus,
@@ -193,6 +194,7 @@ class Send:
                 result.provider_id,
             )
             raise
+        metrics.MESSAGES.labels(provider=provider, status=result.status.value).inc()
         log.info("send %s: accepted by %s", public_id, provider)
 
     def _crashed_in_call(self, public_id: str, provider: str) -> None:
@@ -328,6 +330,7 @@ class Send:
             error_code=reason,
             at=_now(),
         )
+        metrics.MESSAGES.labels(provider=provider, status=MessageStatus.FAILED.value).inc()
 
     @staticmethod
     def _message(db: Session, public_id: str) -> Message:
@@ -350,6 +353,7 @@ def mark_for_review(
         status=MessageStatus.SENDING.value,
         at=now,
     )
+    metrics.MESSAGES.labels(provider=provider, status=MessageStatus.SENDING.value).inc()
     message.last_error = f"{MAYBE_SENT}: {reason}"[:200]
 
 

@@ -50,6 +50,7 @@ from gateway.channels.sms.sessions import SmsSession
 from gateway.channels.sms.staff import StaffCommand, read_staff_command, run_staff_command
 from gateway.providers.events import InboundSms, StatusUpdate
 from gateway.runtime import Runtime
+from workers import metrics
 from workers.dispatch import dispatch
 from workers.sms.queueing import TooLong, queue_sms
 
@@ -333,6 +334,7 @@ def apply_receipt(rt: Runtime, update: StatusUpdate, now: datetime | None = None
             cost=update.cost,
             at=now,
         )
+        metrics.MESSAGES.labels(provider=update.provider, status=update.status.value).inc()
         if update.opted_out:
             _carrier_opt_out(rt, db, message, now)
         log.info(

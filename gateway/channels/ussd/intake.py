@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -32,6 +33,7 @@ from gateway.channels.effects import Caller, apply_effects
 from gateway.channels.ussd.sessions import Lookup, UssdSession
 from gateway.providers.events import UssdOutcome, UssdRequest, UssdSessionEnded
 from gateway.runtime import Runtime
+from workers import metrics
 from workers.dispatch import dispatch
 
 log = logging.getLogger("kinga.intake")
@@ -104,6 +106,8 @@ def _ussd_hop(rt: Runtime, provider: str, req: UssdRequest, now: datetime) -> Re
     filled, screen = fill(rt.tree, step.state, step.screen, params, rt.context(language, req.phone))
     text = render(screen, rt.translations(language), params, fold=_folds(rt, language))
     end = screen.end
+    if saved is not None and end and _left(rt, step):
+        _count_dropoff(saved.state)
     state = {**filled, OWNER: owner}
     record = UssdSession.after(req.text, state, text, end, language, started)
     resumable = can_resume(rt.tree, state)
@@ -140,7 +144,7 @@ def ussd_session_ended(
         elapsed = (event.duration_ms or 0) / 1000
         started, language = now.timestamp() - elapsed, rt.profile.language_for(event.phone)
     with rt.sessions() as db, db.begin():
-        record_contact(
+        _contact, created = record_contact(
             db,
             rt.vault,
             channel=CHANNEL,
@@ -152,6 +156,21 @@ def ussd_session_ended(
             phone=event.phone,
             language=language,
         )
+    if created and (saved is None or not saved.end):
+        _count_dropoff(saved.state if saved is not None else {})
+
+
+def _left(rt: Runtime, step: Step) -> bool:
+    """The caller chose to leave, or gave up, with a report begun."""
+    left = step.screen.node in (rt.tree.exit, rt.tree.unsent, rt.tree.give_up)
+    return left and bool(step.state.get("answers"))
+
+
+def _count_dropoff(state: dict[str, Any]) -> None:
+    """A session left on a question: the question's id (a node of the tree), or ``unknown``
+    when the session's record had expired."""
+    question = str(state.get("node") or "unknown")
+    metrics.DIALOG_DROPOFFS.labels(channel=CHANNEL, question=question).inc()
 
 
 def _first_screen(rt: Runtime, found: Lookup, phone: str, now: datetime) -> tuple[Step, str, float]:

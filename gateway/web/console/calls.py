@@ -4,7 +4,9 @@ A call that raises a concern opens a case through the same report contract, tria
 as a USSD or SMS report (``open_case`` then ``workers.alerts.on_case_opened``, dispatched after
 the commit). A call about an existing case is a contact on it, with the agent's notes as a
 note, and it closes the case's open call-back request. Any other call is a contact with its
-disposition, so silent and prank calls are counted too.
+disposition, so silent and prank calls are counted too. Missed ("flash") calls wait on the
+page's side list; calling one back shows its number in the form (on a POST answer, on the
+agent's trail), and a call logged with a number answers that number's missed calls.
 
 The form carries a signed token made when it was shown: it says who opened it and when (the
 call's start), and its random part is the contact's id with the ``console`` provider. Posting
@@ -20,11 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_time
+from flask_babel import lazy_gettext as _
+from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from wtforms import SubmitField
 
 from case_store.enums import Channel, Disposition
 from case_store.masking import mask_phone
@@ -34,14 +39,17 @@ from case_store.operations import (
     Report,
     add_note,
     close_callback_request,
+    close_missed_calls,
     open_case,
     record_contact,
+    record_missed_call_shown,
     record_refusal,
 )
 from case_store.operations.reports import find_contact
 from case_store.permissions import Action, check
 from case_store.queries.calls import recent_calls, waiting_callbacks
 from case_store.queries.cases import find_case_by_reference
+from case_store.queries.missed_calls import find_missed_call, waiting_missed_calls
 from case_store.references import format_reference
 from gateway.runtime import Runtime, runtime
 from gateway.web.console import i18n
@@ -69,6 +77,12 @@ TOKEN_SALT: Final = "kinga-call-form"  # noqa: S105 (a namespace, not a secret)
 # A form older than this is refused (its start time would mean nothing).
 TOKEN_MAX_AGE: Final = timedelta(hours=12)
 RECENT: Final = timedelta(hours=24)
+
+
+class CallBackForm(FlaskForm):  # type: ignore[misc]
+    """Call a missed call back: its token only."""
+
+    submit = SubmitField(_("Call back"))
 
 
 class StaleForm(ValueError):
@@ -137,6 +151,26 @@ def new() -> Any:
     return redirect(url_for(".new"))
 
 
+@bp.post("/missed/<int:missed_id>")
+@requires(Action.RECORD_CONTACT)
+def call_back(missed_id: int) -> Any:
+    """The call form for calling a missed call back, its number filled in: shown on this POST
+    answer only (never on a GET), and on the agent's trail."""
+    user = staff()
+    session = db()
+    missed = find_missed_call(session, missed_id)
+    if missed is None or missed.reporter.phone_encrypted is None:
+        abort(404)
+    record_missed_call_shown(session, user, missed, now=datetime.now(UTC))
+    session.commit()
+    form = CallForm(formdata=None)
+    form.language.choices = i18n.language_choices()
+    form.token.data = new_token(user)
+    form.language.data = missed.reporter.language
+    form.phone.data = runtime().vault.decrypt(missed.reporter.phone_encrypted)
+    return _page(form)
+
+
 class _CaseRefused(Exception):
     def __init__(self, message: str, status: int) -> None:
         self.message, self.status = message, status
@@ -192,6 +226,7 @@ def _save(rt: Runtime, user: User, form: CallForm, token: CallToken) -> str:
                 now=now,
                 primero=rt.primero_push,
             )
+        _answer_missed_calls(rt, form, external_id, now)
         session.commit()
         dispatch(rt.redis, rows)
         return _opened_text(case) + caller
@@ -217,6 +252,7 @@ def _save(rt: Runtime, user: User, form: CallForm, token: CallToken) -> str:
             if notes:
                 add_note(session, rt.vault, case, notes, actor=user, now=now)
             close_callback_request(session, case, contact, actor=user, now=now)
+        _answer_missed_calls(rt, form, external_id, now)
         session.commit()
         reference = format_reference(case.reference)
         return gettext("Call saved on case %(reference)s.", reference=reference) + caller
@@ -234,8 +270,16 @@ def _save(rt: Runtime, user: User, form: CallForm, token: CallToken) -> str:
         direction=form.direction.data,
         agent=user,
     )
+    _answer_missed_calls(rt, form, external_id, now)
     session.commit()
     return gettext("Call saved: %(outcome)s.", outcome=OUTCOMES[outcome]) + caller
+
+
+def _answer_missed_calls(rt: Runtime, form: CallForm, external_id: str, now: datetime) -> None:
+    """A call logged with a number answers that number's missed calls."""
+    contact = find_contact(db(), PROVIDER, external_id)
+    if form.e164 is not None and contact is not None:
+        close_missed_calls(db(), rt.vault, form.e164, contact, now=now)
 
 
 def _linked_case(session: Session, user: User, form: CallForm) -> Case:
@@ -258,6 +302,10 @@ def _linked_case(session: Session, user: User, form: CallForm) -> Case:
         refused = gettext("Your role or areas do not allow calls on this case.")
         raise _CaseRefused(refused, 403) from None
     return case
+
+
+def _masked(rt: Runtime, token: bytes | None) -> str:
+    return mask_phone(rt.vault.decrypt(token)) if token is not None else ""
 
 
 def _opened_text(case: Case) -> str:
@@ -291,6 +339,11 @@ def _page(form: CallForm, *, stale: bool = False) -> str:
         stale=stale,
         areas=areas,
         callbacks=waiting_callbacks(session, user),
+        missed_calls=[
+            (missed, _masked(rt, missed.reporter.phone_encrypted))
+            for missed in waiting_missed_calls(session)
+        ],
+        call_back_form=CallBackForm(formdata=None),
         callback_times={str(key): label for key, label in CALLBACKS.items()},
         recent=recent_calls(session, user, since=datetime.now(UTC) - RECENT),
         outcomes={str(key): label for key, label in OUTCOMES.items()},

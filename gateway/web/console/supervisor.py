@@ -12,6 +12,7 @@ recorded on the account's trail.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -26,6 +27,7 @@ from case_store.operations import record_job_retry
 from case_store.permissions import Action, areas_seen, role_allows
 from case_store.queries.calls import waiting_callbacks
 from case_store.queries.cases import next_deadline, unalerted_cases
+from case_store.queries.missed_calls import waiting_missed_calls
 from case_store.queries.oversight import (
     OVERSIGHT_LIMIT,
     escalated_cases,
@@ -47,6 +49,8 @@ bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 PAGE = Page(
     bp, (MenuItem("console.supervisor.index", lambda: gettext("Supervision"), Action.OVERSEE),)
 )
+
+
 class RetryForm(FlaskForm):  # type: ignore[misc]
     job_id = HiddenField(validators=[InputRequired(), Length(max=128)])
     submit = SubmitField(_("Retry"))
@@ -60,12 +64,13 @@ def index() -> str:
     now = datetime.now(UTC)
     areas = areas_seen(me)
     more = OVERSIGHT_LIMIT + 1  # one more than shown: whether the list goes on
-    lists = {
+    lists: dict[str, list[Any]] = {
         "overdue": overdue_cases(session, now=now, location_codes=areas, limit=more),
         "unacknowledged": unacknowledged_cases(session, now=now, location_codes=areas, limit=more),
         "escalated": escalated_cases(session, location_codes=areas, limit=more),
         "unalerted": unalerted_cases(session, location_codes=areas, limit=more),
         "callbacks": waiting_callbacks(session, me, limit=more),
+        "missed_calls": waiting_missed_calls(session, limit=more),
     }
     jobs: list[FailedJob] | None = []
     may_retry = role_allows(me, Action.RETRY_JOBS)

@@ -1,0 +1,1 @@
+"""Voice: the hotline number's missed ("flash") calls, each a call-back request."""
