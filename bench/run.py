@@ -152,7 +152,7 @@ def run(args: argparse.Namespace, sections: set[str]) -> dict[str, Any]:
         settings = Settings.from_env(env)  # writes the development secrets before any worker
         migrate.upgrade(env["KINGA_DATABASE_URL"])
         redis_from_url(redis_url).flushdb()
-        pg_url = _postgres() if sections & {"ussd", "scaleout"} else None
+        pg_url = _postgres() if sections & {"ussd", "sms", "scaleout"} else None
         where = f"{PG_DATABASE} on KINGA_DATABASE_URL's server, not pinned"
         results["postgresql"] = "none" if pg_url is None else where
         if pg_url is None:
@@ -226,7 +226,7 @@ def served(
             "Kinga (SQLite)", "gateway:create_app()", env, cores, logs / "kinga.log"
         ),
     }
-    if pg_url is not None and "ussd" in sections:
+    if pg_url is not None and sections & {"ussd", "sms"}:
         servers["Kinga (PostgreSQL)"] = Gunicorn(
             "Kinga (PostgreSQL)", "gateway:create_app()", {**env, "KINGA_DATABASE_URL": pg_url},
             cores, logs / "kinga-pg.log",
@@ -249,7 +249,7 @@ def served(
             for name, server in servers.items()
         }
     results["rows"]["cases_in_sqlite"] = _cases(env["KINGA_DATABASE_URL"])
-    if pg_url is not None and "ussd" in sections:
+    if pg_url is not None and sections & {"ussd", "sms"}:
         results["rows"]["cases_in_postgresql"] = _cases(pg_url)
 
 
@@ -326,6 +326,9 @@ def sms_rows(
         "Kinga, Twilio new SMS": ("Kinga (SQLite)", "twilio"),
         "Kinga, Twilio replayed webhook": ("Kinga (SQLite)", "replay"),
     }
+    if "Kinga (PostgreSQL)" in servers:  # the target for a new message is on PostgreSQL
+        plan["Kinga (PostgreSQL), Africa's Talking new SMS"] = ("Kinga (PostgreSQL)", "at")
+        plan["Kinga (PostgreSQL), Twilio new SMS"] = ("Kinga (PostgreSQL)", "twilio")
     offsets = {name: count(0, capacity) for name in plan}
 
     def load(name: str, seconds: float = args.seconds) -> Load:
