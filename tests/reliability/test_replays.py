@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 from delivered import alerts, outbox_rows, references, rows, unqueued_messages
+from probe_data import REPLAY_PHONE, with_probe
 from sms_client import AT_KEY, PUBLIC_URL, twilio_signature
-from sms_client import REPORT_ANSWERS as SMS_ANSWERS
+from sms_client import REPORT_ANSWERS as SMS_REPORT
 from sqlalchemy import select
 from staff import CASEWORKER_PHONE, MOMBASA, add_staff
-from ussd_client import REPORT_ANSWERS as USSD_ANSWERS
+from ussd_client import REPORT_ANSWERS as USSD_REPORT
 from web_processes import Answer, WebProcess
 
 from case_store.enums import Direction, MessageEventKind, MessagePurpose
@@ -30,7 +31,8 @@ from case_store.operations.messages import record_attempt
 from case_store.references import is_valid_reference
 from workers.sms.queueing import queue_sms
 
-PHONE = "+254712900001"
+PHONE = REPLAY_PHONE
+USSD_ANSWERS, SMS_ANSWERS = with_probe(USSD_REPORT), with_probe(SMS_REPORT)
 USSD = f"/ussd/africastalking?key={AT_KEY}"
 USSD_EVENTS = f"/ussd/africastalking/events?key={AT_KEY}"
 AT_INBOUND = f"/sms/africastalking/inbound?key={AT_KEY}"

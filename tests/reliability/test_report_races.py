@@ -12,6 +12,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from delivered import alerts, references, unqueued_messages
+from probe_data import RACE_PHONES, with_probe
 from sms_client import AT_KEY
 from staff import CASEWORKER_PHONE, MOMBASA, add_staff
 from ussd_client import REPORT_ANSWERS
@@ -19,7 +20,7 @@ from web_processes import WebProcess
 
 from case_store.references import is_valid_reference
 
-PHONES = ("+254712900011", "+254712900012")
+PHONES = RACE_PHONES
 REPORTS = 50
 AT_ONCE = 10
 USSD = f"/ussd/africastalking?key={AT_KEY}"
@@ -48,7 +49,7 @@ def report(gateways: tuple[WebProcess, WebProcess], n: int) -> str:
     if CUT_OFF in screen:
         answers.append(START_AGAIN)
         screen = post(START_AGAIN)
-    for value in REPORT_ANSWERS:
+    for value in with_probe(REPORT_ANSWERS):
         answers.append(value)
         screen = post("*".join(answers))
     assert screen.startswith("END "), screen

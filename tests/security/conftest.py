@@ -15,6 +15,7 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS / "gateway"), str(TESTS / "console")]
 
 from console_client import PASSWORD, Console  # noqa: E402
+from leaks import WATCH  # noqa: E402
 from staff import add_staff  # noqa: E402
 
 from case_store.models import User  # noqa: E402
@@ -40,3 +41,11 @@ def signed_in(app: Any, password_hash: str) -> Callable[..., Console]:
         return browser
 
     return sign_in
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The leak check runs after every other test of the session; the watch starts now."""
+    last = [item for item in items if item.path.name == "test_leaks.py"]
+    items[:] = [item for item in items if item.path.name != "test_leaks.py"] + last
+    if last:
+        WATCH.install()

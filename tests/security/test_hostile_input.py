@@ -19,6 +19,7 @@ from urllib.parse import quote_from_bytes
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from probe_data import HOSTILE_PHONE, NARRATIVE, PLACE
 from sms_client import AT_KEY, PUBLIC_URL, REPORT_ANSWERS, Texter, twilio_signature
 from sqlalchemy import select
 from stored import snapshot
@@ -32,7 +33,7 @@ from case_store.operations.messages import record_attempt
 from gateway import MAX_CONTENT_LENGTH
 from workers.sms.queueing import queue_sms
 
-PHONE = "+254712345321"
+PHONE = HOSTILE_PHONE
 TWILIO_SID = "SM" + "ab" * 16
 AT_ID = "ATXid_" + "cd" * 16
 FORM = "application/x-www-form-urlencoded"
@@ -189,13 +190,13 @@ def stored_texts(app: Any, db: Any) -> tuple[str, str]:
 @pytest.mark.parametrize("edge", VALID_EDGES)
 @pytest.mark.parametrize("channel", ["ussd", "sms"])
 def test_edge_unicode_in_a_whole_report_is_stored_as_sent(app, client, db, channel, edge) -> None:
-    place, narrative = f"place {edge} end", f"narrative {edge} end"
+    place, narrative = f"{PLACE} {edge} end", f"{NARRATIVE} {edge} end"
     changed = {"Kibera": place, "She is alone at night": narrative}
     if channel == "ussd":
-        end = Caller(client).report([changed.get(a, a) for a in USSD_ANSWERS])
+        end = Caller(client, phone=PHONE).report([changed.get(a, a) for a in USSD_ANSWERS])
         assert end.startswith("END Thank you. Your reference is"), end
     else:
-        reporter = Texter(client)
+        reporter = Texter(client, phone=PHONE)
         for text in [changed.get(a, a) for a in REPORT_ANSWERS]:
             assert reporter.send(text).status_code == 200
     assert stored_texts(app, db) == (place, narrative)

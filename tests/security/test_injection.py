@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 from markupsafe import escape
+from probe_data import HOSTILE_PHONE, MARK, NARRATIVE, PLACE
 from sms_client import REPORT_ANSWERS as SMS_ANSWERS
 from sms_client import Texter
 from sqlalchemy import select
@@ -26,12 +27,11 @@ INJECTIONS = [
     "{{7*7}} {% raw %}${7*7}",
     '\'; DROP TABLE "case"; --',
 ]
-PLACE, NARRATIVE = "Kibera", "She is alone at night"
+REPORTED = {"Kibera": PLACE, "She is alone at night": NARRATIVE}
 
 
 def with_injection(answers: list[str], injection: str) -> list[str]:
-    changed = {PLACE: f"{injection} place", NARRATIVE: f"{injection} narrative"}
-    return [changed.get(answer, answer) for answer in answers]
+    return [f"{injection} {REPORTED[a]}" if a in REPORTED else a for a in answers]
 
 
 @pytest.mark.parametrize("injection", INJECTIONS)
@@ -42,27 +42,28 @@ def test_an_injection_in_every_free_text_field_is_shown_escaped(
     caseworker = signed_in("amina", "caseworker", CASEWORKER_PHONE, areas=[MOMBASA], on_call=True)
     supervisor = signed_in("daudi", "supervisor", SUPERVISOR_PHONE)
     if channel == "ussd":
-        end = Caller(client).report(with_injection(USSD_ANSWERS, injection))
+        end = Caller(client, phone=HOSTILE_PHONE).report(with_injection(USSD_ANSWERS, injection))
         assert end.startswith("END Thank you. Your reference is"), end
     else:
-        reporter = Texter(client)
+        reporter = Texter(client, phone=HOSTILE_PHONE)
         for text in with_injection(SMS_ANSWERS, injection):
             assert reporter.send(text).status_code == 200
     vault = app.extensions["kinga"].vault
     with db() as session:
         case = session.scalars(select(Case)).one()
         reference = case.reference
-        assert vault.decrypt(case.place_encrypted) == f"{injection} place"
-        assert vault.decrypt(case.narrative_encrypted) == f"{injection} narrative"
+        assert vault.decrypt(case.place_encrypted) == f"{injection} {PLACE}"
+        assert vault.decrypt(case.narrative_encrypted) == f"{injection} {NARRATIVE}"
+    note = f"{injection} note {MARK}"
     work_phone = Texter(client, phone=CASEWORKER_PHONE)
-    for command in (f"ACK {reference}", f"NOTE {reference} {injection} note"):
+    for command in (f"ACK {reference}", f"NOTE {reference} {note}"):
         assert work_phone.send(command).status_code == 200
 
     for browser in (caseworker, supervisor):
         answer = browser.get(f"/staff/cases/{reference}")
         assert answer.status_code == 200
         page = answer.get_data(as_text=True)
-        assert str(escape(f"{injection} note")) in page
+        assert str(escape(note)) in page
         if escape(injection) != injection:  # markup: never there as it was sent
             assert injection not in page
         assert "<script>alert" not in page and "<img src=x" not in page

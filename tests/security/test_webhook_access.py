@@ -14,10 +14,11 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from probe_data import HOSTILE_PHONE
 from sms_client import AT_KEY, PUBLIC_URL, twilio_signature
 from stored import snapshot
 
-PHONE = "+254712345321"
+PHONE = HOSTILE_PHONE
 AT_WEBHOOKS = {
     "/ussd/africastalking": {"sessionId": "ATUid_x", "serviceCode": "*384*116#",
                              "phoneNumber": PHONE, "networkCode": "63902", "text": ""},
