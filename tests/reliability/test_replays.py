@@ -125,6 +125,24 @@ def test_the_ussd_hop_that_sends_a_report(gateways, db, redis_client, on_call, m
 
 
 @pytest.mark.parametrize("mode", sorted(TIMES))
+def test_a_ussd_hop_in_the_middle_of_a_report(gateways, db, redis_client, on_call, mode) -> None:
+    """Copies of a hop change the session once: the report goes on from it, to one case."""
+    first, second = gateways
+    session_id = f"ATUid_middle_{mode}"
+    middle = len(USSD_ANSWERS) // 2
+    for n in range(middle):
+        assert first.post(USSD, ussd_form(session_id, "*".join(USSD_ANSWERS[:n]))).status == 200
+    hop = ussd_form(session_id, "*".join(USSD_ANSWERS[:middle]))
+
+    assert the_same_success(send(gateways, mode, USSD, hop)).body.startswith("CON ")
+
+    for n in range(middle + 1, len(USSD_ANSWERS) + 1):
+        answer = second.post(USSD, ussd_form(session_id, "*".join(USSD_ANSWERS[:n])))
+    assert answer.body.startswith("END Thank you. Your reference is"), answer.body
+    one_case_with_one_alert(db)
+
+
+@pytest.mark.parametrize("mode", sorted(TIMES))
 def test_the_ussd_end_of_session_event(gateways, db, redis_client, mode) -> None:
     first, _ = gateways
     session_id = f"ATUid_dropped_{mode}"
