@@ -10,8 +10,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from plain_text import in_redis, in_rows
 from sqlalchemy import Engine
 from web_processes import WebProcess, serve_env
 
@@ -44,6 +46,15 @@ def settings(
             **SUITE_KEYS,
         }
     )
+
+
+@pytest.fixture(autouse=True)
+def nothing_in_plain_text(db: Any, redis_client: Any) -> Iterator[None]:
+    """What the gateways stored, searched before ``db`` and ``redis_client`` empty it (the
+    session's last check, ``tests/security/test_leaks.py``, finds a PostgreSQL database and a
+    Redis server of the machine's own empty)."""
+    yield
+    assert in_rows(db) + in_redis(redis_client) == []
 
 
 @pytest.fixture(scope="module")

@@ -15,14 +15,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from plain_text import needles_in
 from probe_data import NEEDLES
 from sqlalchemy import Engine, event
 
 NEEDLE_BYTES = tuple(needle.encode() for needle in NEEDLES)
-
-
-def needles_in(text: str) -> list[str]:
-    return [needle for needle in NEEDLES if needle in text]
 
 
 class Watch(logging.Handler):
