@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import assert_never
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from case_store.enums import Channel, MessagePurpose
@@ -26,7 +27,6 @@ from case_store.models import Case, OutboxRow
 from case_store.operations import Report, open_case
 from case_store.operations.messages import set_opt_out
 from case_store.operations.reporters import set_reporter_language
-from case_store.operations.reports import find_contact
 from case_store.queries.messages import is_opted_out
 from case_store.references import format_reference
 from dialogs.effects import Effect, EffectKind
@@ -115,10 +115,9 @@ def _open_case(
         answers=answers,
         started_at=caller.started,
     )
-    known = find_contact(db, caller.provider, caller.external_id)
     applied.opened = open_case(db, rt.vault, report, now=now, policy=rt.triage)
     applied.params["reference"] = format_reference(applied.opened.reference)
-    if known is None or known.case is None:
+    if _inserted(applied.opened):
         applied.rows.extend(
             on_case_opened(
                 db,
@@ -134,6 +133,14 @@ def _open_case(
             applied.rows.extend(_reference_by_sms(rt, db, caller, applied.opened, now))
         metrics.DIALOG_COMPLETIONS.labels(channel=caller.channel).inc()
     log.info("case opened from %s: %s", caller.channel, caller.external_id)
+
+
+def _inserted(case: Case) -> bool:
+    """Whether this session wrote ``case`` rather than found it. Asked of the case itself: a
+    look-up before ``open_case`` can miss a concurrent copy of the same hop that commits
+    between that look-up and ``open_case``'s own (PostgreSQL reads committed rows per
+    statement), and that copy has alerted already."""
+    return inspect(case).insert_order is not None
 
 
 def _reference_by_sms(

@@ -308,6 +308,23 @@ def apply_receipt(rt: Runtime, update: StatusUpdate, now: datetime | None = None
     carrier opt-out marks the number. A receipt for no message of ours is logged and dropped.
     """
     now = now or datetime.now(UTC)
+    # Copies of one receipt sent together (a provider's retry racing the first, maybe to
+    # another process) must not all find it unseen: one at a time per message.
+    lock = rt.redis.lock(
+        f"kinga:sms:receipt-lock:{update.provider}:{update.provider_id}",
+        timeout=LOCK_TTL,
+        blocking_timeout=LOCK_WAIT,
+    )
+    if not lock.acquire():
+        raise LockError("another copy of this receipt is being handled")
+    try:
+        return _apply_receipt_locked(rt, update, now)
+    finally:
+        with suppress(LockError):
+            lock.release()
+
+
+def _apply_receipt_locked(rt: Runtime, update: StatusUpdate, now: datetime) -> ReceiptResult:
     with rt.sessions() as db, db.begin():
         message = find_message(
             db, provider=update.provider, provider_id=update.provider_id, public_id=update.our_id

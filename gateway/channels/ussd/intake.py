@@ -143,6 +143,23 @@ def ussd_session_ended(
     else:
         elapsed = (event.duration_ms or 0) / 1000
         started, language = now.timestamp() - elapsed, rt.profile.language_for(event.phone)
+    started_at = datetime.fromtimestamp(started, UTC)
+    try:
+        _record_dropped(rt, provider, event, started_at, language, now)
+    except IntegrityError:
+        # A concurrent copy of this event (or the phone's first contact, racing) committed
+        # first: the second run finds the contact, or the reporter, instead of writing it.
+        _record_dropped(rt, provider, event, started_at, language, now)
+
+
+def _record_dropped(
+    rt: Runtime,
+    provider: str,
+    event: UssdSessionEnded,
+    started_at: datetime,
+    language: str,
+    now: datetime,
+) -> None:
     with rt.sessions() as db, db.begin():
         _contact, created = record_contact(
             db,
@@ -151,7 +168,7 @@ def ussd_session_ended(
             provider=provider,
             external_id=event.session_id,
             disposition=Disposition.DROPPED,
-            started_at=datetime.fromtimestamp(started, UTC),
+            started_at=started_at,
             now=now,
             phone=event.phone,
             language=language,
