@@ -145,11 +145,13 @@ def ussd_session_ended(
         started, language = now.timestamp() - elapsed, rt.profile.language_for(event.phone)
     started_at = datetime.fromtimestamp(started, UTC)
     try:
-        _record_dropped(rt, provider, event, started_at, language, now)
+        created = _record_dropped(rt, provider, event, started_at, language, now)
     except IntegrityError:
         # A concurrent copy of this event (or the phone's first contact, racing) committed
         # first: the second run finds the contact, or the reporter, instead of writing it.
-        _record_dropped(rt, provider, event, started_at, language, now)
+        created = _record_dropped(rt, provider, event, started_at, language, now)
+    if created and (saved is None or not saved.end):
+        _count_dropoff(saved.state if saved is not None else {})
 
 
 def _record_dropped(
@@ -159,7 +161,8 @@ def _record_dropped(
     started_at: datetime,
     language: str,
     now: datetime,
-) -> None:
+) -> bool:
+    """Record the dropped session's contact; whether this call wrote it (not a replay)."""
     with rt.sessions() as db, db.begin():
         _contact, created = record_contact(
             db,
@@ -173,8 +176,7 @@ def _record_dropped(
             phone=event.phone,
             language=language,
         )
-    if created and (saved is None or not saved.end):
-        _count_dropoff(saved.state if saved is not None else {})
+    return created
 
 
 def _left(rt: Runtime, step: Step) -> bool:
