@@ -46,7 +46,7 @@ def enter_sync(case: Case) -> None:
 
 
 def queue_sync(session: Session, case: Case) -> OutboxRow:
-    """``enter_sync`` and queue the sync job for ``case`` (flushed: it has an id)."""
+    """``enter_sync`` and queue the sync job for ``case`` (written with the caller's changes)."""
     enter_sync(case)
     return add_outbox(session, SYNC_JOB, case_id=case.id)
 
