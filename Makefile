@@ -1,12 +1,13 @@
 # Kinga: `make run` starts everything on embedded defaults, `make test` runs the whole suite,
-# `make bench` measures serving against bare Flask references (bench/README.md; not a test).
+# `make bench` measures serving against bare Flask references, `make soak` serves a mixed load for
+# 10 minutes and checks errors, memory and drained queues (bench/README.md; neither is a test).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: run test lint typecheck pytest install catalogs browser clean bench
+.PHONY: run test lint typecheck pytest install catalogs browser clean bench soak
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +54,9 @@ test: lint typecheck pytest
 
 bench: $(BENCH_STAMP) catalogs
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+soak: $(BENCH_STAMP) catalogs
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache
