@@ -7,6 +7,8 @@
 --                   empty, else "Name: value"); bodies are form-encoded already; a path
 --                   starting with "GET " is sent as a GET (its body is ignored)
 --   BENCH_RATE      requests per second per connection; unset or 0: as fast as answered
+--   BENCH_EXPECT    a status (e.g. "200"): any other answer is counted bad (wrk itself counts
+--                   only statuses from 400, so a redirect to the sign-in page would pass)
 --   BENCH_OFFSET    the first line this run uses (rounds of one run never repeat a request)
 --   BENCH_THREADS   wrk's thread count (each thread's Lua state knows only its own id)
 -- Thread t of n sends lines offset+t, offset+t+n, ...; a file too short wraps around (the
@@ -29,6 +31,7 @@ end
 local offset = tonumber(os.getenv("BENCH_OFFSET") or "0") or 0
 local thread_count = tonumber(os.getenv("BENCH_THREADS") or "1") or 1
 local rate = tonumber(os.getenv("BENCH_RATE") or "0") or 0
+local expect = tonumber(os.getenv("BENCH_EXPECT") or "")
 
 local threads = {}
 
@@ -40,6 +43,8 @@ end
 function init(_args)
   sent = 0
   wrapped = 0
+  unexpected = 0
+  first_unexpected = ""
 end
 
 function request()
@@ -50,6 +55,17 @@ function request()
   end
   sent = sent + 1
   return wrk.format(chosen.method, chosen.path, chosen.headers, chosen.body)
+end
+
+if expect then
+  function response(status, _headers, body)
+    if status ~= expect then
+      unexpected = unexpected + 1
+      if first_unexpected == "" then
+        first_unexpected = string.format("%d %s", status, string.sub(body or "", 1, 60))
+      end
+    end
+  end
 end
 
 if rate > 0 then
@@ -82,9 +98,15 @@ if rate > 0 then
 end
 
 function done(summary, latency, _requests)
-  local any_wrapped = 0
+  local any_wrapped, total_unexpected, sample = 0, 0, ""
   for _, thread in ipairs(threads) do
     any_wrapped = math.max(any_wrapped, thread:get("wrapped") or 0)
+    total_unexpected = total_unexpected + (thread:get("unexpected") or 0)
+    local found = thread:get("first_unexpected")
+    if sample == "" and found and found ~= "" then sample = found end
+  end
+  if any_wrapped == 1 then
+    sample = "the request file ran out: some requests were replays"
   end
   local errors = summary.errors
   io.write(string.format(
@@ -93,6 +115,6 @@ function done(summary, latency, _requests)
     '"first_bad":"%s"}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
     latency:percentile(95), latency:percentile(99), latency.max,
-    errors.connect + errors.read + errors.write + errors.timeout, errors.status, any_wrapped,
-    any_wrapped == 1 and "the request file ran out: some requests were replays" or ""))
+    errors.connect + errors.read + errors.write + errors.timeout, errors.status,
+    any_wrapped + total_unexpected, string.gsub(sample, '[%c"\\]', " ")))
 end

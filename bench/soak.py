@@ -247,7 +247,7 @@ def _request_files(
 
 
 def _requests(wrk: Wrk, base: str, file: Path, seconds: float, rate: float) -> Any:
-    env = {"BENCH_REQUESTS": str(file), "BENCH_OFFSET": "0"}
+    env = {"BENCH_REQUESTS": str(file), "BENCH_OFFSET": "0", "BENCH_EXPECT": "200"}
     return lambda: wrk.run(base, REQUESTS_SCRIPT, seconds, env, rate)
 
 
@@ -352,6 +352,9 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {name} | {m['rss_after_warm_up_mib']} | {m['rss_at_end_mib']} "
             f"| {m['growth']:+.1%}{mark} |"
         )
+    for name, s in results["streams"].items():
+        if s["first_bad"]:
+            lines.append(f"\n{name}, first bad answer: {s['first_bad']}")
     d = results["drain"]
     lines += [
         "",
