@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -92,8 +93,9 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     wrk_path = ensure_tool("wrk", "wrk")
     seconds = args.minutes * 60
     tmp = Path(tempfile.mkdtemp(prefix="kinga-soak-"))
-    logs = RESULTS / "soak-logs"
-    logs.mkdir(parents=True, exist_ok=True)
+    logs = RESULTS / "soak-logs"  # the last run's only
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
     embedded = EmbeddedRedis(tmp / "redis")
     redis_process = embedded.spawn(preexec_fn=cores.pin_here())
     env = {
