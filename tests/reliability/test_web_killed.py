@@ -157,7 +157,9 @@ def test_reports_survive_the_web_process_killed_at_random_points(
         cases = dict(session.execute(select(Case.id, Case.reference)).all())
         contacts = session.execute(select(Contact.external_id, Contact.case_id)).all()
         opened = Counter(
-            session.scalars(select(CaseEvent.case_id).where(CaseEvent.kind == EventKind.CASE_OPENED))
+            session.scalars(
+                select(CaseEvent.case_id).where(CaseEvent.kind == EventKind.CASE_OPENED)
+            )
         )
         alerts = session.execute(
             select(Message.case_id, OutboxRow.id)
