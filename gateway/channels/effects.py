@@ -132,7 +132,8 @@ def _open_case(
         if caller.channel == Channel.USSD and applied.opened.sms_consent:
             applied.rows.extend(_reference_by_sms(rt, db, caller, applied.opened, now))
         metrics.DIALOG_COMPLETIONS.labels(channel=caller.channel).inc()
-    log.info("case opened from %s: %s", caller.channel, caller.external_id)
+    # The case's row id only: a provider's id of a message or session is not ours to log.
+    log.info("case opened from %s: case %s", caller.channel, applied.opened.id)
 
 
 def _inserted(case: Case) -> bool:

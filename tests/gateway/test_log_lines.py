@@ -67,6 +67,8 @@ def test_values_that_are_accepted_are_logged_on_one_line(client, output, caplog)
     """A session id that passes the edge (odd, but no control character) is logged as sent."""
     session_id = "ATUid_1 INFO kinga.intake: forged?"
     screen = Caller(client, session_id=session_id).report(REPORT_ANSWERS)
-    assert screen.startswith("END Thank you")  # "case committed from ussd: session=…" logged
+    assert screen.startswith("END Thank you")
+    # The same session from another phone is refused, and its id logged as sent.
+    Caller(client, session_id=session_id, phone="+254700000999").dial()
     assert any(session_id in line for line in output.getvalue().splitlines())
     assert_not_forged(output, caplog)
