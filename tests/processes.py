@@ -68,3 +68,15 @@ def command_line(pid: int) -> list[str]:
     except (FileNotFoundError, ProcessLookupError):
         return []
     return [part.decode() for part in raw.split(b"\0") if part]
+
+
+def child_env() -> dict[str, str]:
+    """This process's environment for a Kinga process the test starts, without its settings
+    (``KINGA_*``) and without the test process's metrics folder: a gateway or worker cleans the
+    folder it is given at start, and this process's files there are memory-mapped (a child
+    deleting them under it kills it with SIGBUS)."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("KINGA_") and name != "PROMETHEUS_MULTIPROC_DIR"
+    }

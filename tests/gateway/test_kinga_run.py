@@ -19,7 +19,7 @@ from urllib.request import urlopen
 
 import pytest
 import redis
-from processes import alive, children, command_line, descendants, wait_until
+from processes import alive, child_env, children, command_line, descendants, wait_until
 
 READY = "Kinga is running"
 
@@ -38,7 +38,7 @@ class KingaRun:
         with socket.socket() as probe:  # a free port for the gateway
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        env = {name: value for name, value in os.environ.items() if not name.startswith("KINGA_")}
+        env = child_env()
         env["KINGA_VAR_DIR"] = str(folder / "var")
         for name, value in (changes or {}).items():
             if value is None:
@@ -122,7 +122,8 @@ def test_var_is_the_owners_alone(kinga_run: KingaRun) -> None:
     assert stat.S_IMODE(kinga_run.var.stat().st_mode) == 0o700
     modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in kinga_run.var.iterdir()}
     assert {"secrets.json", "kinga.db", "redis.sock", "appendonly.aof", "redis.log"} <= set(modes)
-    assert {name: mode for name, mode in modes.items() if mode != 0o600} == {}
+    assert modes.get("metrics") == 0o700  # the metrics folder of its processes
+    assert {name: mode for name, mode in modes.items() if mode != 0o600} == {"metrics": 0o700}
 
 
 def test_a_worker_that_dies_is_restarted_and_logged(kinga_run: KingaRun) -> None:
@@ -170,7 +171,7 @@ def test_kinga_simulate_beside_it_leaves_its_redis_running(kinga_run: KingaRun) 
     take it down when it exits (it once took the whole run down)."""
     server = kinga_run.child("redis-server")
     deaths = kinga_run.output().count("redis (pid")
-    env = {name: value for name, value in os.environ.items() if not name.startswith("KINGA_")}
+    env = child_env()
     env["KINGA_VAR_DIR"] = str(kinga_run.var)
     simulated = subprocess.run(
         [sys.executable, "-m", "gateway", "simulate", "--channel", "sms"],

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from processes import alive, wait_until
+from processes import alive, child_env, wait_until
 from rq import Worker
 
 from case_store import migrate
@@ -29,7 +29,7 @@ def own_database(empty_database_url: str) -> str:
 
 
 def worker_env(settings, database_url: str, tmp_path: Path) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("KINGA_")}
+    env = child_env()
     env.update(
         KINGA_ENV="test",
         KINGA_VAR_DIR=str(tmp_path / "var"),

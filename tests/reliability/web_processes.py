@@ -20,7 +20,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
-from processes import wait_until
+from processes import child_env, wait_until
 
 REQUEST_TIMEOUT = 60.0  # seconds; a hop on a loaded 2-core machine, with room to spare
 
@@ -104,7 +104,7 @@ class WebProcess:
 
 def serve_env(settings: Any) -> dict[str, str]:
     """The environment of a gateway on the same database, Redis and keys as ``settings``."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("KINGA_")}
+    env = child_env()
     env.update(
         KINGA_ENV="test",
         KINGA_VAR_DIR=str(settings.var_dir),

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from fakes import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 from outbound_helpers import PHONE, load, mark_outbox, queue_message, run_scheduled_now, work
-from processes import alive, children, wait_until
+from processes import alive, child_env, children, wait_until
 from rq import Worker
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
@@ -86,7 +86,7 @@ def installed(install_jobs, fake_twilio) -> None:
 
 @pytest.fixture
 def kinga_worker(settings, db, redis_client, fake_twilio, tmp_path) -> Iterator[WorkerProcess]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("KINGA_")}
+    env = child_env()
     env.update(
         KINGA_ENV="test",
         KINGA_VAR_DIR=str(tmp_path / "var"),
