@@ -206,3 +206,73 @@ def test_dead_processes_files_fold_into_the_archive_and_keep_their_counts(tmp_pa
         ("a", 5.0),
         ("b", 1.0),
     }
+
+
+# A process that keeps counting in the shared folder while others scrape it and start: its
+# files grow past their first memory map (many label values) as it goes, and it only stops
+# once the test says so.
+COUNT_UNTIL_TOLD = """
+import sys, time
+from pathlib import Path
+from prometheus_client import Counter, Histogram
+counter = Counter("kinga_live", "A live probe.", ["part"])
+latency = Histogram("kinga_live_seconds", "A live probe.", ["part"])
+parts = int(sys.argv[1])
+for round in range(3):
+    for part in range(parts):
+        counter.labels(part=str(part)).inc()
+        latency.labels(part=str(part % 50)).observe(0.01)
+Path(sys.argv[2]).touch()
+while not Path(sys.argv[3]).exists():
+    counter.labels(part="last").inc()
+    time.sleep(0.001)
+print(int(counter.labels(part="last")._value.get()))
+"""
+
+
+def test_a_living_process_keeps_its_files_while_others_fold_and_clean(tmp_path: Path):
+    """A scrape folds dead processes' files and a gateway starting on the same host cleans the
+    folder, while a living process writes to its own memory-mapped files: that process is
+    never touched (a file shrunk or replaced under its map would kill it with SIGBUS) and every
+    count, dead or alive, is in the sum."""
+    var = tmp_path / "var"
+    folder = var / files.FOLDER
+    folder.mkdir(parents=True)
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    counted, stop = tmp_path / "counted", tmp_path / "stop"
+    parts = 12_000  # some 1.7 MB of keys: past the first 1 MiB map, so the file grows under it
+    live = subprocess.Popen(
+        [sys.executable, "-c", COUNT_UNTIL_TOLD, str(parts), str(counted), str(stop)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    cleaner = (
+        "import sys; from pathlib import Path; from gateway.metrics import files; "
+        "files.prepare(Path(sys.argv[1]))"
+    )
+    try:
+        rounds = 0
+        while not counted.exists() or rounds < 6:
+            subprocess.run([sys.executable, "-c", COUNT_AND_EXIT, "dead", "1"], env=env, check=True)
+            subprocess.run([sys.executable, "-c", cleaner, str(var)], env={}, check=True)
+            list(files.FilesCollector(folder).collect())
+            rounds += 1
+            assert live.poll() is None, "the living process died while others folded and cleaned"
+            assert (folder / f"counter_{live.pid}.db").exists()
+    finally:
+        stop.touch()
+        out, _ = live.communicate(timeout=60)
+    assert live.returncode == 0
+    last = int(out)
+
+    collected = {
+        (sample.name, sample.labels.get("part")): sample.value
+        for family in files.FilesCollector(folder).collect()
+        for sample in family.samples
+    }
+    # The cleaner removes dead processes' files (and the archive) when it starts a host's
+    # processes afresh, so only the living process's counts are sure to be there, all of them.
+    assert collected[("kinga_live_total", "last")] == last
+    assert all(collected[("kinga_live_total", str(part))] == 3 for part in range(parts))
+    assert collected[("kinga_live_seconds_count", "7")] == 3 * parts / 50
