@@ -17,11 +17,20 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 PRIVATE_FILE = 0o600
+# How long a statement waits for a lock another transaction holds before it fails, and how
+# long a connection to PostgreSQL may take. Under the 10-15 s a USSD provider waits for a hop:
+# a caller held up by a long lock gets the polite "try again" screen (the session keeps every
+# answer, so the provider's retry or a redial sends the report) and a provider's webhook a 503
+# it retries, instead of silence and a web thread held for as long as the lock lasts.
+LOCK_WAIT_SECONDS = 8
+CONNECT_SECONDS = 5
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout.
+    """An engine for ``url``: SQLite gets foreign keys, WAL and a busy timeout, PostgreSQL a
+    lock timeout and a connect timeout (``LOCK_WAIT_SECONDS``, ``CONNECT_SECONDS``) and a check
+    of each pooled connection before use, so a restarted server costs no request.
 
     Statement parameters are kept out of error messages: they may hold ciphertext or hashes
     that have no place in a log.
@@ -29,11 +38,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         private_sqlite_file(url)
-        kwargs.setdefault("connect_args", {"timeout": 15})
+        kwargs.setdefault("connect_args", {"timeout": LOCK_WAIT_SECONDS})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault(
+            "connect_args",
+            {
+                "connect_timeout": CONNECT_SECONDS,
+                "options": f"-c lock_timeout={LOCK_WAIT_SECONDS * 1000}",
+            },
+        )
         engine = create_engine(url, **kwargs)
     _forget_pool_in_forked_children(engine)
     return engine
