@@ -12,6 +12,8 @@ HOSTILE_PHONE = "+254712900021"
 OUTAGE_PHONES = tuple(f"+2547129003{n:02d}" for n in range(30))
 # Callers filing reports while PostgreSQL stops and starts again.
 DB_OUTAGE_PHONES = tuple(f"+2547129005{n:02d}" for n in range(30))
+# Phones dialling new sessions by the hundred while another caller files a report.
+FLOOD_PHONES = tuple(f"+2547129006{n:02d}" for n in range(20))
 # Callers filing reports while the web process is SIGKILLed and started again.
 KILL_PHONES = tuple(f"+2547129004{n:02d}" for n in range(8))
 # In every place, narrative and note the tests write (never otherwise in the code or data).
@@ -25,6 +27,7 @@ PHONES = (
     HOSTILE_PHONE,
     *OUTAGE_PHONES,
     *DB_OUTAGE_PHONES,
+    *FLOOD_PHONES,
     *KILL_PHONES,
 )
 # What must appear nowhere: each number with and without its "+", its local form, the mark.
