@@ -98,6 +98,11 @@ class FakeServer:
         with self._lock:
             self._programmed.extend([failure] * times)
 
+    def recover(self) -> None:
+        """Forget the failures still programmed: from now on it answers normally."""
+        with self._lock:
+            self._programmed.clear()
+
     def release(self) -> None:
         """Send the held replies (and any later ones at once)."""
         self._released.set()

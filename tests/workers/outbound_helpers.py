@@ -20,6 +20,7 @@ from gateway.channels.sms.intake import queue_sms
 from workers.dispatch import dispatch
 from workers.dispatch import sweep as outbox_sweep
 from workers.queues import DEFAULT
+from workers.sms.rate_limit import PAUSE_PREFIX
 
 PHONE = "+254712345321"
 BODY = "Your reference 482-177-302 was updated. Dial *384*116# for details."
@@ -80,7 +81,10 @@ def jobs_for(connection: redis.Redis) -> list[Job]:
 
 
 def run_scheduled_now(connection: redis.Redis, name: str = DEFAULT) -> list[Job]:
-    """Move every scheduled retry to the queue (as RQ's scheduler would once due)."""
+    """Move every scheduled retry to the queue (as RQ's scheduler would once due). The time
+    has come for the providers' pauses too (``Retry-After``): they are lifted."""
+    for paused in connection.scan_iter(f"{PAUSE_PREFIX}*"):
+        connection.delete(paused)
     queue = send_queue(connection, name)
     registry = queue.scheduled_job_registry
     moved = []

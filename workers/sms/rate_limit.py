@@ -6,7 +6,8 @@ before each provider call. It is a GCRA (generic cell rate algorithm) bucket: on
 per provider holding the theoretical arrival time of the next message. Each call reserves the
 next free slot and says how long to wait for it, so concurrent workers queue up in order
 instead of retrying in a burst. A burst of ``burst`` messages may go at once after a quiet
-spell.
+spell. A provider that answered ``Retry-After`` is paused (one more key, expiring when the
+wait is over), and every send job skips it until then.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable
 import redis
 
 KEY_PREFIX = "kinga:rate:sms:"
+PAUSE_PREFIX = "kinga:rate:sms-paused:"
 DEFAULT_BURST = 1
 
 # KEYS[1]: the provider's key. ARGV: now (ms), interval between messages (ms), burst.
@@ -69,3 +71,13 @@ class SendRateLimiter:
         if wait > 0:
             self._sleep(wait)
         return wait
+
+    def pause(self, provider: str, seconds: float) -> None:
+        """The provider asked to be left alone for ``seconds`` (its ``Retry-After``): every
+        worker skips it until then."""
+        self._connection.set(PAUSE_PREFIX + provider, b"1", px=max(1, int(seconds * 1000)))
+
+    def paused_for(self, provider: str) -> float:
+        """Seconds the provider asked to be left alone for still; 0 when it may be called."""
+        left_ms = self._connection.pttl(PAUSE_PREFIX + provider)
+        return max(0.0, float(left_ms) / 1000.0)

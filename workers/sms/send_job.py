@@ -19,11 +19,16 @@ Providers are tried in ``KINGA_SMS_PROVIDERS`` order (the job context's senders'
   the message log shows both attempts; when every provider refused, the message failed;
 - ``PermanentFailure`` with ``opted_out`` (Twilio 21610, Africa's Talking UserInBlacklist) →
   the number is marked opted out and nothing more is tried;
-- ``TemporaryFailure`` → the attempt is recorded and the job is retried by RQ after 1, 5 and 15
-  minutes (or later when the provider asked for a longer ``Retry-After``), then the message
-  failed; when the request may have reached the provider (``maybe_sent``, a read timeout),
-  it is not resent blindly: the message stays ``sending`` with a ``maybe sent`` error for
-  an operator to review, and a late receipt (our id rides in Twilio's callback URL) settles it.
+- ``TemporaryFailure`` (a 5xx, a 429, a refused connection) → the attempt is recorded and the
+  next provider is tried at once, so a provider down for minutes delays nothing while another
+  works. A provider that said ``Retry-After`` is paused for that long for every worker
+  (``SendRateLimiter.pause``): later jobs skip it without calling. When no provider took the
+  message and some failed only for now, RQ runs the job again, from the first provider, after
+  1, 5 and 15 minutes (or once the soonest pause ends, when that is later); after the last
+  retry the message failed. When the request may have reached the provider (``maybe_sent``,
+  a read timeout), it is not resent blindly, nor handed to the next provider: the message
+  stays ``sending`` with a ``maybe sent`` error for an operator to review, and a late receipt
+  (our id rides in Twilio's callback URL) settles it.
 
 A number that opted out is sent nothing unasked (follow-ups, reminders, referrals, alerts).
 It still gets the replies to what it sends (``MessagePurpose.REPLY``: HELP, a report, STATUS,
@@ -135,7 +140,13 @@ class Send:
         sms = OutboundSms(message_id=public_id, to=pending.phone, body=pending.body)
         attempts = pending.attempts
         last: SendFailure | None = None
+        later: list[TemporaryFailure] = []  # providers that failed for now: try them again
         for sender in senders:
+            paused = self.limiter.paused_for(sender.name)
+            if paused > 0:  # it asked every worker to wait (Retry-After): not called
+                later.append(TemporaryFailure("asked to wait", provider=sender.name,
+                                              retry_after=paused))  # fmt: skip
+                continue
             # Wait for the slot before claiming: a run killed while it waits holds nothing.
             self.limiter.wait_for_slot(sender.name)
             if not self._claim(public_id, sender.name, attempts):
@@ -157,12 +168,27 @@ class Send:
                 last = failure
                 continue
             except TemporaryFailure as failure:
-                return self._temporary(public_id, sender, failure)
+                if failure.maybe_sent:
+                    return self._maybe_sent(public_id, sender, failure)
+                self._record_failure(public_id, failure, TEMPORARY)
+                attempts += 1
+                if failure.retry_after:
+                    self.limiter.pause(sender.name, failure.retry_after)
+                log.warning(
+                    "send %s: %s failed for now (%s); trying the next provider",
+                    public_id,
+                    sender.name,
+                    failure.reason,
+                )
+                later.append(failure)
+                continue
             except Exception:
                 self._crashed_in_call(public_id, sender.name)
                 raise
             self._accepted(public_id, sender.name, result)
             return Outcome.SENT
+        if later:
+            return self._later(public_id, later, last)
         return self._failed(public_id, last)
 
     def _claim(self, public_id: str, provider: str, attempts: int) -> bool:
@@ -259,37 +285,39 @@ class Send:
             message = self._message(db, public_id)
             record_attempt(db, message, provider=failure.provider, error=error, now=_now())
 
-    def _temporary(self, public_id: str, sender: Sender, failure: TemporaryFailure) -> str:
-        if failure.maybe_sent:
-            with self.sessions.begin() as db:
-                mark_for_review(
-                    db,
-                    self._message(db, public_id),
-                    provider=sender.name,
-                    reason=failure.reason,
-                    now=_now(),
-                )
-            log.warning(
-                "send %s: %s may have it (%s); not resending, marked for review",
-                public_id,
-                sender.name,
-                failure.reason,
+    def _maybe_sent(self, public_id: str, sender: Sender, failure: TemporaryFailure) -> str:
+        with self.sessions.begin() as db:
+            mark_for_review(
+                db,
+                self._message(db, public_id),
+                provider=sender.name,
+                reason=failure.reason,
+                now=_now(),
             )
-            return Outcome.REVIEW
-        self._record_failure(public_id, failure, TEMPORARY)
+        log.warning(
+            "send %s: %s may have it (%s); not resending, marked for review",
+            public_id,
+            sender.name,
+            failure.reason,
+        )
+        return Outcome.REVIEW
+
+    def _later(
+        self, public_id: str, later: list[TemporaryFailure], refused: SendFailure | None
+    ) -> str:
+        """No provider took it, some only for now: RQ runs the job again (from the first
+        provider) once the soonest of them may answer, or the message failed."""
         retries_left = self.job.retries_left if self.job is not None else None
         if retries_left:
-            delay = self._schedule_retry(failure.retry_after)
+            delay = self._schedule_retry(min(f.retry_after or 0.0 for f in later))
             log.warning(
-                "send %s: %s failed for now (%s); retry in %s s, %s retries left",
+                "send %s: no provider took it for now; retry in %s s, %s retries left",
                 public_id,
-                sender.name,
-                failure.reason,
                 delay,
                 retries_left,
             )
-            raise RetryLater(f"{sender.name}: {failure.reason}")
-        return self._failed(public_id, failure)
+            raise RetryLater("; ".join(f"{f.provider}: {f.reason}" for f in later))
+        return self._failed(public_id, later[-1] if refused is None else refused)
 
     def _schedule_retry(self, retry_after: float | None) -> int:
         """The wait before RQ's next retry: the policy's, or longer if the provider asked."""
