@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from console_call_data import HIGH_CASE
 from console_client import PASSWORD, hidden_fields
-from console_records import counts
+from console_records import counts, trail
 
 POSTS = [
     "/staff/calls/new",
@@ -63,8 +63,11 @@ def test_a_post_without_the_session_s_token_is_refused_and_changes_nothing(
 
     assert answer.status_code == 400
     assert "This form has expired or did not come from this page." in answer.get_data(as_text=True)
-    assert counts(db) == before
-    assert admin.get("/staff/").status_code == 200  # still signed in, nothing changed
+    # Nothing changed but the refusal, on the account's trail.
+    assert counts(db) == before | {"roster_event": before["roster_event"] + 1}
+    kind, after = trail(db, "admin")[-1]
+    assert (kind, after["action"]) == ("refused", "csrf_token")
+    assert admin.get("/staff/").status_code == 200  # still signed in
 
 
 def test_the_sign_in_form_needs_its_token_too(make_staff, console, db):

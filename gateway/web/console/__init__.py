@@ -13,7 +13,7 @@ one entry in ``PAGES``. What the parent blueprint does for every page:
 - sign-in: every page but the sign-in form and the stylesheet needs a signed-in account
   (Flask-Login; ``accounts.py``);
 - CSRF: every POST carries the session's token (Flask-WTF), or is refused with 400 and
-  changes nothing;
+  changes nothing but the signed-in account's trail, which records the refusal;
 - a database session per request (``db.py``); a view commits what it writes;
 - the interface language: the account's choice (Flask-Babel over ``locales/``; ``i18n.py``).
 
@@ -159,8 +159,16 @@ def _layout() -> dict[str, Any]:
     }
 
 
+# The refusal's name on the account's trail for a post without the session's token.
+CSRF_REFUSED: Final = "csrf_token"
+
+
 @bp.errorhandler(CSRFError)
 def _csrf_refused(error: CSRFError) -> tuple[str, int]:
+    """Refused, and put on the signed-in account's trail: a form posted through someone's
+    browser from another site is worth a supervisor's eye."""
+    if current_user.is_authenticated:
+        accounts.record_refused(CSRF_REFUSED)
     return _error_page(error, 400)
 
 

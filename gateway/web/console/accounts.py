@@ -83,6 +83,13 @@ def client_address() -> str:
 def refuse(action: str, **target: Any) -> None:
     """Record that the signed-in account was refused ``action`` (on ``target``), and answer
     403. Whatever the request had written is dropped first."""
+    record_refused(action, **target)
+    abort(403)
+
+
+def record_refused(action: str, **target: Any) -> None:
+    """Put on the signed-in account's trail that it was refused ``action`` (on ``target``);
+    whatever the request had written is dropped first."""
     session = db()
     session.rollback()
     record_refusal(
@@ -93,7 +100,6 @@ def refuse(action: str, **target: Any) -> None:
         target={"page": request.endpoint, **target},
     )
     session.commit()
-    abort(403)
 
 
 def requires(action: Action) -> Callable[[Callable[P, R]], Callable[P, R]]:
