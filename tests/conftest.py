@@ -20,6 +20,7 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="kinga
 
 import pytest
 import redis
+import suite_keys
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine, make_url, text
@@ -36,11 +37,6 @@ from gateway.providers.log import LogSender
 from workers import context
 from workers.context import JobContext
 from workers.sms.provider_api import Sender
-
-TEST_FERNET_KEY = "x3hWgUZUQ3Ws0yh7kJhZyb7bI2PgsX7qZmCQJQ7xX9s="
-TEST_WEBHOOK_KEY = "test-webhook-key"
-# What the recorded Twilio webhooks under tests/fixtures/providers/twilio/sms/ are signed with.
-TEST_TWILIO_WEBHOOK_TOKEN = "twilio-webhook-test-token"
 
 
 def _reset_postgres(url: str) -> None:
@@ -123,12 +119,7 @@ def settings(tmp_path: Path, database_url: str, redis_url: str, db_engine: Engin
             "KINGA_VAR_DIR": str(tmp_path / "var"),
             "KINGA_DATABASE_URL": database_url,
             "KINGA_REDIS_URL": redis_url,
-            "KINGA_SECRET_KEY": "test-secret-key",
-            "KINGA_ENCRYPTION_KEYS": TEST_FERNET_KEY,
-            "KINGA_PHONE_HASH_KEY": "test-phone-hash-key",
-            "KINGA_AT_WEBHOOK_KEY": TEST_WEBHOOK_KEY,
-            "KINGA_TWILIO_AUTH_TOKEN": TEST_TWILIO_WEBHOOK_TOKEN,
-            "KINGA_PUBLIC_URL": "https://kinga.example.org",
+            **suite_keys.ENV,
         }
     )
 

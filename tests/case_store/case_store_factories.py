@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import suite_keys
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -13,8 +14,8 @@ from case_store.enums import Role
 from case_store.models import User
 from case_store.report_contract import Report
 
-TEST_FERNET_KEY = "x3hWgUZUQ3Ws0yh7kJhZyb7bI2PgsX7qZmCQJQ7xX9s="
-TEST_PHONE_HASH_KEY = "test-phone-hash-key"
+TEST_FERNET_KEY = suite_keys.FERNET_KEY
+TEST_PHONE_HASH_KEY = suite_keys.PHONE_HASH_KEY
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 PHONE = "+254712345321"
 

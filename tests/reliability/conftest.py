@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import suite_keys
 from plain_text import in_redis, in_rows
 from sqlalchemy import Engine
 from web_processes import WebProcess, serve_env
@@ -21,16 +22,6 @@ from gateway.config.settings import Settings
 
 # The helpers of the gateway tests (the USSD and SMS clients, staff on call).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gateway"))
-
-# The suite's test keys (tests/conftest.py): the gateways and the test's own vault agree.
-SUITE_KEYS = {
-    "KINGA_SECRET_KEY": "test-secret-key",
-    "KINGA_ENCRYPTION_KEYS": "x3hWgUZUQ3Ws0yh7kJhZyb7bI2PgsX7qZmCQJQ7xX9s=",
-    "KINGA_PHONE_HASH_KEY": "test-phone-hash-key",
-    "KINGA_AT_WEBHOOK_KEY": "test-webhook-key",
-    "KINGA_TWILIO_AUTH_TOKEN": "twilio-webhook-test-token",
-    "KINGA_PUBLIC_URL": "https://kinga.example.org",
-}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +34,7 @@ def settings(
             "KINGA_VAR_DIR": str(tmp_path_factory.mktemp("var")),
             "KINGA_DATABASE_URL": database_url,
             "KINGA_REDIS_URL": redis_url,
-            **SUITE_KEYS,
+            **suite_keys.ENV,
         }
     )
 

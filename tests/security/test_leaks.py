@@ -1,5 +1,7 @@
 """After the whole session: none of the probe's numbers, nor its place, narrative and note
-mark, is anywhere in plain text (``leaks.py`` says where it looks). Runs last (conftest).
+mark, is anywhere in plain text, and no secret of the suite's settings or the fake providers'
+is in a log record, SQL statement or file (``leaks.py`` says where it looks). Runs last
+(conftest).
 
 Each place searched is first shown to find a needle planted in it, so a search that can no
 longer see (a moved file, a watch no longer installed) fails instead of passing.
@@ -11,7 +13,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from leaks import WATCH, files_under, needles_in_files
+from leaks import SECRETS, WATCH, files_under, needles_in_files, secrets_in
 from plain_text import in_redis, in_rows
 from probe_data import MARK
 from sqlalchemy import select, text
@@ -33,6 +35,11 @@ def test_each_search_finds_what_is_planted(
     engine.dispose()
     caught = WATCH.found[before:]
     assert [entry.split()[0] for entry in caught] == ["log", "SQL"], caught
+    del WATCH.found[before:]
+    for secret in SECRETS:
+        logging.getLogger("kinga.leak_check").warning("planted %s", secret)
+    caught = WATCH.found[before:]
+    assert caught == [f"log kinga.leak_check: {secrets_in(s)[0]}" for s in SECRETS], caught
     del WATCH.found[before:]
     planted = tmp_path_factory.mktemp("planted") / "artefact.log"
     planted.write_text(f"caller {MARK}")
