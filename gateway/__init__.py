@@ -44,7 +44,7 @@ def create_app(
     from gateway.providers.installed import INSTALLED
     from gateway.providers.primero import webhook as primero_webhook
     from gateway.runtime import EXTENSION, Runtime
-    from gateway.web import api, console, health, metrics, simulator
+    from gateway.web import api, console, db, health, metrics, simulator
 
     settings = settings or Settings.from_env()
     logs.configure(settings)
@@ -73,6 +73,7 @@ def create_app(
     app.register_blueprint(primero_webhook.bp)
     metrics.time_webhooks(app, installed)
     simulator.init_app(app, settings)
+    db.init_app(app)
     console.init_app(app, settings)
     api.init_app(app)
     app.register_error_handler(HTTPException, _error)

@@ -23,7 +23,7 @@ from case_store.operations.api_tokens import record_token_use
 from case_store.permissions import Action, role_allows
 from case_store.queries.api_tokens import find_token
 from gateway.web.api.errors import fail
-from gateway.web.console.db import db
+from gateway.web.db import db
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -19,7 +19,7 @@ from gateway.runtime import runtime
 from gateway.web.api.auth import caller, refuse
 from gateway.web.api.documents import case_document, entity_tag
 from gateway.web.api.errors import fail
-from gateway.web.console.db import db
+from gateway.web.db import db
 from workers.dispatch import dispatch
 
 T = TypeVar("T")

@@ -34,7 +34,7 @@ from gateway.web.api.schemas import (
     ReferralDocument,
     ReferralRequest,
 )
-from gateway.web.console.db import db
+from gateway.web.db import db
 from workers.referrals import AlreadyWaiting, NoProvider, NoWorkPhone, send_referral
 from workers.sms.queueing import TooLong
 

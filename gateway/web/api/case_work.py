@@ -29,7 +29,7 @@ from gateway.web.api.case_access import (
 )
 from gateway.web.api.errors import UPDATE, answers, fail
 from gateway.web.api.schemas import AssignRequest, CaseDocument, CloseRequest, LevelRequest
-from gateway.web.console.db import db
+from gateway.web.db import db
 
 bp = Blueprint("case-work", __name__, url_prefix="/cases", description="Updates of a case")
 PRECONDITIONS = {"parameters": [IF_MATCH]}

@@ -41,7 +41,7 @@ from gateway.web.api.schemas import (
     IdempotencyHeader,
     TimelineLine,
 )
-from gateway.web.console.db import db
+from gateway.web.db import db
 from workers.alerts import on_case_opened
 
 bp = Blueprint("cases", __name__, url_prefix="/cases", description="Cases")

@@ -15,7 +15,7 @@ from gateway.runtime import runtime
 from gateway.web.api.auth import caller, requires
 from gateway.web.api.errors import ANY_VIEW, answers, fail
 from gateway.web.api.schemas import CountsQuery, DailyCounts
-from gateway.web.console.db import db
+from gateway.web.db import db
 
 bp = Blueprint("counts", __name__, url_prefix="/counts", description="Daily counts")
 DEFAULT_DAYS: Final = 30

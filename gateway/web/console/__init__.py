@@ -14,7 +14,8 @@ one entry in ``PAGES``. What the parent blueprint does for every page:
   (Flask-Login; ``accounts.py``);
 - CSRF: every POST carries the session's token (Flask-WTF), or is refused with 400 and
   changes nothing but the signed-in account's trail, which records the refusal;
-- a database session per request (``db.py``); a view commits what it writes;
+- a database session per request (``gateway/web/db.py``, the API's too); a view commits what
+  it writes;
 - the interface language: the account's choice (Flask-Babel over ``locales/``; ``i18n.py``).
 
 Who may open which page is decided by ``case_store.permissions`` (``accounts.requires``); a
@@ -50,7 +51,6 @@ from gateway.web.console import (
     users,
 )
 from gateway.web.console.assets import asset_url, max_age
-from gateway.web.console.db import close_db
 from gateway.web.console.pages import MenuItem, Page
 from gateway.web.console.words import ROLES
 
@@ -117,7 +117,6 @@ def init_app(app: Flask, settings: Settings) -> None:
     i18n.init_app(app)
     app.extensions[MENU] = tuple(item for page in PAGES for item in page.menu)
     app.register_blueprint(bp)
-    app.teardown_appcontext(close_db)
 
 
 @bp.before_request

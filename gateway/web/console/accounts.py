@@ -24,7 +24,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from case_store.models import User
 from case_store.operations import record_refusal
 from case_store.permissions import Action, role_allows
-from gateway.web.console.db import db
+from gateway.web.db import db
 
 P = ParamSpec("P")
 R = TypeVar("R")

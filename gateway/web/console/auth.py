@@ -29,10 +29,10 @@ from case_store.queries.users import find_user
 from gateway.runtime import runtime
 from gateway.web.console import i18n
 from gateway.web.console.accounts import Account, client_address, staff
-from gateway.web.console.db import db
 from gateway.web.console.i18n import gettext
 from gateway.web.console.pages import Page
 from gateway.web.console.throttle import Throttle
+from gateway.web.db import db
 
 log = logging.getLogger("kinga.console")
 

@@ -60,10 +60,10 @@ from gateway.web.console.call_form import (
     CallForm,
     Outcome,
 )
-from gateway.web.console.db import db
 from gateway.web.console.i18n import gettext
 from gateway.web.console.pages import MenuItem, Page
 from gateway.web.console.words import LEVELS
+from gateway.web.db import db
 from workers.alerts import on_case_opened
 from workers.dispatch import dispatch
 

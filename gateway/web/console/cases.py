@@ -67,7 +67,6 @@ from gateway.runtime import runtime
 from gateway.web.console import i18n
 from gateway.web.console.accounts import refuse, requires, staff
 from gateway.web.console.call_form import AGE_BANDS, CATEGORIES, SEXES
-from gateway.web.console.db import db
 from gateway.web.console.i18n import gettext
 from gateway.web.console.pages import MenuItem, Page
 from gateway.web.console.timeline import window
@@ -78,6 +77,7 @@ from gateway.web.console.words import (
     STATUSES,
     SYNC_STATES,
 )
+from gateway.web.db import db
 from workers.dispatch import dispatch
 from workers.referrals import AlreadyWaiting, NoProvider, NoWorkPhone, send_referral
 from workers.sms.queueing import TooLong

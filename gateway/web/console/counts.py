@@ -32,10 +32,10 @@ from case_store.queries.daily_counts import MAX_DAYS, CountKey, DailyCount, dail
 from gateway.runtime import runtime
 from gateway.web.console.accounts import requires, staff
 from gateway.web.console.call_form import CATEGORIES
-from gateway.web.console.db import db
 from gateway.web.console.i18n import area_name, gettext
 from gateway.web.console.pages import MenuItem, Page
 from gateway.web.console.words import CHANNELS, CHI_CATEGORIES, DISPOSITIONS, LEVELS
+from gateway.web.db import db
 
 bp = Blueprint("counts", __name__, url_prefix="/counts")
 PAGE = Page(

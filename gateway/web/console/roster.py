@@ -33,11 +33,11 @@ from case_store.permissions import Action
 from case_store.queries.users import list_users
 from gateway.runtime import runtime
 from gateway.web.console.accounts import requires, staff
-from gateway.web.console.db import db
 from gateway.web.console.i18n import gettext
 from gateway.web.console.pages import MenuItem, Page
 from gateway.web.console.users import area_names, release_waiting_alerts
 from gateway.web.console.words import ROLES
+from gateway.web.db import db
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
 PAGE = Page(

@@ -40,11 +40,11 @@ from gateway.config.profile import UnknownArea
 from gateway.phones import InvalidPhoneNumber, to_e164
 from gateway.runtime import Runtime, runtime
 from gateway.web.console.accounts import requires, staff
-from gateway.web.console.db import db
 from gateway.web.console.i18n import area_name, gettext, language_choices, language_name
 from gateway.web.console.pages import MenuItem, Page
 from gateway.web.console.users import parse_areas
 from gateway.web.console.words import SERVICES
+from gateway.web.db import db
 from workers.referral_texts import provider_language
 
 bp = Blueprint("services", __name__, url_prefix="/services")

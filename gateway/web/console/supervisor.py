@@ -39,10 +39,10 @@ from case_store.references import format_reference
 from gateway.runtime import runtime
 from gateway.web.console.accounts import requires, staff
 from gateway.web.console.call_form import CALLBACKS
-from gateway.web.console.db import db
 from gateway.web.console.i18n import area_name, gettext
 from gateway.web.console.pages import MenuItem, Page
 from gateway.web.console.words import LEVELS, ROLES
+from gateway.web.db import db
 from workers.failed_jobs import FailedJob, failed_jobs, retry
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")

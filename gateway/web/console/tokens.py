@@ -25,9 +25,9 @@ from case_store.operations.api_tokens import InvalidToken, create_token, revoke_
 from case_store.permissions import Action, PermissionDenied, role_allows
 from case_store.queries.api_tokens import get_token, list_tokens
 from gateway.web.console.accounts import refuse, staff
-from gateway.web.console.db import db
 from gateway.web.console.i18n import gettext
 from gateway.web.console.pages import MenuItem, Page
+from gateway.web.db import db
 
 bp = Blueprint("tokens", __name__, url_prefix="/tokens")
 PAGE = Page(bp, (MenuItem("console.tokens.index", lambda: gettext("API tokens")),))

@@ -39,10 +39,10 @@ from gateway.config.profile import Profile, UnknownArea
 from gateway.phones import InvalidPhoneNumber, to_e164
 from gateway.runtime import Runtime, runtime
 from gateway.web.console.accounts import requires, staff
-from gateway.web.console.db import db
 from gateway.web.console.i18n import gettext, language_choices
 from gateway.web.console.pages import MenuItem, Page
 from gateway.web.console.words import ROLES
+from gateway.web.db import db
 from workers.pending_alerts import release_pending
 
 bp = Blueprint("users", __name__, url_prefix="/users")
