@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from case_maker import case_maker
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from case_store.operations import create_user, open_case
+from case_store.operations import create_user
 from case_store.operations.api_tokens import create_token
-from case_store.report_contract import Report
 
 REPORTER = "+254712000111"
 
@@ -99,47 +99,8 @@ def caller(
 
 @pytest.fixture
 def make_case(app: Flask) -> Callable[..., str]:
-    """Open a case as a USSD report does, held by ``assigned_to`` when given; its reference."""
-    counter = iter(range(1, 10**6))
-
-    def make(
-        area: str = "001",
-        *,
-        assigned_to: int | None = None,
-        consent: bool | None = None,
-        danger: str = "no",
-    ) -> str:
-        runtime = app.extensions["kinga"]
-        now = datetime.now(UTC)
-        report = Report(
-            channel="ussd",
-            provider="africastalking",
-            external_id=f"api-test-{next(counter)}",
-            phone=REPORTER,
-            language="en",
-            answers={
-                "danger": danger,
-                "category": "neglect",
-                "age_band": "5_11",
-                "sex": "girl",
-                "area": area,
-                "place": "behind the water kiosk",
-                "relationship": "community",
-                "narrative": "The child is left alone at night.",
-                "callback": "yes",
-                "callback_time": "evening",
-            },
-            started_at=now,
-        )
-        with runtime.sessions.begin() as session:
-            case = open_case(session, runtime.vault, report, now=now, policy=runtime.triage)
-            if assigned_to is not None:
-                case.assigned_to_id = assigned_to
-                case.assigned_at = now
-            case.consent_services = consent
-            return case.reference
-
-    return make
+    """Open a case as a USSD report does (``case_maker``); its reference."""
+    return case_maker(app, REPORTER, "api-test")
 
 
 @pytest.fixture

@@ -9,15 +9,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from case_maker import case_maker
 from console_call_data import REPORTER
 from console_client import PASSWORD, Console
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
-from case_store.operations import create_provider, create_user, open_case
+from case_store.operations import create_provider, create_user
 from case_store.passwords import hash_password
-from case_store.report_contract import Report
 
 
 @pytest.fixture(scope="session")
@@ -100,48 +100,5 @@ def live_url(app: Flask) -> Iterator[str]:
 
 @pytest.fixture
 def make_case(app: Flask) -> Callable[..., str]:
-    """Open a case as a USSD report does (its reporter agreed to a call back, so the number is
-    kept), held by ``assigned_to`` when given; its reference."""
-    counter = iter(range(1, 10**6))
-
-    def make(
-        area: str = "001",
-        *,
-        category: str = "neglect",
-        danger: str = "no",
-        assigned_to: int | None = None,
-        phone: str = REPORTER,
-        created_at: datetime | None = None,
-        consent: bool | None = None,
-    ) -> str:
-        runtime = app.extensions["kinga"]
-        now = created_at or datetime.now(UTC)
-        report = Report(
-            channel="ussd",
-            provider="africastalking",
-            external_id=f"console-test-{next(counter)}",
-            phone=phone,
-            language="en",
-            answers={
-                "danger": danger,
-                "category": category,
-                "age_band": "5_11",
-                "sex": "girl",
-                "area": area,
-                "place": "behind the water kiosk",
-                "relationship": "community",
-                "narrative": "The child is left alone at night.",
-                "callback": "yes",
-                "callback_time": "evening",
-            },
-            started_at=now,
-        )
-        with runtime.sessions.begin() as session:
-            case = open_case(session, runtime.vault, report, now=now, policy=runtime.triage)
-            if assigned_to is not None:
-                case.assigned_to_id = assigned_to
-                case.assigned_at = now
-            case.consent_services = consent
-            return case.reference
-
-    return make
+    """Open a case as a USSD report does (``case_maker``); its reference."""
+    return case_maker(app, REPORTER, "console-test")

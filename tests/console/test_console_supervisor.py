@@ -224,7 +224,7 @@ def test_a_retry_without_the_session_s_token_is_refused(supervisor, failed, redi
     default = Queue(DEFAULT, connection=redis_client, serializer=JSONSerializer)
     assert failed["follow_ups"] in default.failed_job_registry
     assert failed["parse"] in slow.failed_job_registry
-    assert kinds(db, "zawadi") == before
+    assert kinds(db, "zawadi") == [*before, "refused"]  # the refusal, on the trail
 
 
 def test_a_caseworker_is_refused_the_view_and_the_retry(make_staff, console, failed, db):
