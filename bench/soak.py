@@ -6,8 +6,11 @@ queues and the outbox drained once the load stopped.
 
     .venv/bin/python bench/soak.py [--minutes 10] [--connections 8]
 
-The load is wrk only (``ussd.lua`` and ``requests.lua``); the summary is printed and written
-to ``bench/results/soak-<time>.json`` and ``soak-latest.md``. Exit status 1 when it failed.
+Storage (``storage.py``, as ``make bench``): a temporary SQLite database, or with
+``KINGA_DATABASE_URL`` set to PostgreSQL a database ``kinga_soak`` created afresh (dropped first)
+on that server; the embedded Redis, or ``KINGA_REDIS_URL``, emptied first. The load is wrk only
+(``ussd.lua`` and ``requests.lua``); the summary is printed and written to
+``bench/results/soak-<time>.json`` and ``soak-latest.md``. Exit status 1 when it failed.
 """
 
 from __future__ import annotations
@@ -38,15 +41,15 @@ import sms  # noqa: E402
 import ussd  # noqa: E402
 from rq import Queue  # noqa: E402
 from rq.registry import FailedJobRegistry, StartedJobRegistry  # noqa: E402
-from serving import RESULTS, BenchError, Cores, Gunicorn, Load, Wrk, ensure_tool  # noqa: E402
+from serving import BENCH, RESULTS, BenchError, Cores, Gunicorn, Load, Wrk, ensure_tool  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
+from storage import Storage, commit, describe_database, fresh_postgres, storage  # noqa: E402
 
-from case_store import migrate  # noqa: E402
 from case_store.models import OutboxRow  # noqa: E402
 from case_store.operations import create_user  # noqa: E402
 from case_store.operations.accounts import set_password  # noqa: E402
 from case_store.operations.api_tokens import create_token  # noqa: E402
-from gateway.config.redis import EmbeddedRedis, redis_from_url  # noqa: E402
+from gateway.config.redis import redis_from_url  # noqa: E402
 from gateway.config.settings import Settings  # noqa: E402
 from workers.dispatch import SWEEP_AGE  # noqa: E402
 from workers.queues import QUEUE_NAMES  # noqa: E402
@@ -65,7 +68,8 @@ FRACTIONS = {"sms": 0.05, "api": 0.05, "console": 0.02}
 USERNAME = "soak-supervisor"
 PASSWORD = "soak-Passphrase-4821"  # noqa: S105 - the soak's own throwaway database
 ACTOR = "soak"  # the audit's name for what the soak sets up
-REQUESTS_SCRIPT = ussd.BENCH / "requests.lua"
+REQUESTS_SCRIPT = BENCH / "requests.lua"
+PG_DATABASE = "kinga_soak"  # created afresh on KINGA_DATABASE_URL's server when it is PostgreSQL
 
 
 def main() -> None:
@@ -96,30 +100,50 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     logs = RESULTS / "soak-logs"  # the last run's only
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True)
-    embedded = EmbeddedRedis(tmp / "redis")
-    redis_process = embedded.spawn(preexec_fn=cores.pin_here())
-    env = {
-        "KINGA_ENV": "development",
-        "KINGA_VAR_DIR": str(tmp / "var"),
-        "KINGA_DATABASE_URL": f"sqlite:///{tmp / 'soak.db'}",
-        "KINGA_REDIS_URL": embedded.url,
-        "KINGA_SMS_PROVIDERS": "log",
-        **sms.settings_env(),
-    }
+    database_url = fresh_postgres(PG_DATABASE)
     results: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
         "minutes": args.minutes,
+        "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
         "cores": cores.describe(),
+        "database": describe_database(database_url or "sqlite://"),
         "rss_growth_bound": RSS_GROWTH_BOUND,
         "fractions_of_ussd_rate": FRACTIONS,
     }
+    extra_env = {"KINGA_SMS_PROVIDERS": "log", **sms.settings_env()}
+    try:
+        with storage(tmp, cores, database_url=database_url, extra_env=extra_env) as stored:
+            results["redis"] = stored.redis
+            _soak(args, cores, wrk_path, seconds, tmp, logs, stored, results)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    results["passed"] = (
+        all(stream["failed"] == 0 for stream in results["streams"].values())
+        and all(row["within_bound"] for row in results["memory"].values())
+        and results["drain"]["drained"]
+        and results["failed_jobs"] == 0
+        and results["worker_alive"]
+    )
+    return results
+
+
+def _soak(
+    args: argparse.Namespace,
+    cores: Cores,
+    wrk_path: str,
+    seconds: float,
+    tmp: Path,
+    logs: Path,
+    stored: Storage,
+    results: dict[str, Any],
+) -> None:
+    env, settings = stored.env, stored.settings
     server = Gunicorn("Kinga", "gateway:create_app()", env, cores, logs / "kinga.log")
     worker: subprocess.Popen[bytes] | None = None
     try:
-        settings = Settings.from_env(env)
-        migrate.upgrade(env["KINGA_DATABASE_URL"])
-        redis = redis_from_url(embedded.url)
-        redis.flushdb()
+        redis = redis_from_url(stored.redis_url)
         reference, token = _prepare(settings)
         server.start()
         with (logs / "worker.log").open("ab") as out:
@@ -171,15 +195,6 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
             worker.terminate()
             worker.wait(timeout=30)
         server.stop()
-        embedded.stop(redis_process)
-    results["passed"] = (
-        all(stream["failed"] == 0 for stream in results["streams"].values())
-        and all(row["within_bound"] for row in results["memory"].values())
-        and results["drain"]["drained"]
-        and results["failed_jobs"] == 0
-        and results["worker_alive"]
-    )
-    return results
 
 
 def _prepare(settings: Settings) -> tuple[str, str]:
@@ -329,7 +344,11 @@ def _stream(load: Load) -> dict[str, Any]:
 
 def markdown(results: dict[str, Any]) -> str:
     lines = [
-        f"# Soak {results['started']} ({results['minutes']:g} min; {results['cores']})",
+        f"# Soak {results['started']} at {results['commit']} ({results['minutes']:g} min)",
+        "",
+        f"{results['cpus']} CPUs ({results['cores']}; load average at start "
+        f"{', '.join(f'{n:.1f}' for n in results['load_average_at_start'])}); "
+        f"database: {results['database']}; Redis: {results['redis']}",
         "",
         f"USSD saturation: {results['saturation']['rate']:.1f} req/s; "
         f"soak rates asked (req/s): {results['rates_asked']}",
