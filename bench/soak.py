@@ -4,7 +4,7 @@ sending through the ``log`` provider. It passes when no request failed, the memo
 workers and of the RQ worker grew by at most ``RSS_GROWTH_BOUND`` after the warm-up, and the
 queues and the outbox drained once the load stopped.
 
-    .venv/bin/python bench/soak.py [--minutes 10] [--connections 8]
+    .venv/bin/python bench/soak.py [--minutes 10] [--connections 8] [--workers 3]
 
 Storage (``storage.py``, as ``make bench``): a temporary SQLite database, or with
 ``KINGA_DATABASE_URL`` set to PostgreSQL a database ``kinga_soak`` created afresh (dropped first)
@@ -41,7 +41,17 @@ import sms  # noqa: E402
 import ussd  # noqa: E402
 from rq import Queue  # noqa: E402
 from rq.registry import FailedJobRegistry, StartedJobRegistry  # noqa: E402
-from serving import BENCH, RESULTS, BenchError, Cores, Gunicorn, Load, Wrk, ensure_tool  # noqa: E402
+from serving import (  # noqa: E402
+    BENCH,
+    RESULTS,
+    START_SECONDS,
+    BenchError,
+    Cores,
+    Gunicorn,
+    Load,
+    Wrk,
+    ensure_tool,
+)
 from sqlalchemy import func, select  # noqa: E402
 from storage import Storage, commit, describe_database, fresh_postgres, storage  # noqa: E402
 
@@ -69,6 +79,10 @@ USERNAME = "soak-supervisor"
 PASSWORD = "soak-Passphrase-4821"  # noqa: S105 - the soak's own throwaway database
 ACTOR = "soak"  # the audit's name for what the soak sets up
 REQUESTS_SCRIPT = BENCH / "requests.lua"
+# kinga worker --count: the SMS stream asks for about 10 sends a second (two replies to each
+# new message); one worker sends about 8 a second alone on a shared 2-CPU machine, 3 beside
+# the load.
+WORKERS = 3
 PG_DATABASE = "kinga_soak"  # created afresh on KINGA_DATABASE_URL's server when it is PostgreSQL
 
 
@@ -76,6 +90,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--connections", type=int, default=8, help="wrk connections for USSD")
+    parser.add_argument(
+        "--workers", type=int, default=WORKERS, help="RQ workers (kinga worker --count)"
+    )
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     try:
@@ -146,14 +163,15 @@ def _soak(
         redis = redis_from_url(stored.redis_url)
         reference, token = _prepare(settings)
         server.start()
-        # The RQ worker is not pinned: on a 2-CPU machine the one server CPU is taken by
+        # The RQ workers are not pinned: on a 2-CPU machine the one server CPU is taken by
         # gunicorn at half its saturation, and the sends the SMS stream asks for (two replies
         # per new message, 60 to 70 ms of CPU each in a forked work horse) need most of a CPU.
         with (logs / "worker.log").open("ab") as out:
             worker = subprocess.Popen(
-                [sys.executable, "-m", "gateway", "worker"],
+                [sys.executable, "-m", "gateway", "worker", "--count", str(args.workers)],
                 env={**os.environ, **env}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
+        workers_at_start = _wait_for_workers(worker, args.workers)
         cookie = _sign_in(server.url)
         key = settings.at_webhook_key
         run = int(time.time()) % 100_000 * 10
@@ -192,7 +210,12 @@ def _soak(
         results["failed_jobs"] = sum(
             FailedJobRegistry(name, connection=redis).count for name in QUEUE_NAMES
         )
-        results["worker_alive"] = worker.poll() is None
+        # None died (the supervisor of --count restarts a worker that died, with a new pid).
+        results["rq_pids"] = {"start": workers_at_start, "end": _rq_pids(worker.pid)}
+        results["worker_alive"] = (
+            worker.poll() is None and results["rq_pids"]["end"] == workers_at_start
+        )
+        results["workers"] = args.workers
     finally:
         if worker is not None and worker.poll() is None:
             worker.terminate()
@@ -272,7 +295,38 @@ def _requests(wrk: Wrk, base: str, file: Path, seconds: float, rate: float) -> A
 
 
 def _sample(at: float, server: Gunicorn, worker_pid: int) -> dict[str, Any]:
-    return {"at": round(at, 1), "web": server.worker_rss_mib(), "rq": _rss_mib(worker_pid)}
+    pids = _rq_pids(worker_pid)
+    return {
+        "at": round(at, 1),
+        "web": server.worker_rss_mib(),
+        "rq": [_rss_mib(pid) for pid in pids],
+        "rq_pids": pids,
+    }
+
+
+def _wait_for_workers(worker: subprocess.Popen[bytes], count: int) -> list[int]:
+    """The RQ worker processes once all ``count`` are up (the supervisor of ``--count`` starts
+    them after loading the app)."""
+    deadline = time.monotonic() + START_SECONDS
+    while worker.poll() is None and time.monotonic() < deadline:
+        pids = _rq_pids(worker.pid)
+        if len(pids) == count:
+            return pids
+        time.sleep(0.5)
+    raise BenchError(f"kinga worker --count {count} did not start its workers (worker.log)")
+
+
+def _rq_pids(pid: int) -> list[int]:
+    """The RQ worker processes: ``kinga worker`` itself, or with ``--count`` above 1 the
+    children of its supervisor (not the work horses and schedulers they fork)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+    if b"--count" in cmdline and cmdline[cmdline.index(b"--count") + 1] != b"1":
+        return sorted(int(child) for child in children)
+    return [pid]
 
 
 def _rss_mib(pid: int) -> float:
@@ -292,7 +346,8 @@ def _memory(samples: list[dict[str, Any]], warm_up: float) -> dict[str, dict[str
     first, last = after[0], after[-1]
     pairs = {f"web worker {n + 1}": (w0, w1) for n, (w0, w1) in
              enumerate(zip(first["web"], last["web"], strict=False))}  # fmt: skip
-    pairs["RQ worker"] = (first["rq"], last["rq"])
+    for n, (r0, r1) in enumerate(zip(first["rq"], last["rq"], strict=False)):
+        pairs[f"RQ worker {n + 1}"] = (r0, r1)
     rows = {}
     for name, (start, end) in pairs.items():
         growth = (end - start) / start if start else 0.0
@@ -385,7 +440,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"Drain: {'drained' if d['drained'] else '**not drained**'} in {d['seconds']} s "
         f"(queued {d['queued']}, running {d['running']}, outbox rows undispatched past "
         f"{SWEEP_AGE} s: {d['outbox_undispatched_past_sweep_age']}); failed jobs "
-        f"{results['failed_jobs']}; RQ worker alive: {results['worker_alive']}.",
+        f"{results['failed_jobs']}; RQ workers ({results['workers']}) alive, none restarted: "
+        f"{results['worker_alive']}.",
         "",
         f"**{'PASSED' if results['passed'] else 'FAILED'}**",
         "",
