@@ -31,7 +31,6 @@ import logging
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -62,15 +61,16 @@ from serving import (  # noqa: E402
     median_ratio,
     serving,
 )
-from sqlalchemy import create_engine, func, make_url, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
+from storage import Storage, commit, fresh_postgres, storage  # noqa: E402
 
 from case_store import migrate  # noqa: E402
 from case_store.crypto import Vault  # noqa: E402
 from case_store.models import Case  # noqa: E402
 from gateway.channels.ussd.sessions import UssdSessionStore  # noqa: E402
 from gateway.config.profile import load_profile  # noqa: E402
-from gateway.config.redis import EmbeddedRedis, redis_from_url  # noqa: E402
+from gateway.config.redis import redis_from_url  # noqa: E402
 from gateway.config.settings import Settings  # noqa: E402
 
 # bench/dialogs.py, by its path: its name is the dialogs package's.
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace, sections: set[str]) -> dict[str, Any]:
     logs.mkdir()
     results: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": _commit(),
+        "commit": commit(),
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -134,70 +134,64 @@ def run(args: argparse.Namespace, sections: set[str]) -> dict[str, Any]:
         "gunicorn": _gunicorn_settings(),
         "rows": {},
     }
-    redis_process = None
-    redis_url = os.environ.get("KINGA_REDIS_URL")
-    if not redis_url:
-        embedded = EmbeddedRedis(tmp / "redis")
-        redis_process = embedded.spawn(preexec_fn=cores.pin_here())
-        redis_url = embedded.url
-    results["redis"] = "KINGA_REDIS_URL" if redis_process is None else "the bench's own embedded"
-    env = {
-        "KINGA_ENV": "development",
-        "KINGA_VAR_DIR": str(tmp / "var"),
-        "KINGA_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
-        "KINGA_REDIS_URL": redis_url,
-        **sms.settings_env(),
-    }
     try:
-        settings = Settings.from_env(env)  # writes the development secrets before any worker
-        migrate.upgrade(env["KINGA_DATABASE_URL"])
-        redis_from_url(redis_url).flushdb()
-        pg_url = _postgres() if sections & {"ussd", "sms", "scaleout"} else None
-        where = f"{PG_DATABASE} on KINGA_DATABASE_URL's server, not pinned"
-        results["postgresql"] = "none" if pg_url is None else where
-        if pg_url is None:
-            results["rows"]["postgresql"] = (
-                "skipped: KINGA_DATABASE_URL is not a PostgreSQL URL (set it to measure reports "
-                f"on PostgreSQL, in a database {PG_DATABASE} the bench creates there)"
-            )
-        if sections & {"ussd", "sms"}:
-            served(args, sections, wrk, env, pg_url, settings, logs, tmp, results)
-        if "scaleout" in sections:
-            shared = env if pg_url is None else {**env, "KINGA_DATABASE_URL": pg_url}
-            scaled(args, wrk, shared, settings, logs, results)
-        if "sends" in sections:
-            print("sends per worker ...", flush=True)
-            sends_env = {**env, "KINGA_DATABASE_URL": f"sqlite:///{tmp / 'sends.db'}"}
-            migrate.upgrade(sends_env["KINGA_DATABASE_URL"])
-            results["rows"]["sends"] = sms.outbound(sends_env, SENDS)
-        if "sessions" in sections:
-            print(f"{LIVE_SESSIONS:,} live USSD sessions ...", flush=True)
-            profile = load_profile(settings.deployment)
-            store = UssdSessionStore(
-                redis_from_url(redis_url),
-                Vault(settings.encryption_keys, settings.phone_hash_key),
-                settings.ussd_session_ttl,
-                profile.resume_seconds,
-            )
-            results["rows"]["live_sessions"] = dialog_bench.live_sessions(store, LIVE_SESSIONS, 4)
-        if "profile" in sections:
-            print("profiling hops in process ...", flush=True)
-            from gateway import create_app
-
-            app = create_app(settings)
-            ussd.check_walk(app)
-            results["rows"]["in_process"] = profile_hop.profile(
-                app, args.profile_reports, "current"
-            )
+        with storage(tmp, cores, extra_env=sms.settings_env()) as stored:
+            run_sections(args, sections, wrk, stored, logs, tmp, results)
     finally:
-        if redis_process is not None:
-            EmbeddedRedis(tmp / "redis").stop(redis_process)
         kept = RESULTS / "logs"  # the servers' logs of the last run, to look into
         shutil.rmtree(kept, ignore_errors=True)
         RESULTS.mkdir(parents=True, exist_ok=True)
         shutil.move(logs, kept)
         shutil.rmtree(tmp, ignore_errors=True)
     return results
+
+
+def run_sections(
+    args: argparse.Namespace,
+    sections: set[str],
+    wrk: Wrk,
+    stored: Storage,
+    logs: Path,
+    tmp: Path,
+    results: dict[str, Any],
+) -> None:
+    env, settings, redis_url = stored.env, stored.settings, stored.redis_url
+    results["redis"] = stored.redis
+    pg_url = fresh_postgres(PG_DATABASE) if sections & {"ussd", "sms", "scaleout"} else None
+    where = f"{PG_DATABASE} on KINGA_DATABASE_URL's server, not pinned"
+    results["postgresql"] = "none" if pg_url is None else where
+    if pg_url is None:
+        results["rows"]["postgresql"] = (
+            "skipped: KINGA_DATABASE_URL is not a PostgreSQL URL (set it to measure reports "
+            f"on PostgreSQL, in a database {PG_DATABASE} the bench creates there)"
+        )
+    if sections & {"ussd", "sms"}:
+        served(args, sections, wrk, env, pg_url, settings, logs, tmp, results)
+    if "scaleout" in sections:
+        shared = env if pg_url is None else {**env, "KINGA_DATABASE_URL": pg_url}
+        scaled(args, wrk, shared, settings, logs, results)
+    if "sends" in sections:
+        print("sends per worker ...", flush=True)
+        sends_env = {**env, "KINGA_DATABASE_URL": f"sqlite:///{tmp / 'sends.db'}"}
+        migrate.upgrade(sends_env["KINGA_DATABASE_URL"])
+        results["rows"]["sends"] = sms.outbound(sends_env, SENDS)
+    if "sessions" in sections:
+        print(f"{LIVE_SESSIONS:,} live USSD sessions ...", flush=True)
+        profile = load_profile(settings.deployment)
+        store = UssdSessionStore(
+            redis_from_url(redis_url),
+            Vault(settings.encryption_keys, settings.phone_hash_key),
+            settings.ussd_session_ttl,
+            profile.resume_seconds,
+        )
+        results["rows"]["live_sessions"] = dialog_bench.live_sessions(store, LIVE_SESSIONS, 4)
+    if "profile" in sections:
+        print("profiling hops in process ...", flush=True)
+        from gateway import create_app
+
+        app = create_app(settings)
+        ussd.check_walk(app)
+        results["rows"]["in_process"] = profile_hop.profile(app, args.profile_reports, "current")
 
 
 def served(
@@ -435,40 +429,12 @@ def _before_server(
     return server
 
 
-def _postgres() -> str | None:
-    """The bench's own PostgreSQL database, created afresh and migrated, or None."""
-    given = os.environ.get("KINGA_DATABASE_URL", "")
-    if not given.startswith("postgresql"):
-        return None
-    url = make_url(given).set(database=PG_DATABASE)
-    server = create_engine(
-        url.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-    server.dispose()
-    rendered = url.render_as_string(hide_password=False)
-    migrate.upgrade(rendered)
-    return rendered
-
-
 def _cases(url: str) -> int:
     engine = create_engine(url, poolclass=NullPool)
     with engine.connect() as conn:
         found = int(conn.scalar(select(func.count()).select_from(Case)) or 0)
     engine.dispose()
     return found
-
-
-def _commit() -> str:
-    done = subprocess.run(
-        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.stdout.strip() or "unknown"
 
 
 def _gunicorn_settings() -> dict[str, Any]:

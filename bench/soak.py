@@ -4,10 +4,13 @@ sending through the ``log`` provider. It passes when no request failed, the memo
 workers and of the RQ worker grew by at most ``RSS_GROWTH_BOUND`` after the warm-up, and the
 queues and the outbox drained once the load stopped.
 
-    .venv/bin/python bench/soak.py [--minutes 10] [--connections 8]
+    .venv/bin/python bench/soak.py [--minutes 10] [--connections 8] [--workers 3]
 
-The load is wrk only (``ussd.lua`` and ``requests.lua``); the summary is printed and written
-to ``bench/results/soak-<time>.json`` and ``soak-latest.md``. Exit status 1 when it failed.
+Storage (``storage.py``, as ``make bench``): a temporary SQLite database, or with
+``KINGA_DATABASE_URL`` set to PostgreSQL a database ``kinga_soak`` created afresh (dropped first)
+on that server; the embedded Redis, or ``KINGA_REDIS_URL``, emptied first. The load is wrk only
+(``ussd.lua`` and ``requests.lua``); the summary is printed and written to
+``bench/results/soak-<time>.json`` and ``soak-latest.md``. Exit status 1 when it failed.
 """
 
 from __future__ import annotations
@@ -38,15 +41,25 @@ import sms  # noqa: E402
 import ussd  # noqa: E402
 from rq import Queue  # noqa: E402
 from rq.registry import FailedJobRegistry, StartedJobRegistry  # noqa: E402
-from serving import RESULTS, BenchError, Cores, Gunicorn, Load, Wrk, ensure_tool  # noqa: E402
+from serving import (  # noqa: E402
+    BENCH,
+    RESULTS,
+    START_SECONDS,
+    BenchError,
+    Cores,
+    Gunicorn,
+    Load,
+    Wrk,
+    ensure_tool,
+)
 from sqlalchemy import func, select  # noqa: E402
+from storage import Storage, commit, describe_database, fresh_postgres, storage  # noqa: E402
 
-from case_store import migrate  # noqa: E402
 from case_store.models import OutboxRow  # noqa: E402
 from case_store.operations import create_user  # noqa: E402
 from case_store.operations.accounts import set_password  # noqa: E402
 from case_store.operations.api_tokens import create_token  # noqa: E402
-from gateway.config.redis import EmbeddedRedis, redis_from_url  # noqa: E402
+from gateway.config.redis import redis_from_url  # noqa: E402
 from gateway.config.settings import Settings  # noqa: E402
 from workers.dispatch import SWEEP_AGE  # noqa: E402
 from workers.queues import QUEUE_NAMES  # noqa: E402
@@ -65,13 +78,21 @@ FRACTIONS = {"sms": 0.05, "api": 0.05, "console": 0.02}
 USERNAME = "soak-supervisor"
 PASSWORD = "soak-Passphrase-4821"  # noqa: S105 - the soak's own throwaway database
 ACTOR = "soak"  # the audit's name for what the soak sets up
-REQUESTS_SCRIPT = ussd.BENCH / "requests.lua"
+REQUESTS_SCRIPT = BENCH / "requests.lua"
+# kinga worker --count: the SMS stream asks for about 10 sends a second (two replies to each
+# new message); one worker sends about 8 a second alone on a shared 2-CPU machine, 3 beside
+# the load.
+WORKERS = 3
+PG_DATABASE = "kinga_soak"  # created afresh on KINGA_DATABASE_URL's server when it is PostgreSQL
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--connections", type=int, default=8, help="wrk connections for USSD")
+    parser.add_argument(
+        "--workers", type=int, default=WORKERS, help="RQ workers (kinga worker --count)"
+    )
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     try:
@@ -96,37 +117,61 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     logs = RESULTS / "soak-logs"  # the last run's only
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True)
-    embedded = EmbeddedRedis(tmp / "redis")
-    redis_process = embedded.spawn(preexec_fn=cores.pin_here())
-    env = {
-        "KINGA_ENV": "development",
-        "KINGA_VAR_DIR": str(tmp / "var"),
-        "KINGA_DATABASE_URL": f"sqlite:///{tmp / 'soak.db'}",
-        "KINGA_REDIS_URL": embedded.url,
-        "KINGA_SMS_PROVIDERS": "log",
-        **sms.settings_env(),
-    }
+    database_url = fresh_postgres(PG_DATABASE)
     results: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
         "minutes": args.minutes,
+        "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
         "cores": cores.describe(),
+        "database": describe_database(database_url or "sqlite://"),
         "rss_growth_bound": RSS_GROWTH_BOUND,
         "fractions_of_ussd_rate": FRACTIONS,
     }
+    extra_env = {"KINGA_SMS_PROVIDERS": "log", **sms.settings_env()}
+    try:
+        with storage(tmp, cores, database_url=database_url, extra_env=extra_env) as stored:
+            results["redis"] = stored.redis
+            _soak(args, cores, wrk_path, seconds, tmp, logs, stored, results)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    results["passed"] = (
+        all(stream["failed"] == 0 for stream in results["streams"].values())
+        and all(row["within_bound"] for row in results["memory"].values())
+        and results["drain"]["drained"]
+        and results["failed_jobs"] == 0
+        and results["worker_alive"]
+    )
+    return results
+
+
+def _soak(
+    args: argparse.Namespace,
+    cores: Cores,
+    wrk_path: str,
+    seconds: float,
+    tmp: Path,
+    logs: Path,
+    stored: Storage,
+    results: dict[str, Any],
+) -> None:
+    env, settings = stored.env, stored.settings
     server = Gunicorn("Kinga", "gateway:create_app()", env, cores, logs / "kinga.log")
     worker: subprocess.Popen[bytes] | None = None
     try:
-        settings = Settings.from_env(env)
-        migrate.upgrade(env["KINGA_DATABASE_URL"])
-        redis = redis_from_url(embedded.url)
-        redis.flushdb()
+        redis = redis_from_url(stored.redis_url)
         reference, token = _prepare(settings)
         server.start()
+        # The RQ workers are not pinned: on a 2-CPU machine the one server CPU is taken by
+        # gunicorn at half its saturation, and the sends the SMS stream asks for (two replies
+        # per new message, 60 to 70 ms of CPU each in a forked work horse) need most of a CPU.
         with (logs / "worker.log").open("ab") as out:
             worker = subprocess.Popen(
-                [*cores.prefix(cores.server), sys.executable, "-m", "gateway", "worker"],
+                [sys.executable, "-m", "gateway", "worker", "--count", str(args.workers)],
                 env={**os.environ, **env}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
+        workers_at_start = _wait_for_workers(worker, args.workers)
         cookie = _sign_in(server.url)
         key = settings.at_webhook_key
         run = int(time.time()) % 100_000 * 10
@@ -165,21 +210,17 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         results["failed_jobs"] = sum(
             FailedJobRegistry(name, connection=redis).count for name in QUEUE_NAMES
         )
-        results["worker_alive"] = worker.poll() is None
+        # None died (the supervisor of --count restarts a worker that died, with a new pid).
+        results["rq_pids"] = {"start": workers_at_start, "end": _rq_pids(worker.pid)}
+        results["worker_alive"] = (
+            worker.poll() is None and results["rq_pids"]["end"] == workers_at_start
+        )
+        results["workers"] = args.workers
     finally:
         if worker is not None and worker.poll() is None:
             worker.terminate()
             worker.wait(timeout=30)
         server.stop()
-        embedded.stop(redis_process)
-    results["passed"] = (
-        all(stream["failed"] == 0 for stream in results["streams"].values())
-        and all(row["within_bound"] for row in results["memory"].values())
-        and results["drain"]["drained"]
-        and results["failed_jobs"] == 0
-        and results["worker_alive"]
-    )
-    return results
 
 
 def _prepare(settings: Settings) -> tuple[str, str]:
@@ -254,7 +295,38 @@ def _requests(wrk: Wrk, base: str, file: Path, seconds: float, rate: float) -> A
 
 
 def _sample(at: float, server: Gunicorn, worker_pid: int) -> dict[str, Any]:
-    return {"at": round(at, 1), "web": server.worker_rss_mib(), "rq": _rss_mib(worker_pid)}
+    pids = _rq_pids(worker_pid)
+    return {
+        "at": round(at, 1),
+        "web": server.worker_rss_mib(),
+        "rq": [_rss_mib(pid) for pid in pids],
+        "rq_pids": pids,
+    }
+
+
+def _wait_for_workers(worker: subprocess.Popen[bytes], count: int) -> list[int]:
+    """The RQ worker processes once all ``count`` are up (the supervisor of ``--count`` starts
+    them after loading the app)."""
+    deadline = time.monotonic() + START_SECONDS
+    while worker.poll() is None and time.monotonic() < deadline:
+        pids = _rq_pids(worker.pid)
+        if len(pids) == count:
+            return pids
+        time.sleep(0.5)
+    raise BenchError(f"kinga worker --count {count} did not start its workers (worker.log)")
+
+
+def _rq_pids(pid: int) -> list[int]:
+    """The RQ worker processes: ``kinga worker`` itself, or with ``--count`` above 1 the
+    children of its supervisor (not the work horses and schedulers they fork)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return []
+    if b"--count" in cmdline and cmdline[cmdline.index(b"--count") + 1] != b"1":
+        return sorted(int(child) for child in children)
+    return [pid]
 
 
 def _rss_mib(pid: int) -> float:
@@ -274,7 +346,8 @@ def _memory(samples: list[dict[str, Any]], warm_up: float) -> dict[str, dict[str
     first, last = after[0], after[-1]
     pairs = {f"web worker {n + 1}": (w0, w1) for n, (w0, w1) in
              enumerate(zip(first["web"], last["web"], strict=False))}  # fmt: skip
-    pairs["RQ worker"] = (first["rq"], last["rq"])
+    for n, (r0, r1) in enumerate(zip(first["rq"], last["rq"], strict=False)):
+        pairs[f"RQ worker {n + 1}"] = (r0, r1)
     rows = {}
     for name, (start, end) in pairs.items():
         growth = (end - start) / start if start else 0.0
@@ -329,7 +402,11 @@ def _stream(load: Load) -> dict[str, Any]:
 
 def markdown(results: dict[str, Any]) -> str:
     lines = [
-        f"# Soak {results['started']} ({results['minutes']:g} min; {results['cores']})",
+        f"# Soak {results['started']} at {results['commit']} ({results['minutes']:g} min)",
+        "",
+        f"{results['cpus']} CPUs ({results['cores']}; load average at start "
+        f"{', '.join(f'{n:.1f}' for n in results['load_average_at_start'])}); "
+        f"database: {results['database']}; Redis: {results['redis']}",
         "",
         f"USSD saturation: {results['saturation']['rate']:.1f} req/s; "
         f"soak rates asked (req/s): {results['rates_asked']}",
@@ -363,7 +440,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"Drain: {'drained' if d['drained'] else '**not drained**'} in {d['seconds']} s "
         f"(queued {d['queued']}, running {d['running']}, outbox rows undispatched past "
         f"{SWEEP_AGE} s: {d['outbox_undispatched_past_sweep_age']}); failed jobs "
-        f"{results['failed_jobs']}; RQ worker alive: {results['worker_alive']}.",
+        f"{results['failed_jobs']}; RQ workers ({results['workers']}) alive, none restarted: "
+        f"{results['worker_alive']}.",
         "",
         f"**{'PASSED' if results['passed'] else 'FAILED'}**",
         "",
