@@ -74,7 +74,7 @@ SATURATION_SECONDS = 10
 SAMPLE_SECONDS = 5
 DRAIN_SECONDS = SWEEP_AGE * 3 + 30  # rows from the last minute of load, then a sweep or two
 # The other streams' rates as fractions of the USSD hop rate (whole requests per second).
-FRACTIONS = {"sms": 0.05, "api": 0.05, "console": 0.02}
+FRACTIONS = {"sms": 0.015, "api": 0.05, "console": 0.02}
 USERNAME = "soak-supervisor"
 PASSWORD = "soak-Passphrase-4821"  # noqa: S105 - the soak's own throwaway database
 ACTOR = "soak"  # the audit's name for what the soak sets up

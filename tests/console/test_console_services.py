@@ -214,7 +214,9 @@ def test_a_post_without_its_token_changes_nothing(admin, make_provider, db):
     answer = admin.client.post(f"/staff/services/{clinic}/deactivate")
 
     assert answer.status_code == 400
-    assert counts(db) == before and providers(db)[0].active
+    assert providers(db)[0].active
+    # Nothing changed but the refusal, on the administrator's trail.
+    assert counts(db) == before | {"roster_event": before["roster_event"] + 1}
 
 
 def test_the_list_filters_by_service_area_and_status(admin, make_provider):
