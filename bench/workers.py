@@ -47,10 +47,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+import storage  # noqa: E402
 from fakes import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, FakeTwilio, Recorded, Reply  # noqa: E402
 from rq import Worker  # noqa: E402
-from sqlalchemy import bindparam, create_engine, insert, make_url, select, text  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
+from sqlalchemy import bindparam, insert, select, text  # noqa: E402
 
 from case_store import migrate  # noqa: E402
 from case_store.columns import UTCDateTime  # noqa: E402
@@ -110,18 +110,7 @@ class TimedTwilio(FakeTwilio):
 
 
 def database_url(tmp: Path) -> str:
-    configured = os.environ.get("KINGA_DATABASE_URL", "")
-    if not configured.startswith("postgresql"):
-        return f"sqlite:///{tmp / 'bench.db'}"
-    url = make_url(configured).set(database=BENCH_DB)
-    server = create_engine(
-        url.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    with server.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    server.dispose()
-    return url.render_as_string(hide_password=False)
+    return storage.fresh_postgres(BENCH_DB) or f"sqlite:///{tmp / 'bench.db'}"
 
 
 def environment(tmp: Path, twilio: FakeTwilio) -> dict[str, str]:
