@@ -7,11 +7,13 @@ since it was read) and answers the case as it is now, with its new tag.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_smorest import Blueprint
 
 from case_store.enums import ClosureReason, RiskLevel
+from case_store.models import Case
 from case_store.operations import acknowledge, assign, change_risk_level, close, reopen
 from case_store.permissions import Action
 from case_store.queries.users import find_user
@@ -35,6 +37,16 @@ bp = Blueprint("case-work", __name__, url_prefix="/cases", description="Updates 
 PRECONDITIONS = {"parameters": [IF_MATCH]}
 
 
+def updated(reference: str, action: Action, write: Callable[[Case], object]) -> Any:
+    """The case read and checked against ``If-Match``, changed by ``write`` (its named
+    operation, refusals answered by ``written``), committed: the case as it is now, tagged."""
+    case = case_for(reference)
+    unchanged_since_read(case)
+    written(case, action, lambda: write(case))
+    committed()
+    return tagged(case)
+
+
 @bp.post("/<reference>/assign")
 @requires(Action.ASSIGN)
 @bp.arguments(AssignRequest)
@@ -43,14 +55,14 @@ PRECONDITIONS = {"parameters": [IF_MATCH]}
 @bp.doc(**PRECONDITIONS)
 def assign_case(body: dict[str, Any], reference: str) -> Any:
     """Give the case to a caseworker or supervisor of its area, who then acknowledges it."""
-    case = case_for(reference)
-    unchanged_since_read(case)
-    assignee = find_user(db(), body["assignee"])
-    if assignee is None:
-        fail(422, "invalid_request", "No staff account has this username.")
-    written(case, Action.ASSIGN, lambda: assign(db(), case, assignee, actor=caller(), now=now()))
-    committed()
-    return tagged(case)
+
+    def write(case: Case) -> object:
+        assignee = find_user(db(), body["assignee"])
+        if assignee is None:
+            fail(422, "invalid_request", "No staff account has this username.")
+        return assign(db(), case, assignee, actor=caller(), now=now())
+
+    return updated(reference, Action.ASSIGN, write)
 
 
 @bp.post("/<reference>/acknowledge")
@@ -60,11 +72,11 @@ def assign_case(body: dict[str, Any], reference: str) -> Any:
 @bp.doc(**PRECONDITIONS)
 def acknowledge_case(reference: str) -> Any:
     """The person holding the case has seen it (acknowledging it again changes nothing)."""
-    case = case_for(reference)
-    unchanged_since_read(case)
-    written(case, Action.ACKNOWLEDGE, lambda: acknowledge(db(), case, actor=caller(), now=now()))
-    committed()
-    return tagged(case)
+    return updated(
+        reference,
+        Action.ACKNOWLEDGE,
+        lambda case: acknowledge(db(), case, actor=caller(), now=now()),
+    )
 
 
 @bp.post("/<reference>/level")
@@ -76,28 +88,18 @@ def acknowledge_case(reference: str) -> Any:
 def change_level(body: dict[str, Any], reference: str) -> Any:
     """Change the case's level; its deadlines follow the triage policy's."""
     rt = runtime()
-    case = case_for(reference)
-    unchanged_since_read(case)
     level = RiskLevel(body["level"])
     reason = (body.get("reason") or "").strip() or None
-    if level.severity < case.risk_level.severity and reason is None:
-        fail(422, "invalid_request", "Lowering the level needs a reason.")
-    written(
-        case,
-        Action.CHANGE_LEVEL,
-        lambda: change_risk_level(
-            db(),
-            rt.vault,
-            case,
-            level,
-            actor=caller(),
-            now=now(),
-            reason=reason,
+
+    def write(case: Case) -> object:
+        if level.severity < case.risk_level.severity and reason is None:
+            fail(422, "invalid_request", "Lowering the level needs a reason.")
+        return change_risk_level(
+            db(), rt.vault, case, level, actor=caller(), now=now(), reason=reason,
             policy=rt.triage,
-        ),
-    )
-    committed()
-    return tagged(case)
+        )  # fmt: skip
+
+    return updated(reference, Action.CHANGE_LEVEL, write)
 
 
 @bp.post("/<reference>/close")
@@ -108,12 +110,10 @@ def change_level(body: dict[str, Any], reference: str) -> Any:
 @bp.doc(**PRECONDITIONS)
 def close_case(body: dict[str, Any], reference: str) -> Any:
     """Close the case with a reason (a duplicate is closed by merging it, not here)."""
-    case = case_for(reference)
-    unchanged_since_read(case)
     reason = ClosureReason(body["reason"])
-    written(case, Action.CLOSE, lambda: close(db(), case, reason, actor=caller(), now=now()))
-    committed()
-    return tagged(case)
+    return updated(
+        reference, Action.CLOSE, lambda case: close(db(), case, reason, actor=caller(), now=now())
+    )
 
 
 @bp.post("/<reference>/reopen")
@@ -123,8 +123,6 @@ def close_case(body: dict[str, Any], reference: str) -> Any:
 @bp.doc(**PRECONDITIONS)
 def reopen_case(reference: str) -> Any:
     """Reopen a closed case."""
-    case = case_for(reference)
-    unchanged_since_read(case)
-    written(case, Action.REOPEN, lambda: reopen(db(), case, actor=caller(), now=now()))
-    committed()
-    return tagged(case)
+    return updated(
+        reference, Action.REOPEN, lambda case: reopen(db(), case, actor=caller(), now=now())
+    )
