@@ -10,8 +10,14 @@ from sqlalchemy import select
 
 from case_store.base import Base
 
+# The needles begin with a handful of four-character prefixes: a text holding none of them
+# holds no needle. The leak watch asks this of every SQL statement and log record of the session.
+ANCHORS = frozenset(needle[:4] for needle in NEEDLES)
+
 
 def needles_in(text: str) -> list[str]:
+    if not any(anchor in text for anchor in ANCHORS):
+        return []
     return [needle for needle in NEEDLES if needle in text]
 
 
