@@ -43,16 +43,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         kwargs.setdefault("pool_pre_ping", True)
-        kwargs.setdefault(
-            "connect_args",
-            {
-                "connect_timeout": CONNECT_SECONDS,
-                "options": f"-c lock_timeout={LOCK_WAIT_SECONDS * 1000}",
-            },
-        )
+        kwargs.setdefault("connect_args", _postgres_connect_args(url))
         engine = create_engine(url, **kwargs)
     _forget_pool_in_forked_children(engine)
     return engine
+
+
+def _postgres_connect_args(url: str) -> dict[str, Any]:
+    """The connect timeout and the lock timeout, added to what the URL says: its own
+    ``options`` (a ``search_path``, say) are kept, and a ``lock_timeout`` or
+    ``connect_timeout`` it gives wins."""
+    query = make_url(url).query
+    args: dict[str, Any] = {}
+    if "connect_timeout" not in query:
+        args["connect_timeout"] = CONNECT_SECONDS
+    given = query.get("options", "")
+    options = " ".join(given) if isinstance(given, tuple) else given
+    if "lock_timeout" not in options:
+        args["options"] = f"{options} -c lock_timeout={LOCK_WAIT_SECONDS * 1000}".strip()
+    return args
 
 
 def _forget_pool_in_forked_children(engine: Engine) -> None:
