@@ -34,7 +34,6 @@ from rq import Worker
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
 from case_store.operations.outbox import outbox_job_id
 from case_store.queries.messages import find_message
@@ -68,11 +67,6 @@ class WorkerProcess:
         if self.process.poll() is None:
             os.killpg(self.pid, signal.SIGKILL)
         self.process.wait()
-
-
-@pytest.fixture
-def vault(settings) -> Vault:
-    return Vault(settings.encryption_keys, settings.phone_hash_key)
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ from rq.job import JobStatus
 from sqlalchemy import select
 
 import workers.context as worker_context
-from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
 from case_store.models import Message, MessageEvent
 from case_store.operations.messages import claim_send, set_opt_out
@@ -50,11 +49,6 @@ def _now() -> datetime:
 @pytest.fixture(autouse=True)
 def offline(no_internet: list[str]) -> list[str]:
     return no_internet
-
-
-@pytest.fixture
-def vault(settings) -> Vault:
-    return Vault(settings.encryption_keys, settings.phone_hash_key)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 from fakes import AT_API_KEY, AT_USERNAME, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
 from outbound_helpers import attempts, jobs_for, load, queue_message, run_scheduled_now, work
 
-from case_store.crypto import Vault
 from gateway.providers.africastalking.sms import AfricasTalkingSender
 from gateway.providers.twilio.sms import TwilioSender
 from workers.sms.send_job import RETRY_INTERVALS, Outcome
@@ -24,11 +23,6 @@ TWILIO_RETRY_AFTER = 7  # seconds: the fake Twilio's Retry-After
 @pytest.fixture(autouse=True)
 def offline(no_internet: list[str]) -> list[str]:
     return no_internet
-
-
-@pytest.fixture
-def vault(settings) -> Vault:
-    return Vault(settings.encryption_keys, settings.phone_hash_key)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from case_store.crypto import Vault
 from case_store.enums import MessagePurpose
 from case_store.operations.messages import set_opt_out
 from gateway.providers.twilio.sms import TwilioSender
@@ -29,11 +28,6 @@ LATER = timedelta(minutes=2)
 @pytest.fixture(autouse=True)
 def offline(no_internet: list[str]) -> list[str]:
     return no_internet
-
-
-@pytest.fixture
-def vault(settings) -> Vault:
-    return Vault(settings.encryption_keys, settings.phone_hash_key)
 
 
 @pytest.fixture
